@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * analysis.c - see analysis.h. Field weights: the title is indexed twice into the body
+ * term space (wdf 3 per occurrence in all) and once under S for `title:`, the abstract
+ * twice (wdf 2); authors under A, the organisation under XO. Concepts become XC terms
+ * whose wdf is their number of occurrences, and a concept seen at least twice (or in the
+ * title) gives the document its topics.
+ */
+#include "analysis.h"
+#include "buf.h"
+#include "config.h"
+#include "schema.h"
+#include "text.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NORM (64u * 1024u * 1024u)
+
+int kb_resources_load(struct kb_resources *res, struct kb_error *err)
+{
+    memset(res, 0, sizeof *res);
+    int rc = kb_stopwords_load(res->sw, err);
+    if (rc)
+        return rc;
+    char path[1200];
+    if (!kb_data_path("thesaurus.json", path, sizeof path))
+        return kb_error_set(err, KB_EINVAL, "data path too long");
+    res->thes = kb_thesaurus_load(path, err);
+    if (!res->thes) {
+        kb_stopwords_release(res->sw);
+        return err && err->code ? err->code : KB_EPARSE;
+    }
+    return KB_OK;
+}
+
+void kb_resources_release(struct kb_resources *res)
+{
+    kb_stopwords_release(res->sw);
+    kb_thesaurus_free(res->thes);
+    res->thes = NULL;
+}
+
+int kb_analysis_init(struct kb_analysis *a, const struct kb_resources *res,
+                     struct kb_error *err)
+{
+    memset(a, 0, sizeof *a);
+    a->res = res;
+    for (int l = 0; l < KB_LANG_COUNT; l++) {
+        struct xap_error xe = {0};
+        if (xap_analyzer_new(kb_lang_stemmer(l), (const char *const *)res->sw[l].words,
+                             res->sw[l].n, &a->an[l], &xe)) {
+            kb_analysis_release(a);
+            return kb_error_set(err, KB_EINDEX, "cannot create the '%s' analyser: %s",
+                                kb_lang_code(l), xe.msg);
+        }
+    }
+    a->langid = kb_langid_new(res->sw, err);
+    if (!a->langid) {
+        kb_analysis_release(a);
+        return KB_ENOMEM;
+    }
+    return KB_OK;
+}
+
+void kb_analysis_release(struct kb_analysis *a)
+{
+    for (int l = 0; l < KB_LANG_COUNT; l++) {
+        xap_analyzer_free(a->an[l]);
+        a->an[l] = NULL;
+    }
+    kb_langid_free(a->langid);
+    a->langid = NULL;
+}
+
+size_t kb_analysis_word_fn(const char *in, size_t len, char *out, size_t cap)
+{
+    return kb_text_fold_word(in, len, out, cap);
+}
+
+/* Lower-cased, folded copy of s for boolean terms, at most cap-1 bytes. */
+static void fold_term(const char *s, char *out, size_t cap)
+{
+    struct kb_buf b;
+    kb_buf_init(&b, 1024);
+    out[0] = '\0';
+    if (kb_text_normalize(s, strlen(s), 0, &b) == KB_OK && b.data) {
+        size_t n = kb_utf8_trim(b.data, b.len, cap - 1);
+        memcpy(out, b.data, n);
+        out[n] = '\0';
+    }
+    kb_buf_release(&b);
+}
+
+static int add_bool(xap_doc *x, const char *prefix, const char *value, struct xap_error *xe)
+{
+    char term[256];
+    int n = snprintf(term, sizeof term, "%s%s", prefix, value);
+    if (n <= 0 || (size_t)n >= 240)
+        return XAP_OK; /* too long for a term: not filterable, still searchable */
+    return xap_doc_add_term(x, term, (size_t)n, 0, xe);
+}
+
+/* Normalises and indexes one field. */
+static int index_field(xap_doc *x, xap_analyzer *an, const char *text, unsigned wdf,
+                       const char *prefix, struct kb_buf *norm, struct xap_error *xe)
+{
+    if (!text || !*text)
+        return XAP_OK;
+    kb_buf_reset(norm);
+    if (kb_text_normalize(text, strlen(text), 0, norm))
+        return XAP_E_NOMEM;
+    int rc = xap_doc_index_text(x, an, kb_buf_str(norm), norm->len, wdf, prefix, xe);
+    if (!rc)
+        rc = xap_doc_increase_termpos(x, 100, xe);
+    return rc;
+}
+
+static int is_topic(const struct kb_thesaurus *t, const char *id)
+{
+    return kb_thesaurus_topic_label(t, id, "en") != NULL;
+}
+
+/* Concepts from the thesaurus: XC terms, d->concepts, and topics. */
+static int add_concepts(struct kb_analysis *a, struct kb_doc *d, xap_doc *x, struct kb_buf *norm,
+                        struct xap_error *xe)
+{
+    const struct kb_thesaurus *t = a->res->thes;
+    size_t n = kb_thesaurus_concepts(t);
+    unsigned *counts = calloc(n + 1, sizeof *counts);
+    unsigned *in_title = calloc(n + 1, sizeof *in_title);
+    int rc = XAP_OK;
+    if (!counts || !in_title) {
+        rc = XAP_E_NOMEM;
+        goto out;
+    }
+    const char *fields[] = {d->title, d->abstract, d->body};
+    for (size_t f = 0; f < 3; f++) {
+        if (!fields[f])
+            continue;
+        kb_buf_reset(norm);
+        if (kb_text_normalize(fields[f], strlen(fields[f]), 0, norm)) {
+            rc = XAP_E_NOMEM;
+            goto out;
+        }
+        kb_thesaurus_match(t, kb_buf_str(norm), norm->len, fields[f], strlen(fields[f]), 0,
+                           f == 0 ? in_title : counts);
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned c = counts[i] + in_title[i];
+        if (!c)
+            continue;
+        const char *id = kb_thesaurus_concept_id(t, i);
+        char term[128];
+        int len = snprintf(term, sizeof term, "%s%s", KB_PFX_CONCEPT, id);
+        if (len > 0 && (size_t)len < sizeof term)
+            rc = xap_doc_add_term(x, term, (size_t)len, c, xe);
+        if (!rc && kb_strlist_add(&d->concepts, id))
+            rc = XAP_E_NOMEM;
+        if (c >= 2 || in_title[i]) {
+            const char *tp[4];
+            size_t k = kb_thesaurus_concept_topics(t, i, tp, 4);
+            for (size_t j = 0; j < k && !rc; j++)
+                if (kb_strlist_add(&d->topics, tp[j]))
+                    rc = XAP_E_NOMEM;
+        }
+    }
+out:
+    free(counts);
+    free(in_title);
+    return rc;
+}
+
+int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
+                      struct kb_error *err)
+{
+    struct xap_error xe = {0};
+    struct kb_buf norm, sample;
+    kb_buf_init(&norm, MAX_NORM);
+    kb_buf_init(&sample, 8192);
+    xap_doc *x = xap_doc_new();
+    int rc = x ? XAP_OK : XAP_E_NOMEM;
+    if (rc)
+        goto out;
+
+    int lang = kb_lang_from_code(d->lang);
+    if (lang < 0) {
+        kb_buf_adds(&sample, d->title ? d->title : "");
+        kb_buf_addc(&sample, '\n');
+        if (d->body)
+            kb_buf_add(&sample, d->body, kb_utf8_trim(d->body, strlen(d->body), 4096));
+        lang = kb_langid_detect(a->langid, kb_buf_str(&sample), sample.len);
+    }
+    if (kb_doc_set(&d->lang, kb_lang_code(lang), (size_t)-1)) {
+        rc = XAP_E_NOMEM;
+        goto out;
+    }
+    /* drop topics that are not ours, then add the thesaurus' */
+    for (size_t i = 0; i < d->topics.n;) {
+        if (is_topic(a->res->thes, d->topics.v[i])) {
+            i++;
+            continue;
+        }
+        free(d->topics.v[i]);
+        memmove(&d->topics.v[i], &d->topics.v[i + 1], (d->topics.n - i - 1) * sizeof(char *));
+        d->topics.n--;
+    }
+
+    xap_analyzer *an = a->an[lang];
+    rc = index_field(x, an, d->title, 3, "", &norm, &xe);
+    if (!rc)
+        rc = index_field(x, an, d->title, 1, KB_PFX_TITLE, &norm, &xe);
+    if (!rc)
+        rc = index_field(x, an, d->abstract, 2, "", &norm, &xe);
+    if (!rc)
+        rc = index_field(x, an, d->abstract, 1, KB_PFX_ABSTRACT, &norm, &xe);
+    if (!rc)
+        rc = index_field(x, an, d->body, 1, "", &norm, &xe);
+    if (!rc)
+        rc = index_field(x, an, d->org, 1, KB_PFX_ORG_TEXT, &norm, &xe);
+    for (size_t i = 0; !rc && i < d->authors.n; i++)
+        rc = index_field(x, an, d->authors.v[i], 1, KB_PFX_AUTHOR, &norm, &xe);
+    if (!rc)
+        rc = add_concepts(a, d, x, &norm, &xe);
+
+    char folded[256];
+    if (!rc)
+        rc = add_bool(x, KB_PFX_LANG, d->lang, &xe);
+    for (size_t i = 0; !rc && i < d->topics.n; i++)
+        rc = add_bool(x, KB_PFX_TOPIC, d->topics.v[i], &xe);
+    int year = kb_date_year(d->date);
+    char ybuf[8] = "";
+    if (year)
+        snprintf(ybuf, sizeof ybuf, "%04d", year);
+    if (!rc && year)
+        rc = add_bool(x, KB_PFX_YEAR, ybuf, &xe);
+    if (!rc && d->type && *d->type) {
+        fold_term(d->type, folded, sizeof folded);
+        rc = add_bool(x, KB_PFX_TYPE, folded, &xe);
+    }
+    if (!rc && d->org && *d->org) {
+        fold_term(d->org, folded, sizeof folded);
+        rc = add_bool(x, KB_PFX_ORG, folded, &xe);
+    }
+    if (!rc && d->format)
+        rc = add_bool(x, KB_PFX_FORMAT, d->format, &xe);
+
+    /* values */
+    if (!rc)
+        rc = xap_doc_set_value_number(x, KB_SLOT_MTIME, (double)d->mtime, &xe);
+    if (!rc)
+        rc = xap_doc_set_value_number(x, KB_SLOT_SIZE, (double)d->size, &xe);
+    if (!rc && d->checksum[0])
+        rc = xap_doc_set_value(x, KB_SLOT_CHECKSUM, d->checksum, strlen(d->checksum), &xe);
+    if (!rc && kb_date_valid(d->date))
+        rc = xap_doc_set_value_number(x, KB_SLOT_DATE, kb_date_number(d->date), &xe);
+    if (!rc)
+        rc = xap_doc_set_value(x, KB_SLOT_LANG, d->lang, strlen(d->lang), &xe);
+    if (!rc && d->topics.n) {
+        kb_buf_reset(&norm);
+        for (size_t i = 0; i < d->topics.n; i++) {
+            if (i)
+                kb_buf_addc(&norm, KB_MULTI_SEP);
+            kb_buf_adds(&norm, d->topics.v[i]);
+        }
+        rc = xap_doc_set_value(x, KB_SLOT_TOPICS, kb_buf_str(&norm), norm.len, &xe);
+    }
+    if (!rc && d->org && *d->org)
+        rc = xap_doc_set_value(x, KB_SLOT_ORG, d->org, strlen(d->org), &xe);
+    if (!rc && d->type && *d->type)
+        rc = xap_doc_set_value(x, KB_SLOT_TYPE, d->type, strlen(d->type), &xe);
+    if (!rc && year)
+        rc = xap_doc_set_value(x, KB_SLOT_YEAR, ybuf, strlen(ybuf), &xe);
+
+    /* data: the document as JSON, body included (snippets and the document view) */
+    if (!rc) {
+        json_t *j = kb_doc_to_json(d, 1);
+        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII * 0) : NULL;
+        json_decref(j);
+        rc = s ? xap_doc_set_data(x, s, strlen(s), &xe) : XAP_E_NOMEM;
+        free(s);
+    }
+out:
+    kb_buf_release(&norm);
+    kb_buf_release(&sample);
+    if (rc) {
+        xap_doc_free(x);
+        if (rc == XAP_E_NOMEM)
+            return kb_error_set(err, KB_ENOMEM, "out of memory analysing '%s'",
+                                d->id ? d->id : "?");
+        return kb_error_set(err, KB_EINDEX, "cannot index '%s': %s", d->id ? d->id : "?",
+                            xe.msg);
+    }
+    *out = x;
+    return KB_OK;
+}
+
+static int has_lower(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (islower((unsigned char)s[i]))
+            return 1;
+    return 0;
+}
+
+int kb_query_prepare(const struct kb_resources *res, const char *q, size_t len,
+                     struct kb_query *out, struct kb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    struct kb_buf b;
+    kb_buf_init(&b, len * 4 + 64);
+    /* all capitals: words, not operators */
+    unsigned flags = KB_NORM_QUERY;
+    if (!has_lower(q, len)) {
+        flags = 0;
+        for (size_t i = 0; i + 1 < len; i++)
+            if (isupper((unsigned char)q[i]) && isupper((unsigned char)q[i + 1])) {
+                out->relaxed_case = 1;
+                break;
+            }
+        if (!out->relaxed_case)
+            flags = KB_NORM_QUERY;
+    }
+    int rc = kb_text_normalize(q, len, flags, &b);
+    if (rc) {
+        kb_buf_release(&b);
+        return kb_error_set(err, rc, "query too long");
+    }
+    out->text = kb_buf_steal(&b);
+    if (!out->text)
+        return kb_error_set(err, KB_ENOMEM, "out of memory");
+    const struct kb_thesaurus *t = res ? res->thes : NULL;
+    size_t n = kb_thesaurus_concepts(t);
+    if (!n)
+        return KB_OK;
+    unsigned *counts = calloc(n, sizeof *counts);
+    if (!counts)
+        return kb_error_set(err, KB_ENOMEM, "out of memory");
+    kb_thesaurus_match(t, out->text, strlen(out->text), q, len, 1, counts);
+    for (size_t i = 0; i < n; i++) {
+        if (!counts[i])
+            continue;
+        char **v = realloc(out->concepts, (out->n_concepts + 1) * sizeof *v);
+        if (!v)
+            break;
+        out->concepts = v;
+        size_t tl = strlen(kb_thesaurus_concept_id(t, i)) + 3;
+        v[out->n_concepts] = malloc(tl);
+        if (!v[out->n_concepts])
+            break;
+        snprintf(v[out->n_concepts++], tl, "%s%s", KB_PFX_CONCEPT, kb_thesaurus_concept_id(t, i));
+    }
+    free(counts);
+    return KB_OK;
+}
+
+void kb_query_release(struct kb_query *q)
+{
+    free(q->text);
+    for (size_t i = 0; i < q->n_concepts; i++)
+        free(q->concepts[i]);
+    free(q->concepts);
+    memset(q, 0, sizeof *q);
+}

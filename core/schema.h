@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * schema.h - the index schema in one place: every term prefix and value slot that the
+ * indexer writes and the server reads. Prefixes follow Omega's conventions where one
+ * exists (Q unique id, S title, A author, L language, K keyword/topic, Y year). Bump
+ * KB_SCHEMA_VERSION whenever the normaliser or this layout changes: the indexer then
+ * refuses to update an index of another version and asks for --full.
+ */
+#ifndef KB_SCHEMA_H
+#define KB_SCHEMA_H
+
+#define KB_SCHEMA_VERSION "1"
+
+/* Free-text prefixes (positional, stemmed). The body is unprefixed. */
+#define KB_PFX_TITLE "S"
+#define KB_PFX_AUTHOR "A"
+#define KB_PFX_ORG_TEXT "XO"
+#define KB_PFX_ABSTRACT "XA"
+
+/* Boolean (filter) prefixes; values are lower-case. Q (unique id) is added by xapian-c. */
+#define KB_PFX_LANG "L"       /* Lfr */
+#define KB_PFX_TOPIC "K"      /* Khydrogen */
+#define KB_PFX_YEAR "Y"       /* Y2024 */
+#define KB_PFX_TYPE "XTYPE"   /* XTYPEbrief */
+#define KB_PFX_ORG "XORG"     /* XORGpolo automotive torino */
+#define KB_PFX_FORMAT "XFMT"  /* XFMTpdf */
+#define KB_PFX_CONCEPT "XC"   /* XCfuel-cell: weighted, wdf = occurrences */
+#define KB_PFX_FAILED "XFAIL" /* unused as a term; failure records live in metadata */
+
+/* Value slots. */
+enum kb_slot {
+    KB_SLOT_MTIME = 0,    /* source mtime, sortable number */
+    KB_SLOT_SIZE = 1,     /* source size, sortable number */
+    KB_SLOT_CHECKSUM = 2, /* xxh64 hex of the content: collapse key for duplicates */
+    KB_SLOT_DATE = 3,     /* YYYYMMDD, sortable number: sort and date ranges */
+    KB_SLOT_LANG = 4,     /* "fr" | "it" | "en": facet */
+    KB_SLOT_TOPICS = 5,   /* topic ids separated by KB_MULTI_SEP: facet */
+    KB_SLOT_ORG = 6,      /* organisation as written: facet */
+    KB_SLOT_TYPE = 7,     /* document type: facet */
+    KB_SLOT_YEAR = 8      /* "2024": facet */
+};
+#define KB_MULTI_SEP '\x1f'
+
+/* Metadata keys. */
+#define KB_META_SCHEMA "kb:schema"         /* KB_SCHEMA_VERSION */
+#define KB_META_LAST_RUN "kb:last_run"     /* JSON report of the last indexer run */
+#define KB_META_FAILED_PREFIX "kb:failed:" /* + document id -> JSON {mtime,size,reason} */
+
+#endif

@@ -1,0 +1,36 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Installs the Debian 12 packages that building, running and testing powertrain-kb need.
+# Idempotent: packages already present are not fetched again. Needs root (apt-get) unless
+# everything is already installed. Usage: scripts/deps.sh [run|test]
+set -eu
+mode=${1:-test}
+
+build="cmake make gcc g++ pkg-config
+ libxapian-dev libmicrohttpd-dev libjansson-dev libxml2-dev libpoppler-glib-dev
+ libcmark-dev libyaml-dev libutf8proc-dev libexttextcat-dev libuchardet-dev libzip-dev
+ libmagic-dev libxxhash-dev libsodium-dev"
+runtime="xapian-tools curl"
+testing="python3 python3-jsonschema jq valgrind clang-format libxml2-utils poppler-utils
+ chromium fonts-dejavu-core ca-certificates"
+# Node.js may come from elsewhere (a machine image); only ask Debian for it when absent.
+command -v npm >/dev/null 2>&1 || testing="$testing nodejs npm"
+
+want="$build $runtime"
+[ "$mode" = test ] && want="$want $testing"
+
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "deps: installing:$missing"
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: missing packages and not root; install them with apt-get" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi

@@ -1,0 +1,1462 @@
+// SPDX-License-Identifier: MIT
+//
+// xapian_c.cc - the implementation of xapian_c.h: the only file in the tree that includes
+// <xapian.h>. Every exported function is `noexcept` and wraps its body in
+// `try { ... } catch (...) { return fail(err); }`; fail() rethrows and maps each Xapian
+// exception class (most derived first), std::bad_alloc and anything else to an xap_code.
+// Results are copied into plain structures before they cross into C.
+
+#include "xapian_c.h"
+
+#include <xapian.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+// ------------------------------------------------------------------------------------
+// Errors
+
+static void copy_str(char *dst, size_t cap, const std::string &src) noexcept
+{
+    size_t n = std::min(src.size(), cap - 1);
+    std::memcpy(dst, src.data(), n);
+    dst[n] = '\0';
+}
+
+static void copy_cstr(char *dst, size_t cap, const char *src) noexcept
+{
+    size_t n = std::min(std::strlen(src), cap - 1);
+    std::memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static int fill_plain(xap_error *e, int code, const char *msg) noexcept
+{
+    if (e && e->code == XAP_OK) {
+        e->code = code;
+        e->type[0] = '\0';
+        e->context[0] = '\0';
+        copy_cstr(e->msg, sizeof e->msg, msg);
+    }
+    return code;
+}
+
+static int fill(xap_error *e, int code, const Xapian::Error &x) noexcept
+{
+    if (e && e->code == XAP_OK) {
+        e->code = code;
+        copy_cstr(e->type, sizeof e->type, x.get_type());
+        copy_str(e->msg, sizeof e->msg, x.get_msg());
+        copy_str(e->context, sizeof e->context, x.get_context());
+        try {
+            const char *es = x.get_error_string();
+            if (es && *es) {
+                size_t used = std::strlen(e->msg);
+                std::snprintf(e->msg + used, sizeof e->msg - used, " (%s)", es);
+            }
+        } catch (...) {
+        }
+    }
+    return code;
+}
+
+// Called only inside a catch block: classifies the exception being handled.
+static int fail(xap_error *e) noexcept
+{
+    try {
+        throw;
+    } catch (const Xapian::DatabaseModifiedError &x) {
+        return fill(e, XAP_E_DB_MODIFIED, x);
+    } catch (const Xapian::DatabaseLockError &x) {
+        return fill(e, XAP_E_DB_LOCKED, x);
+    } catch (const Xapian::DatabaseNotFoundError &x) {
+        return fill(e, XAP_E_DB_NOT_FOUND, x);
+    } catch (const Xapian::DatabaseVersionError &x) {
+        return fill(e, XAP_E_DB_VERSION, x);
+    } catch (const Xapian::DatabaseOpeningError &x) {
+        return fill(e, XAP_E_DB_OPENING, x);
+    } catch (const Xapian::DatabaseCorruptError &x) {
+        return fill(e, XAP_E_DB_CORRUPT, x);
+    } catch (const Xapian::DatabaseClosedError &x) {
+        return fill(e, XAP_E_DB_CLOSED, x);
+    } catch (const Xapian::DatabaseError &x) {
+        return fill(e, XAP_E_DATABASE, x);
+    } catch (const Xapian::NetworkTimeoutError &x) {
+        return fill(e, XAP_E_NET_TIMEOUT, x);
+    } catch (const Xapian::NetworkError &x) {
+        return fill(e, XAP_E_NETWORK, x);
+    } catch (const Xapian::QueryParserError &x) {
+        return fill(e, XAP_E_QUERY_SYNTAX, x);
+    } catch (const Xapian::WildcardError &x) {
+        return fill(e, XAP_E_WILDCARD, x);
+    } catch (const Xapian::DocNotFoundError &x) {
+        return fill(e, XAP_E_DOC_NOT_FOUND, x);
+    } catch (const Xapian::RangeError &x) {
+        return fill(e, XAP_E_RANGE, x);
+    } catch (const Xapian::InvalidArgumentError &x) {
+        return fill(e, XAP_E_INVALID_ARG, x);
+    } catch (const Xapian::InvalidOperationError &x) {
+        return fill(e, XAP_E_INVALID_OP, x);
+    } catch (const Xapian::UnimplementedError &x) {
+        return fill(e, XAP_E_UNIMPLEMENTED, x);
+    } catch (const Xapian::FeatureUnavailableError &x) {
+        return fill(e, XAP_E_UNIMPLEMENTED, x);
+    } catch (const Xapian::Error &x) {
+        return fill(e, XAP_E_XAPIAN, x);
+    } catch (const std::bad_alloc &) {
+        return fill_plain(e, XAP_E_NOMEM, "out of memory");
+    } catch (const std::exception &x) {
+        return fill_plain(e, XAP_E_INTERNAL, x.what());
+    } catch (...) {
+        return fill_plain(e, XAP_E_UNKNOWN, "unknown C++ exception");
+    }
+}
+
+static int bad_arg(xap_error *e, const char *msg) noexcept
+{
+    return fill_plain(e, XAP_E_INVALID_ARG, msg);
+}
+
+extern "C" const char *xap_code_name(int code)
+{
+    switch (code) {
+    case XAP_OK: return "ok";
+    case XAP_E_DB_MODIFIED: return "db_modified";
+    case XAP_E_DB_LOCKED: return "db_locked";
+    case XAP_E_DB_NOT_FOUND: return "db_not_found";
+    case XAP_E_DB_VERSION: return "db_version";
+    case XAP_E_DB_OPENING: return "db_opening";
+    case XAP_E_DB_CORRUPT: return "db_corrupt";
+    case XAP_E_DB_CLOSED: return "db_closed";
+    case XAP_E_DATABASE: return "database";
+    case XAP_E_NET_TIMEOUT: return "network_timeout";
+    case XAP_E_NETWORK: return "network";
+    case XAP_E_QUERY_SYNTAX: return "query_syntax";
+    case XAP_E_WILDCARD: return "wildcard";
+    case XAP_E_DOC_NOT_FOUND: return "doc_not_found";
+    case XAP_E_RANGE: return "range";
+    case XAP_E_INVALID_ARG: return "invalid_argument";
+    case XAP_E_INVALID_OP: return "invalid_operation";
+    case XAP_E_UNIMPLEMENTED: return "unimplemented";
+    case XAP_E_XAPIAN: return "xapian";
+    case XAP_E_NOMEM: return "out_of_memory";
+    case XAP_E_INTERNAL: return "internal";
+    case XAP_E_UNKNOWN: return "unknown";
+    case XAP_E_NOT_FOUND: return "not_found";
+    case XAP_E_TOO_SMALL: return "too_small";
+    default: return "unknown";
+    }
+}
+
+// Returns a malloc'ed NUL-terminated copy, or NULL.
+static char *dup_bytes(const std::string &s) noexcept
+{
+    char *p = static_cast<char *>(std::malloc(s.size() + 1));
+    if (p) {
+        std::memcpy(p, s.data(), s.size());
+        p[s.size()] = '\0';
+    }
+    return p;
+}
+
+// The unique-id term: "Q"+uid, hashed past Xapian's safe term length.
+static std::string uid_term(const char *uid, size_t len)
+{
+    std::string t("Q");
+    if (len + 1 <= 240) {
+        t.append(uid, len);
+        return t;
+    }
+    uint64_t h = 1469598103934665603ULL; // FNV-1a 64
+    for (size_t i = 0; i < len; i++) {
+        h ^= static_cast<unsigned char>(uid[i]);
+        h *= 1099511628211ULL;
+    }
+    char hex[20];
+    std::snprintf(hex, sizeof hex, ":%016llx", static_cast<unsigned long long>(h));
+    t.append(uid, 200);
+    t.append(hex);
+    return t;
+}
+
+// ------------------------------------------------------------------------------------
+// Analysers
+
+struct xap_analyzer {
+    Xapian::Stem stem;
+    Xapian::SimpleStopper stopper;
+    bool has_stop = false;
+};
+
+extern "C" int xap_analyzer_new(const char *stem_lang, const char *const *stop,
+                                size_t n_stop, xap_analyzer **out, xap_error *err)
+{
+    if (!stem_lang || !out)
+        return bad_arg(err, "xap_analyzer_new: NULL argument");
+    try {
+        std::unique_ptr<xap_analyzer> a(new xap_analyzer);
+        a->stem = Xapian::Stem(stem_lang);
+        for (size_t i = 0; i < n_stop; i++) {
+            if (stop[i] && *stop[i]) {
+                a->stopper.add(stop[i]);
+                a->has_stop = true;
+            }
+        }
+        *out = a.release();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" void xap_analyzer_free(xap_analyzer *a)
+{
+    delete a;
+}
+
+extern "C" int xap_analyzer_stem(xap_analyzer *a, const char *word, size_t len, char *buf,
+                                 size_t cap, xap_error *err)
+{
+    if (!a || !word || !buf || cap == 0)
+        return bad_arg(err, "xap_analyzer_stem: NULL argument");
+    try {
+        std::string s = a->stem(std::string(word, len));
+        copy_str(buf, cap, s);
+        return static_cast<int>(std::min<size_t>(s.size(), 1u << 30));
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// Documents
+
+struct xap_doc {
+    Xapian::Document doc;
+    Xapian::TermGenerator tg;
+    xap_doc() { tg.set_document(doc); }
+};
+
+extern "C" xap_doc *xap_doc_new(void)
+{
+    try {
+        return new xap_doc;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+extern "C" void xap_doc_free(xap_doc *d)
+{
+    delete d;
+}
+
+extern "C" int xap_doc_index_text(xap_doc *d, xap_analyzer *a, const char *text, size_t len,
+                                  unsigned wdf_inc, const char *prefix,
+                                  xap_error *err)
+{
+    if (!d || (!text && len))
+        return bad_arg(err, "xap_doc_index_text: NULL argument");
+    try {
+        if (a) {
+            d->tg.set_stemmer(a->stem);
+            d->tg.set_stopper(a->has_stop ? &a->stopper : nullptr);
+        } else {
+            d->tg.set_stemmer(Xapian::Stem());
+            d->tg.set_stopper(nullptr);
+        }
+        d->tg.index_text(Xapian::Utf8Iterator(text, len), wdf_inc ? wdf_inc : 1,
+                         prefix ? prefix : "");
+        d->tg.set_stopper(nullptr); // the analyser may be freed before the document
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_doc_increase_termpos(xap_doc *d, unsigned n, xap_error *err)
+{
+    if (!d)
+        return bad_arg(err, "xap_doc_increase_termpos: NULL document");
+    try {
+        d->tg.increase_termpos(n);
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_doc_add_term(xap_doc *d, const char *term, size_t len, unsigned wdf,
+                                xap_error *err)
+{
+    if (!d || !term || len == 0)
+        return bad_arg(err, "xap_doc_add_term: empty term");
+    if (len > 245)
+        return bad_arg(err, "xap_doc_add_term: term too long (> 245 bytes)");
+    try {
+        if (wdf == 0)
+            d->doc.add_boolean_term(std::string(term, len));
+        else
+            d->doc.add_term(std::string(term, len), wdf);
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_doc_set_value(xap_doc *d, unsigned slot, const char *val, size_t len,
+                                 xap_error *err)
+{
+    if (!d || (!val && len))
+        return bad_arg(err, "xap_doc_set_value: NULL argument");
+    if (slot == Xapian::BAD_VALUENO)
+        return bad_arg(err, "xap_doc_set_value: bad slot");
+    try {
+        d->doc.add_value(slot, std::string(val ? val : "", len));
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_doc_set_value_number(xap_doc *d, unsigned slot, double v,
+                                        xap_error *err)
+{
+    if (!d)
+        return bad_arg(err, "xap_doc_set_value_number: NULL document");
+    if (slot == Xapian::BAD_VALUENO)
+        return bad_arg(err, "xap_doc_set_value_number: bad slot");
+    try {
+        d->doc.add_value(slot, Xapian::sortable_serialise(v));
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_doc_set_data(xap_doc *d, const char *data, size_t len,
+                                xap_error *err)
+{
+    if (!d || (!data && len))
+        return bad_arg(err, "xap_doc_set_data: NULL argument");
+    try {
+        d->doc.set_data(std::string(data ? data : "", len));
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" size_t xap_doc_term_count(const xap_doc *d)
+{
+    try {
+        return d ? d->doc.termlist_count() : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// Writer
+
+struct xap_writer {
+    Xapian::WritableDatabase db;
+    bool in_txn = false;
+};
+
+extern "C" int xap_writer_open(const char *path, unsigned flags, xap_writer **out,
+                               xap_error *err)
+{
+    if (!path || !*path || !out)
+        return bad_arg(err, "xap_writer_open: empty path");
+    try {
+        int action = Xapian::DB_OPEN;
+        if (flags & XAP_OPEN_OVERWRITE)
+            action = Xapian::DB_CREATE_OR_OVERWRITE;
+        else if (flags & XAP_OPEN_CREATE)
+            action = Xapian::DB_CREATE_OR_OPEN;
+        if (flags & XAP_OPEN_NO_SYNC)
+            action |= Xapian::DB_NO_SYNC;
+        if (flags & XAP_OPEN_RETRY_LOCK)
+            action |= Xapian::DB_RETRY_LOCK;
+        std::unique_ptr<xap_writer> w(new xap_writer);
+        w->db = Xapian::WritableDatabase(path, action | Xapian::DB_BACKEND_GLASS);
+        *out = w.release();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_close(xap_writer *w, xap_error *err)
+{
+    if (!w)
+        return XAP_OK;
+    int rc = XAP_OK;
+    try {
+        if (w->in_txn) {
+            w->db.cancel_transaction();
+            w->in_txn = false;
+        }
+        w->db.commit();
+        w->db.close();
+    } catch (...) {
+        rc = fail(err);
+    }
+    delete w;
+    return rc;
+}
+
+extern "C" void xap_writer_free(xap_writer *w)
+{
+    if (!w)
+        return;
+    try {
+        if (w->in_txn)
+            w->db.cancel_transaction();
+        w->db.close();
+    } catch (...) {
+    }
+    delete w;
+}
+
+extern "C" int xap_writer_commit(xap_writer *w, xap_error *err)
+{
+    if (!w)
+        return bad_arg(err, "xap_writer_commit: NULL writer");
+    try {
+        w->db.commit();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_begin_txn(xap_writer *w, int flushed, xap_error *err)
+{
+    if (!w)
+        return bad_arg(err, "xap_writer_begin_txn: NULL writer");
+    try {
+        w->db.begin_transaction(flushed != 0);
+        w->in_txn = true;
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_commit_txn(xap_writer *w, xap_error *err)
+{
+    if (!w)
+        return bad_arg(err, "xap_writer_commit_txn: NULL writer");
+    try {
+        w->db.commit_transaction();
+        w->in_txn = false;
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_cancel_txn(xap_writer *w, xap_error *err)
+{
+    if (!w)
+        return bad_arg(err, "xap_writer_cancel_txn: NULL writer");
+    try {
+        w->db.cancel_transaction();
+        w->in_txn = false;
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_replace(xap_writer *w, const char *uid, size_t uid_len, xap_doc *d,
+                                  unsigned *docid, xap_error *err)
+{
+    if (!w || !uid || uid_len == 0 || !d)
+        return bad_arg(err, "xap_writer_replace: empty uid or NULL argument");
+    try {
+        std::string term = uid_term(uid, uid_len);
+        d->doc.add_boolean_term(term);
+        Xapian::docid id = w->db.replace_document(term, d->doc);
+        if (docid)
+            *docid = id;
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_add_doc_spellings(xap_writer *w, const xap_doc *d, xap_error *err)
+{
+    if (!w || !d)
+        return bad_arg(err, "xap_writer_add_doc_spellings: NULL argument");
+    try {
+        for (Xapian::TermIterator t = d->doc.termlist_begin(); t != d->doc.termlist_end(); ++t) {
+            const std::string &term = *t;
+            if (term.size() < 3 || term.size() > 40 || !(term[0] >= 'a' && term[0] <= 'z'))
+                continue;
+            w->db.add_spelling(term, t.get_wdf() ? t.get_wdf() : 1);
+        }
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_lookup(xap_writer *w, const char *uid, size_t uid_len,
+                                 unsigned *docid, xap_error *err)
+{
+    if (!w || !uid || uid_len == 0)
+        return bad_arg(err, "xap_writer_lookup: empty uid");
+    try {
+        std::string term = uid_term(uid, uid_len);
+        Xapian::PostingIterator p = w->db.postlist_begin(term);
+        if (p == w->db.postlist_end(term))
+            return fill_plain(err, XAP_E_NOT_FOUND, "no document with this id");
+        if (docid)
+            *docid = *p;
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_delete(xap_writer *w, const char *uid, size_t uid_len,
+                                 xap_error *err)
+{
+    if (!w || !uid || uid_len == 0)
+        return bad_arg(err, "xap_writer_delete: empty uid");
+    try {
+        std::string term = uid_term(uid, uid_len);
+        if (w->db.get_termfreq(term) == 0)
+            return fill_plain(err, XAP_E_NOT_FOUND, "no document with this id");
+        w->db.delete_document(term);
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_get_value(xap_writer *w, unsigned docid, unsigned slot, char *buf,
+                                    size_t cap, size_t *len, xap_error *err)
+{
+    if (!w || (!buf && cap))
+        return bad_arg(err, "xap_writer_get_value: NULL argument");
+    try {
+        std::string v = w->db.get_document(docid).get_value(slot);
+        if (len)
+            *len = v.size();
+        if (v.size() > cap)
+            return fill_plain(err, XAP_E_TOO_SMALL, "value larger than the buffer");
+        if (v.size())
+            std::memcpy(buf, v.data(), v.size());
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_for_each_uid(xap_writer *w, xap_uid_fn fn, void *ctx,
+                                       xap_error *err)
+{
+    if (!w || !fn)
+        return bad_arg(err, "xap_writer_for_each_uid: NULL argument");
+    try {
+        for (Xapian::TermIterator t = w->db.allterms_begin("Q"); t != w->db.allterms_end("Q");
+             ++t) {
+            std::string term = *t;
+            Xapian::PostingIterator p = w->db.postlist_begin(term);
+            if (p == w->db.postlist_end(term))
+                continue;
+            int rc = fn(term.data() + 1, term.size() - 1, *p, ctx);
+            if (rc)
+                return rc;
+        }
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+template <class Db>
+static int get_meta(Db &db, const char *key, char **val, size_t *len, xap_error *err)
+{
+    if (!key || !*key || !val)
+        return bad_arg(err, "metadata: empty key");
+    std::string v = db.get_metadata(key);
+    if (v.empty())
+        return fill_plain(err, XAP_E_NOT_FOUND, "no such metadata key");
+    char *p = dup_bytes(v);
+    if (!p)
+        return fill_plain(err, XAP_E_NOMEM, "out of memory");
+    *val = p;
+    if (len)
+        *len = v.size();
+    return XAP_OK;
+}
+
+extern "C" int xap_writer_set_meta(xap_writer *w, const char *key, const char *val,
+                                   size_t len, xap_error *err)
+{
+    if (!w || !key || !*key || (!val && len))
+        return bad_arg(err, "xap_writer_set_meta: empty key");
+    try {
+        w->db.set_metadata(key, std::string(val ? val : "", len));
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_get_meta(xap_writer *w, const char *key, char **val, size_t *len,
+                                   xap_error *err)
+{
+    if (!w)
+        return bad_arg(err, "xap_writer_get_meta: NULL writer");
+    try {
+        return get_meta(w->db, key, val, len, err);
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_for_each_meta(xap_writer *w, const char *prefix, xap_meta_fn fn,
+                                        void *ctx, xap_error *err)
+{
+    if (!w || !fn)
+        return bad_arg(err, "xap_writer_for_each_meta: NULL argument");
+    try {
+        std::string pfx(prefix ? prefix : "");
+        // Collect first: the callback may set or delete keys.
+        std::vector<std::pair<std::string, std::string>> kv;
+        for (Xapian::TermIterator k = w->db.metadata_keys_begin(pfx);
+             k != w->db.metadata_keys_end(pfx); ++k)
+            kv.emplace_back(*k, w->db.get_metadata(*k));
+        for (auto &p : kv) {
+            int rc = fn(p.first.c_str(), p.second.c_str(), p.second.size(), ctx);
+            if (rc)
+                return rc;
+        }
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_add_synonym(xap_writer *w, const char *term, const char *synonym,
+                                      xap_error *err)
+{
+    if (!w || !term || !*term || !synonym || !*synonym)
+        return bad_arg(err, "xap_writer_add_synonym: empty term");
+    try {
+        w->db.add_synonym(term, synonym);
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_clear_synonyms(xap_writer *w, const char *term,
+                                         xap_error *err)
+{
+    if (!w || !term || !*term)
+        return bad_arg(err, "xap_writer_clear_synonyms: empty term");
+    try {
+        w->db.clear_synonyms(term);
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_add_spelling(xap_writer *w, const char *word, size_t len,
+                                       unsigned inc, xap_error *err)
+{
+    if (!w || !word || len == 0)
+        return bad_arg(err, "xap_writer_add_spelling: empty word");
+    try {
+        w->db.add_spelling(std::string(word, len), inc ? inc : 1);
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_doc_count(xap_writer *w, unsigned *count, xap_error *err)
+{
+    if (!w || !count)
+        return bad_arg(err, "xap_writer_doc_count: NULL argument");
+    try {
+        *count = w->db.get_doccount();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_revision(xap_writer *w, unsigned long *rev, xap_error *err)
+{
+    if (!w || !rev)
+        return bad_arg(err, "xap_writer_revision: NULL argument");
+    try {
+        *rev = w->db.get_revision();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_compact(const char *src, const char *dst, xap_error *err)
+{
+    if (!src || !*src || !dst || !*dst)
+        return bad_arg(err, "xap_compact: empty path");
+    try {
+        struct stat st;
+        if (stat(dst, &st) == 0)
+            return bad_arg(err, "xap_compact: destination exists");
+        Xapian::Database db(src);
+        db.compact(dst);
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// Reader
+
+namespace {
+struct Lang {
+    std::string code;
+    xap_analyzer *a;
+};
+
+struct StubId {
+    bool is_file = false;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    long long mtime_ns = 0;
+    off_t size = 0;
+};
+
+StubId stub_id(const std::string &path)
+{
+    StubId id;
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+        id.is_file = true;
+        id.dev = st.st_dev;
+        id.ino = st.st_ino;
+        id.mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL +
+                      st.st_mtim.tv_nsec;
+        id.size = st.st_size;
+    }
+    return id;
+}
+
+bool same_stub(const StubId &a, const StubId &b)
+{
+    return a.is_file == b.is_file && a.dev == b.dev && a.ino == b.ino &&
+           a.mtime_ns == b.mtime_ns && a.size == b.size;
+}
+} // namespace
+
+struct xap_reader {
+    std::string path;
+    Xapian::Database db;
+    StubId stub;
+    std::vector<Lang> langs;
+    xap_word_fn word_fn = nullptr;
+};
+
+extern "C" int xap_reader_open(const char *path, xap_reader **out, xap_error *err)
+{
+    if (!path || !*path || !out)
+        return bad_arg(err, "xap_reader_open: empty path");
+    try {
+        std::unique_ptr<xap_reader> r(new xap_reader);
+        r->path = path;
+        r->stub = stub_id(r->path);
+        r->db = Xapian::Database(r->path);
+        *out = r.release();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" void xap_reader_close(xap_reader *r)
+{
+    delete r;
+}
+
+extern "C" int xap_reader_refresh(xap_reader *r, int *changed, xap_error *err)
+{
+    if (!r)
+        return bad_arg(err, "xap_reader_refresh: NULL reader");
+    try {
+        StubId now = stub_id(r->path);
+        bool moved;
+        if (!same_stub(now, r->stub)) {
+            // A new generation: open afresh, keep the old handle on failure.
+            Xapian::Database fresh(r->path);
+            r->db = fresh;
+            r->stub = now;
+            moved = true;
+        } else {
+            try {
+                moved = r->db.reopen();
+            } catch (const Xapian::DatabaseOpeningError &) {
+                r->db = Xapian::Database(r->path);
+                moved = true;
+            }
+        }
+        if (changed)
+            *changed = moved ? 1 : 0;
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_reader_add_lang(xap_reader *r, const char *code, xap_analyzer *a,
+                                   xap_error *err)
+{
+    if (!r || !code || !*code || !a)
+        return bad_arg(err, "xap_reader_add_lang: NULL argument");
+    try {
+        r->langs.push_back(Lang{code, a});
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" void xap_reader_set_word_fn(xap_reader *r, xap_word_fn fn)
+{
+    if (r)
+        r->word_fn = fn;
+}
+
+extern "C" int xap_reader_doc_count(xap_reader *r, unsigned *count, xap_error *err)
+{
+    if (!r || !count)
+        return bad_arg(err, "xap_reader_doc_count: NULL argument");
+    try {
+        *count = r->db.get_doccount();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_reader_revision(xap_reader *r, unsigned long *rev, xap_error *err)
+{
+    if (!r || !rev)
+        return bad_arg(err, "xap_reader_revision: NULL argument");
+    try {
+        *rev = r->db.get_revision();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_reader_uuid(xap_reader *r, char *buf, size_t cap, xap_error *err)
+{
+    if (!r || !buf || cap < 37)
+        return bad_arg(err, "xap_reader_uuid: buffer too small");
+    try {
+        copy_str(buf, cap, r->db.get_uuid());
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_reader_get_meta(xap_reader *r, const char *key, char **val, size_t *len,
+                                   xap_error *err)
+{
+    if (!r)
+        return bad_arg(err, "xap_reader_get_meta: NULL reader");
+    try {
+        return get_meta(r->db, key, val, len, err);
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_reader_term_freq(xap_reader *r, const char *term, size_t len,
+                                    unsigned *freq, xap_error *err)
+{
+    if (!r || !term || !freq)
+        return bad_arg(err, "xap_reader_term_freq: NULL argument");
+    try {
+        *freq = r->db.get_termfreq(std::string(term, len));
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_reader_get_data(xap_reader *r, const char *uid, size_t uid_len,
+                                   char **data, size_t *len, xap_error *err)
+{
+    if (!r || !uid || uid_len == 0 || !data)
+        return bad_arg(err, "xap_reader_get_data: empty uid");
+    try {
+        std::string term = uid_term(uid, uid_len);
+        Xapian::PostingIterator p = r->db.postlist_begin(term);
+        if (p == r->db.postlist_end(term))
+            return fill_plain(err, XAP_E_NOT_FOUND, "no document with this id");
+        std::string d = r->db.get_document(*p).get_data();
+        char *copy = dup_bytes(d);
+        if (!copy)
+            return fill_plain(err, XAP_E_NOMEM, "out of memory");
+        *data = copy;
+        if (len)
+            *len = d.size();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_reader_for_each_term(xap_reader *r, const char *prefix, size_t prefix_len,
+                                        size_t max, xap_term_fn fn, void *ctx,
+                                        xap_error *err)
+{
+    if (!r || !fn || (!prefix && prefix_len))
+        return bad_arg(err, "xap_reader_for_each_term: NULL argument");
+    try {
+        std::string pfx(prefix ? prefix : "", prefix_len);
+        size_t n = 0;
+        for (Xapian::TermIterator t = r->db.allterms_begin(pfx);
+             t != r->db.allterms_end(pfx) && n < max; ++t, ++n) {
+            std::string term = *t;
+            int rc = fn(term.data(), term.size(), t.get_termfreq(), ctx);
+            if (rc)
+                return rc;
+        }
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_reader_spell(xap_reader *r, const char *word, size_t len, char *buf,
+                                size_t cap, xap_error *err)
+{
+    if (!r || !word || !buf || cap == 0)
+        return bad_arg(err, "xap_reader_spell: NULL argument");
+    try {
+        copy_str(buf, cap, r->db.get_spelling_suggestion(std::string(word, len)));
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// Searching
+
+namespace {
+// Counts each of several values held in one slot, separated by `sep` (e.g. topics).
+class MultiValueSpy : public Xapian::MatchSpy {
+  public:
+    MultiValueSpy(Xapian::valueno slot, char sep) : slot_(slot), sep_(sep) {}
+    void operator()(const Xapian::Document &doc, double) override
+    {
+        std::string v = doc.get_value(slot_);
+        size_t start = 0;
+        while (start < v.size()) {
+            size_t end = v.find(sep_, start);
+            if (end == std::string::npos)
+                end = v.size();
+            if (end > start)
+                ++counts[v.substr(start, end - start)];
+            start = end + 1;
+        }
+    }
+    std::string name() const override { return "KbMultiValueSpy"; }
+    std::map<std::string, size_t> counts;
+
+  private:
+    Xapian::valueno slot_;
+    char sep_;
+};
+
+// A stemmer for snippets: folds the original word like the indexer did, then stems.
+class FoldStem : public Xapian::StemImplementation {
+  public:
+    FoldStem(xap_word_fn fn, const Xapian::Stem &stem) : fn_(fn), stem_(stem) {}
+    std::string operator()(const std::string &word) override
+    {
+        std::string w = word;
+        if (fn_) {
+            char buf[256];
+            size_t n = fn_(word.data(), word.size(), buf, sizeof buf);
+            w.assign(buf, std::min(n, sizeof buf));
+        }
+        return stem_(w);
+    }
+    std::string get_description() const override { return "kb-fold"; }
+
+  private:
+    xap_word_fn fn_;
+    Xapian::Stem stem_;
+};
+
+struct Facet {
+    std::vector<std::pair<std::string, size_t>> values;
+};
+
+struct Hit {
+    xap_hit h;
+    std::string data;
+    std::vector<std::pair<unsigned, std::string>> values;
+};
+} // namespace
+
+struct xap_result {
+    Xapian::MSet mset;
+    size_t lower = 0, estimate = 0, upper = 0;
+    std::string desc, corrected;
+    std::vector<Hit> hits;
+    std::vector<Facet> facets;
+};
+
+extern "C" void xap_search_req_init(xap_search_req *req)
+{
+    std::memset(req, 0, sizeof *req);
+    req->query = "";
+    req->qp_flags = XAP_QP_DEFAULT;
+    req->limit = 10;
+    req->collapse_slot = -1;
+    req->extra_scale = 1.0;
+}
+
+static unsigned qp_flags(unsigned f)
+{
+    unsigned x = 0;
+    if (f & XAP_QP_BOOLEAN)
+        x |= Xapian::QueryParser::FLAG_BOOLEAN;
+    if (f & XAP_QP_PHRASE)
+        x |= Xapian::QueryParser::FLAG_PHRASE;
+    if (f & XAP_QP_LOVEHATE)
+        x |= Xapian::QueryParser::FLAG_LOVEHATE;
+    if (f & XAP_QP_WILDCARD)
+        x |= Xapian::QueryParser::FLAG_WILDCARD;
+    if (f & XAP_QP_PARTIAL)
+        x |= Xapian::QueryParser::FLAG_PARTIAL;
+    if (f & XAP_QP_SPELLING)
+        x |= Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
+    if (f & XAP_QP_SYNONYM)
+        x |= Xapian::QueryParser::FLAG_SYNONYM;
+    if (f & XAP_QP_AUTO_SYNONYMS)
+        x |= Xapian::QueryParser::FLAG_AUTO_SYNONYMS;
+    if (f & XAP_QP_PURE_NOT)
+        x |= Xapian::QueryParser::FLAG_PURE_NOT;
+    return x;
+}
+
+static bool lang_selected(const xap_search_req *req, const std::string &code)
+{
+    if (!req->langs || req->n_langs == 0)
+        return true;
+    for (size_t i = 0; i < req->n_langs; i++)
+        if (req->langs[i] && code == req->langs[i])
+            return true;
+    return false;
+}
+
+static void setup_parser(Xapian::QueryParser &qp, xap_reader *r, const xap_search_req *req)
+{
+    qp.set_database(r->db);
+    qp.set_default_op(req->default_and ? Xapian::Query::OP_AND : Xapian::Query::OP_OR);
+    for (size_t i = 0; i < req->n_fields; i++) {
+        const xap_field &f = req->fields[i];
+        if (!f.name || !f.prefix)
+            continue;
+        if (f.boolean)
+            qp.add_boolean_prefix(f.name, f.prefix);
+        else
+            qp.add_prefix(f.name, f.prefix);
+    }
+    Xapian::termcount cap = req->max_wildcard ? static_cast<Xapian::termcount>(req->max_wildcard)
+                                              : 0;
+    qp.set_max_expansion(cap, Xapian::Query::WILDCARD_LIMIT_ERROR,
+                         Xapian::QueryParser::FLAG_WILDCARD);
+    qp.set_max_expansion(cap ? cap : 100, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
+                         Xapian::QueryParser::FLAG_PARTIAL);
+}
+
+// The user's query: one parse per language branch, each restricted to its language.
+static Xapian::Query parse_user_query(xap_reader *r, const xap_search_req *req,
+                                      std::string &corrected)
+{
+    const char *q = req->query ? req->query : "";
+    if (!*q)
+        return Xapian::Query::MatchAll;
+    unsigned flags = qp_flags(req->qp_flags);
+    std::vector<Xapian::Query> branches;
+    bool spelled = false;
+    for (const Lang &l : r->langs) {
+        if (!lang_selected(req, l.code))
+            continue;
+        Xapian::QueryParser qp;
+        setup_parser(qp, r, req);
+        qp.set_stemmer(l.a->stem);
+        if (l.a->has_stop)
+            qp.set_stopper(&l.a->stopper);
+        qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+        unsigned f = flags;
+        if (spelled)
+            f &= ~static_cast<unsigned>(Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
+        Xapian::Query parsed = qp.parse_query(q, f);
+        if (!spelled && (f & Xapian::QueryParser::FLAG_SPELLING_CORRECTION)) {
+            corrected = qp.get_corrected_query_string();
+            spelled = true;
+        }
+        branches.emplace_back(Xapian::Query::OP_FILTER, parsed, Xapian::Query("L" + l.code));
+    }
+    if (branches.empty()) {
+        Xapian::QueryParser qp;
+        setup_parser(qp, r, req);
+        Xapian::Query parsed = qp.parse_query(q, flags);
+        if (flags & Xapian::QueryParser::FLAG_SPELLING_CORRECTION)
+            corrected = qp.get_corrected_query_string();
+        return parsed;
+    }
+    return Xapian::Query(Xapian::Query::OP_OR, branches.begin(), branches.end());
+}
+
+// Filters, ranges and exclusions around a query.
+static Xapian::Query restrict_query(Xapian::Query q, const xap_search_req *req)
+{
+    std::vector<Xapian::Query> filters;
+    for (size_t g = 0; g < req->n_filters; g++) {
+        const xap_term_group &grp = req->filters[g];
+        std::vector<Xapian::Query> terms;
+        for (size_t i = 0; i < grp.n; i++)
+            if (grp.terms[i])
+                terms.emplace_back(grp.terms[i]);
+        if (terms.empty())
+            continue;
+        filters.emplace_back(Xapian::Query::OP_OR, terms.begin(), terms.end());
+    }
+    for (size_t i = 0; i < req->n_ranges; i++) {
+        const xap_range &rg = req->ranges[i];
+        std::string lo = Xapian::sortable_serialise(rg.lo), hi = Xapian::sortable_serialise(rg.hi);
+        if (rg.has_lo && rg.has_hi)
+            filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, rg.slot, lo, hi);
+        else if (rg.has_lo)
+            filters.emplace_back(Xapian::Query::OP_VALUE_GE, rg.slot, lo);
+        else if (rg.has_hi)
+            filters.emplace_back(Xapian::Query::OP_VALUE_LE, rg.slot, hi);
+    }
+    if (!filters.empty())
+        q = Xapian::Query(Xapian::Query::OP_FILTER, q,
+                          Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
+    if (req->n_exclude) {
+        std::vector<Xapian::Query> ex;
+        for (size_t i = 0; i < req->n_exclude; i++)
+            if (req->exclude_uids[i] && *req->exclude_uids[i])
+                ex.emplace_back(uid_term(req->exclude_uids[i], std::strlen(req->exclude_uids[i])));
+        if (!ex.empty())
+            q = Xapian::Query(Xapian::Query::OP_AND_NOT, q,
+                              Xapian::Query(Xapian::Query::OP_OR, ex.begin(), ex.end()));
+    }
+    return q;
+}
+
+// Runs `q` and copies everything the caller reads into a new result.
+static xap_result *run_query(xap_reader *r, const Xapian::Query &q, const xap_search_req *req,
+                             std::string corrected)
+{
+    Xapian::Enquire enq(r->db);
+    enq.set_query(q);
+    if (req->bm25_k1 > 0 || req->bm25_b > 0)
+        enq.set_weighting_scheme(Xapian::BM25Weight(req->bm25_k1 > 0 ? req->bm25_k1 : 1.2, 0, 1,
+                                                    req->bm25_b > 0 ? req->bm25_b : 0.5, 0.5));
+    if (req->sort == XAP_SORT_VALUE_ASC)
+        enq.set_sort_by_value_then_relevance(req->sort_slot, false);
+    else if (req->sort == XAP_SORT_VALUE_DESC)
+        enq.set_sort_by_value_then_relevance(req->sort_slot, true);
+    if (req->collapse_slot >= 0)
+        enq.set_collapse_key(static_cast<Xapian::valueno>(req->collapse_slot));
+    if (req->time_limit > 0)
+        enq.set_time_limit(req->time_limit);
+
+    std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> single;
+    std::vector<std::unique_ptr<MultiValueSpy>> multi;
+    std::vector<std::pair<int, size_t>> spy_of; // (kind, index) per facet
+    for (size_t f = 0; f < req->n_facets; f++) {
+        if (req->facets[f].sep) {
+            multi.emplace_back(new MultiValueSpy(req->facets[f].slot, req->facets[f].sep));
+            enq.add_matchspy(multi.back().get());
+            spy_of.emplace_back(1, multi.size() - 1);
+        } else {
+            single.emplace_back(new Xapian::ValueCountMatchSpy(req->facets[f].slot));
+            enq.add_matchspy(single.back().get());
+            spy_of.emplace_back(0, single.size() - 1);
+        }
+    }
+
+    Xapian::doccount check = static_cast<Xapian::doccount>(
+        std::min<size_t>(req->check_at_least, 0xffffffffu));
+    std::unique_ptr<xap_result> res(new xap_result);
+    res->mset = enq.get_mset(static_cast<Xapian::doccount>(req->offset),
+                             static_cast<Xapian::doccount>(req->limit), check);
+    res->lower = res->mset.get_matches_lower_bound();
+    res->estimate = res->mset.get_matches_estimated();
+    res->upper = res->mset.get_matches_upper_bound();
+    res->desc = q.get_description();
+    res->corrected = std::move(corrected);
+    res->mset.fetch();
+    for (Xapian::MSetIterator m = res->mset.begin(); m != res->mset.end(); ++m) {
+        Hit hit;
+        Xapian::Document doc = m.get_document();
+        hit.data = doc.get_data();
+        for (Xapian::ValueIterator v = doc.values_begin(); v != doc.values_end(); ++v)
+            hit.values.emplace_back(v.get_valueno(), *v);
+        hit.h.docid = *m;
+        hit.h.weight = m.get_weight();
+        hit.h.collapsed = m.get_collapse_count();
+        res->hits.push_back(std::move(hit));
+    }
+    for (Hit &h : res->hits) {
+        h.h.data = h.data.data();
+        h.h.data_len = h.data.size();
+    }
+    for (auto &s : spy_of) {
+        Facet fc;
+        if (s.first == 0) {
+            auto &spy = *single[s.second];
+            for (Xapian::TermIterator t = spy.values_begin(); t != spy.values_end(); ++t)
+                fc.values.emplace_back(*t, t.get_termfreq());
+        } else {
+            for (auto &kv : multi[s.second]->counts)
+                fc.values.emplace_back(kv.first, kv.second);
+        }
+        std::stable_sort(fc.values.begin(), fc.values.end(),
+                         [](const std::pair<std::string, size_t> &a,
+                            const std::pair<std::string, size_t> &b) {
+                             return a.second > b.second;
+                         });
+        res->facets.push_back(std::move(fc));
+    }
+    return res.release();
+}
+
+extern "C" int xap_search(xap_reader *r, const xap_search_req *req, xap_result **out,
+                          xap_error *err)
+{
+    if (!r || !req || !out)
+        return bad_arg(err, "xap_search: NULL argument");
+    try {
+        std::string corrected;
+        Xapian::Query q = parse_user_query(r, req, corrected);
+        if (req->n_extra && !(req->query && *req->query == '\0')) {
+            std::vector<Xapian::Query> extra;
+            for (size_t i = 0; i < req->n_extra; i++)
+                if (req->extra_terms[i] && *req->extra_terms[i])
+                    extra.emplace_back(req->extra_terms[i]);
+            if (!extra.empty()) {
+                Xapian::Query ex(Xapian::Query::OP_OR, extra.begin(), extra.end());
+                if (req->extra_scale > 0 && req->extra_scale != 1.0)
+                    ex = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, ex, req->extra_scale);
+                q = Xapian::Query(Xapian::Query::OP_OR, q, ex);
+            }
+        }
+        q = restrict_query(q, req);
+        *out = run_query(r, q, req, corrected);
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+namespace {
+// Expand terms worth a "more like this" query: stems and concepts, not ids or filters.
+class MltDecider : public Xapian::ExpandDecider {
+  public:
+    bool operator()(const std::string &t) const override
+    {
+        if (t.size() < 4)
+            return false;
+        if (t[0] == 'Z')
+            return t[1] >= 'a' && t[1] <= 'z';
+        return t.compare(0, 2, "XC") == 0;
+    }
+};
+} // namespace
+
+extern "C" int xap_similar(xap_reader *r, const char *uid, size_t uid_len, size_t n_terms,
+                           const xap_search_req *req, xap_result **out, xap_error *err)
+{
+    if (!r || !uid || uid_len == 0 || !req || !out)
+        return bad_arg(err, "xap_similar: NULL argument");
+    try {
+        std::string term = uid_term(uid, uid_len);
+        Xapian::PostingIterator p = r->db.postlist_begin(term);
+        if (p == r->db.postlist_end(term))
+            return fill_plain(err, XAP_E_NOT_FOUND, "no document with this id");
+        Xapian::RSet rset;
+        rset.add_document(*p);
+        Xapian::Enquire enq(r->db);
+        MltDecider decider;
+        Xapian::ESet eset = enq.get_eset(
+            static_cast<Xapian::termcount>(n_terms ? n_terms : 40), rset, &decider);
+        std::vector<Xapian::Query> terms;
+        for (Xapian::ESetIterator e = eset.begin(); e != eset.end(); ++e)
+            terms.emplace_back(*e);
+        Xapian::Query q = terms.empty()
+                              ? Xapian::Query()
+                              : Xapian::Query(Xapian::Query::OP_ELITE_SET, terms.begin(),
+                                              terms.end(), 20);
+        q = Xapian::Query(Xapian::Query::OP_AND_NOT, q, Xapian::Query(term));
+        q = restrict_query(q, req);
+        *out = run_query(r, q, req, std::string());
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" void xap_result_free(xap_result *res)
+{
+    delete res;
+}
+
+extern "C" void xap_result_counts(const xap_result *res, size_t *lower, size_t *estimate,
+                                  size_t *upper)
+{
+    if (lower)
+        *lower = res ? res->lower : 0;
+    if (estimate)
+        *estimate = res ? res->estimate : 0;
+    if (upper)
+        *upper = res ? res->upper : 0;
+}
+
+extern "C" size_t xap_result_size(const xap_result *res)
+{
+    return res ? res->hits.size() : 0;
+}
+
+extern "C" const char *xap_result_query_desc(const xap_result *res)
+{
+    return res ? res->desc.c_str() : "";
+}
+
+extern "C" const char *xap_result_corrected(const xap_result *res)
+{
+    return res ? res->corrected.c_str() : "";
+}
+
+extern "C" int xap_result_hit(const xap_result *res, size_t i, xap_hit *out)
+{
+    if (!res || !out || i >= res->hits.size())
+        return XAP_E_INVALID_ARG;
+    *out = res->hits[i].h;
+    return XAP_OK;
+}
+
+extern "C" const char *xap_result_hit_value(const xap_result *res, size_t i, unsigned slot,
+                                            size_t *len)
+{
+    if (!res || i >= res->hits.size())
+        return nullptr;
+    for (const auto &v : res->hits[i].values) {
+        if (v.first == slot) {
+            if (len)
+                *len = v.second.size();
+            return v.second.c_str();
+        }
+    }
+    return nullptr;
+}
+
+extern "C" size_t xap_result_facet_size(const xap_result *res, size_t f)
+{
+    if (!res || f >= res->facets.size())
+        return 0;
+    return res->facets[f].values.size();
+}
+
+extern "C" int xap_result_facet_value(const xap_result *res, size_t f, size_t j,
+                                      const char **val, size_t *len, size_t *count)
+{
+    if (!res || f >= res->facets.size() || j >= res->facets[f].values.size())
+        return XAP_E_INVALID_ARG;
+    const auto &v = res->facets[f].values[j];
+    if (val)
+        *val = v.first.c_str();
+    if (len)
+        *len = v.first.size();
+    if (count)
+        *count = v.second;
+    return XAP_OK;
+}
+
+extern "C" char *xap_result_snippet(const xap_result *res, xap_reader *r, xap_analyzer *a,
+                                    const char *text, size_t len, size_t max_chars,
+                                    const char *hi_start, const char *hi_end,
+                                    int only_if_match, xap_error *err)
+{
+    if (!res || !text) {
+        bad_arg(err, "xap_result_snippet: NULL argument");
+        return nullptr;
+    }
+    try {
+        Xapian::Stem stem(new FoldStem(r ? r->word_fn : nullptr,
+                                       a ? a->stem : Xapian::Stem()));
+        unsigned flags = 0;
+        if (only_if_match)
+            flags |= Xapian::MSet::SNIPPET_EMPTY_WITHOUT_MATCH;
+        std::string s = res->mset.snippet(std::string(text, len), max_chars ? max_chars : 300,
+                                          stem, flags, hi_start ? hi_start : "<mark>",
+                                          hi_end ? hi_end : "</mark>", "…");
+        char *p = dup_bytes(s);
+        if (!p)
+            fill_plain(err, XAP_E_NOMEM, "out of memory");
+        return p;
+    } catch (...) {
+        fail(err);
+        return nullptr;
+    }
+}
+
+extern "C" size_t xap_sortable_serialise(double v, char *buf, size_t cap)
+{
+    try {
+        std::string s = Xapian::sortable_serialise(v);
+        size_t n = std::min(s.size(), cap);
+        std::memcpy(buf, s.data(), n);
+        return n;
+    } catch (...) {
+        return 0;
+    }
+}
+
+extern "C" double xap_sortable_unserialise(const char *buf, size_t len)
+{
+    try {
+        return Xapian::sortable_unserialise(std::string(buf, len));
+    } catch (...) {
+        return 0.0;
+    }
+}

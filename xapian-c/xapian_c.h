@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xapian_c.h - the project's only door into Xapian 1.4: a small, pure C API.
+ *
+ * Everything else in the tree is C11 and never includes a Xapian header; every call that
+ * crosses into C++ carries the `xap_` prefix so it can be found with grep. The
+ * implementation (xapian_c.cc) catches every exception (Xapian::Error, std::bad_alloc and
+ * anything else) and turns it into a negative `enum xap_code` plus a message in a
+ * caller-owned `struct xap_error`; nothing ever unwinds through C frames.
+ *
+ * Conventions (as leveldb's c.h states its own):
+ *  - Fallible functions return XAP_OK (0) or a negative xap_code and fill `err` when it is
+ *    not NULL. Filling `err` never allocates. On failure no OUT parameter is changed unless
+ *    said otherwise.
+ *  - Strings go in as (pointer, length) pairs unless the name says "cstr" or the
+ *    parameter is a NUL-terminated `const char *` (documented per function).
+ *  - `_new`/`_open` return a handle the caller frees with the matching `_free`/`_close`;
+ *    every `_free` accepts NULL. Pointers returned by getters are borrowed: valid until the
+ *    handle they came from is freed.
+ *  - No handle is thread-safe. Use one reader per thread (Xapian objects share
+ *    non-atomic reference counts). Only one process writes a database at a time; Xapian
+ *    enforces it with a lock, reported as XAP_E_DB_LOCKED.
+ *
+ * See ../shared/notes/xapian-1.4.md for what Xapian 1.4.22 does and does not do.
+ */
+#ifndef KB_XAPIAN_C_H
+#define KB_XAPIAN_C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes, one per kind of Xapian failure the callers treat differently. */
+enum xap_code {
+    XAP_OK = 0,
+    XAP_E_DB_MODIFIED = -1,   /* revision discarded while reading: reopen and re-run */
+    XAP_E_DB_LOCKED = -2,     /* another writer holds the write lock */
+    XAP_E_DB_NOT_FOUND = -3,  /* no database at the path (or the stub's target went) */
+    XAP_E_DB_VERSION = -4,    /* database format too old or too new */
+    XAP_E_DB_OPENING = -5,    /* could not open (permissions, bad stub line...) */
+    XAP_E_DB_CORRUPT = -6,    /* corruption detected: run xapian-check */
+    XAP_E_DB_CLOSED = -7,     /* the handle was closed */
+    XAP_E_DATABASE = -8,      /* other database or I/O error (disk full...) */
+    XAP_E_NET_TIMEOUT = -9,   /* a remote shard timed out */
+    XAP_E_NETWORK = -10,      /* a remote shard is unreachable */
+    XAP_E_QUERY_SYNTAX = -11, /* QueryParserError: the message says what is wrong */
+    XAP_E_WILDCARD = -12,     /* a wildcard expanded past its limit */
+    XAP_E_DOC_NOT_FOUND = -13,/* no such document */
+    XAP_E_RANGE = -14,        /* a range error */
+    XAP_E_INVALID_ARG = -15,  /* bad argument (term too long, empty metadata key...) */
+    XAP_E_INVALID_OP = -16,   /* operation not valid now (commit inside a txn...) */
+    XAP_E_UNIMPLEMENTED = -17,/* feature not available with this backend */
+    XAP_E_XAPIAN = -18,       /* any other Xapian::Error */
+    XAP_E_NOMEM = -19,        /* std::bad_alloc or malloc failure */
+    XAP_E_INTERNAL = -20,     /* any other std::exception */
+    XAP_E_UNKNOWN = -21,      /* an exception of unknown type */
+    XAP_E_NOT_FOUND = -22,    /* lookups: the key, term or uid does not exist */
+    XAP_E_TOO_SMALL = -23     /* a caller buffer was too small; *len says what is needed */
+};
+
+/* Filled on failure. Fixed buffers: filling it never allocates. */
+struct xap_error {
+    int code;          /* an enum xap_code */
+    char type[40];     /* Xapian's class name, e.g. "DatabaseLockError", or "" */
+    char msg[400];     /* human-readable message, truncated to fit */
+    char context[160]; /* Xapian's context (e.g. the remote server), or "" */
+};
+
+/* A short stable name for a code, e.g. "db_locked". Never NULL. */
+const char *xap_code_name(int code);
+
+/* ---------------------------------------------------------------------------------------
+ * Analysers: a stemmer and stop-word list for one language, used when building documents
+ * and parsing queries. One analyser per thread.
+ */
+typedef struct xap_analyzer xap_analyzer;
+
+/* Creates an analyser for Snowball language `stem_lang` ("french", "italian", "english",
+ * or "none" for no stemming) with the given stop words (NUL-terminated, already in the
+ * form the text will have after our normalisation; may be NULL when n_stop is 0).
+ * Returns XAP_OK and sets *out, or XAP_E_INVALID_ARG for an unknown language. */
+int xap_analyzer_new(const char *stem_lang, const char *const *stop, size_t n_stop,
+                     xap_analyzer **out, struct xap_error *err);
+void xap_analyzer_free(xap_analyzer *a);
+
+/* Stems one word with the analyser's stemmer into buf (NUL-terminated, truncated to cap).
+ * Returns the stem's full length (which may be >= cap), or a negative xap_code. */
+int xap_analyzer_stem(xap_analyzer *a, const char *word, size_t len, char *buf, size_t cap,
+                      struct xap_error *err);
+
+/* A word normaliser used for snippet highlighting: maps an original-text word (possibly
+ * with accents or an elision such as "l'hydrogène") to the form that was indexed
+ * ("hydrogene"). Writes at most cap bytes to out and returns the length written.
+ * It must not fail; it may return 0 to say "no word". */
+typedef size_t (*xap_word_fn)(const char *in, size_t len, char *out, size_t cap);
+
+/* ---------------------------------------------------------------------------------------
+ * Documents being built (indexer side).
+ */
+typedef struct xap_doc xap_doc;
+
+/* A new empty document. Returns NULL only when out of memory. */
+xap_doc *xap_doc_new(void);
+void xap_doc_free(xap_doc *d);
+
+/* Tokenises `text` (already normalised by the caller) with positions, adding each word
+ * unstemmed and its stem as "Z"+stem (Xapian's STEM_SOME) with `prefix` (NULL or "" for
+ * the body), stemmed and stop-filtered by `a` (NULL: no stemming). wdf_inc is the weight
+ * of each occurrence (e.g. 3 for titles). Positions continue from the previous call. */
+int xap_doc_index_text(xap_doc *d, xap_analyzer *a, const char *text, size_t len,
+                       unsigned wdf_inc, const char *prefix, struct xap_error *err);
+/* Leaves a gap of `n` positions so that phrases do not match across fields. */
+int xap_doc_increase_termpos(xap_doc *d, unsigned n, struct xap_error *err);
+/* Adds a term with no position: wdf 0 makes it a boolean (filter) term. */
+int xap_doc_add_term(xap_doc *d, const char *term, size_t len, unsigned wdf,
+                     struct xap_error *err);
+/* Sets value slot `slot` to raw bytes. */
+int xap_doc_set_value(xap_doc *d, unsigned slot, const char *val, size_t len,
+                      struct xap_error *err);
+/* Sets value slot `slot` to a number encoded so that byte order is numeric order. */
+int xap_doc_set_value_number(xap_doc *d, unsigned slot, double v, struct xap_error *err);
+/* Sets the document data (opaque bytes; we store JSON). */
+int xap_doc_set_data(xap_doc *d, const char *data, size_t len, struct xap_error *err);
+/* Counts the distinct terms so far (for tests and limits). */
+size_t xap_doc_term_count(const xap_doc *d);
+
+/* ---------------------------------------------------------------------------------------
+ * Writable database (the indexer process, or the server's single writer thread).
+ */
+typedef struct xap_writer xap_writer;
+
+enum xap_open_flags {
+    XAP_OPEN_CREATE = 1 << 0,     /* create when missing (else XAP_E_DB_NOT_FOUND) */
+    XAP_OPEN_OVERWRITE = 1 << 1,  /* start from an empty database */
+    XAP_OPEN_NO_SYNC = 1 << 2,    /* no fsync (new generations nobody reads yet) */
+    XAP_OPEN_RETRY_LOCK = 1 << 3  /* wait for the write lock instead of failing */
+};
+
+/* Opens the glass database in directory `path` for writing. A lock held by another
+ * writer gives XAP_E_DB_LOCKED at once (unless XAP_OPEN_RETRY_LOCK). */
+int xap_writer_open(const char *path, unsigned flags, xap_writer **out,
+                    struct xap_error *err);
+/* Commits pending changes, then frees the handle (always, even on failure). An open
+ * transaction is cancelled, not committed. Returns the commit's result. NULL is XAP_OK. */
+int xap_writer_close(xap_writer *w, struct xap_error *err);
+/* Frees the handle without committing anything still pending outside a transaction
+ * beyond what Xapian's destructor does; for error paths. Accepts NULL. */
+void xap_writer_free(xap_writer *w);
+
+int xap_writer_commit(xap_writer *w, struct xap_error *err);
+/* Transactions: all-or-nothing groups. With flushed=0 nothing is committed before
+ * xap_writer_commit_txn + xap_writer_commit, so readers see one new revision. */
+int xap_writer_begin_txn(xap_writer *w, int flushed, struct xap_error *err);
+int xap_writer_commit_txn(xap_writer *w, struct xap_error *err);
+int xap_writer_cancel_txn(xap_writer *w, struct xap_error *err);
+
+/* Adds or replaces the document whose unique id is `uid` (stored as the term "Q"+uid,
+ * hashed when too long for a term). *docid (may be NULL) receives its document number. */
+int xap_writer_replace(xap_writer *w, const char *uid, size_t uid_len, xap_doc *d,
+                       unsigned *docid, struct xap_error *err);
+/* Adds the document's plain words (unprefixed terms of 3+ letters, weighted by their
+ * frequency) to the spelling dictionary used for "did you mean". */
+int xap_writer_add_doc_spellings(xap_writer *w, const xap_doc *d, struct xap_error *err);
+/* Deletes the document with unique id `uid`. XAP_E_NOT_FOUND when there is none. */
+int xap_writer_delete(xap_writer *w, const char *uid, size_t uid_len,
+                      struct xap_error *err);
+/* Finds the document number for `uid`: XAP_OK and *docid, or XAP_E_NOT_FOUND. */
+int xap_writer_lookup(xap_writer *w, const char *uid, size_t uid_len, unsigned *docid,
+                      struct xap_error *err);
+/* Reads value `slot` of document `docid` into buf (cap bytes); *len gets its full length.
+ * XAP_E_TOO_SMALL when it did not fit, XAP_E_DOC_NOT_FOUND for a missing document. */
+int xap_writer_get_value(xap_writer *w, unsigned docid, unsigned slot, char *buf,
+                         size_t cap, size_t *len, struct xap_error *err);
+/* Calls fn for every unique id in the database (in term order). fn returns 0 to go on,
+ * anything else to stop (that value is then returned). */
+typedef int (*xap_uid_fn)(const char *uid, size_t len, unsigned docid, void *ctx);
+int xap_writer_for_each_uid(xap_writer *w, xap_uid_fn fn, void *ctx,
+                            struct xap_error *err);
+
+/* User metadata: key/value strings stored with the database and committed with it.
+ * Setting an empty value deletes the key. get: XAP_E_NOT_FOUND when unset; returns a
+ * malloc'ed NUL-terminated copy in *val (caller frees) and its length in *len. */
+int xap_writer_set_meta(xap_writer *w, const char *key, const char *val, size_t len,
+                        struct xap_error *err);
+int xap_writer_get_meta(xap_writer *w, const char *key, char **val, size_t *len,
+                        struct xap_error *err);
+/* Calls fn(key, value) for every metadata key starting with `prefix`. */
+typedef int (*xap_meta_fn)(const char *key, const char *val, size_t len, void *ctx);
+int xap_writer_for_each_meta(xap_writer *w, const char *prefix, xap_meta_fn fn, void *ctx,
+                             struct xap_error *err);
+
+/* Synonyms (used by queries parsed with XAP_QP_SYNONYM) and the spelling dictionary. */
+int xap_writer_add_synonym(xap_writer *w, const char *term, const char *synonym,
+                           struct xap_error *err);
+int xap_writer_clear_synonyms(xap_writer *w, const char *term, struct xap_error *err);
+int xap_writer_add_spelling(xap_writer *w, const char *word, size_t len, unsigned inc,
+                            struct xap_error *err);
+
+int xap_writer_doc_count(xap_writer *w, unsigned *count, struct xap_error *err);
+int xap_writer_revision(xap_writer *w, unsigned long *rev, struct xap_error *err);
+
+/* Compacts database `src` into a new database directory `dst` (which must not exist). */
+int xap_compact(const char *src, const char *dst, struct xap_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * Reader (one per server worker thread).
+ */
+typedef struct xap_reader xap_reader;
+
+/* Opens `path` for reading: a database directory or a stub file (e.g. "auto gen-3",
+ * or "remote ..." lines). XAP_E_DB_NOT_FOUND when nothing is there. */
+int xap_reader_open(const char *path, xap_reader **out, struct xap_error *err);
+void xap_reader_close(xap_reader *r);
+
+/* Makes the reader see the newest committed revision. If `path` is a stub file whose
+ * content or identity changed since it was opened (a new generation), the database is
+ * opened afresh from the path. *changed (may be NULL) is 1 when the revision may have
+ * changed. On failure the reader keeps serving what it had. */
+int xap_reader_refresh(xap_reader *r, int *changed, struct xap_error *err);
+
+/* Registers a language branch for query parsing: documents carrying the boolean term
+ * "L"+code are parsed with analyser `a` (borrowed; must outlive the reader). */
+int xap_reader_add_lang(xap_reader *r, const char *code, xap_analyzer *a,
+                        struct xap_error *err);
+/* Sets the normaliser used for highlighting snippets (see xap_word_fn). */
+void xap_reader_set_word_fn(xap_reader *r, xap_word_fn fn);
+
+int xap_reader_doc_count(xap_reader *r, unsigned *count, struct xap_error *err);
+int xap_reader_revision(xap_reader *r, unsigned long *rev, struct xap_error *err);
+/* The database's UUID into buf (at least 37 bytes). */
+int xap_reader_uuid(xap_reader *r, char *buf, size_t cap, struct xap_error *err);
+/* As xap_writer_get_meta. */
+int xap_reader_get_meta(xap_reader *r, const char *key, char **val, size_t *len,
+                        struct xap_error *err);
+/* Number of documents indexing `term` (0 when absent). */
+int xap_reader_term_freq(xap_reader *r, const char *term, size_t len, unsigned *freq,
+                         struct xap_error *err);
+/* Document data for a unique id: malloc'ed copy in *data (caller frees), XAP_E_NOT_FOUND. */
+int xap_reader_get_data(xap_reader *r, const char *uid, size_t uid_len, char **data,
+                        size_t *len, struct xap_error *err);
+/* Calls fn(term, freq) for terms starting with `prefix` in term order, at most `max`
+ * calls; fn returns non-zero to stop. For search-as-you-type completion. */
+typedef int (*xap_term_fn)(const char *term, size_t len, unsigned freq, void *ctx);
+int xap_reader_for_each_term(xap_reader *r, const char *prefix, size_t prefix_len,
+                             size_t max, xap_term_fn fn, void *ctx, struct xap_error *err);
+/* Spelling suggestion for one word (folded form): writes a NUL-terminated word into buf,
+ * or an empty string when there is none. */
+int xap_reader_spell(xap_reader *r, const char *word, size_t len, char *buf, size_t cap,
+                     struct xap_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * Searching.
+ */
+
+/* Query parser features (Xapian's QueryParser flags), chosen by the caller. */
+enum xap_qp_flags {
+    XAP_QP_BOOLEAN = 1 << 0,   /* AND OR NOT XOR and brackets */
+    XAP_QP_PHRASE = 1 << 1,    /* "quoted phrases" */
+    XAP_QP_LOVEHATE = 1 << 2,  /* +must -mustnot */
+    XAP_QP_WILDCARD = 1 << 3,  /* trailing * */
+    XAP_QP_PARTIAL = 1 << 4,   /* last word is a prefix (search-as-you-type) */
+    XAP_QP_SPELLING = 1 << 5,  /* compute a corrected query string */
+    XAP_QP_SYNONYM = 1 << 6,   /* ~term expands synonyms */
+    XAP_QP_AUTO_SYNONYMS = 1 << 7, /* every term expands synonyms */
+    XAP_QP_PURE_NOT = 1 << 8,  /* NOT x alone */
+    XAP_QP_NEAR = 1 << 9,      /* NEAR and ADJ (part of Xapian's default) */
+    XAP_QP_DEFAULT = XAP_QP_BOOLEAN | XAP_QP_PHRASE | XAP_QP_LOVEHATE | XAP_QP_NEAR
+};
+
+/* A field name usable in the query string, e.g. {"title", "S", 0}: "title:hydrogen". */
+struct xap_field {
+    const char *name;
+    const char *prefix;
+    int boolean; /* 1: the value is a filter term (prefix+value), not free text */
+};
+
+/* Documents must carry at least one of these terms (an OR group); groups are ANDed. */
+struct xap_term_group {
+    const char *const *terms;
+    size_t n;
+};
+
+/* Documents whose value `slot` (a number from xap_doc_set_value_number) is in range. */
+struct xap_range {
+    unsigned slot;
+    double lo, hi;
+    int has_lo, has_hi;
+};
+
+/* Count values of `slot` among all matches; `sep` != 0 means the slot holds several
+ * values separated by that byte (e.g. topics), each counted. */
+struct xap_facet {
+    unsigned slot;
+    char sep;
+};
+
+enum xap_sort { XAP_SORT_RELEVANCE = 0, XAP_SORT_VALUE_ASC, XAP_SORT_VALUE_DESC };
+
+struct xap_search_req {
+    const char *query; /* UTF-8 query string, NUL-terminated; "" matches all documents */
+    unsigned qp_flags; /* enum xap_qp_flags */
+    int default_and;   /* 1: words are ANDed by default; 0: ORed (ranked) */
+    const char *const *langs; /* branches to use (codes given to add_lang); NULL = all */
+    size_t n_langs;
+    const struct xap_field *fields;
+    size_t n_fields;
+    const struct xap_term_group *filters;
+    size_t n_filters;
+    const struct xap_range *ranges;
+    size_t n_ranges;
+    /* Extra weighted terms ORed into the query (e.g. thesaurus concepts), each scaled. */
+    const char *const *extra_terms;
+    size_t n_extra;
+    double extra_scale;
+    const char *const *exclude_uids; /* unique ids to leave out (e.g. the source of MLT) */
+    size_t n_exclude;
+    size_t offset, limit;
+    size_t check_at_least; /* 0: Xapian's estimate; >= doc count makes counts exact */
+    enum xap_sort sort;
+    unsigned sort_slot;
+    int collapse_slot; /* -1: no collapsing */
+    const struct xap_facet *facets;
+    size_t n_facets;
+    size_t max_wildcard; /* cap on wildcard/partial expansion (0: Xapian's default) */
+    double time_limit;   /* seconds; 0: none */
+    double bm25_k1, bm25_b; /* 0, 0: Xapian's defaults (1.2, 0.5) */
+};
+
+/* Initialises a request with defaults: XAP_QP_DEFAULT, OR, limit 10, no collapse. */
+void xap_search_req_init(struct xap_search_req *req);
+
+typedef struct xap_result xap_result;
+
+/* Runs a search. Everything the caller will read (hits' data and values, facet counts,
+ * estimates) is fetched inside this call. XAP_E_DB_MODIFIED means the revision moved
+ * under us: xap_reader_refresh and call again. Bad syntax is XAP_E_QUERY_SYNTAX with
+ * QueryParser's message. *out is freed with xap_result_free. */
+int xap_search(xap_reader *r, const struct xap_search_req *req, xap_result **out,
+               struct xap_error *err);
+/* Documents like the one with unique id `uid` (relevance feedback: its top `n_terms`
+ * expand terms), honouring req's filters, offset and limit; the document itself is left
+ * out. XAP_E_NOT_FOUND for an unknown uid. */
+int xap_similar(xap_reader *r, const char *uid, size_t uid_len, size_t n_terms,
+                const struct xap_search_req *req, xap_result **out, struct xap_error *err);
+void xap_result_free(xap_result *res);
+
+/* Estimates of the number of matches. Exact when lower == upper. */
+void xap_result_counts(const xap_result *res, size_t *lower, size_t *estimate,
+                       size_t *upper);
+/* Number of hits in this page. */
+size_t xap_result_size(const xap_result *res);
+/* The parsed query's description (for debugging) and the spelling correction ("" when
+ * none). Borrowed. */
+const char *xap_result_query_desc(const xap_result *res);
+const char *xap_result_corrected(const xap_result *res);
+
+/* Hit i (0 <= i < size): document number, BM25 weight, number of documents collapsed
+ * into it, and borrowed data bytes. */
+struct xap_hit {
+    unsigned docid;
+    double weight;
+    unsigned collapsed;
+    const char *data;
+    size_t data_len;
+};
+int xap_result_hit(const xap_result *res, size_t i, struct xap_hit *out);
+/* Value `slot` of hit i (fetched when asked for in req->facets or sort); borrowed. */
+const char *xap_result_hit_value(const xap_result *res, size_t i, unsigned slot,
+                                 size_t *len);
+
+/* Facet f (in the order of req->facets): number of distinct values, and value j with its
+ * count, most frequent first (ties by value). */
+size_t xap_result_facet_size(const xap_result *res, size_t f);
+int xap_result_facet_value(const xap_result *res, size_t f, size_t j, const char **val,
+                           size_t *len, size_t *count);
+
+/* A highlighted snippet of `text` (the original text of a hit) for this result's query,
+ * at most `max_chars` characters, words wrapped in hi_start/hi_end, HTML-escaped.
+ * `a` (may be NULL) stems words like the hit's language did; the reader's word_fn
+ * folds them first. Returns a malloc'ed string (caller frees) or NULL on failure; with
+ * only_if_match, "" when no query term occurs in `text`. */
+char *xap_result_snippet(const xap_result *res, xap_reader *r, xap_analyzer *a,
+                         const char *text, size_t len, size_t max_chars,
+                         const char *hi_start, const char *hi_end, int only_if_match,
+                         struct xap_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * Small helpers.
+ */
+/* Encodes a number for a value slot as Xapian's sortable_serialise does; returns the
+ * length written into buf (at most 9 bytes; cap must be >= 9). */
+size_t xap_sortable_serialise(double v, char *buf, size_t cap);
+double xap_sortable_unserialise(const char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KB_XAPIAN_C_H */
