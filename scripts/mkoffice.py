@@ -111,7 +111,7 @@ def truncate(text, limit):
     cut = text[:limit - 1]
     if " " in cut[limit // 2:]:
         cut = cut[:cut.rindex(" ")]
-    return cut.rstrip(" ,;:") + "\u2026"
+    return cut.rstrip(" ,;:.") + "\u2026"
 
 
 def _unquote(value):
@@ -457,7 +457,15 @@ def text_width(data, font, size):
 
 def wrap_line(data, font, size, max_width):
     """Word-wrap a cp1252 byte string into lines no wider than max_width."""
-    words = [w for w in data.split(b" ") if w]
+    words = []
+    glue_next = False
+    for w in (w for w in data.split(b" ") if w):
+        # French spacing: never break before » : ; ! ? % or after «
+        if words and (glue_next or w[:1] in b"\xbb:;!?%" and len(w) <= 2):
+            words[-1] += b" " + w
+        else:
+            words.append(w)
+        glue_next = w == b"\xab"
     lines, cur = [], b""
     space = text_width(b" ", font, size)
     cur_w = 0.0
@@ -655,7 +663,9 @@ def make_pdf(doc):
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = {}
     n_objs = max(objs) + 1
-    for num in range(1, n_objs):
+    # pages first, document metadata (Info, XMP) last
+    order = [CATALOG, PAGES, F1, F2] + list(range(first_page, n_objs)) + [INFO, META]
+    for num in order:
         offsets[num] = len(out)
         out += b"%d 0 obj\n" % num + objs[num] + b"\nendobj\n"
     xref_at = len(out)
