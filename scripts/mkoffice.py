@@ -116,6 +116,10 @@ def truncate(text, limit):
 
 def _unquote(value):
     value = value.strip()
+    # a quoted scalar followed by a comment: "text"  # comment
+    m = re.match(r'^("(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\')\s+#.*$', value)
+    if m:
+        value = m.group(1)
     if len(value) >= 2 and value[0] == value[-1] == '"':
         body = value[1:-1]
         return re.sub(r'\\(["\\/nt])',
