@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * format.c - which reader a file goes to. The extension proposes, libmagic confirms from
+ * the first bytes: a PDF must look like a PDF, an office file like a zip, and a text
+ * format (txt, md, html, xml, jsonl) must not be binary. The libmagic cookie is not
+ * thread-safe and loading its database costs a few milliseconds, so each thread opens one
+ * lazily and keeps it (a pthread key closes it when the thread exits). When libmagic is
+ * unusable the extension alone decides.
+ */
+#include "reader_priv.h"
+
+#include <magic.h>
+#include <pthread.h>
+#include <string.h>
+
+static pthread_key_t magic_key;
+static pthread_once_t magic_once = PTHREAD_ONCE_INIT;
+static int magic_key_ok;
+
+static void magic_destroy(void *p)
+{
+    magic_close(p);
+}
+
+static void magic_key_init(void)
+{
+    magic_key_ok = pthread_key_create(&magic_key, magic_destroy) == 0;
+}
+
+static magic_t thread_magic(void)
+{
+    pthread_once(&magic_once, magic_key_init);
+    if (!magic_key_ok)
+        return NULL;
+    magic_t m = pthread_getspecific(magic_key);
+    if (m)
+        return m;
+    m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF);
+    if (!m)
+        return NULL;
+    if (magic_load(m, NULL) != 0 || pthread_setspecific(magic_key, m) != 0) {
+        magic_close(m);
+        return NULL;
+    }
+    return m;
+}
+
+static int prefix(const char *s, const char *p)
+{
+    return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* Content that a text format may hold. */
+static int textual(const char *mime)
+{
+    return prefix(mime, "text/") || strstr(mime, "xml") || strstr(mime, "json") ||
+           strcmp(mime, "application/x-empty") == 0 ||
+           strcmp(mime, "inode/x-empty") == 0 ||
+           strcmp(mime, "application/javascript") == 0 ||
+           strcmp(mime, "application/x-wine-extension-ini") == 0;
+}
+
+static int agrees(enum kb_format f, const char *mime)
+{
+    switch (f) {
+    case KB_FMT_PDF:
+        return strcmp(mime, "application/pdf") == 0;
+    case KB_FMT_DOCX:
+    case KB_FMT_ODT:
+        return strcmp(mime, "application/zip") == 0 ||
+               prefix(mime, "application/vnd.openxmlformats-officedocument.") ||
+               prefix(mime, "application/vnd.oasis.opendocument.") ||
+               strcmp(mime, "application/msword") == 0;
+    default:
+        return textual(mime);
+    }
+}
+
+enum kb_format kb_format_detect(const char *name, const char *buf, size_t len,
+                                struct kb_error *err)
+{
+    enum kb_format f = kb_format_from_name(name);
+    if (f == KB_FMT_UNKNOWN) {
+        kb_error_set(err, KB_EUNSUPPORTED, "unknown extension in '%s'", name ? name : "");
+        return KB_FMT_UNKNOWN;
+    }
+    magic_t m = thread_magic();
+    const char *mime = m ? magic_buffer(m, buf, len) : NULL;
+    if (!mime)
+        return f; /* no libmagic: trust the extension */
+    if (!agrees(f, mime)) {
+        kb_error_set(err, KB_EUNSUPPORTED, "content is %s, not %s", mime,
+                     kb_format_name(f));
+        return KB_FMT_UNKNOWN;
+    }
+    return f;
+}
