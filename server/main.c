@@ -1,6 +1,137 @@
 /* SPDX-License-Identifier: MIT */
-/* main.c - placeholder while the program is being written. */
-int main(void)
+/*
+ * main.c - kb-server: configuration (file, environment, flags), shared resources, the
+ * HTTP daemon, and a graceful stop on SIGTERM/SIGINT (in-flight requests finish).
+ * Prints "listening on http://ADDR:PORT" once ready (with --port=0, the port the OS chose).
+ */
+#include "server.h"
+#include "version.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
 {
+    (void)sig;
+    stop = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: kb-server [--config=FILE] [--KEY=VALUE...]\n"
+               "Serves the search API and page over the index.\n"
+               "  --index=DIR       index location (default var/index)\n"
+               "  --port=N          TCP port (default 8080; 0 = any free port)\n"
+               "  --bind=ADDR       address (default 127.0.0.1)\n"
+               "  --workers=N       worker threads, one index reader each (default 4)\n"
+               "  --keys-file=FILE  API keys for writes (see README)\n"
+               "  --port-file=FILE  write the chosen port to FILE once listening\n"
+               "  --version         print the version\n"
+               "exit codes: 0 stopped by a signal, 2 usage error, 4 could not start\n");
+}
+
+static void free_worker_key(void *p)
+{
+    (void)p; /* workers are freed at shutdown from srv->workers */
+}
+
+int main(int argc, char **argv)
+{
+    static struct kb_server srv;
+    struct kb_error err;
+    const char *port_file = NULL;
+    kb_error_clear(&err);
+    kb_config_defaults(&srv.cfg);
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], "--config=", 9) && kb_config_load_file(&srv.cfg, argv[i] + 9, &err)) {
+            fprintf(stderr, "kb-server: %s\n", err.msg);
+            return 2;
+        }
+    if (kb_config_load_env(&srv.cfg, &err)) {
+        fprintf(stderr, "kb-server: %s\n", err.msg);
+        return 2;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--version")) {
+            printf("kb-server %s\n", kb_version());
+            return 0;
+        }
+        if (!strncmp(a, "--config=", 9))
+            continue;
+        if (!strncmp(a, "--port-file=", 12)) {
+            port_file = a + 12;
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        char key[64];
+        size_t n = eq ? (size_t)(eq - a - 2) : 0;
+        if (strncmp(a, "--", 2) || !eq || n >= sizeof key) {
+            fprintf(stderr, "kb-server: unknown option '%s' (see --help)\n", a);
+            return 2;
+        }
+        for (size_t k = 0; k < n; k++)
+            key[k] = a[2 + k] == '-' ? '_' : a[2 + k];
+        key[n] = '\0';
+        if (kb_config_set(&srv.cfg, key, eq + 1, &err)) {
+            fprintf(stderr, "kb-server: %s\n", err.msg);
+            return 2;
+        }
+    }
+    if (kb_resources_load(&srv.res, &err)) {
+        fprintf(stderr, "kb-server: %s\n", err.msg);
+        return 4;
+    }
+    pthread_key_create(&srv.worker_key, free_worker_key);
+    pthread_mutex_init(&srv.workers_lock, NULL);
+    pthread_mutex_init(&srv.log_lock, NULL);
+    pthread_mutex_init(&srv.metrics.lock, NULL);
+    if (!strcmp(srv.cfg.access_log, "-"))
+        srv.access_log = stderr;
+    else if (srv.cfg.access_log[0] && !(srv.access_log = fopen(srv.cfg.access_log, "a"))) {
+        fprintf(stderr, "kb-server: cannot open access log '%s'\n", srv.cfg.access_log);
+        return 4;
+    }
+    srv.started = kb_now();
+    if (kb_server_init_extra(&srv, &err) || kb_http_start(&srv, &err)) {
+        fprintf(stderr, "kb-server: %s\n", err.msg);
+        return 4;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    printf("kb-server %s listening on http://%s:%u (index %s)\n", kb_version(), srv.cfg.bind,
+           srv.port, srv.cfg.index);
+    fflush(stdout);
+    if (port_file) {
+        FILE *f = fopen(port_file, "w");
+        if (f) {
+            fprintf(f, "%u\n", srv.port);
+            fclose(f);
+        }
+    }
+    while (!stop)
+        pause();
+    fprintf(stderr, "kb-server: stopping\n");
+    kb_http_stop(&srv);
+    kb_server_release_extra(&srv);
+    for (size_t i = 0; i < srv.n_workers; i++)
+        kb_worker_free(srv.workers[i]);
+    free(srv.workers);
+    kb_resources_release(&srv.res);
+    if (srv.access_log && srv.access_log != stderr)
+        fclose(srv.access_log);
     return 0;
 }

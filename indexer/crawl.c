@@ -1,0 +1,797 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * crawl.c - one indexer run (see crawl.h). The index location is a directory holding a
+ * stub file XAPIANDB ("auto gen-N") and the generations gen-N/; readers open the
+ * directory and Xapian follows the stub. An incremental run updates the current
+ * generation inside one transaction; --full builds gen-(N+1) from nothing, compacts it
+ * and renames a new stub over the old one, so readers switch atomically. A lock file
+ * (flock) keeps a second indexer out at once.
+ */
+#include "crawl.h"
+#include "analysis.h"
+#include "buf.h"
+#include "doc.h"
+#include "schema.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define MANIFEST_PREFIX "kb:file:"
+#define MAX_DEPTH       32
+
+/* One known file from the previous runs. */
+struct entry {
+    char *path;
+    json_t *state; /* {"m","s","c","ids"} */
+    int seen;
+};
+
+struct run {
+    const struct kb_config *c;
+    const struct kb_run_opts *o;
+    struct kb_run_report *rep;
+    xap_writer *w;
+    struct kb_resources res;
+    struct kb_analysis an;
+    struct kb_read_limits lim;
+    struct entry *e; /* sorted by path */
+    size_t n_e;
+    json_t *failed; /* path -> {"m","s","reason"} of earlier failures */
+    size_t total_files;
+    int tty;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
+}
+
+static struct entry *find_entry(struct run *r, const char *path)
+{
+    struct entry key = {(char *)path, NULL, 0};
+    return bsearch(&key, r->e, r->n_e, sizeof *r->e, cmp_entry);
+}
+
+static int load_manifest_cb(const char *key, const char *val, size_t len, void *ctx)
+{
+    struct run *r = ctx;
+    json_t *st = json_loadb(val, len, 0, NULL);
+    if (!st)
+        return 0; /* unreadable: treated as unknown, the file is reindexed */
+    struct entry *e = realloc(r->e, (r->n_e + 1) * sizeof *e);
+    if (!e) {
+        json_decref(st);
+        return KB_ENOMEM;
+    }
+    r->e = e;
+    e[r->n_e].path = strdup(key + strlen(MANIFEST_PREFIX));
+    e[r->n_e].state = st;
+    e[r->n_e].seen = 0;
+    if (!e[r->n_e].path) {
+        json_decref(st);
+        return KB_ENOMEM;
+    }
+    r->n_e++;
+    return 0;
+}
+
+static int load_failed_cb(const char *key, const char *val, size_t len, void *ctx)
+{
+    struct run *r = ctx;
+    json_t *st = json_loadb(val, len, 0, NULL);
+    if (st)
+        json_object_set_new(r->failed, key + strlen(KB_META_FAILED_PREFIX), st);
+    return 0;
+}
+
+static int xap_to_kb(int xrc)
+{
+    switch (xrc) {
+    case XAP_E_DB_LOCKED:
+        return KB_ELOCKED;
+    case XAP_E_NOMEM:
+        return KB_ENOMEM;
+    case XAP_E_DATABASE:
+        return KB_EIO;
+    default:
+        return KB_EINDEX;
+    }
+}
+
+static int set_meta_json(struct run *r, const char *prefix, const char *path, json_t *v,
+                         struct kb_error *err)
+{
+    char key[1200];
+    snprintf(key, sizeof key, "%s%s", prefix, path);
+    struct xap_error xe = {0};
+    int rc;
+    if (v) {
+        char *s = json_dumps(v, JSON_COMPACT);
+        if (!s)
+            return kb_error_set(err, KB_ENOMEM, "out of memory");
+        rc = xap_writer_set_meta(r->w, key, s, strlen(s), &xe);
+        free(s);
+    } else {
+        rc = xap_writer_set_meta(r->w, key, "", 0, &xe);
+    }
+    if (rc)
+        return kb_error_set(err, xap_to_kb(rc), "cannot write index state: %s", xe.msg);
+    return KB_OK;
+}
+
+static void add_failure(struct run *r, const char *path, const char *reason)
+{
+    r->rep->failed++;
+    if (r->rep->n_failures < KB_RUN_MAX_FAILURES) {
+        snprintf(r->rep->failures[r->rep->n_failures].path,
+                 sizeof r->rep->failures[0].path, "%s", path);
+        snprintf(r->rep->failures[r->rep->n_failures].reason,
+                 sizeof r->rep->failures[0].reason, "%s", reason);
+        r->rep->n_failures++;
+    }
+    if (r->o->verbose || !r->tty)
+        fprintf(stderr, "kb-indexer: failed '%s': %s\n", path, reason);
+}
+
+/* Reads a whole file up to `max` bytes. */
+static int slurp(const char *path, size_t max, char **out, size_t *len,
+                 struct kb_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return kb_error_set(err, KB_EIO, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) < 0 || (size_t)st.st_size > max) {
+        close(fd);
+        return kb_error_set(err, KB_ETOOBIG, "file is larger than the %zu-byte limit",
+                            max);
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    size_t n = 0;
+    if (!buf) {
+        close(fd);
+        return kb_error_set(err, KB_ENOMEM, "out of memory");
+    }
+    while (n < (size_t)st.st_size) {
+        ssize_t k = read(fd, buf + n, (size_t)st.st_size - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return KB_OK;
+}
+
+/* Indexes one document (already read) under id. */
+static int index_doc(struct run *r, struct kb_doc *d, struct kb_error *err)
+{
+    xap_doc *x = NULL;
+    int rc = kb_analysis_build(&r->an, d, &x, err);
+    if (rc)
+        return rc;
+    struct xap_error xe = {0};
+    rc = xap_writer_replace(r->w, d->id, strlen(d->id), x, NULL, &xe);
+    if (!rc)
+        rc = xap_writer_add_doc_spellings(r->w, x, &xe);
+    xap_doc_free(x);
+    if (rc)
+        return kb_error_set(err, xap_to_kb(rc), "cannot store '%s': %s", d->id, xe.msg);
+    return KB_OK;
+}
+
+struct jsonl_ctx {
+    struct run *r;
+    const char *path;
+    json_t *ids;
+    int fatal;
+    struct kb_error *err;
+};
+
+static int jsonl_doc(struct kb_doc *d, size_t line, void *ctx)
+{
+    struct jsonl_ctx *j = ctx;
+    (void)line;
+    if (!d->format && kb_doc_set(&d->format, "jsonl", (size_t)-1))
+        return KB_ENOMEM;
+    if (!d->source && kb_doc_set(&d->source, j->path, (size_t)-1))
+        return KB_ENOMEM;
+    struct kb_error e;
+    kb_error_clear(&e);
+    int rc = index_doc(j->r, d, &e);
+    if (rc == KB_EIO || rc == KB_ENOMEM || rc == KB_ELOCKED) {
+        kb_error_set(j->err, rc, "%s", e.msg);
+        j->fatal = rc;
+        return rc;
+    }
+    if (rc) {
+        char where[600];
+        snprintf(where, sizeof where, "%s#%s", j->path, d->id);
+        add_failure(j->r, where, e.msg);
+        return 0;
+    }
+    json_array_append_new(j->ids, json_string(d->id));
+    return 0;
+}
+
+static void jsonl_err(size_t line, const char *reason, void *ctx)
+{
+    struct jsonl_ctx *j = ctx;
+    char where[600], why[600];
+    snprintf(where, sizeof where, "%s:%zu", j->path, line);
+    snprintf(why, sizeof why, "jsonl: %s", reason);
+    add_failure(j->r, where, why);
+}
+
+/* Deletes the documents listed in a manifest state. */
+static int delete_ids(struct run *r, const char *path, const json_t *state,
+                      const json_t *keep, struct kb_error *err)
+{
+    const json_t *ids = json_object_get(state, "ids");
+    size_t i;
+    const json_t *v;
+    if (!json_is_array(ids)) {
+        struct xap_error xe = {0};
+        int rc = xap_writer_delete(r->w, path, strlen(path), &xe);
+        if (rc && rc != XAP_E_NOT_FOUND)
+            return kb_error_set(err, xap_to_kb(rc), "cannot delete '%s': %s", path,
+                                xe.msg);
+        r->rep->deleted += rc == XAP_OK;
+        return KB_OK;
+    }
+    json_array_foreach(ids, i, v)
+    {
+        const char *id = json_string_value(v);
+        int kept = 0;
+        size_t k;
+        const json_t *kv;
+        json_array_foreach(keep, k, kv)
+        {
+            if (id && json_string_value(kv) && strcmp(id, json_string_value(kv)) == 0)
+                kept = 1;
+        }
+        if (!id || kept)
+            continue;
+        struct xap_error xe = {0};
+        int rc = xap_writer_delete(r->w, id, strlen(id), &xe);
+        if (rc && rc != XAP_E_NOT_FOUND)
+            return kb_error_set(err, xap_to_kb(rc), "cannot delete '%s': %s", id, xe.msg);
+        r->rep->deleted += rc == XAP_OK;
+    }
+    return KB_OK;
+}
+
+static void progress(struct run *r)
+{
+    if (!r->tty || !r->o->progress)
+        return;
+    size_t done = r->rep->seen, total = r->total_files ? r->total_files : 1;
+    int width = 40, fill = (int)((double)done / (double)total * width);
+    if (fill > width)
+        fill = width;
+    fprintf(stderr, "\r[%.*s%*s] %zu/%zu  +%zu ~%zu !%zu", fill,
+            "########################################", width - fill, "", done, total,
+            r->rep->added, r->rep->updated, r->rep->failed);
+}
+
+/* One file: skip when unchanged, else read, analyse and store. Returns KB_OK, or a fatal
+ * error (I/O on the index, out of memory) that stops the run. */
+static int do_file(struct run *r, const char *full, const char *id, const struct stat *st,
+                   struct kb_error *err)
+{
+    r->rep->seen++;
+    progress(r);
+    struct entry *e = find_entry(r, id);
+    json_int_t m = (json_int_t)st->st_mtime, s = (json_int_t)st->st_size;
+    if (e) {
+        e->seen = 1;
+        if (json_integer_value(json_object_get(e->state, "m")) == m &&
+            json_integer_value(json_object_get(e->state, "s")) == s) {
+            r->rep->unchanged++;
+            return KB_OK;
+        }
+    }
+    json_t *f = json_object_get(r->failed, id);
+    if (f && !r->o->retry_failed && json_integer_value(json_object_get(f, "m")) == m &&
+        json_integer_value(json_object_get(f, "s")) == s) {
+        r->rep->skipped_failed++;
+        return KB_OK;
+    }
+
+    char *buf = NULL;
+    size_t len = 0;
+    struct kb_error fe;
+    kb_error_clear(&fe);
+    struct kb_doc d;
+    kb_doc_init(&d);
+    json_t *state = NULL;
+    int rc = slurp(full, r->lim.max_file, &buf, &len, &fe);
+    char sum[17] = "";
+    if (!rc) {
+        snprintf(sum, sizeof sum, "%016llx", (unsigned long long)XXH64(buf, len, 0));
+        /* same content as indexed (only touched): record the new mtime, nothing else */
+        const char *old = e ? json_string_value(json_object_get(e->state, "c")) : NULL;
+        if (old && strcmp(old, sum) == 0) {
+            json_object_set_new(e->state, "m", json_integer(m));
+            rc = set_meta_json(r, MANIFEST_PREFIX, id, e->state, err);
+            r->rep->unchanged++;
+            free(buf);
+            return rc;
+        }
+    }
+    enum kb_format fmt = KB_FMT_UNKNOWN;
+    if (!rc) {
+        fmt = kb_format_detect(full, buf, len, &fe);
+        if (fmt == KB_FMT_UNKNOWN)
+            rc = kb_error_set(&fe, KB_EUNSUPPORTED, "unsupported content");
+    }
+    state = json_pack("{s:I, s:I, s:s}", "m", m, "s", s, "c", sum);
+    if (!state) {
+        rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (!rc && fmt == KB_FMT_JSONL) {
+        struct jsonl_ctx j = {r, id, json_array(), 0, err};
+        kb_read_jsonl(buf, len, &r->lim, jsonl_doc, jsonl_err, &j);
+        if (j.fatal) {
+            json_decref(j.ids);
+            rc = j.fatal;
+            goto out;
+        }
+        if (e && (rc = delete_ids(r, id, e->state, j.ids, err)))
+            goto out;
+        json_object_set_new(state, "ids", j.ids);
+        rc = set_meta_json(r, MANIFEST_PREFIX, id, state, err);
+        if (!rc && json_object_get(r->failed, id))
+            rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, NULL, err);
+        if (!rc)
+            *(e ? &r->rep->updated : &r->rep->added) += 1;
+        goto out;
+    }
+    if (!rc)
+        rc = kb_read_document(fmt, buf, len, &r->lim, &d, &fe);
+    if (!rc) {
+        if (kb_doc_set(&d.id, id, (size_t)-1) || kb_doc_set(&d.source, id, (size_t)-1)) {
+            rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+            goto out;
+        }
+        memcpy(d.checksum, sum, sizeof d.checksum);
+        d.mtime = (int64_t)m;
+        d.size = (int64_t)s;
+        if (!d.date || !kb_date_valid(d.date)) {
+            char date[16];
+            struct tm tm;
+            time_t t = st->st_mtime;
+            gmtime_r(&t, &tm);
+            strftime(date, sizeof date, "%Y-%m-%d", &tm);
+            kb_doc_set(&d.date, date, (size_t)-1);
+        }
+        rc = index_doc(r, &d, &fe);
+        if (rc == KB_EIO || rc == KB_ENOMEM || rc == KB_ELOCKED) {
+            kb_error_set(err, rc, "%s", fe.msg);
+            goto out;
+        }
+    }
+    if (rc) {
+        /* the file failed: record it, and drop what an earlier version indexed */
+        json_t *rec = json_pack("{s:I, s:I, s:s}", "m", m, "s", s, "reason", fe.msg);
+        add_failure(r, id, fe.msg);
+        rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, rec, err);
+        json_decref(rec);
+        if (!rc && e) {
+            rc = delete_ids(r, id, e->state, NULL, err);
+            if (!rc)
+                rc = set_meta_json(r, MANIFEST_PREFIX, id, NULL, err);
+        }
+        goto out;
+    }
+    rc = set_meta_json(r, MANIFEST_PREFIX, id, state, err);
+    if (!rc && json_object_get(r->failed, id))
+        rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, NULL, err);
+    if (!rc)
+        *(e ? &r->rep->updated : &r->rep->added) += 1;
+    if (r->o->verbose)
+        fprintf(stderr, "kb-indexer: indexed '%s' (%s, %s)\n", id, kb_format_name(fmt),
+                d.lang ? d.lang : "?");
+out:
+    json_decref(state);
+    kb_doc_release(&d);
+    free(buf);
+    return rc;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walks a folder in name order (deterministic), calling do_file or counting files. */
+static int walk(struct run *r, const char *dir, const char *rel, int depth,
+                int count_only, struct kb_error *err)
+{
+    if (depth > MAX_DEPTH)
+        return KB_OK;
+    DIR *d = opendir(dir);
+    if (!d)
+        return depth == 0 ? kb_error_set(err, KB_ENOTFOUND, "cannot open source '%s': %s",
+                                         dir, strerror(errno))
+                          : KB_OK;
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    int rc = KB_OK;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue; /* hidden files, ., .. */
+        char **v = realloc(names, (n + 1) * sizeof *v);
+        if (!v || !(v[n] = strdup(de->d_name))) {
+            names = v ? v : names;
+            rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+            break;
+        }
+        names = v;
+        n++;
+    }
+    closedir(d);
+    if (!rc)
+        qsort(names, n, sizeof *names, cmp_name);
+    for (size_t i = 0; i < n && !rc; i++) {
+        char full[4096], id[4096];
+        int a = snprintf(full, sizeof full, "%s/%s", dir, names[i]);
+        int b = snprintf(id, sizeof id, "%s%s%s", rel, *rel ? "/" : "", names[i]);
+        if (a < 0 || (size_t)a >= sizeof full || b < 0 || (size_t)b >= 200)
+            continue; /* path too long for an id */
+        struct stat st;
+        if (lstat(full, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            rc = walk(r, full, id, depth + 1, count_only, err);
+        else if (S_ISREG(st.st_mode) && kb_format_from_name(names[i]) != KB_FMT_UNKNOWN)
+            rc = count_only ? (r->total_files++, KB_OK) : do_file(r, full, id, &st, err);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+/* --- index location: a directory with a XAPIANDB stub and generations ------------- */
+
+static int read_generation(const char *index, int *gen)
+{
+    char stub[1200], line[256];
+    snprintf(stub, sizeof stub, "%s/XAPIANDB", index);
+    FILE *f = fopen(stub, "r");
+    *gen = 0;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "auto gen-%d", gen) == 1)
+            break;
+    fclose(f);
+    return *gen > 0 ? 0 : -1;
+}
+
+static int write_stub(const char *index, int gen, struct kb_error *err)
+{
+    char tmp[1200], stub[1200];
+    snprintf(tmp, sizeof tmp, "%s/XAPIANDB.tmp", index);
+    snprintf(stub, sizeof stub, "%s/XAPIANDB", index);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return kb_error_set(err, KB_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+    int ok = fprintf(f, "# written by kb-indexer: the current generation\nauto gen-%d\n",
+                     gen) > 0;
+    ok = fflush(f) == 0 && ok;
+    ok = fsync(fileno(f)) == 0 && ok;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, stub) < 0) {
+        unlink(tmp);
+        return kb_error_set(err, errno == ENOSPC ? KB_ENOSPC : KB_EIO,
+                            "cannot switch generation: %s", strerror(errno));
+    }
+    int dfd = open(index, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return KB_OK;
+}
+
+static void remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char p[1400];
+        snprintf(p, sizeof p, "%s/%s", path, de->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            remove_tree(p);
+        else
+            unlink(p);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+json_t *kb_run_report_json(const struct kb_run_report *rep)
+{
+    json_t *fails = json_array();
+    for (size_t i = 0; i < rep->n_failures; i++)
+        json_array_append_new(fails,
+                              json_pack("{s:s, s:s}", "path", rep->failures[i].path,
+                                        "reason", rep->failures[i].reason));
+    time_t t = time(NULL);
+    struct tm tm;
+    char when[32];
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:b, s:s, s:s, s:o}",
+                     "added", (json_int_t)rep->added, "updated", (json_int_t)rep->updated,
+                     "deleted", (json_int_t)rep->deleted, "unchanged",
+                     (json_int_t)rep->unchanged, "failed", (json_int_t)rep->failed,
+                     "skipped_failed", (json_int_t)rep->skipped_failed, "seconds",
+                     rep->seconds, "revision", (json_int_t)rep->revision, "documents",
+                     (json_int_t)rep->docs, "deletions_refused", rep->deletions_refused,
+                     "generation", rep->generation, "finished", when, "failures", fails);
+}
+
+static void run_release(struct run *r)
+{
+    for (size_t i = 0; i < r->n_e; i++) {
+        free(r->e[i].path);
+        json_decref(r->e[i].state);
+    }
+    free(r->e);
+    json_decref(r->failed);
+    kb_analysis_release(&r->an);
+    kb_resources_release(&r->res);
+}
+
+int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
+                 struct kb_run_report *rep, struct kb_error *err)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    memset(rep, 0, sizeof *rep);
+    r.c = c;
+    r.o = o;
+    r.rep = rep;
+    r.tty = isatty(STDERR_FILENO);
+    double t0 = now_s();
+    int exit_code = KB_EXIT_FATAL, lock_fd = -1, rc;
+    struct xap_error xe = {0};
+    char gen_dir[1200] = "", build_dir[1200] = "";
+    int gen = 0;
+
+    kb_read_limits_default(&r.lim);
+    r.lim.max_file = c->max_file_mb << 20;
+    r.lim.max_text = c->max_text_mb << 20;
+    r.lim.max_seconds = c->file_seconds;
+    r.failed = json_object();
+
+    if (mkdir(c->index, 0755) < 0 && errno != EEXIST) {
+        kb_error_set(err, KB_EIO, "cannot create index folder '%s': %s", c->index,
+                     strerror(errno));
+        goto out;
+    }
+    char lock_path[1200];
+    snprintf(lock_path, sizeof lock_path, "%s/indexer.lock", c->index);
+    lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        if (lock_fd >= 0 && errno == EWOULDBLOCK) {
+            kb_error_set(err, KB_ELOCKED, "another indexer is running on '%s'", c->index);
+            exit_code = KB_EXIT_LOCKED;
+        } else {
+            kb_error_set(err, KB_EIO, "cannot lock '%s': %s", lock_path, strerror(errno));
+        }
+        goto out;
+    }
+    if ((rc = kb_resources_load(&r.res, err)) ||
+        (rc = kb_analysis_init(&r.an, &r.res, err)))
+        goto out;
+
+    int have_gen = read_generation(c->index, &gen) == 0;
+    if (!have_gen || o->full) {
+        int next = gen + 1;
+        snprintf(gen_dir, sizeof gen_dir, "%s/gen-%d", c->index, next);
+        snprintf(build_dir, sizeof build_dir, "%s/gen-%d.build", c->index, next);
+        remove_tree(build_dir);
+        remove_tree(gen_dir);
+        snprintf(rep->generation, sizeof rep->generation, "gen-%d", next);
+        gen = next;
+        rc = xap_writer_open(build_dir, XAP_OPEN_CREATE | XAP_OPEN_NO_SYNC, &r.w, &xe);
+    } else {
+        snprintf(gen_dir, sizeof gen_dir, "%s/gen-%d", c->index, gen);
+        snprintf(rep->generation, sizeof rep->generation, "gen-%d", gen);
+        rc = xap_writer_open(gen_dir, XAP_OPEN_CREATE, &r.w, &xe);
+    }
+    if (rc) {
+        exit_code = rc == XAP_E_DB_LOCKED ? KB_EXIT_LOCKED : KB_EXIT_FATAL;
+        kb_error_set(err, xap_to_kb(rc), "cannot open the index for writing: %s", xe.msg);
+        goto out;
+    }
+    char *schema = NULL;
+    rc = xap_writer_get_meta(r.w, KB_META_SCHEMA, &schema, NULL, &xe);
+    if (rc == XAP_OK && strcmp(schema, KB_SCHEMA_VERSION) != 0) {
+        kb_error_set(
+            err, KB_EINVAL,
+            "the index was built with schema %s, this indexer writes %s: run with --full",
+            schema, KB_SCHEMA_VERSION);
+        free(schema);
+        exit_code = KB_EXIT_USAGE;
+        goto out;
+    }
+    free(schema);
+    memset(&xe, 0, sizeof xe);
+
+    if (xap_writer_for_each_meta(r.w, MANIFEST_PREFIX, load_manifest_cb, &r, &xe) ||
+        xap_writer_for_each_meta(r.w, KB_META_FAILED_PREFIX, load_failed_cb, &r, &xe)) {
+        kb_error_set(err, KB_EINDEX, "cannot read the index state: %s", xe.msg);
+        goto out;
+    }
+    qsort(r.e, r.n_e, sizeof *r.e, cmp_entry);
+    if (o->retry_failed) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(r.failed, k, v)
+        {
+            if (set_meta_json(&r, KB_META_FAILED_PREFIX, k, NULL, err))
+                goto out;
+        }
+    }
+
+    /* Everything from here to commit is one transaction: readers see all or nothing. */
+    if ((rc = xap_writer_begin_txn(r.w, 0, &xe))) {
+        kb_error_set(err, xap_to_kb(rc), "cannot start a transaction: %s", xe.msg);
+        goto out;
+    }
+    for (size_t i = 0; i < c->n_sources; i++)
+        walk(&r, c->sources[i], "", 0, 1, NULL);
+    size_t empty_sources = 0;
+    for (size_t i = 0; i < c->n_sources; i++) {
+        size_t before = rep->seen;
+        struct kb_error we;
+        kb_error_clear(&we);
+        rc = walk(&r, c->sources[i], "", 0, 0, &we);
+        if (rc == KB_ENOTFOUND) {
+            fprintf(stderr, "kb-indexer: %s\n", we.msg);
+            empty_sources++;
+            continue;
+        }
+        if (rc) {
+            kb_error_set(err, rc, "%s", we.msg);
+            goto out;
+        }
+        if (rep->seen == before)
+            empty_sources++;
+    }
+    if (r.tty && o->progress)
+        fputc('\n', stderr);
+
+    /* Deletions: files known before and not seen now. */
+    size_t unseen = 0;
+    for (size_t i = 0; i < r.n_e; i++)
+        unseen += !r.e[i].seen;
+    if (unseen && !o->no_delete) {
+        if ((empty_sources || unseen == r.n_e) && !o->force_delete) {
+            fprintf(
+                stderr,
+                "kb-indexer: refusing to delete %zu documents: %s (use --force-delete if "
+                "this is intended)\n",
+                unseen,
+                empty_sources ? "a source folder is missing or empty"
+                              : "every known file has disappeared");
+            rep->deletions_refused = 1;
+        } else {
+            for (size_t i = 0; i < r.n_e; i++) {
+                if (r.e[i].seen)
+                    continue;
+                if (delete_ids(&r, r.e[i].path, r.e[i].state, NULL, err) ||
+                    set_meta_json(&r, MANIFEST_PREFIX, r.e[i].path, NULL, err))
+                    goto out;
+            }
+        }
+    }
+    /* Failure records of files that are gone. */
+    {
+        const char *k;
+        json_t *v;
+        json_object_foreach(r.failed, k, v)
+        {
+            if (!find_entry(&r, k)) {
+                char full[4096];
+                int gone = 1;
+                for (size_t i = 0; i < c->n_sources && gone; i++) {
+                    struct stat st;
+                    snprintf(full, sizeof full, "%s/%s", c->sources[i], k);
+                    gone = stat(full, &st) != 0;
+                }
+                if (gone && !o->no_delete &&
+                    set_meta_json(&r, KB_META_FAILED_PREFIX, k, NULL, err))
+                    goto out;
+            }
+        }
+    }
+
+    xap_writer_doc_count(r.w, &rep->docs, &xe);
+    rep->seconds = now_s() - t0;
+    json_t *report = kb_run_report_json(rep);
+    if (set_meta_json(&r, KB_META_LAST_RUN, "", report, err)) {
+        json_decref(report);
+        goto out;
+    }
+    json_decref(report);
+    if ((rc = xap_writer_set_meta(r.w, KB_META_SCHEMA, KB_SCHEMA_VERSION,
+                                  strlen(KB_SCHEMA_VERSION), &xe)) ||
+        (rc = xap_writer_commit_txn(r.w, &xe)) || (rc = xap_writer_commit(r.w, &xe))) {
+        kb_error_set(err, rc == XAP_E_DATABASE ? KB_ENOSPC : xap_to_kb(rc),
+                     "cannot commit: %s", xe.msg);
+        goto out;
+    }
+    xap_writer_revision(r.w, &rep->revision, &xe);
+    rc = xap_writer_close(r.w, &xe);
+    r.w = NULL;
+    if (rc) {
+        kb_error_set(err, xap_to_kb(rc), "cannot close the index: %s", xe.msg);
+        goto out;
+    }
+    if (build_dir[0]) {
+        /* new generation: compact it into place, then switch the stub atomically */
+        if ((rc = xap_compact(build_dir, gen_dir, &xe))) {
+            kb_error_set(err, rc == XAP_E_DATABASE ? KB_ENOSPC : KB_EINDEX,
+                         "cannot compact the new generation: %s", xe.msg);
+            remove_tree(gen_dir);
+            goto out;
+        }
+        remove_tree(build_dir);
+        build_dir[0] = '\0';
+        if (write_stub(c->index, gen, err))
+            goto out;
+        /* keep the previous generation for readers still on it; remove older ones */
+        for (int g = gen - 2; g > 0 && g >= gen - 10; g--) {
+            char old[1200];
+            snprintf(old, sizeof old, "%s/gen-%d", c->index, g);
+            remove_tree(old);
+        }
+    }
+    rep->seconds = now_s() - t0;
+    exit_code = rep->failed || rep->deletions_refused ? KB_EXIT_FAILED : KB_EXIT_OK;
+out:
+    if (r.w)
+        xap_writer_free(r.w); /* cancels the transaction: nothing committed */
+    if (build_dir[0])
+        remove_tree(build_dir);
+    if (exit_code == KB_EXIT_FATAL && err && err->code == KB_OK)
+        kb_error_set(err, KB_EINDEX, "indexing failed");
+    run_release(&r);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    return exit_code;
+}

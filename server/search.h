@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * search.h - a search request independent of HTTP: the parameters (from a query string
+ * or a JSON body), their validation against the configured limits, and running them on a
+ * worker's reader into the response JSON. The HTTP route, the Atom feed and the
+ * in-process benchmark all go through kb_search_run.
+ */
+#ifndef KB_SEARCH_H
+#define KB_SEARCH_H
+
+#include "server.h"
+
+#define KB_SEARCH_MAX_VALUES 16
+
+struct kb_search_params {
+    char *q;                                    /* raw query, owned */
+    char *langs[KB_SEARCH_MAX_VALUES];          /* filters, owned */
+    size_t n_langs;
+    char *topics[KB_SEARCH_MAX_VALUES];
+    size_t n_topics;
+    char *orgs[KB_SEARCH_MAX_VALUES];
+    size_t n_orgs;
+    char *types[KB_SEARCH_MAX_VALUES];
+    size_t n_types;
+    double date_from, date_to; /* YYYYMMDD, 0 = open */
+    enum { KB_SORT_RELEVANCE, KB_SORT_NEWEST, KB_SORT_OLDEST } sort;
+    size_t offset, limit;
+    int facets;   /* bit per facet: lang, topic, year, org, type */
+    int snippets; /* 1: compute highlighted snippets */
+    int collapse; /* 1: collapse duplicate content (default) */
+    int spelling; /* 1: suggest a correction */
+};
+
+enum { KB_FACET_LANG = 1, KB_FACET_TOPIC = 2, KB_FACET_YEAR = 4, KB_FACET_ORG = 8,
+       KB_FACET_TYPE = 16, KB_FACET_ALL = 31 };
+
+void kb_search_params_init(struct kb_search_params *p);
+void kb_search_params_release(struct kb_search_params *p);
+/* From the request's query string (GET). 400-class errors name the parameter. */
+int kb_search_params_from_query(struct kb_search_params *p, const struct kb_req *req,
+                                struct kb_error *err);
+/* From a JSON object (POST), same names and rules. */
+int kb_search_params_from_json(struct kb_search_params *p, const json_t *o,
+                               const struct kb_config *cfg, struct kb_error *err);
+
+/* Runs the search; *out is the response object (new reference). Retries once across a
+ * concurrent commit. */
+int kb_search_run(struct kb_server *srv, struct kb_worker *w, const struct kb_search_params *p,
+                  json_t **out, struct kb_error *err);
+
+/* A hit as JSON from a document's stored data (new reference), without snippet. */
+json_t *kb_search_hit_json(const char *data, size_t len);
+
+#endif
