@@ -94,7 +94,8 @@ static void fold_term(const char *s, char *out, size_t cap)
     kb_buf_release(&b);
 }
 
-static int add_bool(xap_doc *x, const char *prefix, const char *value, struct xap_error *xe)
+static int add_bool(xap_doc *x, const char *prefix, const char *value,
+                    struct xap_error *xe)
 {
     char term[256];
     int n = snprintf(term, sizeof term, "%s%s", prefix, value);
@@ -124,8 +125,8 @@ static int is_topic(const struct kb_thesaurus *t, const char *id)
 }
 
 /* Concepts from the thesaurus: XC terms, d->concepts, and topics. */
-static int add_concepts(struct kb_analysis *a, struct kb_doc *d, xap_doc *x, struct kb_buf *norm,
-                        struct xap_error *xe)
+static int add_concepts(struct kb_analysis *a, struct kb_doc *d, xap_doc *x,
+                        struct kb_buf *norm, struct xap_error *xe)
 {
     const struct kb_thesaurus *t = a->res->thes;
     size_t n = kb_thesaurus_concepts(t);
@@ -145,8 +146,8 @@ static int add_concepts(struct kb_analysis *a, struct kb_doc *d, xap_doc *x, str
             rc = XAP_E_NOMEM;
             goto out;
         }
-        kb_thesaurus_match(t, kb_buf_str(norm), norm->len, fields[f], strlen(fields[f]), 0,
-                           f == 0 ? in_title : counts);
+        kb_thesaurus_match(t, kb_buf_str(norm), norm->len, fields[f], strlen(fields[f]),
+                           0, f == 0 ? in_title : counts);
     }
     for (size_t i = 0; i < n && !rc; i++) {
         unsigned c = counts[i] + in_title[i];
@@ -204,7 +205,8 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
             continue;
         }
         free(d->topics.v[i]);
-        memmove(&d->topics.v[i], &d->topics.v[i + 1], (d->topics.n - i - 1) * sizeof(char *));
+        memmove(&d->topics.v[i], &d->topics.v[i + 1],
+                (d->topics.n - i - 1) * sizeof(char *));
         d->topics.n--;
     }
 
@@ -253,7 +255,8 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
     if (!rc)
         rc = xap_doc_set_value_number(x, KB_SLOT_SIZE, (double)d->size, &xe);
     if (!rc && d->checksum[0])
-        rc = xap_doc_set_value(x, KB_SLOT_CHECKSUM, d->checksum, strlen(d->checksum), &xe);
+        rc =
+            xap_doc_set_value(x, KB_SLOT_CHECKSUM, d->checksum, strlen(d->checksum), &xe);
     if (!rc && kb_date_valid(d->date))
         rc = xap_doc_set_value_number(x, KB_SLOT_DATE, kb_date_number(d->date), &xe);
     if (!rc)
@@ -350,7 +353,8 @@ int kb_query_prepare(const struct kb_resources *res, const char *q, size_t len,
         v[out->n_concepts] = malloc(tl);
         if (!v[out->n_concepts])
             break;
-        snprintf(v[out->n_concepts++], tl, "%s%s", KB_PFX_CONCEPT, kb_thesaurus_concept_id(t, i));
+        snprintf(v[out->n_concepts++], tl, "%s%s", KB_PFX_CONCEPT,
+                 kb_thesaurus_concept_id(t, i));
     }
     free(counts);
     return KB_OK;

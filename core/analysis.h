@@ -41,14 +41,15 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
 
 /* A query made ready for the engine. */
 struct kb_query {
-    char *text;            /* normalised query string (malloc'ed) */
-    char **concepts;       /* "XC<id>" terms of thesaurus concepts found in the query */
+    char *text;      /* normalised query string (malloc'ed) */
+    char **concepts; /* "XC<id>" terms of thesaurus concepts found in the query */
     size_t n_concepts;
-    int relaxed_case;      /* 1 when an all-capitals query was treated as plain words */
+    int relaxed_case; /* 1 when an all-capitals query was treated as plain words */
 };
 
 /* Normalises `q` for parsing (elisions, accents, units, case; an all-capitals query has
- * its operators lower-cased too, as it is shouting, not syntax) and finds its concepts. */
+ * its operators lower-cased too, as it is shouting, not syntax) and finds its concepts.
+ */
 int kb_query_prepare(const struct kb_resources *res, const char *q, size_t len,
                      struct kb_query *out, struct kb_error *err);
 void kb_query_release(struct kb_query *q);

@@ -11,10 +11,10 @@
 #include <stddef.h>
 
 struct kb_buf {
-    char *data;  /* NUL-terminated content, or NULL while empty */
-    size_t len;  /* bytes used, not counting the NUL */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* hard cap on len */
+    char *data; /* NUL-terminated content, or NULL while empty */
+    size_t len; /* bytes used, not counting the NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* hard cap on len */
 };
 
 /* Initialises an empty buffer that may grow to `max` bytes. Allocates nothing. */
@@ -27,7 +27,8 @@ void kb_buf_reset(struct kb_buf *b);
 int kb_buf_add(struct kb_buf *b, const void *p, size_t n);
 int kb_buf_addc(struct kb_buf *b, char c);
 int kb_buf_adds(struct kb_buf *b, const char *s);
-int kb_buf_printf(struct kb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int kb_buf_printf(struct kb_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 int kb_buf_vprintf(struct kb_buf *b, const char *fmt, va_list ap);
 /* Gives the content to the caller (who frees it) and leaves the buffer empty. Never NULL
  * unless out of memory: an empty buffer yields "". */

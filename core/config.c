@@ -12,11 +12,13 @@
 #define KB_DATA_DIR_DEFAULT "schemas"
 #endif
 
-static int copy_to(char *dst, size_t cap, const char *v, const char *key, struct kb_error *err)
+static int copy_to(char *dst, size_t cap, const char *v, const char *key,
+                   struct kb_error *err)
 {
     size_t n = strlen(v);
     if (n >= cap)
-        return kb_error_set(err, KB_EINVAL, "'%s' is longer than %zu bytes", key, cap - 1);
+        return kb_error_set(err, KB_EINVAL, "'%s' is longer than %zu bytes", key,
+                            cap - 1);
     memcpy(dst, v, n + 1);
     return KB_OK;
 }
@@ -68,7 +70,8 @@ static int parse_bool(const char *v, int *out)
 {
     if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
         *out = 1;
-    else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
+    else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") ||
+             !strcmp(v, "off"))
         *out = 0;
     else
         return -1;
@@ -81,16 +84,27 @@ struct size_key {
     size_t lo, hi;
 };
 
-#define SK(f, lo, hi) {#f, offsetof(struct kb_config, f), lo, hi}
+#define SK(f, lo, hi)                                                                    \
+    {                                                                                    \
+#f, offsetof(struct kb_config, f), lo, hi                                        \
+    }
 static const struct size_key size_keys[] = {
-    SK(max_file_mb, 1, 4096),      SK(max_text_mb, 1, 1024),   SK(flush_threshold, 1, 1000000),
-    SK(threads, 0, 64),            SK(workers, 1, 256),        SK(max_query_bytes, 16, 1 << 20),
-    SK(max_body_bytes, 1024, 1u << 30), SK(max_page_size, 1, 10000), SK(max_offset, 0, 100000000),
-    SK(max_wildcard, 1, 1000000),  SK(rate_limit, 0, 1000000),
+    SK(max_file_mb, 1, 4096),
+    SK(max_text_mb, 1, 1024),
+    SK(flush_threshold, 1, 1000000),
+    SK(threads, 0, 64),
+    SK(workers, 1, 256),
+    SK(max_query_bytes, 16, 1 << 20),
+    SK(max_body_bytes, 1024, 1u << 30),
+    SK(max_page_size, 1, 10000),
+    SK(max_offset, 0, 100000000),
+    SK(max_wildcard, 1, 1000000),
+    SK(rate_limit, 0, 1000000),
 };
 #undef SK
 
-int kb_config_set(struct kb_config *c, const char *key, const char *v, struct kb_error *err)
+int kb_config_set(struct kb_config *c, const char *key, const char *v,
+                  struct kb_error *err)
 {
     if (!strcmp(key, "index"))
         return copy_to(c->index, sizeof c->index, v, key, err);
@@ -136,8 +150,9 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v, struct kb
             continue;
         size_t *dst = (size_t *)((char *)c + size_keys[i].off);
         if (parse_size(v, size_keys[i].lo, size_keys[i].hi, dst))
-            return kb_error_set(err, KB_EINVAL, "'%s' must be a whole number from %zu to %zu",
-                                key, size_keys[i].lo, size_keys[i].hi);
+            return kb_error_set(err, KB_EINVAL,
+                                "'%s' must be a whole number from %zu to %zu", key,
+                                size_keys[i].lo, size_keys[i].hi);
         return KB_OK;
     }
     return kb_error_set(err, KB_ENOTFOUND, "unknown setting '%s'", key);
@@ -169,8 +184,8 @@ int kb_config_load_file(struct kb_config *c, const char *path, struct kb_error *
             continue;
         char *eq = strchr(s, '=');
         if (!eq) {
-            rc = kb_error_set(err, KB_EINVAL, "config '%s' line %u: expected key = value", path,
-                              lineno);
+            rc = kb_error_set(err, KB_EINVAL, "config '%s' line %u: expected key = value",
+                              path, lineno);
             break;
         }
         *eq = '\0';
@@ -186,13 +201,13 @@ int kb_config_load_file(struct kb_config *c, const char *path, struct kb_error *
 
 int kb_config_load_env(struct kb_config *c, struct kb_error *err)
 {
-    static const char *keys[] = {"index",        "data_dir",        "web_dir",
-                                 "keys_file",    "access_log",      "bind",
-                                 "port",         "search_needs_key", "file_seconds",
-                                 "query_seconds", "max_file_mb",    "max_text_mb",
-                                 "flush_threshold", "threads",      "workers",
-                                 "max_query_bytes", "max_body_bytes", "max_page_size",
-                                 "max_offset",   "max_wildcard",    "rate_limit"};
+    static const char *keys[] = {
+        "index",           "data_dir",      "web_dir",     "keys_file",
+        "access_log",      "bind",          "port",        "search_needs_key",
+        "file_seconds",    "query_seconds", "max_file_mb", "max_text_mb",
+        "flush_threshold", "threads",       "workers",     "max_query_bytes",
+        "max_body_bytes",  "max_page_size", "max_offset",  "max_wildcard",
+        "rate_limit"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "KB_";
         size_t j;

@@ -16,31 +16,31 @@
 
 struct kb_config {
     /* shared */
-    char index[1024];    /* index location: directory or stub file (default "var/index") */
+    char index[1024]; /* index location: directory or stub file (default "var/index") */
     char data_dir[1024]; /* thesaurus, stop words, schemas (default: the source tree's) */
     /* indexer */
     char sources[KB_CONFIG_MAX_SOURCES][1024]; /* folders to index (default "corpus") */
     size_t n_sources;
-    size_t max_file_mb;      /* largest input file (64) */
-    size_t max_text_mb;      /* extracted text kept per document (8) */
-    double file_seconds;     /* time budget per file (30) */
-    size_t flush_threshold;  /* documents buffered before Xapian flushes (1000) */
-    size_t threads;          /* analysis threads (0 = number of cores) */
+    size_t max_file_mb;     /* largest input file (64) */
+    size_t max_text_mb;     /* extracted text kept per document (8) */
+    double file_seconds;    /* time budget per file (30) */
+    size_t flush_threshold; /* documents buffered before Xapian flushes (1000) */
+    size_t threads;         /* analysis threads (0 = number of cores) */
     /* server */
-    char bind[64];           /* address to listen on (127.0.0.1) */
-    unsigned port;           /* 8080; 0 = any free port, printed at start */
-    size_t workers;          /* HTTP worker threads, one Xapian reader each (4) */
-    char web_dir[1024];      /* static files of the search page */
-    char keys_file[1024];    /* API keys (hashed); "" = no key can write */
-    int search_needs_key;    /* 1: search also requires a key with scope search */
-    size_t max_query_bytes;  /* 1024 */
-    size_t max_body_bytes;   /* request bodies, 16 MiB */
-    size_t max_page_size;    /* 100 */
-    size_t max_offset;       /* deepest offset allowed (100000) */
-    size_t max_wildcard;     /* terms a wildcard may expand to (1000) */
-    double query_seconds;    /* time limit per query (2.0) */
-    size_t rate_limit;       /* requests per second per client, 0 = none */
-    char access_log[1024];   /* "-" = stderr, "" = none */
+    char bind[64];          /* address to listen on (127.0.0.1) */
+    unsigned port;          /* 8080; 0 = any free port, printed at start */
+    size_t workers;         /* HTTP worker threads, one Xapian reader each (4) */
+    char web_dir[1024];     /* static files of the search page */
+    char keys_file[1024];   /* API keys (hashed); "" = no key can write */
+    int search_needs_key;   /* 1: search also requires a key with scope search */
+    size_t max_query_bytes; /* 1024 */
+    size_t max_body_bytes;  /* request bodies, 16 MiB */
+    size_t max_page_size;   /* 100 */
+    size_t max_offset;      /* deepest offset allowed (100000) */
+    size_t max_wildcard;    /* terms a wildcard may expand to (1000) */
+    double query_seconds;   /* time limit per query (2.0) */
+    size_t rate_limit;      /* requests per second per client, 0 = none */
+    char access_log[1024];  /* "-" = stderr, "" = none */
 };
 
 /* Fills every default. */
@@ -51,7 +51,8 @@ int kb_config_load_file(struct kb_config *c, const char *path, struct kb_error *
 /* Applies KB_* environment variables. */
 int kb_config_load_env(struct kb_config *c, struct kb_error *err);
 /* Sets one key from a string (used by the three sources above and by flags).
- * KB_ENOTFOUND for an unknown key, KB_EINVAL for a bad value. The key "source" appends. */
+ * KB_ENOTFOUND for an unknown key, KB_EINVAL for a bad value. The key "source" appends.
+ */
 int kb_config_set(struct kb_config *c, const char *key, const char *value,
                   struct kb_error *err);
 

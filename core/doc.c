@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_FIELD (64u * 1024u)        /* metadata fields */
-#define MAX_BODY (16u * 1024u * 1024u) /* body text */
+#define MAX_FIELD (64u * 1024u)         /* metadata fields */
+#define MAX_BODY  (16u * 1024u * 1024u) /* body text */
 
 void kb_doc_init(struct kb_doc *d)
 {
@@ -132,7 +132,8 @@ static int get_str(const json_t *o, const char *k, char **dst, size_t max, int r
         return kb_error_set(err, KB_EPARSE, "field '%s' must be a string", k);
     size_t n = json_string_length(v);
     if (n > max)
-        return kb_error_set(err, KB_EPARSE, "field '%s' is longer than %zu bytes", k, max);
+        return kb_error_set(err, KB_EPARSE, "field '%s' is longer than %zu bytes", k,
+                            max);
     if (memchr(json_string_value(v), '\0', n))
         return kb_error_set(err, KB_EPARSE, "field '%s' contains a NUL character", k);
     if (kb_doc_set(dst, json_string_value(v), n))
@@ -140,7 +141,8 @@ static int get_str(const json_t *o, const char *k, char **dst, size_t max, int r
     return KB_OK;
 }
 
-static int get_list(const json_t *o, const char *k, struct kb_strlist *l, struct kb_error *err)
+static int get_list(const json_t *o, const char *k, struct kb_strlist *l,
+                    struct kb_error *err)
 {
     const json_t *v = json_object_get(o, k);
     if (!v || json_is_null(v))
@@ -160,8 +162,9 @@ static int get_list(const json_t *o, const char *k, struct kb_strlist *l, struct
     {
         if (!json_is_string(it) || json_string_length(it) == 0 ||
             json_string_length(it) > 256)
-            return kb_error_set(err, KB_EPARSE,
-                                "field '%s' must hold non-empty strings of at most 256 bytes", k);
+            return kb_error_set(
+                err, KB_EPARSE,
+                "field '%s' must hold non-empty strings of at most 256 bytes", k);
         if (kb_strlist_add(l, json_string_value(it)))
             return kb_error_set(err, KB_ENOMEM, "out of memory");
     }
@@ -170,10 +173,10 @@ static int get_list(const json_t *o, const char *k, struct kb_strlist *l, struct
 
 int kb_doc_from_json(struct kb_doc *d, const json_t *o, int strict, struct kb_error *err)
 {
-    static const char *known[] = {"id",     "source",  "title",    "abstract", "body",
-                                  "lang",   "date",    "org",      "type",     "format",
-                                  "topics", "authors", "concepts", "checksum", "mtime",
-                                  "size",   "pages",   "organisation", "url"};
+    static const char *known[] = {
+        "id",    "source", "title",  "abstract",     "body",    "lang",     "date",
+        "org",   "type",   "format", "topics",       "authors", "concepts", "checksum",
+        "mtime", "size",   "pages",  "organisation", "url"};
     if (!json_is_object(o))
         return kb_error_set(err, KB_EPARSE, "a document must be a JSON object");
     if (strict) {
@@ -220,8 +223,8 @@ int kb_doc_from_json(struct kb_doc *d, const json_t *o, int strict, struct kb_er
     if (rc)
         return rc;
     if (d->date && !kb_date_valid(d->date))
-        return kb_error_set(err, KB_EPARSE, "field 'date' must be YYYY-MM-DD, not '%.40s'",
-                            d->date);
+        return kb_error_set(err, KB_EPARSE,
+                            "field 'date' must be YYYY-MM-DD, not '%.40s'", d->date);
     const json_t *cs = json_object_get(o, "checksum");
     if (json_is_string(cs) && json_string_length(cs) < sizeof d->checksum)
         memcpy(d->checksum, json_string_value(cs), json_string_length(cs) + 1);
@@ -232,7 +235,8 @@ int kb_doc_from_json(struct kb_doc *d, const json_t *o, int strict, struct kb_er
     if (json_is_integer(n))
         d->size = json_integer_value(n);
     n = json_object_get(o, "pages");
-    if (json_is_integer(n) && json_integer_value(n) >= 0 && json_integer_value(n) < 100000)
+    if (json_is_integer(n) && json_integer_value(n) >= 0 &&
+        json_integer_value(n) < 100000)
         d->pages = (unsigned)json_integer_value(n);
     return KB_OK;
 }

@@ -22,8 +22,8 @@ struct kb_strlist {
 };
 
 struct kb_doc {
-    char *id;       /* identity in the index and the API: relative path or JSONL id */
-    char *source;   /* source path or URL */
+    char *id;     /* identity in the index and the API: relative path or JSONL id */
+    char *source; /* source path or URL */
     char *title;
     char *abstract; /* description / summary, may be NULL */
     char *body;     /* extracted text; pages separated by '\f' for PDFs */

@@ -28,22 +28,39 @@ int kb_error_set(struct kb_error *e, int code, const char *fmt, ...)
 const char *kb_status_name(int code)
 {
     switch (code) {
-    case KB_OK: return "ok";
-    case KB_ENOMEM: return "out_of_memory";
-    case KB_EINVAL: return "invalid";
-    case KB_EIO: return "io_error";
-    case KB_ETOOBIG: return "too_big";
-    case KB_EPARSE: return "parse_error";
-    case KB_ENOTFOUND: return "not_found";
-    case KB_ELOCKED: return "locked";
-    case KB_EINDEX: return "index_error";
-    case KB_ETIMEOUT: return "timeout";
-    case KB_EUNSUPPORTED: return "unsupported";
-    case KB_ECONFLICT: return "conflict";
-    case KB_EAUTH: return "unauthorized";
-    case KB_EFORBIDDEN: return "forbidden";
-    case KB_EBUSY: return "busy";
-    case KB_ENOSPC: return "no_space";
-    default: return "unknown";
+    case KB_OK:
+        return "ok";
+    case KB_ENOMEM:
+        return "out_of_memory";
+    case KB_EINVAL:
+        return "invalid";
+    case KB_EIO:
+        return "io_error";
+    case KB_ETOOBIG:
+        return "too_big";
+    case KB_EPARSE:
+        return "parse_error";
+    case KB_ENOTFOUND:
+        return "not_found";
+    case KB_ELOCKED:
+        return "locked";
+    case KB_EINDEX:
+        return "index_error";
+    case KB_ETIMEOUT:
+        return "timeout";
+    case KB_EUNSUPPORTED:
+        return "unsupported";
+    case KB_ECONFLICT:
+        return "conflict";
+    case KB_EAUTH:
+        return "unauthorized";
+    case KB_EFORBIDDEN:
+        return "forbidden";
+    case KB_EBUSY:
+        return "busy";
+    case KB_ENOSPC:
+        return "no_space";
+    default:
+        return "unknown";
     }
 }

@@ -13,26 +13,26 @@
 
 enum kb_status {
     KB_OK = 0,
-    KB_ENOMEM = -1,      /* out of memory */
-    KB_EINVAL = -2,      /* invalid argument or input */
-    KB_EIO = -3,         /* input/output error (errno in the message) */
-    KB_ETOOBIG = -4,     /* over a configured limit */
-    KB_EPARSE = -5,      /* malformed input (document, JSON, query...) */
-    KB_ENOTFOUND = -6,   /* no such document, file or key */
-    KB_ELOCKED = -7,     /* another writer holds the index */
-    KB_EINDEX = -8,      /* the search engine failed (see message) */
-    KB_ETIMEOUT = -9,    /* a time limit ran out */
+    KB_ENOMEM = -1,        /* out of memory */
+    KB_EINVAL = -2,        /* invalid argument or input */
+    KB_EIO = -3,           /* input/output error (errno in the message) */
+    KB_ETOOBIG = -4,       /* over a configured limit */
+    KB_EPARSE = -5,        /* malformed input (document, JSON, query...) */
+    KB_ENOTFOUND = -6,     /* no such document, file or key */
+    KB_ELOCKED = -7,       /* another writer holds the index */
+    KB_EINDEX = -8,        /* the search engine failed (see message) */
+    KB_ETIMEOUT = -9,      /* a time limit ran out */
     KB_EUNSUPPORTED = -10, /* a format or feature we do not handle */
-    KB_ECONFLICT = -11,  /* the state changed under us (retry) */
-    KB_EAUTH = -12,      /* missing or wrong credentials */
-    KB_EFORBIDDEN = -13, /* credentials without the right scope */
-    KB_EBUSY = -14,      /* temporarily unavailable (retry later) */
-    KB_ENOSPC = -15      /* disk full or file size limit */
+    KB_ECONFLICT = -11,    /* the state changed under us (retry) */
+    KB_EAUTH = -12,        /* missing or wrong credentials */
+    KB_EFORBIDDEN = -13,   /* credentials without the right scope */
+    KB_EBUSY = -14,        /* temporarily unavailable (retry later) */
+    KB_ENOSPC = -15        /* disk full or file size limit */
 };
 
 struct kb_error {
-    int code;        /* an enum kb_status; KB_OK while nothing failed */
-    char msg[512];   /* lowercase, what failed first, subject in quotes */
+    int code;      /* an enum kb_status; KB_OK while nothing failed */
+    char msg[512]; /* lowercase, what failed first, subject in quotes */
 };
 
 /* Clears e (may be NULL). */

@@ -14,7 +14,7 @@
 #include <strings.h>
 
 #define SAMPLE_BYTES 4096
-#define TEXTCAT_DIR "/usr/share/libexttextcat/"
+#define TEXTCAT_DIR  "/usr/share/libexttextcat/"
 
 static const char *const codes[KB_LANG_COUNT] = {"fr", "it", "en"};
 static const char *const stemmers[KB_LANG_COUNT] = {"french", "italian", "english"};
@@ -144,7 +144,8 @@ void kb_langid_free(struct kb_langid *li)
 }
 
 /* Counts stop-word hits per language over the normalised sample. */
-static int by_stopwords(const struct kb_langid *li, const char *text, size_t len, int *margin)
+static int by_stopwords(const struct kb_langid *li, const char *text, size_t len,
+                        int *margin)
 {
     struct kb_buf b;
     kb_buf_init(&b, SAMPLE_BYTES * 4);
@@ -153,10 +154,12 @@ static int by_stopwords(const struct kb_langid *li, const char *text, size_t len
         const char *s = b.data;
         size_t i = 0;
         while (i < b.len) {
-            while (i < b.len && !isalnum((unsigned char)s[i]) && (unsigned char)s[i] < 128)
+            while (i < b.len && !isalnum((unsigned char)s[i]) &&
+                   (unsigned char)s[i] < 128)
                 i++;
             size_t j = i;
-            while (j < b.len && (isalnum((unsigned char)s[j]) || (unsigned char)s[j] >= 128))
+            while (j < b.len &&
+                   (isalnum((unsigned char)s[j]) || (unsigned char)s[j] >= 128))
                 j++;
             if (j > i)
                 for (int l = 0; l < KB_LANG_COUNT; l++)

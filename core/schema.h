@@ -12,20 +12,21 @@
 #define KB_SCHEMA_VERSION "1"
 
 /* Free-text prefixes (positional, stemmed). The body is unprefixed. */
-#define KB_PFX_TITLE "S"
-#define KB_PFX_AUTHOR "A"
+#define KB_PFX_TITLE    "S"
+#define KB_PFX_AUTHOR   "A"
 #define KB_PFX_ORG_TEXT "XO"
 #define KB_PFX_ABSTRACT "XA"
 
-/* Boolean (filter) prefixes; values are lower-case. Q (unique id) is added by xapian-c. */
-#define KB_PFX_LANG "L"       /* Lfr */
-#define KB_PFX_TOPIC "K"      /* Khydrogen */
-#define KB_PFX_YEAR "Y"       /* Y2024 */
-#define KB_PFX_TYPE "XTYPE"   /* XTYPEbrief */
-#define KB_PFX_ORG "XORG"     /* XORGpolo automotive torino */
-#define KB_PFX_FORMAT "XFMT"  /* XFMTpdf */
-#define KB_PFX_CONCEPT "XC"   /* XCfuel-cell: weighted, wdf = occurrences */
-#define KB_PFX_FAILED "XFAIL" /* unused as a term; failure records live in metadata */
+/* Boolean (filter) prefixes; values are lower-case. Q (unique id) is added by xapian-c.
+ */
+#define KB_PFX_LANG    "L"     /* Lfr */
+#define KB_PFX_TOPIC   "K"     /* Khydrogen */
+#define KB_PFX_YEAR    "Y"     /* Y2024 */
+#define KB_PFX_TYPE    "XTYPE" /* XTYPEbrief */
+#define KB_PFX_ORG     "XORG"  /* XORGpolo automotive torino */
+#define KB_PFX_FORMAT  "XFMT"  /* XFMTpdf */
+#define KB_PFX_CONCEPT "XC"    /* XCfuel-cell: weighted, wdf = occurrences */
+#define KB_PFX_FAILED  "XFAIL" /* unused as a term; failure records live in metadata */
 
 /* Value slots. */
 enum kb_slot {
@@ -42,8 +43,9 @@ enum kb_slot {
 #define KB_MULTI_SEP '\x1f'
 
 /* Metadata keys. */
-#define KB_META_SCHEMA "kb:schema"         /* KB_SCHEMA_VERSION */
-#define KB_META_LAST_RUN "kb:last_run"     /* JSON report of the last indexer run */
-#define KB_META_FAILED_PREFIX "kb:failed:" /* + document id -> JSON {mtime,size,reason} */
+#define KB_META_SCHEMA        "kb:schema"   /* KB_SCHEMA_VERSION */
+#define KB_META_LAST_RUN      "kb:last_run" /* JSON report of the last indexer run */
+#define KB_META_FAILED_PREFIX "kb:failed:"  /* + document id -> JSON {mtime,size,reason} \
+                                             */
 
 #endif

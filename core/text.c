@@ -18,11 +18,11 @@ static const char *const elisions[] = {
     "dell", "all", "dall", "nell", "sull", "coll", "pell", "un", "quell", "quest", "bell",
     "sant", "tutt", "dev", "nessun", "ciascun", "alcun", "buon", "cent"};
 
-static const char *const units[] = {"v",  "kv", "mv",  "w",  "kw", "mw", "gw",  "wh",
-                                    "kwh", "mwh", "gwh", "a", "ah", "kah", "bar", "mpa",
-                                    "kpa", "nm", "km", "kg", "t", "g", "hz", "khz",
-                                    "khz", "mhz", "rpm", "kn", "ps", "hp", "cv", "l",
-                                    "ml", "mm", "cm", "m", "s", "ms", "h", "c", "k"};
+static const char *const units[] = {
+    "v",  "kv",  "mv",  "w",   "kw",  "mw",  "gw", "wh", "kwh", "mwh", "gwh",
+    "a",  "ah",  "kah", "bar", "mpa", "kpa", "nm", "km", "kg",  "t",   "g",
+    "hz", "khz", "khz", "mhz", "rpm", "kn",  "ps", "hp", "cv",  "l",   "ml",
+    "mm", "cm",  "m",   "s",   "ms",  "h",   "c",  "k"};
 
 int kb_text_is_elision(const char *w, size_t len)
 {
@@ -60,15 +60,24 @@ static int is_word_cp(utf8proc_int32_t c)
 static int fold_cp(utf8proc_int32_t c, int keep_case, struct kb_buf *out)
 {
     switch (c) {
-    case 0x0153: return kb_buf_add(out, "oe", 2);
-    case 0x0152: return kb_buf_add(out, keep_case ? "OE" : "oe", 2);
-    case 0x00E6: return kb_buf_add(out, "ae", 2);
-    case 0x00C6: return kb_buf_add(out, keep_case ? "AE" : "ae", 2);
-    case 0x00DF: return kb_buf_add(out, "ss", 2);
-    case 0x00F8: return kb_buf_addc(out, 'o');
-    case 0x00D8: return kb_buf_addc(out, keep_case ? 'O' : 'o');
-    case 0x0131: return kb_buf_addc(out, 'i');
-    default: break;
+    case 0x0153:
+        return kb_buf_add(out, "oe", 2);
+    case 0x0152:
+        return kb_buf_add(out, keep_case ? "OE" : "oe", 2);
+    case 0x00E6:
+        return kb_buf_add(out, "ae", 2);
+    case 0x00C6:
+        return kb_buf_add(out, keep_case ? "AE" : "ae", 2);
+    case 0x00DF:
+        return kb_buf_add(out, "ss", 2);
+    case 0x00F8:
+        return kb_buf_addc(out, 'o');
+    case 0x00D8:
+        return kb_buf_addc(out, keep_case ? 'O' : 'o');
+    case 0x0131:
+        return kb_buf_addc(out, 'i');
+    default:
+        break;
     }
     if (c < 128) {
         char ch = (char)c;
@@ -138,8 +147,8 @@ static int all_digits(const char *s, size_t n)
 struct state {
     struct kb_buf *out;
     unsigned flags;
-    size_t word_start;  /* offset in out of the current word, or SIZE_MAX */
-    size_t number_end;  /* offset in out just after the last number word, or SIZE_MAX */
+    size_t word_start; /* offset in out of the current word, or SIZE_MAX */
+    size_t number_end; /* offset in out just after the last number word, or SIZE_MAX */
 };
 
 /* Ends the word that starts at st->word_start: query operators, case, elisions, units. */
@@ -167,8 +176,8 @@ static int end_word(struct state *st)
     }
     /* join a unit to the number just before it: "800 v" -> "800v" */
     size_t start = (size_t)(w - out->data);
-    if (st->number_end != (size_t)-1 && start > st->number_end && start - st->number_end <= 2 &&
-        is_unit(w, n)) {
+    if (st->number_end != (size_t)-1 && start > st->number_end &&
+        start - st->number_end <= 2 && is_unit(w, n)) {
         int only_space = 1;
         for (size_t i = st->number_end; i < start; i++)
             if (out->data[i] != ' ')

@@ -30,8 +30,8 @@ struct topic {
 };
 
 struct entry {
-    char *first;  /* first token */
-    char *rest;   /* remaining tokens, space-separated ("" when one token) */
+    char *first; /* first token */
+    char *rest;  /* remaining tokens, space-separated ("" when one token) */
     size_t concept;
 };
 
@@ -173,14 +173,15 @@ struct kb_thesaurus *kb_thesaurus_load(const char *path, struct kb_error *err)
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     struct kb_thesaurus *t = NULL;
     if (!root) {
-        kb_error_set(err, KB_EPARSE, "thesaurus '%s' line %d: %s", path, je.line, je.text);
+        kb_error_set(err, KB_EPARSE, "thesaurus '%s' line %d: %s", path, je.line,
+                     je.text);
         goto fail;
     }
     const json_t *topics = json_object_get(root, "topics");
     const json_t *concepts = json_object_get(root, "concepts");
     if (!json_is_array(topics) || !json_is_array(concepts)) {
-        kb_error_set(err, KB_EPARSE, "thesaurus '%s': 'topics' and 'concepts' must be arrays",
-                     path);
+        kb_error_set(err, KB_EPARSE,
+                     "thesaurus '%s': 'topics' and 'concepts' must be arrays", path);
         goto fail;
     }
     t = calloc(1, sizeof *t);
@@ -201,7 +202,8 @@ struct kb_thesaurus *kb_thesaurus_load(const char *path, struct kb_error *err)
             goto fail;
         }
         for (int l = 0; l < 3; l++)
-            tp->label[l] = dup_json(json_object_get(json_object_get(it, "labels"), lang_codes[l]));
+            tp->label[l] =
+                dup_json(json_object_get(json_object_get(it, "labels"), lang_codes[l]));
     }
     json_array_foreach(concepts, i, it)
     {
@@ -209,7 +211,8 @@ struct kb_thesaurus *kb_thesaurus_load(const char *path, struct kb_error *err)
         c->broader = -1;
         c->id = dup_json(json_object_get(it, "id"));
         if (!c->id) {
-            kb_error_set(err, KB_EPARSE, "thesaurus '%s': concept %zu has no id", path, i);
+            kb_error_set(err, KB_EPARSE, "thesaurus '%s': concept %zu has no id", path,
+                         i);
             goto fail;
         }
         c->broader_id = dup_json(json_object_get(it, "broader"));
@@ -218,7 +221,8 @@ struct kb_thesaurus *kb_thesaurus_load(const char *path, struct kb_error *err)
         json_array_foreach(json_object_get(it, "topics"), k, v)
         {
             const char *tid = json_string_value(v);
-            for (size_t j = 0; tid && j < t->n_tp && c->n_topics < MAX_TOPICS_PER_CONCEPT; j++)
+            for (size_t j = 0; tid && j < t->n_tp && c->n_topics < MAX_TOPICS_PER_CONCEPT;
+                 j++)
                 if (strcmp(t->tp[j].id, tid) == 0)
                     c->topics[c->n_topics++] = t->tp[j].id;
         }
@@ -272,7 +276,8 @@ const char *kb_thesaurus_concept_id(const struct kb_thesaurus *t, size_t i)
     return t && i < t->n_c ? t->c[i].id : NULL;
 }
 
-const char *kb_thesaurus_concept_label(const struct kb_thesaurus *t, size_t i, const char *lang)
+const char *kb_thesaurus_concept_label(const struct kb_thesaurus *t, size_t i,
+                                       const char *lang)
 {
     if (!t || i >= t->n_c)
         return NULL;
@@ -280,8 +285,8 @@ const char *kb_thesaurus_concept_label(const struct kb_thesaurus *t, size_t i, c
     return l ? l : t->c[i].id;
 }
 
-size_t kb_thesaurus_concept_topics(const struct kb_thesaurus *t, size_t i, const char **out,
-                                   size_t cap)
+size_t kb_thesaurus_concept_topics(const struct kb_thesaurus *t, size_t i,
+                                   const char **out, size_t cap)
 {
     if (!t || i >= t->n_c)
         return 0;
@@ -346,7 +351,8 @@ static int match_rest(const char *s, size_t n, size_t pos, const char *rest, siz
 
 static int is_upper_tok(unsigned char ch)
 {
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+           (ch >= '0' && ch <= '9');
 }
 
 void kb_thesaurus_match(const struct kb_thesaurus *t, const char *norm, size_t norm_len,
@@ -393,8 +399,8 @@ void kb_thesaurus_match(const struct kb_thesaurus *t, const char *norm, size_t n
             (j >= orig_len || (unsigned char)orig[j] < 128)) {
             for (size_t k = 0; k < t->n_a; k++) {
                 const char *a = t->a[k].text;
-                if (strlen(a) == j - i &&
-                    (any_case ? strncasecmp(a, orig + i, j - i) : strncmp(a, orig + i, j - i)) == 0) {
+                if (strlen(a) == j - i && (any_case ? strncasecmp(a, orig + i, j - i)
+                                                    : strncmp(a, orig + i, j - i)) == 0) {
                     count(t, t->a[k].concept, counts);
                     break;
                 }

@@ -25,10 +25,11 @@ void kb_thesaurus_free(struct kb_thesaurus *t);
 size_t kb_thesaurus_concepts(const struct kb_thesaurus *t);
 const char *kb_thesaurus_concept_id(const struct kb_thesaurus *t, size_t i);
 /* First label of concept i in language code ("fr"...), or its id. */
-const char *kb_thesaurus_concept_label(const struct kb_thesaurus *t, size_t i, const char *lang);
+const char *kb_thesaurus_concept_label(const struct kb_thesaurus *t, size_t i,
+                                       const char *lang);
 /* Topics of concept i (borrowed ids). */
-size_t kb_thesaurus_concept_topics(const struct kb_thesaurus *t, size_t i, const char **out,
-                                   size_t cap);
+size_t kb_thesaurus_concept_topics(const struct kb_thesaurus *t, size_t i,
+                                   const char **out, size_t cap);
 /* Index of a concept id, or -1. */
 long kb_thesaurus_find(const struct kb_thesaurus *t, const char *id);
 
@@ -39,9 +40,10 @@ const char *kb_thesaurus_topic_label(const struct kb_thesaurus *t, const char *i
                                      const char *lang);
 
 /* Counts concept occurrences: labels in `norm` (normalised text) and acronyms in `orig`
- * (original text; NULL to skip; case-insensitive when `any_case`). counts has one slot per
- * concept and is added to; a concept found also counts for its broader concepts. */
+ * (original text; NULL to skip; case-insensitive when `any_case`). counts has one slot
+ * per concept and is added to; a concept found also counts for its broader concepts. */
 void kb_thesaurus_match(const struct kb_thesaurus *t, const char *norm, size_t norm_len,
-                        const char *orig, size_t orig_len, int any_case, unsigned *counts);
+                        const char *orig, size_t orig_len, int any_case,
+                        unsigned *counts);
 
 #endif

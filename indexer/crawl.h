@@ -22,20 +22,20 @@
 
 /* Exit codes of kb-indexer (documented in the README and --help). */
 enum kb_exit {
-    KB_EXIT_OK = 0,      /* all indexed */
-    KB_EXIT_FAILED = 1,  /* finished, but some files failed (or deletions were refused) */
-    KB_EXIT_USAGE = 2,   /* bad command line or configuration */
-    KB_EXIT_LOCKED = 3,  /* another indexer holds the index */
-    KB_EXIT_FATAL = 4    /* fatal error: nothing committed */
+    KB_EXIT_OK = 0,     /* all indexed */
+    KB_EXIT_FAILED = 1, /* finished, but some files failed (or deletions were refused) */
+    KB_EXIT_USAGE = 2,  /* bad command line or configuration */
+    KB_EXIT_LOCKED = 3, /* another indexer holds the index */
+    KB_EXIT_FATAL = 4   /* fatal error: nothing committed */
 };
 
 struct kb_run_opts {
-    int full;          /* rebuild everything into a new generation, then switch */
-    int no_delete;     /* keep documents whose files are gone */
-    int force_delete;  /* allow a run to delete every document of a source */
-    int retry_failed;  /* retry files that failed before even if unchanged */
-    int progress;      /* draw a progress bar on stderr */
-    int verbose;       /* one line per file on stderr */
+    int full;         /* rebuild everything into a new generation, then switch */
+    int no_delete;    /* keep documents whose files are gone */
+    int force_delete; /* allow a run to delete every document of a source */
+    int retry_failed; /* retry files that failed before even if unchanged */
+    int progress;     /* draw a progress bar on stderr */
+    int verbose;      /* one line per file on stderr */
 };
 
 #define KB_RUN_MAX_FAILURES 50 /* failures listed in the report (all are counted) */
@@ -54,7 +54,8 @@ struct kb_run_report {
     size_t n_failures;
 };
 
-/* Runs the indexer with configuration c. Returns a kb_exit code; err says why when not 0. */
+/* Runs the indexer with configuration c. Returns a kb_exit code; err says why when not 0.
+ */
 int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
                  struct kb_run_report *rep, struct kb_error *err);
 

@@ -53,7 +53,8 @@ enum kb_format kb_format_from_name(const char *name);
  * d->checksum to the caller. Returns 0 or a negative KB_E* with err filled. Not for
  * KB_FMT_JSONL (many documents): see kb_read_jsonl. */
 int kb_read_document(enum kb_format f, const char *buf, size_t len,
-                     const struct kb_read_limits *lim, struct kb_doc *d, struct kb_error *err);
+                     const struct kb_read_limits *lim, struct kb_doc *d,
+                     struct kb_error *err);
 
 /* One reader per format (same contract as kb_read_document). */
 int kb_read_text(const char *buf, size_t len, const struct kb_read_limits *lim,
@@ -84,7 +85,8 @@ int kb_read_jsonl(const char *buf, size_t len, const struct kb_read_limits *lim,
  * caller frees): a UTF-8 or UTF-16 BOM decides; otherwise valid UTF-8 stays as is, and
  * anything else is detected with uchardet (Latin-1 / Windows-1252 and friends) and
  * converted with iconv. Invalid sequences become U+FFFD; NUL and control characters
- * other than \t \n \r \f are dropped. At most `max` output bytes. */
+ * other than \t \n \r \f are dropped as such but leave a space, so that the words
+ * around them stay apart. At most `max` output bytes. */
 int kb_to_utf8(const char *buf, size_t len, size_t max, char **out, size_t *out_len,
                struct kb_error *err);
 

@@ -27,43 +27,66 @@ double kb_now(void)
 int kb_http_status(int kb_status)
 {
     switch (kb_status) {
-    case KB_OK: return 200;
+    case KB_OK:
+        return 200;
     case KB_EINVAL:
-    case KB_EPARSE: return 400;
-    case KB_EAUTH: return 401;
-    case KB_EFORBIDDEN: return 403;
-    case KB_ENOTFOUND: return 404;
-    case KB_ECONFLICT: return 409;
-    case KB_ETOOBIG: return 413;
-    case KB_EUNSUPPORTED: return 415;
+    case KB_EPARSE:
+        return 400;
+    case KB_EAUTH:
+        return 401;
+    case KB_EFORBIDDEN:
+        return 403;
+    case KB_ENOTFOUND:
+        return 404;
+    case KB_ECONFLICT:
+        return 409;
+    case KB_ETOOBIG:
+        return 413;
+    case KB_EUNSUPPORTED:
+        return 415;
     case KB_ELOCKED:
     case KB_EBUSY:
-    case KB_ENOMEM: return 503;
-    case KB_ETIMEOUT: return 503;
-    default: return 500;
+    case KB_ENOMEM:
+        return 503;
+    case KB_ETIMEOUT:
+        return 503;
+    default:
+        return 500;
     }
 }
 
 static const char *http_code_name(int status)
 {
     switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthorized";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 409: return "conflict";
-    case 413: return "payload_too_large";
-    case 414: return "uri_too_long";
-    case 415: return "unsupported_media_type";
-    case 429: return "too_many_requests";
-    case 503: return "unavailable";
-    default: return "internal";
+    case 400:
+        return "bad_request";
+    case 401:
+        return "unauthorized";
+    case 403:
+        return "forbidden";
+    case 404:
+        return "not_found";
+    case 405:
+        return "method_not_allowed";
+    case 409:
+        return "conflict";
+    case 413:
+        return "payload_too_large";
+    case 414:
+        return "uri_too_long";
+    case 415:
+        return "unsupported_media_type";
+    case 429:
+        return "too_many_requests";
+    case 503:
+        return "unavailable";
+    default:
+        return "internal";
     }
 }
 
-void kb_resp_error(struct kb_resp *resp, int http_status, const char *code, const char *fmt,
-                   ...)
+void kb_resp_error(struct kb_resp *resp, int http_status, const char *code,
+                   const char *fmt, ...)
 {
     char msg[600];
     va_list ap;
@@ -72,15 +95,16 @@ void kb_resp_error(struct kb_resp *resp, int http_status, const char *code, cons
     va_end(ap);
     json_decref(resp->json);
     resp->json = json_pack("{s:{s:s, s:s, s:i}}", "error", "code",
-                           code ? code : http_code_name(http_status), "message", msg, "status",
-                           http_status);
+                           code ? code : http_code_name(http_status), "message", msg,
+                           "status", http_status);
     resp->status = http_status;
 }
 
 void kb_resp_from_error(struct kb_resp *resp, const struct kb_error *err)
 {
     int st = kb_http_status(err->code);
-    kb_resp_error(resp, st, kb_status_name(err->code), "%s", err->msg[0] ? err->msg : "error");
+    kb_resp_error(resp, st, kb_status_name(err->code), "%s",
+                  err->msg[0] ? err->msg : "error");
 }
 
 const char *kb_req_arg(const struct kb_req *req, const char *name)
@@ -93,10 +117,11 @@ const char *kb_req_header(const struct kb_req *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-/* --- metrics and access log ----------------------------------------------------------- */
+/* --- metrics and access log -----------------------------------------------------------
+ */
 
-static const double buckets[KB_METRIC_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                  0.05,   0.1,   0.25,   0.5,   1,    2.5};
+static const double buckets[KB_METRIC_BUCKETS] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 
 static void record(struct kb_req *req)
 {
@@ -124,9 +149,10 @@ static void record(struct kb_req *req)
     gmtime_r(&ts.tv_sec, &tm);
     char when[40];
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    json_t *line = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:I}", "time", when, "id", req->id,
-                             "method", req->method, "path", req->url, "status", req->status,
-                             "ms", dt * 1000.0, "bytes_in", (json_int_t)req->body.len);
+    json_t *line =
+        json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:I}", "time", when, "id", req->id,
+                  "method", req->method, "path", req->url, "status", req->status, "ms",
+                  dt * 1000.0, "bytes_in", (json_int_t)req->body.len);
     char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
     json_decref(line);
     if (s) {
@@ -153,7 +179,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-/* --- responses -------------------------------------------------------------------------- */
+/* --- responses
+ * -------------------------------------------------------------------------- */
 
 static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
 {
@@ -164,8 +191,9 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
         body = json_dumps(resp->json, JSON_COMPACT | JSON_ENSURE_ASCII * 0);
         if (!body) {
             resp->status = 500;
-            body = strdup("{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\","
-                          "\"status\":500}}");
+            body =
+                strdup("{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\","
+                       "\"status\":500}}");
         }
         len = body ? strlen(body) : 0;
         ctype = "application/json; charset=utf-8";
@@ -174,9 +202,9 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
         len = resp->body_len;
         resp->body = NULL;
     }
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, body ? body : (void *)"", body ? MHD_RESPMEM_MUST_FREE
-                                                                          : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, body ? body : (void *)"",
+        body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
         free(body);
         return MHD_NO;
@@ -201,7 +229,8 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
     return ret;
 }
 
-/* --- the access handler ------------------------------------------------------------------ */
+/* --- the access handler
+ * ------------------------------------------------------------------ */
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
@@ -240,8 +269,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     memset(&resp, 0, sizeof resp);
     resp.status = 200;
     if (req->body_too_big) {
-        kb_resp_error(&resp, 413, "payload_too_large", "request body is larger than %zu bytes",
-                      srv->cfg.max_body_bytes);
+        kb_resp_error(&resp, 413, "payload_too_large",
+                      "request body is larger than %zu bytes", srv->cfg.max_body_bytes);
     } else if (strlen(url) > 2048) {
         kb_resp_error(&resp, 414, "uri_too_long", "the path is longer than 2048 bytes");
     } else {
@@ -255,8 +284,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 int kb_http_start(struct kb_server *srv, struct kb_error *err)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
@@ -271,8 +299,8 @@ int kb_http_start(struct kb_server *srv, struct kb_error *err)
         (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
     if (!srv->daemon)
-        return kb_error_set(err, KB_EIO, "cannot listen on %s:%u (port in use?)", srv->cfg.bind,
-                            srv->cfg.port);
+        return kb_error_set(err, KB_EIO, "cannot listen on %s:%u (port in use?)",
+                            srv->cfg.bind, srv->cfg.port);
     const union MHD_DaemonInfo *info =
         MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : srv->cfg.port;

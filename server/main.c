@@ -2,7 +2,8 @@
 /*
  * main.c - kb-server: configuration (file, environment, flags), shared resources, the
  * HTTP daemon, and a graceful stop on SIGTERM/SIGINT (in-flight requests finish).
- * Prints "listening on http://ADDR:PORT" once ready (with --port=0, the port the OS chose).
+ * Prints "listening on http://ADDR:PORT" once ready (with --port=0, the port the OS
+ * chose).
  */
 #include "server.h"
 #include "version.h"
@@ -48,7 +49,8 @@ int main(int argc, char **argv)
     kb_error_clear(&err);
     kb_config_defaults(&srv.cfg);
     for (int i = 1; i < argc; i++)
-        if (!strncmp(argv[i], "--config=", 9) && kb_config_load_file(&srv.cfg, argv[i] + 9, &err)) {
+        if (!strncmp(argv[i], "--config=", 9) &&
+            kb_config_load_file(&srv.cfg, argv[i] + 9, &err)) {
             fprintf(stderr, "kb-server: %s\n", err.msg);
             return 2;
         }
@@ -97,7 +99,8 @@ int main(int argc, char **argv)
     pthread_mutex_init(&srv.metrics.lock, NULL);
     if (!strcmp(srv.cfg.access_log, "-"))
         srv.access_log = stderr;
-    else if (srv.cfg.access_log[0] && !(srv.access_log = fopen(srv.cfg.access_log, "a"))) {
+    else if (srv.cfg.access_log[0] &&
+             !(srv.access_log = fopen(srv.cfg.access_log, "a"))) {
         fprintf(stderr, "kb-server: cannot open access log '%s'\n", srv.cfg.access_log);
         return 4;
     }
@@ -112,8 +115,8 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    printf("kb-server %s listening on http://%s:%u (index %s)\n", kb_version(), srv.cfg.bind,
-           srv.port, srv.cfg.index);
+    printf("kb-server %s listening on http://%s:%u (index %s)\n", kb_version(),
+           srv.cfg.bind, srv.port, srv.cfg.index);
     fflush(stdout);
     if (port_file) {
         FILE *f = fopen(port_file, "w");

@@ -22,11 +22,11 @@ void kb_route_search(struct kb_req *req, struct kb_resp *resp)
             goto out;
         }
         json_error_t je;
-        json_t *body = json_loadb(kb_buf_str(&req->body), req->body.len, JSON_REJECT_DUPLICATES,
-                                  &je);
+        json_t *body = json_loadb(kb_buf_str(&req->body), req->body.len,
+                                  JSON_REJECT_DUPLICATES, &je);
         if (!body) {
-            kb_resp_error(resp, 400, "invalid_json", "the body is not valid JSON: %s (line %d)",
-                          je.text, je.line);
+            kb_resp_error(resp, 400, "invalid_json",
+                          "the body is not valid JSON: %s (line %d)", je.text, je.line);
             goto out;
         }
         rc = kb_search_params_from_json(&p, body, &req->srv->cfg, &err);
@@ -36,7 +36,8 @@ void kb_route_search(struct kb_req *req, struct kb_resp *resp)
     }
     if (rc) {
         kb_resp_error(resp, kb_http_status(rc),
-                      rc == KB_ETOOBIG ? "query_too_long" : "invalid_parameter", "%s", err.msg);
+                      rc == KB_ETOOBIG ? "query_too_long" : "invalid_parameter", "%s",
+                      err.msg);
         goto out;
     }
     struct kb_worker *w = kb_worker_get(req->srv, &err);

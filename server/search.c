@@ -49,7 +49,8 @@ void kb_search_params_release(struct kb_search_params *p)
 }
 
 /* Appends the comma-separated values of s to a list. */
-static int add_values(char **v, size_t *n, const char *s, const char *name, struct kb_error *err)
+static int add_values(char **v, size_t *n, const char *s, const char *name,
+                      struct kb_error *err)
 {
     while (s && *s) {
         size_t len = strcspn(s, ",");
@@ -65,8 +66,8 @@ static int add_values(char **v, size_t *n, const char *s, const char *name, stru
                 return kb_error_set(err, KB_EINVAL, "'%s' takes at most %d values", name,
                                     KB_SEARCH_MAX_VALUES);
             if (l2 > 200)
-                return kb_error_set(err, KB_EINVAL, "a '%s' value is longer than 200 bytes",
-                                    name);
+                return kb_error_set(err, KB_EINVAL,
+                                    "a '%s' value is longer than 200 bytes", name);
             v[*n] = strndup(s, l2);
             if (!v[*n])
                 return kb_error_set(err, KB_ENOMEM, "out of memory");
@@ -86,8 +87,8 @@ static int parse_uint(const char *s, size_t max, size_t *out, const char *name,
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
     if (!*s || *end || errno || s[0] == '-' || v > max)
-        return kb_error_set(err, KB_EINVAL, "'%s' must be a whole number from 0 to %zu", name,
-                            max);
+        return kb_error_set(err, KB_EINVAL, "'%s' must be a whole number from 0 to %zu",
+                            name, max);
     *out = (size_t)v;
     return KB_OK;
 }
@@ -129,8 +130,11 @@ static int parse_facets(const char *s, int *out, struct kb_error *err)
     static const struct {
         const char *name;
         int bit;
-    } tab[] = {{"lang", KB_FACET_LANG}, {"topic", KB_FACET_TOPIC}, {"year", KB_FACET_YEAR},
-               {"org", KB_FACET_ORG},   {"type", KB_FACET_TYPE}};
+    } tab[] = {{"lang", KB_FACET_LANG},
+               {"topic", KB_FACET_TOPIC},
+               {"year", KB_FACET_YEAR},
+               {"org", KB_FACET_ORG},
+               {"type", KB_FACET_TYPE}};
     *out = 0;
     while (*s) {
         size_t len = strcspn(s, ",");
@@ -139,9 +143,10 @@ static int parse_facets(const char *s, int *out, struct kb_error *err)
             if (strlen(tab[i].name) == len && !strncmp(s, tab[i].name, len))
                 break;
         if (i == 5)
-            return kb_error_set(err, KB_EINVAL,
-                                "'facets' must be true, false or a list of lang, topic, year, "
-                                "org, type");
+            return kb_error_set(
+                err, KB_EINVAL,
+                "'facets' must be true, false or a list of lang, topic, year, "
+                "org, type");
         *out |= tab[i].bit;
         s += len;
         if (*s == ',')
@@ -152,8 +157,8 @@ static int parse_facets(const char *s, int *out, struct kb_error *err)
 
 /* One named parameter, whatever its source. */
 static int set_param(struct kb_search_params *p, const char *k, const char *v,
-                     const struct kb_config *cfg, size_t *page, size_t *size, int *has_page,
-                     struct kb_error *err)
+                     const struct kb_config *cfg, size_t *page, size_t *size,
+                     int *has_page, struct kb_error *err)
 {
     if (!strcmp(k, "q")) {
         if (strlen(v) > cfg->max_query_bytes)
@@ -183,7 +188,8 @@ static int set_param(struct kb_search_params *p, const char *k, const char *v,
         else if (!strcmp(v, "oldest"))
             p->sort = KB_SORT_OLDEST;
         else
-            return kb_error_set(err, KB_EINVAL, "'sort' must be relevance, newest or oldest");
+            return kb_error_set(err, KB_EINVAL,
+                                "'sort' must be relevance, newest or oldest");
         return KB_OK;
     }
     if (!strcmp(k, "page")) {
@@ -231,7 +237,8 @@ static enum MHD_Result each_arg(void *cls, enum MHD_ValueKind kind, const char *
     (void)kind;
     if (c->rc)
         return MHD_NO;
-    c->rc = set_param(c->p, k, v ? v : "", c->cfg, &c->page, &c->size, &c->has_page, c->err);
+    c->rc =
+        set_param(c->p, k, v ? v : "", c->cfg, &c->page, &c->size, &c->has_page, c->err);
     return c->rc ? MHD_NO : MHD_YES;
 }
 
@@ -300,12 +307,14 @@ int kb_search_params_from_json(struct kb_search_params *p, const json_t *o,
     return c.rc;
 }
 
-/* --- running ---------------------------------------------------------------------------- */
+/* --- running
+ * ---------------------------------------------------------------------------- */
 
 static const struct xap_field fields[] = {
-    {"title", KB_PFX_TITLE, 0},   {"author", KB_PFX_AUTHOR, 0}, {"org", KB_PFX_ORG_TEXT, 0},
-    {"lang", KB_PFX_LANG, 1},     {"topic", KB_PFX_TOPIC, 1},   {"type", KB_PFX_TYPE, 1},
-    {"year", KB_PFX_YEAR, 1},     {"abstract", KB_PFX_ABSTRACT, 0},
+    {"title", KB_PFX_TITLE, 0},  {"author", KB_PFX_AUTHOR, 0},
+    {"org", KB_PFX_ORG_TEXT, 0}, {"lang", KB_PFX_LANG, 1},
+    {"topic", KB_PFX_TOPIC, 1},  {"type", KB_PFX_TYPE, 1},
+    {"year", KB_PFX_YEAR, 1},    {"abstract", KB_PFX_ABSTRACT, 0},
 };
 
 json_t *kb_search_hit_json(const char *data, size_t len)
@@ -316,9 +325,10 @@ json_t *kb_search_hit_json(const char *data, size_t len)
     const char *id = json_string_value(json_object_get(d, "id"));
     json_t *hit = json_object();
     json_object_set(hit, "id", json_object_get(d, "id"));
-    json_object_set_new(hit, "title", json_string(json_string_value(json_object_get(d, "title"))
-                                                      ? json_string_value(json_object_get(d, "title"))
-                                                      : ""));
+    json_object_set_new(hit, "title",
+                        json_string(json_string_value(json_object_get(d, "title"))
+                                        ? json_string_value(json_object_get(d, "title"))
+                                        : ""));
     char url[600];
     snprintf(url, sizeof url, "/api/v1/documents/%s", id ? id : "");
     json_object_set_new(hit, "url", json_string(url));
@@ -351,8 +361,8 @@ static json_t *snippet_for(const xap_result *res, struct kb_worker *w, const cha
             for (int pg = 1; s && !snip; pg++) {
                 const char *e = strchr(s, '\f');
                 size_t n = e ? (size_t)(e - s) : strlen(s);
-                char *c = xap_result_snippet(res, w->reader, an, s, n, 240, "<mark>", "</mark>",
-                                             1, NULL);
+                char *c = xap_result_snippet(res, w->reader, an, s, n, 240, "<mark>",
+                                             "</mark>", 1, NULL);
                 if (c && *c) {
                     snip = c;
                     *page = pg;
@@ -363,8 +373,8 @@ static json_t *snippet_for(const xap_result *res, struct kb_worker *w, const cha
             }
         }
         if (!snip)
-            snip = xap_result_snippet(res, w->reader, an, body, strlen(body), 240, "<mark>",
-                                      "</mark>", 0, NULL);
+            snip = xap_result_snippet(res, w->reader, an, body, strlen(body), 240,
+                                      "<mark>", "</mark>", 0, NULL);
     }
     json_t *out = json_string(snip ? snip : "");
     free(snip);
@@ -400,8 +410,9 @@ static int filter_terms(char **vals, size_t n, const char *prefix, int fold, cha
     return KB_OK;
 }
 
-static int run_once(struct kb_server *srv, struct kb_worker *w, const struct kb_search_params *p,
-                    const struct kb_query *q, const char *qtext, unsigned qp_flags, json_t **out,
+static int run_once(struct kb_server *srv, struct kb_worker *w,
+                    const struct kb_search_params *p, const struct kb_query *q,
+                    const char *qtext, unsigned qp_flags, json_t **out,
                     struct xap_error *xe)
 {
     struct xap_search_req req;
@@ -493,7 +504,8 @@ static int run_once(struct kb_server *srv, struct kb_worker *w, const struct kb_
             json_object_set_new(hit, "duplicates", json_integer(h.collapsed));
         if (p->snippets) {
             int page = 0;
-            json_object_set_new(hit, "snippet", snippet_for(res, w, h.data, h.data_len, &page));
+            json_object_set_new(hit, "snippet",
+                                snippet_for(res, w, h.data, h.data_len, &page));
             if (page)
                 json_object_set_new(hit, "page", json_integer(page));
         }
@@ -511,8 +523,8 @@ static int run_once(struct kb_server *srv, struct kb_worker *w, const struct kb_
                 const char *val;
                 size_t len, count;
                 xap_result_facet_value(res, k, j, &val, &len, &count);
-                json_array_append_new(arr, json_pack("{s:s%, s:I}", "value", val, len, "count",
-                                                     (json_int_t)count));
+                json_array_append_new(arr, json_pack("{s:s%, s:I}", "value", val, len,
+                                                     "count", (json_int_t)count));
             }
             json_object_set_new(fo, facet_tab[i].name, arr);
             k++;
@@ -526,8 +538,8 @@ static int run_once(struct kb_server *srv, struct kb_worker *w, const struct kb_
     return XAP_OK;
 }
 
-int kb_search_run(struct kb_server *srv, struct kb_worker *w, const struct kb_search_params *p,
-                  json_t **out, struct kb_error *err)
+int kb_search_run(struct kb_server *srv, struct kb_worker *w,
+                  const struct kb_search_params *p, json_t **out, struct kb_error *err)
 {
     double t0 = kb_now();
     struct kb_query q;

@@ -13,8 +13,8 @@
 #define KB_SEARCH_MAX_VALUES 16
 
 struct kb_search_params {
-    char *q;                                    /* raw query, owned */
-    char *langs[KB_SEARCH_MAX_VALUES];          /* filters, owned */
+    char *q;                           /* raw query, owned */
+    char *langs[KB_SEARCH_MAX_VALUES]; /* filters, owned */
     size_t n_langs;
     char *topics[KB_SEARCH_MAX_VALUES];
     size_t n_topics;
@@ -31,8 +31,14 @@ struct kb_search_params {
     int spelling; /* 1: suggest a correction */
 };
 
-enum { KB_FACET_LANG = 1, KB_FACET_TOPIC = 2, KB_FACET_YEAR = 4, KB_FACET_ORG = 8,
-       KB_FACET_TYPE = 16, KB_FACET_ALL = 31 };
+enum {
+    KB_FACET_LANG = 1,
+    KB_FACET_TOPIC = 2,
+    KB_FACET_YEAR = 4,
+    KB_FACET_ORG = 8,
+    KB_FACET_TYPE = 16,
+    KB_FACET_ALL = 31
+};
 
 void kb_search_params_init(struct kb_search_params *p);
 void kb_search_params_release(struct kb_search_params *p);
@@ -45,8 +51,8 @@ int kb_search_params_from_json(struct kb_search_params *p, const json_t *o,
 
 /* Runs the search; *out is the response object (new reference). Retries once across a
  * concurrent commit. */
-int kb_search_run(struct kb_server *srv, struct kb_worker *w, const struct kb_search_params *p,
-                  json_t **out, struct kb_error *err);
+int kb_search_run(struct kb_server *srv, struct kb_worker *w,
+                  const struct kb_search_params *p, json_t **out, struct kb_error *err);
 
 /* A hit as JSON from a document's stored data (new reference), without snippet. */
 json_t *kb_search_hit_json(const char *data, size_t len);

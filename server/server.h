@@ -24,10 +24,14 @@ struct MHD_Daemon;
 struct MHD_Connection;
 struct kb_keys;
 
-enum kb_scope { KB_SCOPE_SEARCH = 1 << 0, KB_SCOPE_WRITE = 1 << 1, KB_SCOPE_ADMIN = 1 << 2 };
+enum kb_scope {
+    KB_SCOPE_SEARCH = 1 << 0,
+    KB_SCOPE_WRITE = 1 << 1,
+    KB_SCOPE_ADMIN = 1 << 2
+};
 
 /* Request counters for /metrics, guarded by one mutex (cheap next to a search). */
-#define KB_METRIC_ROUTES 16
+#define KB_METRIC_ROUTES  16
 #define KB_METRIC_BUCKETS 12
 struct kb_metrics {
     pthread_mutex_t lock;
@@ -62,16 +66,16 @@ struct kb_worker {
 
 /* What a handler produces. Either json (preferred) or raw body bytes. */
 struct kb_resp {
-    int status;            /* HTTP status */
-    json_t *json;          /* owned; serialised by http.c */
-    char *body;            /* owned raw body (malloc'ed), used when json is NULL */
+    int status;   /* HTTP status */
+    json_t *json; /* owned; serialised by http.c */
+    char *body;   /* owned raw body (malloc'ed), used when json is NULL */
     size_t body_len;
-    const char *ctype;     /* content type for body (static string) */
-    char etag[80];         /* "" for none */
-    char cache[64];        /* Cache-Control value, "" for none */
-    char location[256];    /* Location header, "" for none */
-    int allow_cors;        /* add Access-Control-Allow-Origin: * */
-    char allow[64];        /* Allow header for 405 */
+    const char *ctype;  /* content type for body (static string) */
+    char etag[80];      /* "" for none */
+    char cache[64];     /* Cache-Control value, "" for none */
+    char location[256]; /* Location header, "" for none */
+    int allow_cors;     /* add Access-Control-Allow-Origin: * */
+    char allow[64];     /* Allow header for 405 */
 };
 
 struct kb_req {
@@ -82,9 +86,9 @@ struct kb_req {
     struct kb_buf body;
     int body_too_big;
     double t0;
-    int route;          /* index into the route table, for metrics */
-    int status;         /* final status, for the access log */
-    char id[24];        /* request id */
+    int route;   /* index into the route table, for metrics */
+    int status;  /* final status, for the access log */
+    char id[24]; /* request id */
 };
 
 /* Seconds from a monotonic clock. */
@@ -97,8 +101,8 @@ void kb_http_stop(struct kb_server *srv);
 /* The one function that maps a kb_status to an HTTP status. */
 int kb_http_status(int kb_status);
 /* Sets resp to the JSON error {"error":{"code","message","status"}}. */
-void kb_resp_error(struct kb_resp *resp, int http_status, const char *code, const char *fmt,
-                   ...) __attribute__((format(printf, 4, 5)));
+void kb_resp_error(struct kb_resp *resp, int http_status, const char *code,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Sets resp to an error derived from a kb_error. */
 void kb_resp_from_error(struct kb_resp *resp, const struct kb_error *err);
 /* Query-string argument (decoded), or NULL. */

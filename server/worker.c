@@ -18,19 +18,33 @@ int kb_from_xap(const struct xap_error *xe, struct kb_error *err)
     switch (xe->code) {
     case XAP_E_QUERY_SYNTAX:
     case XAP_E_RANGE:
-    case XAP_E_INVALID_ARG: code = KB_EINVAL; break;
-    case XAP_E_WILDCARD: code = KB_ETOOBIG; break;
+    case XAP_E_INVALID_ARG:
+        code = KB_EINVAL;
+        break;
+    case XAP_E_WILDCARD:
+        code = KB_ETOOBIG;
+        break;
     case XAP_E_NOT_FOUND:
-    case XAP_E_DOC_NOT_FOUND: code = KB_ENOTFOUND; break;
-    case XAP_E_NOMEM: code = KB_ENOMEM; break;
-    case XAP_E_DB_LOCKED: code = KB_ELOCKED; break;
+    case XAP_E_DOC_NOT_FOUND:
+        code = KB_ENOTFOUND;
+        break;
+    case XAP_E_NOMEM:
+        code = KB_ENOMEM;
+        break;
+    case XAP_E_DB_LOCKED:
+        code = KB_ELOCKED;
+        break;
     case XAP_E_DB_MODIFIED:
     case XAP_E_DB_NOT_FOUND:
     case XAP_E_DB_OPENING:
     case XAP_E_DB_CLOSED:
     case XAP_E_NETWORK:
-    case XAP_E_NET_TIMEOUT: code = KB_EBUSY; break;
-    default: code = KB_EINDEX; break;
+    case XAP_E_NET_TIMEOUT:
+        code = KB_EBUSY;
+        break;
+    default:
+        code = KB_EINDEX;
+        break;
     }
     return kb_error_set(err, code, "%s", xe->msg);
 }

@@ -130,31 +130,56 @@ static int bad_arg(xap_error *e, const char *msg) noexcept
 extern "C" const char *xap_code_name(int code)
 {
     switch (code) {
-    case XAP_OK: return "ok";
-    case XAP_E_DB_MODIFIED: return "db_modified";
-    case XAP_E_DB_LOCKED: return "db_locked";
-    case XAP_E_DB_NOT_FOUND: return "db_not_found";
-    case XAP_E_DB_VERSION: return "db_version";
-    case XAP_E_DB_OPENING: return "db_opening";
-    case XAP_E_DB_CORRUPT: return "db_corrupt";
-    case XAP_E_DB_CLOSED: return "db_closed";
-    case XAP_E_DATABASE: return "database";
-    case XAP_E_NET_TIMEOUT: return "network_timeout";
-    case XAP_E_NETWORK: return "network";
-    case XAP_E_QUERY_SYNTAX: return "query_syntax";
-    case XAP_E_WILDCARD: return "wildcard";
-    case XAP_E_DOC_NOT_FOUND: return "doc_not_found";
-    case XAP_E_RANGE: return "range";
-    case XAP_E_INVALID_ARG: return "invalid_argument";
-    case XAP_E_INVALID_OP: return "invalid_operation";
-    case XAP_E_UNIMPLEMENTED: return "unimplemented";
-    case XAP_E_XAPIAN: return "xapian";
-    case XAP_E_NOMEM: return "out_of_memory";
-    case XAP_E_INTERNAL: return "internal";
-    case XAP_E_UNKNOWN: return "unknown";
-    case XAP_E_NOT_FOUND: return "not_found";
-    case XAP_E_TOO_SMALL: return "too_small";
-    default: return "unknown";
+    case XAP_OK:
+        return "ok";
+    case XAP_E_DB_MODIFIED:
+        return "db_modified";
+    case XAP_E_DB_LOCKED:
+        return "db_locked";
+    case XAP_E_DB_NOT_FOUND:
+        return "db_not_found";
+    case XAP_E_DB_VERSION:
+        return "db_version";
+    case XAP_E_DB_OPENING:
+        return "db_opening";
+    case XAP_E_DB_CORRUPT:
+        return "db_corrupt";
+    case XAP_E_DB_CLOSED:
+        return "db_closed";
+    case XAP_E_DATABASE:
+        return "database";
+    case XAP_E_NET_TIMEOUT:
+        return "network_timeout";
+    case XAP_E_NETWORK:
+        return "network";
+    case XAP_E_QUERY_SYNTAX:
+        return "query_syntax";
+    case XAP_E_WILDCARD:
+        return "wildcard";
+    case XAP_E_DOC_NOT_FOUND:
+        return "doc_not_found";
+    case XAP_E_RANGE:
+        return "range";
+    case XAP_E_INVALID_ARG:
+        return "invalid_argument";
+    case XAP_E_INVALID_OP:
+        return "invalid_operation";
+    case XAP_E_UNIMPLEMENTED:
+        return "unimplemented";
+    case XAP_E_XAPIAN:
+        return "xapian";
+    case XAP_E_NOMEM:
+        return "out_of_memory";
+    case XAP_E_INTERNAL:
+        return "internal";
+    case XAP_E_UNKNOWN:
+        return "unknown";
+    case XAP_E_NOT_FOUND:
+        return "not_found";
+    case XAP_E_TOO_SMALL:
+        return "too_small";
+    default:
+        return "unknown";
     }
 }
 
@@ -244,7 +269,10 @@ extern "C" int xap_analyzer_stem(xap_analyzer *a, const char *word, size_t len, 
 struct xap_doc {
     Xapian::Document doc;
     Xapian::TermGenerator tg;
-    xap_doc() { tg.set_document(doc); }
+    xap_doc()
+    {
+        tg.set_document(doc);
+    }
 };
 
 extern "C" xap_doc *xap_doc_new(void)
@@ -261,8 +289,8 @@ extern "C" void xap_doc_free(xap_doc *d)
     delete d;
 }
 
-extern "C" int xap_doc_index_text(xap_doc *d, xap_analyzer *a, const char *text, size_t len,
-                                  unsigned wdf_inc, const char *prefix,
+extern "C" int xap_doc_index_text(xap_doc *d, xap_analyzer *a, const char *text,
+                                  size_t len, unsigned wdf_inc, const char *prefix,
                                   xap_error *err)
 {
     if (!d || (!text && len))
@@ -344,8 +372,7 @@ extern "C" int xap_doc_set_value_number(xap_doc *d, unsigned slot, double v,
     }
 }
 
-extern "C" int xap_doc_set_data(xap_doc *d, const char *data, size_t len,
-                                xap_error *err)
+extern "C" int xap_doc_set_data(xap_doc *d, const char *data, size_t len, xap_error *err)
 {
     if (!d || (!data && len))
         return bad_arg(err, "xap_doc_set_data: NULL argument");
@@ -481,8 +508,8 @@ extern "C" int xap_writer_cancel_txn(xap_writer *w, xap_error *err)
     }
 }
 
-extern "C" int xap_writer_replace(xap_writer *w, const char *uid, size_t uid_len, xap_doc *d,
-                                  unsigned *docid, xap_error *err)
+extern "C" int xap_writer_replace(xap_writer *w, const char *uid, size_t uid_len,
+                                  xap_doc *d, unsigned *docid, xap_error *err)
 {
     if (!w || !uid || uid_len == 0 || !d)
         return bad_arg(err, "xap_writer_replace: empty uid or NULL argument");
@@ -498,14 +525,17 @@ extern "C" int xap_writer_replace(xap_writer *w, const char *uid, size_t uid_len
     }
 }
 
-extern "C" int xap_writer_add_doc_spellings(xap_writer *w, const xap_doc *d, xap_error *err)
+extern "C" int xap_writer_add_doc_spellings(xap_writer *w, const xap_doc *d,
+                                            xap_error *err)
 {
     if (!w || !d)
         return bad_arg(err, "xap_writer_add_doc_spellings: NULL argument");
     try {
-        for (Xapian::TermIterator t = d->doc.termlist_begin(); t != d->doc.termlist_end(); ++t) {
+        for (Xapian::TermIterator t = d->doc.termlist_begin(); t != d->doc.termlist_end();
+             ++t) {
             const std::string &term = *t;
-            if (term.size() < 3 || term.size() > 40 || !(term[0] >= 'a' && term[0] <= 'z'))
+            if (term.size() < 3 || term.size() > 40 ||
+                !(term[0] >= 'a' && term[0] <= 'z'))
                 continue;
             w->db.add_spelling(term, t.get_wdf() ? t.get_wdf() : 1);
         }
@@ -549,8 +579,8 @@ extern "C" int xap_writer_delete(xap_writer *w, const char *uid, size_t uid_len,
     }
 }
 
-extern "C" int xap_writer_get_value(xap_writer *w, unsigned docid, unsigned slot, char *buf,
-                                    size_t cap, size_t *len, xap_error *err)
+extern "C" int xap_writer_get_value(xap_writer *w, unsigned docid, unsigned slot,
+                                    char *buf, size_t cap, size_t *len, xap_error *err)
 {
     if (!w || (!buf && cap))
         return bad_arg(err, "xap_writer_get_value: NULL argument");
@@ -574,8 +604,8 @@ extern "C" int xap_writer_for_each_uid(xap_writer *w, xap_uid_fn fn, void *ctx,
     if (!w || !fn)
         return bad_arg(err, "xap_writer_for_each_uid: NULL argument");
     try {
-        for (Xapian::TermIterator t = w->db.allterms_begin("Q"); t != w->db.allterms_end("Q");
-             ++t) {
+        for (Xapian::TermIterator t = w->db.allterms_begin("Q");
+             t != w->db.allterms_end("Q"); ++t) {
             std::string term = *t;
             Xapian::PostingIterator p = w->db.postlist_begin(term);
             if (p == w->db.postlist_end(term))
@@ -620,8 +650,8 @@ extern "C" int xap_writer_set_meta(xap_writer *w, const char *key, const char *v
     }
 }
 
-extern "C" int xap_writer_get_meta(xap_writer *w, const char *key, char **val, size_t *len,
-                                   xap_error *err)
+extern "C" int xap_writer_get_meta(xap_writer *w, const char *key, char **val,
+                                   size_t *len, xap_error *err)
 {
     if (!w)
         return bad_arg(err, "xap_writer_get_meta: NULL writer");
@@ -655,8 +685,8 @@ extern "C" int xap_writer_for_each_meta(xap_writer *w, const char *prefix, xap_m
     }
 }
 
-extern "C" int xap_writer_add_synonym(xap_writer *w, const char *term, const char *synonym,
-                                      xap_error *err)
+extern "C" int xap_writer_add_synonym(xap_writer *w, const char *term,
+                                      const char *synonym, xap_error *err)
 {
     if (!w || !term || !*term || !synonym || !*synonym)
         return bad_arg(err, "xap_writer_add_synonym: empty term");
@@ -668,8 +698,7 @@ extern "C" int xap_writer_add_synonym(xap_writer *w, const char *term, const cha
     }
 }
 
-extern "C" int xap_writer_clear_synonyms(xap_writer *w, const char *term,
-                                         xap_error *err)
+extern "C" int xap_writer_clear_synonyms(xap_writer *w, const char *term, xap_error *err)
 {
     if (!w || !term || !*term)
         return bad_arg(err, "xap_writer_clear_synonyms: empty term");
@@ -737,7 +766,8 @@ extern "C" int xap_compact(const char *src, const char *dst, xap_error *err)
 // ------------------------------------------------------------------------------------
 // Reader
 
-namespace {
+namespace
+{
 struct Lang {
     std::string code;
     xap_analyzer *a;
@@ -751,16 +781,22 @@ struct StubId {
     off_t size = 0;
 };
 
+// The stub that decides which database `path` means: the file itself, or a directory's
+// XAPIANDB stub (how generations and replicas are switched).
 StubId stub_id(const std::string &path)
 {
     StubId id;
     struct stat st;
-    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    if (stat(path.c_str(), &st) != 0)
+        return id;
+    if (S_ISDIR(st.st_mode) && stat((path + "/XAPIANDB").c_str(), &st) != 0)
+        return id;
+    if (S_ISREG(st.st_mode)) {
         id.is_file = true;
         id.dev = st.st_dev;
         id.ino = st.st_ino;
-        id.mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL +
-                      st.st_mtim.tv_nsec;
+        id.mtime_ns =
+            static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
         id.size = st.st_size;
     }
     return id;
@@ -886,8 +922,8 @@ extern "C" int xap_reader_uuid(xap_reader *r, char *buf, size_t cap, xap_error *
     }
 }
 
-extern "C" int xap_reader_get_meta(xap_reader *r, const char *key, char **val, size_t *len,
-                                   xap_error *err)
+extern "C" int xap_reader_get_meta(xap_reader *r, const char *key, char **val,
+                                   size_t *len, xap_error *err)
 {
     if (!r)
         return bad_arg(err, "xap_reader_get_meta: NULL reader");
@@ -934,9 +970,9 @@ extern "C" int xap_reader_get_data(xap_reader *r, const char *uid, size_t uid_le
     }
 }
 
-extern "C" int xap_reader_for_each_term(xap_reader *r, const char *prefix, size_t prefix_len,
-                                        size_t max, xap_term_fn fn, void *ctx,
-                                        xap_error *err)
+extern "C" int xap_reader_for_each_term(xap_reader *r, const char *prefix,
+                                        size_t prefix_len, size_t max, xap_term_fn fn,
+                                        void *ctx, xap_error *err)
 {
     if (!r || !fn || (!prefix && prefix_len))
         return bad_arg(err, "xap_reader_for_each_term: NULL argument");
@@ -972,11 +1008,15 @@ extern "C" int xap_reader_spell(xap_reader *r, const char *word, size_t len, cha
 // ------------------------------------------------------------------------------------
 // Searching
 
-namespace {
+namespace
+{
 // Counts each of several values held in one slot, separated by `sep` (e.g. topics).
-class MultiValueSpy : public Xapian::MatchSpy {
+class MultiValueSpy : public Xapian::MatchSpy
+{
   public:
-    MultiValueSpy(Xapian::valueno slot, char sep) : slot_(slot), sep_(sep) {}
+    MultiValueSpy(Xapian::valueno slot, char sep) : slot_(slot), sep_(sep)
+    {
+    }
     void operator()(const Xapian::Document &doc, double) override
     {
         std::string v = doc.get_value(slot_);
@@ -990,7 +1030,10 @@ class MultiValueSpy : public Xapian::MatchSpy {
             start = end + 1;
         }
     }
-    std::string name() const override { return "KbMultiValueSpy"; }
+    std::string name() const override
+    {
+        return "KbMultiValueSpy";
+    }
     std::map<std::string, size_t> counts;
 
   private:
@@ -999,9 +1042,12 @@ class MultiValueSpy : public Xapian::MatchSpy {
 };
 
 // A stemmer for snippets: folds the original word like the indexer did, then stems.
-class FoldStem : public Xapian::StemImplementation {
+class FoldStem : public Xapian::StemImplementation
+{
   public:
-    FoldStem(xap_word_fn fn, const Xapian::Stem &stem) : fn_(fn), stem_(stem) {}
+    FoldStem(xap_word_fn fn, const Xapian::Stem &stem) : fn_(fn), stem_(stem)
+    {
+    }
     std::string operator()(const std::string &word) override
     {
         std::string w = word;
@@ -1012,7 +1058,10 @@ class FoldStem : public Xapian::StemImplementation {
         }
         return stem_(w);
     }
-    std::string get_description() const override { return "kb-fold"; }
+    std::string get_description() const override
+    {
+        return "kb-fold";
+    }
 
   private:
     xap_word_fn fn_;
@@ -1082,7 +1131,8 @@ static bool lang_selected(const xap_search_req *req, const std::string &code)
     return false;
 }
 
-static void setup_parser(Xapian::QueryParser &qp, xap_reader *r, const xap_search_req *req)
+static void setup_parser(Xapian::QueryParser &qp, xap_reader *r,
+                         const xap_search_req *req)
 {
     qp.set_database(r->db);
     qp.set_default_op(req->default_and ? Xapian::Query::OP_AND : Xapian::Query::OP_OR);
@@ -1095,8 +1145,8 @@ static void setup_parser(Xapian::QueryParser &qp, xap_reader *r, const xap_searc
         else
             qp.add_prefix(f.name, f.prefix);
     }
-    Xapian::termcount cap = req->max_wildcard ? static_cast<Xapian::termcount>(req->max_wildcard)
-                                              : 0;
+    Xapian::termcount cap =
+        req->max_wildcard ? static_cast<Xapian::termcount>(req->max_wildcard) : 0;
     qp.set_max_expansion(cap, Xapian::Query::WILDCARD_LIMIT_ERROR,
                          Xapian::QueryParser::FLAG_WILDCARD);
     qp.set_max_expansion(cap ? cap : 100, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
@@ -1130,7 +1180,8 @@ static Xapian::Query parse_user_query(xap_reader *r, const xap_search_req *req,
             corrected = qp.get_corrected_query_string();
             spelled = true;
         }
-        branches.emplace_back(Xapian::Query::OP_FILTER, parsed, Xapian::Query("L" + l.code));
+        branches.emplace_back(Xapian::Query::OP_FILTER, parsed,
+                              Xapian::Query("L" + l.code));
     }
     if (branches.empty()) {
         Xapian::QueryParser qp;
@@ -1159,7 +1210,8 @@ static Xapian::Query restrict_query(Xapian::Query q, const xap_search_req *req)
     }
     for (size_t i = 0; i < req->n_ranges; i++) {
         const xap_range &rg = req->ranges[i];
-        std::string lo = Xapian::sortable_serialise(rg.lo), hi = Xapian::sortable_serialise(rg.hi);
+        std::string lo = Xapian::sortable_serialise(rg.lo),
+                    hi = Xapian::sortable_serialise(rg.hi);
         if (rg.has_lo && rg.has_hi)
             filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, rg.slot, lo, hi);
         else if (rg.has_lo)
@@ -1168,13 +1220,15 @@ static Xapian::Query restrict_query(Xapian::Query q, const xap_search_req *req)
             filters.emplace_back(Xapian::Query::OP_VALUE_LE, rg.slot, hi);
     }
     if (!filters.empty())
-        q = Xapian::Query(Xapian::Query::OP_FILTER, q,
-                          Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
+        q = Xapian::Query(
+            Xapian::Query::OP_FILTER, q,
+            Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
     if (req->n_exclude) {
         std::vector<Xapian::Query> ex;
         for (size_t i = 0; i < req->n_exclude; i++)
             if (req->exclude_uids[i] && *req->exclude_uids[i])
-                ex.emplace_back(uid_term(req->exclude_uids[i], std::strlen(req->exclude_uids[i])));
+                ex.emplace_back(
+                    uid_term(req->exclude_uids[i], std::strlen(req->exclude_uids[i])));
         if (!ex.empty())
             q = Xapian::Query(Xapian::Query::OP_AND_NOT, q,
                               Xapian::Query(Xapian::Query::OP_OR, ex.begin(), ex.end()));
@@ -1183,14 +1237,15 @@ static Xapian::Query restrict_query(Xapian::Query q, const xap_search_req *req)
 }
 
 // Runs `q` and copies everything the caller reads into a new result.
-static xap_result *run_query(xap_reader *r, const Xapian::Query &q, const xap_search_req *req,
-                             std::string corrected)
+static xap_result *run_query(xap_reader *r, const Xapian::Query &q,
+                             const xap_search_req *req, std::string corrected)
 {
     Xapian::Enquire enq(r->db);
     enq.set_query(q);
     if (req->bm25_k1 > 0 || req->bm25_b > 0)
-        enq.set_weighting_scheme(Xapian::BM25Weight(req->bm25_k1 > 0 ? req->bm25_k1 : 1.2, 0, 1,
-                                                    req->bm25_b > 0 ? req->bm25_b : 0.5, 0.5));
+        enq.set_weighting_scheme(
+            Xapian::BM25Weight(req->bm25_k1 > 0 ? req->bm25_k1 : 1.2, 0, 1,
+                               req->bm25_b > 0 ? req->bm25_b : 0.5, 0.5));
     if (req->sort == XAP_SORT_VALUE_ASC)
         enq.set_sort_by_value_then_relevance(req->sort_slot, false);
     else if (req->sort == XAP_SORT_VALUE_DESC)
@@ -1205,7 +1260,8 @@ static xap_result *run_query(xap_reader *r, const Xapian::Query &q, const xap_se
     std::vector<std::pair<int, size_t>> spy_of; // (kind, index) per facet
     for (size_t f = 0; f < req->n_facets; f++) {
         if (req->facets[f].sep) {
-            multi.emplace_back(new MultiValueSpy(req->facets[f].slot, req->facets[f].sep));
+            multi.emplace_back(
+                new MultiValueSpy(req->facets[f].slot, req->facets[f].sep));
             enq.add_matchspy(multi.back().get());
             spy_of.emplace_back(1, multi.size() - 1);
         } else {
@@ -1215,8 +1271,8 @@ static xap_result *run_query(xap_reader *r, const Xapian::Query &q, const xap_se
         }
     }
 
-    Xapian::doccount check = static_cast<Xapian::doccount>(
-        std::min<size_t>(req->check_at_least, 0xffffffffu));
+    Xapian::doccount check =
+        static_cast<Xapian::doccount>(std::min<size_t>(req->check_at_least, 0xffffffffu));
     std::unique_ptr<xap_result> res(new xap_result);
     res->mset = enq.get_mset(static_cast<Xapian::doccount>(req->offset),
                              static_cast<Xapian::doccount>(req->limit), check);
@@ -1251,11 +1307,10 @@ static xap_result *run_query(xap_reader *r, const Xapian::Query &q, const xap_se
             for (auto &kv : multi[s.second]->counts)
                 fc.values.emplace_back(kv.first, kv.second);
         }
-        std::stable_sort(fc.values.begin(), fc.values.end(),
-                         [](const std::pair<std::string, size_t> &a,
-                            const std::pair<std::string, size_t> &b) {
-                             return a.second > b.second;
-                         });
+        std::stable_sort(
+            fc.values.begin(), fc.values.end(),
+            [](const std::pair<std::string, size_t> &a,
+               const std::pair<std::string, size_t> &b) { return a.second > b.second; });
         res->facets.push_back(std::move(fc));
     }
     return res.release();
@@ -1277,7 +1332,8 @@ extern "C" int xap_search(xap_reader *r, const xap_search_req *req, xap_result *
             if (!extra.empty()) {
                 Xapian::Query ex(Xapian::Query::OP_OR, extra.begin(), extra.end());
                 if (req->extra_scale > 0 && req->extra_scale != 1.0)
-                    ex = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, ex, req->extra_scale);
+                    ex = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, ex,
+                                       req->extra_scale);
                 q = Xapian::Query(Xapian::Query::OP_OR, q, ex);
             }
         }
@@ -1289,9 +1345,11 @@ extern "C" int xap_search(xap_reader *r, const xap_search_req *req, xap_result *
     }
 }
 
-namespace {
+namespace
+{
 // Expand terms worth a "more like this" query: stems and concepts, not ids or filters.
-class MltDecider : public Xapian::ExpandDecider {
+class MltDecider : public Xapian::ExpandDecider
+{
   public:
     bool operator()(const std::string &t) const override
     {
@@ -1323,10 +1381,9 @@ extern "C" int xap_similar(xap_reader *r, const char *uid, size_t uid_len, size_
         std::vector<Xapian::Query> terms;
         for (Xapian::ESetIterator e = eset.begin(); e != eset.end(); ++e)
             terms.emplace_back(*e);
-        Xapian::Query q = terms.empty()
-                              ? Xapian::Query()
-                              : Xapian::Query(Xapian::Query::OP_ELITE_SET, terms.begin(),
-                                              terms.end(), 20);
+        Xapian::Query q = terms.empty() ? Xapian::Query()
+                                        : Xapian::Query(Xapian::Query::OP_ELITE_SET,
+                                                        terms.begin(), terms.end(), 20);
         q = Xapian::Query(Xapian::Query::OP_AND_NOT, q, Xapian::Query(term));
         q = restrict_query(q, req);
         *out = run_query(r, q, req, std::string());
@@ -1375,8 +1432,8 @@ extern "C" int xap_result_hit(const xap_result *res, size_t i, xap_hit *out)
     return XAP_OK;
 }
 
-extern "C" const char *xap_result_hit_value(const xap_result *res, size_t i, unsigned slot,
-                                            size_t *len)
+extern "C" const char *xap_result_hit_value(const xap_result *res, size_t i,
+                                            unsigned slot, size_t *len)
 {
     if (!res || i >= res->hits.size())
         return nullptr;
@@ -1422,14 +1479,14 @@ extern "C" char *xap_result_snippet(const xap_result *res, xap_reader *r, xap_an
         return nullptr;
     }
     try {
-        Xapian::Stem stem(new FoldStem(r ? r->word_fn : nullptr,
-                                       a ? a->stem : Xapian::Stem()));
+        Xapian::Stem stem(
+            new FoldStem(r ? r->word_fn : nullptr, a ? a->stem : Xapian::Stem()));
         unsigned flags = 0;
         if (only_if_match)
             flags |= Xapian::MSet::SNIPPET_EMPTY_WITHOUT_MATCH;
-        std::string s = res->mset.snippet(std::string(text, len), max_chars ? max_chars : 300,
-                                          stem, flags, hi_start ? hi_start : "<mark>",
-                                          hi_end ? hi_end : "</mark>", "…");
+        std::string s = res->mset.snippet(
+            std::string(text, len), max_chars ? max_chars : 300, stem, flags,
+            hi_start ? hi_start : "<mark>", hi_end ? hi_end : "</mark>", "…");
         char *p = dup_bytes(s);
         if (!p)
             fill_plain(err, XAP_E_NOMEM, "out of memory");

@@ -9,14 +9,14 @@
  * caller-owned `struct xap_error`; nothing ever unwinds through C frames.
  *
  * Conventions (as leveldb's c.h states its own):
- *  - Fallible functions return XAP_OK (0) or a negative xap_code and fill `err` when it is
- *    not NULL. Filling `err` never allocates. On failure no OUT parameter is changed unless
- *    said otherwise.
+ *  - Fallible functions return XAP_OK (0) or a negative xap_code and fill `err` when it
+ * is not NULL. Filling `err` never allocates. On failure no OUT parameter is changed
+ * unless said otherwise.
  *  - Strings go in as (pointer, length) pairs unless the name says "cstr" or the
  *    parameter is a NUL-terminated `const char *` (documented per function).
  *  - `_new`/`_open` return a handle the caller frees with the matching `_free`/`_close`;
- *    every `_free` accepts NULL. Pointers returned by getters are borrowed: valid until the
- *    handle they came from is freed.
+ *    every `_free` accepts NULL. Pointers returned by getters are borrowed: valid until
+ * the handle they came from is freed.
  *  - No handle is thread-safe. Use one reader per thread (Xapian objects share
  *    non-atomic reference counts). Only one process writes a database at a time; Xapian
  *    enforces it with a lock, reported as XAP_E_DB_LOCKED.
@@ -36,29 +36,29 @@ extern "C" {
 /* Error codes, one per kind of Xapian failure the callers treat differently. */
 enum xap_code {
     XAP_OK = 0,
-    XAP_E_DB_MODIFIED = -1,   /* revision discarded while reading: reopen and re-run */
-    XAP_E_DB_LOCKED = -2,     /* another writer holds the write lock */
-    XAP_E_DB_NOT_FOUND = -3,  /* no database at the path (or the stub's target went) */
-    XAP_E_DB_VERSION = -4,    /* database format too old or too new */
-    XAP_E_DB_OPENING = -5,    /* could not open (permissions, bad stub line...) */
-    XAP_E_DB_CORRUPT = -6,    /* corruption detected: run xapian-check */
-    XAP_E_DB_CLOSED = -7,     /* the handle was closed */
-    XAP_E_DATABASE = -8,      /* other database or I/O error (disk full...) */
-    XAP_E_NET_TIMEOUT = -9,   /* a remote shard timed out */
-    XAP_E_NETWORK = -10,      /* a remote shard is unreachable */
-    XAP_E_QUERY_SYNTAX = -11, /* QueryParserError: the message says what is wrong */
-    XAP_E_WILDCARD = -12,     /* a wildcard expanded past its limit */
-    XAP_E_DOC_NOT_FOUND = -13,/* no such document */
-    XAP_E_RANGE = -14,        /* a range error */
-    XAP_E_INVALID_ARG = -15,  /* bad argument (term too long, empty metadata key...) */
-    XAP_E_INVALID_OP = -16,   /* operation not valid now (commit inside a txn...) */
-    XAP_E_UNIMPLEMENTED = -17,/* feature not available with this backend */
-    XAP_E_XAPIAN = -18,       /* any other Xapian::Error */
-    XAP_E_NOMEM = -19,        /* std::bad_alloc or malloc failure */
-    XAP_E_INTERNAL = -20,     /* any other std::exception */
-    XAP_E_UNKNOWN = -21,      /* an exception of unknown type */
-    XAP_E_NOT_FOUND = -22,    /* lookups: the key, term or uid does not exist */
-    XAP_E_TOO_SMALL = -23     /* a caller buffer was too small; *len says what is needed */
+    XAP_E_DB_MODIFIED = -1,    /* revision discarded while reading: reopen and re-run */
+    XAP_E_DB_LOCKED = -2,      /* another writer holds the write lock */
+    XAP_E_DB_NOT_FOUND = -3,   /* no database at the path (or the stub's target went) */
+    XAP_E_DB_VERSION = -4,     /* database format too old or too new */
+    XAP_E_DB_OPENING = -5,     /* could not open (permissions, bad stub line...) */
+    XAP_E_DB_CORRUPT = -6,     /* corruption detected: run xapian-check */
+    XAP_E_DB_CLOSED = -7,      /* the handle was closed */
+    XAP_E_DATABASE = -8,       /* other database or I/O error (disk full...) */
+    XAP_E_NET_TIMEOUT = -9,    /* a remote shard timed out */
+    XAP_E_NETWORK = -10,       /* a remote shard is unreachable */
+    XAP_E_QUERY_SYNTAX = -11,  /* QueryParserError: the message says what is wrong */
+    XAP_E_WILDCARD = -12,      /* a wildcard expanded past its limit */
+    XAP_E_DOC_NOT_FOUND = -13, /* no such document */
+    XAP_E_RANGE = -14,         /* a range error */
+    XAP_E_INVALID_ARG = -15,   /* bad argument (term too long, empty metadata key...) */
+    XAP_E_INVALID_OP = -16,    /* operation not valid now (commit inside a txn...) */
+    XAP_E_UNIMPLEMENTED = -17, /* feature not available with this backend */
+    XAP_E_XAPIAN = -18,        /* any other Xapian::Error */
+    XAP_E_NOMEM = -19,         /* std::bad_alloc or malloc failure */
+    XAP_E_INTERNAL = -20,      /* any other std::exception */
+    XAP_E_UNKNOWN = -21,       /* an exception of unknown type */
+    XAP_E_NOT_FOUND = -22,     /* lookups: the key, term or uid does not exist */
+    XAP_E_TOO_SMALL = -23 /* a caller buffer was too small; *len says what is needed */
 };
 
 /* Filled on failure. Fixed buffers: filling it never allocates. */
@@ -88,8 +88,8 @@ void xap_analyzer_free(xap_analyzer *a);
 
 /* Stems one word with the analyser's stemmer into buf (NUL-terminated, truncated to cap).
  * Returns the stem's full length (which may be >= cap), or a negative xap_code. */
-int xap_analyzer_stem(xap_analyzer *a, const char *word, size_t len, char *buf, size_t cap,
-                      struct xap_error *err);
+int xap_analyzer_stem(xap_analyzer *a, const char *word, size_t len, char *buf,
+                      size_t cap, struct xap_error *err);
 
 /* A word normaliser used for snippet highlighting: maps an original-text word (possibly
  * with accents or an elision such as "l'hydrogène") to the form that was indexed
@@ -133,10 +133,10 @@ size_t xap_doc_term_count(const xap_doc *d);
 typedef struct xap_writer xap_writer;
 
 enum xap_open_flags {
-    XAP_OPEN_CREATE = 1 << 0,     /* create when missing (else XAP_E_DB_NOT_FOUND) */
-    XAP_OPEN_OVERWRITE = 1 << 1,  /* start from an empty database */
-    XAP_OPEN_NO_SYNC = 1 << 2,    /* no fsync (new generations nobody reads yet) */
-    XAP_OPEN_RETRY_LOCK = 1 << 3  /* wait for the write lock instead of failing */
+    XAP_OPEN_CREATE = 1 << 0,    /* create when missing (else XAP_E_DB_NOT_FOUND) */
+    XAP_OPEN_OVERWRITE = 1 << 1, /* start from an empty database */
+    XAP_OPEN_NO_SYNC = 1 << 2,   /* no fsync (new generations nobody reads yet) */
+    XAP_OPEN_RETRY_LOCK = 1 << 3 /* wait for the write lock instead of failing */
 };
 
 /* Opens the glass database in directory `path` for writing. A lock held by another
@@ -144,7 +144,8 @@ enum xap_open_flags {
 int xap_writer_open(const char *path, unsigned flags, xap_writer **out,
                     struct xap_error *err);
 /* Commits pending changes, then frees the handle (always, even on failure). An open
- * transaction is cancelled, not committed. Returns the commit's result. NULL is XAP_OK. */
+ * transaction is cancelled, not committed. Returns the commit's result. NULL is XAP_OK.
+ */
 int xap_writer_close(xap_writer *w, struct xap_error *err);
 /* Frees the handle without committing anything still pending outside a transaction
  * beyond what Xapian's destructor does; for error paths. Accepts NULL. */
@@ -238,14 +239,16 @@ int xap_reader_get_meta(xap_reader *r, const char *key, char **val, size_t *len,
 /* Number of documents indexing `term` (0 when absent). */
 int xap_reader_term_freq(xap_reader *r, const char *term, size_t len, unsigned *freq,
                          struct xap_error *err);
-/* Document data for a unique id: malloc'ed copy in *data (caller frees), XAP_E_NOT_FOUND. */
+/* Document data for a unique id: malloc'ed copy in *data (caller frees), XAP_E_NOT_FOUND.
+ */
 int xap_reader_get_data(xap_reader *r, const char *uid, size_t uid_len, char **data,
                         size_t *len, struct xap_error *err);
 /* Calls fn(term, freq) for terms starting with `prefix` in term order, at most `max`
  * calls; fn returns non-zero to stop. For search-as-you-type completion. */
 typedef int (*xap_term_fn)(const char *term, size_t len, unsigned freq, void *ctx);
 int xap_reader_for_each_term(xap_reader *r, const char *prefix, size_t prefix_len,
-                             size_t max, xap_term_fn fn, void *ctx, struct xap_error *err);
+                             size_t max, xap_term_fn fn, void *ctx,
+                             struct xap_error *err);
 /* Spelling suggestion for one word (folded form): writes a NUL-terminated word into buf,
  * or an empty string when there is none. */
 int xap_reader_spell(xap_reader *r, const char *word, size_t len, char *buf, size_t cap,
@@ -257,16 +260,16 @@ int xap_reader_spell(xap_reader *r, const char *word, size_t len, char *buf, siz
 
 /* Query parser features (Xapian's QueryParser flags), chosen by the caller. */
 enum xap_qp_flags {
-    XAP_QP_BOOLEAN = 1 << 0,   /* AND OR NOT XOR and brackets */
-    XAP_QP_PHRASE = 1 << 1,    /* "quoted phrases" */
-    XAP_QP_LOVEHATE = 1 << 2,  /* +must -mustnot */
-    XAP_QP_WILDCARD = 1 << 3,  /* trailing * */
-    XAP_QP_PARTIAL = 1 << 4,   /* last word is a prefix (search-as-you-type) */
-    XAP_QP_SPELLING = 1 << 5,  /* compute a corrected query string */
-    XAP_QP_SYNONYM = 1 << 6,   /* ~term expands synonyms */
+    XAP_QP_BOOLEAN = 1 << 0,       /* AND OR NOT XOR and brackets */
+    XAP_QP_PHRASE = 1 << 1,        /* "quoted phrases" */
+    XAP_QP_LOVEHATE = 1 << 2,      /* +must -mustnot */
+    XAP_QP_WILDCARD = 1 << 3,      /* trailing * */
+    XAP_QP_PARTIAL = 1 << 4,       /* last word is a prefix (search-as-you-type) */
+    XAP_QP_SPELLING = 1 << 5,      /* compute a corrected query string */
+    XAP_QP_SYNONYM = 1 << 6,       /* ~term expands synonyms */
     XAP_QP_AUTO_SYNONYMS = 1 << 7, /* every term expands synonyms */
-    XAP_QP_PURE_NOT = 1 << 8,  /* NOT x alone */
-    XAP_QP_NEAR = 1 << 9,      /* NEAR and ADJ (part of Xapian's default) */
+    XAP_QP_PURE_NOT = 1 << 8,      /* NOT x alone */
+    XAP_QP_NEAR = 1 << 9,          /* NEAR and ADJ (part of Xapian's default) */
     XAP_QP_DEFAULT = XAP_QP_BOOLEAN | XAP_QP_PHRASE | XAP_QP_LOVEHATE | XAP_QP_NEAR
 };
 
@@ -315,7 +318,8 @@ struct xap_search_req {
     const char *const *extra_terms;
     size_t n_extra;
     double extra_scale;
-    const char *const *exclude_uids; /* unique ids to leave out (e.g. the source of MLT) */
+    const char *const
+        *exclude_uids; /* unique ids to leave out (e.g. the source of MLT) */
     size_t n_exclude;
     size_t offset, limit;
     size_t check_at_least; /* 0: Xapian's estimate; >= doc count makes counts exact */
@@ -324,8 +328,8 @@ struct xap_search_req {
     int collapse_slot; /* -1: no collapsing */
     const struct xap_facet *facets;
     size_t n_facets;
-    size_t max_wildcard; /* cap on wildcard/partial expansion (0: Xapian's default) */
-    double time_limit;   /* seconds; 0: none */
+    size_t max_wildcard;    /* cap on wildcard/partial expansion (0: Xapian's default) */
+    double time_limit;      /* seconds; 0: none */
     double bm25_k1, bm25_b; /* 0, 0: Xapian's defaults (1.2, 0.5) */
 };
 
@@ -344,7 +348,8 @@ int xap_search(xap_reader *r, const struct xap_search_req *req, xap_result **out
  * expand terms), honouring req's filters, offset and limit; the document itself is left
  * out. XAP_E_NOT_FOUND for an unknown uid. */
 int xap_similar(xap_reader *r, const char *uid, size_t uid_len, size_t n_terms,
-                const struct xap_search_req *req, xap_result **out, struct xap_error *err);
+                const struct xap_search_req *req, xap_result **out,
+                struct xap_error *err);
 void xap_result_free(xap_result *res);
 
 /* Estimates of the number of matches. Exact when lower == upper. */

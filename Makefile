@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: MIT
+# The two commands of the README, as a thin layer over CMake (as Neovim does):
+#   make run    install what is missing, build, index corpus/, serve http://127.0.0.1:8080
+#   make test   install what is missing, build, run the whole suite, then again under ASan+UBSan
+# Other targets: build, index, test-fast (one pass, no sanitizers), test-valgrind, lint, clean.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+VG_BUILD   ?= build-valgrind
+JOBS       ?= 2
+PORT       ?= 8080
+INDEX      ?= var/index
+# CI builds with -Werror
+WERROR     ?= $(if $(CI),ON,OFF)
+
+.PHONY: all deps deps-run build index run test test-fast test-asan test-valgrind lint clean
+
+all: build
+
+deps:
+	sh scripts/deps.sh test
+
+deps-run:
+	sh scripts/deps.sh run
+
+build: deps-run
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKB_WERROR=$(WERROR) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+index: build
+	$(BUILD)/bin/kb-indexer --index=$(INDEX) corpus || test $$? -eq 1
+
+run: index
+	$(BUILD)/bin/kb-server --index=$(INDEX) --port=$(PORT)
+
+test: deps
+	$(MAKE) --no-print-directory test-fast
+	$(MAKE) --no-print-directory test-asan
+
+test-fast: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKB_WERROR=$(WERROR) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The suite again under AddressSanitizer + UndefinedBehaviorSanitizer (the browser test is
+# left out: it exercises the page, not our C code, and already ran above).
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKB_SANITIZE=ON -DKB_WERROR=$(WERROR) >/dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ctest --output-on-failure -j$(JOBS) -LE browser
+
+# Unit tests under valgrind memcheck (slow; not part of `make test`).
+test-valgrind: deps
+	cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKB_VALGRIND=ON >/dev/null
+	cmake --build $(VG_BUILD) -j$(JOBS)
+	cd $(VG_BUILD) && ctest --output-on-failure -j$(JOBS) -L unit
+
+lint: deps
+	cmake -S . -B $(BUILD) >/dev/null && cd $(BUILD) && ctest --output-on-failure -L lint
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(VG_BUILD) var
