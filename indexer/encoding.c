@@ -87,28 +87,29 @@ int kb_utf8_sanitize(const char *s, size_t n, size_t max, struct kb_buf *out)
     while (i < n) {
         unsigned long cp;
         size_t k = utf8_char(p + i, n - i, &cp);
-        int drop =
+        int ctl =
             k && ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r' && cp != '\f') ||
                   (cp >= 0x7F && cp <= 0x9F));
-        if (k && !drop) {
+        if (k && !ctl) {
             if (out->len + (i - run) + k > max)
                 break;
             i += k;
             continue;
         }
-        /* flush the run, then replace (invalid) or skip (control) */
+        /* flush the run, then replace (invalid) or turn into a separator (control) */
         if ((rc = kb_buf_add(out, s + run, i - run)))
             goto out;
-        if (!k) {
-            if (out->len + 3 > max) {
-                run = i;
-                break;
-            }
-            if ((rc = kb_buf_add(out, fffd, 3)))
-                goto out;
-            k = 1;
+        const char *rep = k ? " " : fffd;
+        size_t rn = k ? 1 : 3;
+        if (k && out->len && out->data[out->len - 1] == ' ')
+            rn = 0; /* a run of controls makes one space */
+        if (out->len + rn > max) {
+            run = i;
+            break;
         }
-        i += k;
+        if (rn && (rc = kb_buf_add(out, rep, rn)))
+            goto out;
+        i += k ? k : 1;
         run = i;
     }
     rc = kb_buf_add(out, s + run, i - run);

@@ -60,7 +60,35 @@ static int textual(const char *mime)
            strcmp(mime, "application/x-wine-extension-ini") == 0;
 }
 
-static int agrees(enum kb_format f, const char *mime)
+/* libmagic calls text with a few stray control bytes "application/octet-stream": look at
+ * the first 64 KiB ourselves. Text has few control bytes and little invalid UTF-8 (a
+ * legacy 8-bit charset has some; random bytes have plenty of both). */
+static int looks_text(const char *buf, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t n = len < 65536 ? len : 65536, ctl = 0, bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f')
+            ctl++;
+        else if (c >= 0x80) {
+            size_t k = c >= 0xC2 && c <= 0xDF   ? 2
+                       : c >= 0xE0 && c <= 0xEF ? 3
+                       : c >= 0xF0 && c <= 0xF4 ? 4
+                                                : 0;
+            size_t j = 1;
+            while (k && j < k && i + j < n && (p[i + j] & 0xC0) == 0x80)
+                j++;
+            if (k && j == k)
+                i += k - 1;
+            else
+                bad++;
+        }
+    }
+    return n > 0 && ctl * 20 <= n && bad * 10 <= n;
+}
+
+static int agrees(enum kb_format f, const char *mime, const char *buf, size_t len)
 {
     switch (f) {
     case KB_FMT_PDF:
@@ -72,7 +100,8 @@ static int agrees(enum kb_format f, const char *mime)
                prefix(mime, "application/vnd.oasis.opendocument.") ||
                strcmp(mime, "application/msword") == 0;
     default:
-        return textual(mime);
+        return textual(mime) ||
+               (strcmp(mime, "application/octet-stream") == 0 && looks_text(buf, len));
     }
 }
 
@@ -88,7 +117,7 @@ enum kb_format kb_format_detect(const char *name, const char *buf, size_t len,
     const char *mime = m ? magic_buffer(m, buf, len) : NULL;
     if (!mime)
         return f; /* no libmagic: trust the extension */
-    if (!agrees(f, mime)) {
+    if (!agrees(f, mime, buf, len)) {
         kb_error_set(err, KB_EUNSUPPORTED, "content is %s, not %s", mime,
                      kb_format_name(f));
         return KB_FMT_UNKNOWN;

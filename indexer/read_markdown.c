@@ -161,25 +161,27 @@ static int delimiter_row(const char *s, size_t n)
     return dash && memchr(s, '|', n) != NULL;
 }
 
-/* Rewrites the paragraph at [start, len) of t when it is a pipe table: the delimiter row
- * goes, cells are separated by spaces, one line per row. */
-static int table_rows(struct kb_text *t, size_t start)
+/* Ends the paragraph at [start, len) of t: a pipe table keeps one line per row (the
+ * delimiter row goes, pipes become spaces); any other paragraph goes on one line. */
+static void end_paragraph(struct kb_text *t, size_t start)
 {
-    char *p = t->b.data + start, *nl = memchr(p, '\n', t->b.len - start);
-    if (!nl || !memchr(p, '|', (size_t)(nl - p)))
-        return KB_OK;
-    char *row2 = nl + 1, *nl2 = memchr(row2, '\n', t->b.len - (size_t)(row2 - t->b.data));
-    size_t n2 = nl2 ? (size_t)(nl2 - row2) : t->b.len - (size_t)(row2 - t->b.data);
-    if (!delimiter_row(row2, n2))
-        return KB_OK;
-    /* drop the delimiter row, then turn pipes into spaces */
+    char *p = t->b.data + start, *end = t->b.data + t->b.len;
+    char *nl = memchr(p, '\n', (size_t)(end - p));
+    char *row2 = nl ? nl + 1 : NULL;
+    char *nl2 = row2 ? memchr(row2, '\n', (size_t)(end - row2)) : NULL;
+    size_t n2 = row2 ? (size_t)((nl2 ? nl2 : end) - row2) : 0;
+    if (!nl || !memchr(p, '|', (size_t)(nl - p)) || !delimiter_row(row2, n2)) {
+        for (; p < end; p++)
+            if (*p == '\n')
+                *p = ' ';
+        return;
+    }
     size_t cut = (size_t)(row2 - t->b.data), gone = nl2 ? n2 + 1 : n2;
     memmove(row2, row2 + gone, t->b.len - cut - gone + 1);
     t->b.len -= gone;
     for (size_t i = start; i < t->b.len; i++)
         if (t->b.data[i] == '|')
             t->b.data[i] = ' ';
-    return KB_OK;
 }
 
 static int render(cmark_node *root, struct kb_text *t, char **heading)
@@ -228,9 +230,9 @@ static int render(cmark_node *root, struct kb_text *t, char **heading)
                 rc = kb_text_newlines(t, 1);
                 para = t->b.len;
             } else {
-                rc = table_rows(t, para);
-                if (!rc)
-                    rc = kb_text_newlines(t, 2);
+                if (t->b.len > para)
+                    end_paragraph(t, para);
+                rc = kb_text_newlines(t, 2);
             }
             break;
         case CMARK_NODE_ITEM:

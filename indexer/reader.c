@@ -251,8 +251,10 @@ const char *kb_rd_lang(const char *s, char out[3])
 /* Collapses whitespace of valid UTF-8 text (no control characters but \t \n \r \f):
  * oneline turns every run into one space and trims; otherwise runs of spaces and tabs
  * become one space, lines are trimmed, blank lines collapse to one, '\f' is kept (page
- * breaks) and text around it trimmed. Writes at most max bytes. */
-static int collapse(const char *s, size_t n, int oneline, size_t max, struct kb_buf *out)
+ * breaks, unless !pages: then it ends a line) and text around it trimmed. Writes at most
+ * max bytes. */
+static int collapse(const char *s, size_t n, int oneline, int pages, size_t max,
+                    struct kb_buf *out)
 {
     size_t nl = 0;
     int sp = 0;
@@ -262,7 +264,7 @@ static int collapse(const char *s, size_t n, int oneline, size_t max, struct kb_
             sp = 1;
             continue;
         }
-        if (c == '\n' || c == '\r' || (c == '\f' && oneline)) {
+        if (c == '\n' || c == '\r' || (c == '\f' && (oneline || !pages))) {
             if (oneline)
                 sp = 1;
             else if (!(c == '\r' && i + 1 < n && s[i + 1] == '\n'))
@@ -307,7 +309,7 @@ static int collapse(const char *s, size_t n, int oneline, size_t max, struct kb_
 }
 
 /* Replaces *p by its cleaned form (NULL when nothing is left). */
-static int clean_field(char **p, int oneline, size_t max)
+static int clean_field(char **p, int oneline, int pages, size_t max)
 {
     struct kb_buf a, b;
     int rc = KB_OK;
@@ -318,7 +320,7 @@ static int clean_field(char **p, int oneline, size_t max)
     size_t n = strlen(*p);
     rc = kb_utf8_sanitize(*p, n, n * 3 + 3, &a);
     if (!rc)
-        rc = collapse(kb_buf_str(&a), a.len, oneline, max, &b);
+        rc = collapse(kb_buf_str(&a), a.len, oneline, pages, max, &b);
     if (rc)
         goto out;
     free(*p);
@@ -336,7 +338,7 @@ static int clean_list(struct kb_strlist *l)
     struct kb_strlist tmp = {NULL, 0};
     int rc = KB_OK;
     for (size_t i = 0; i < l->n; i++) {
-        rc = clean_field(&l->v[i], 1, KB_RD_MAX_ITEM);
+        rc = clean_field(&l->v[i], 1, 0, KB_RD_MAX_ITEM);
         if (rc)
             goto out;
         if (l->v[i] && (rc = kb_strlist_add(&tmp, l->v[i])))
@@ -358,15 +360,15 @@ int kb_rd_finish(struct kb_doc *d, const struct kb_read_limits *lim, const char 
     lim = kb_rd_limits(lim, &tmp);
     int rc = kb_doc_set(&d->format, fmt, (size_t)-1);
     if (!rc)
-        rc = clean_field(&d->title, 1, KB_RD_MAX_FIELD);
+        rc = clean_field(&d->title, 1, 0, KB_RD_MAX_FIELD);
     if (!rc)
-        rc = clean_field(&d->abstract, 1, KB_RD_MAX_ABSTRACT);
+        rc = clean_field(&d->abstract, 1, 0, KB_RD_MAX_ABSTRACT);
     if (!rc)
-        rc = clean_field(&d->org, 1, KB_RD_MAX_ITEM);
+        rc = clean_field(&d->org, 1, 0, KB_RD_MAX_ITEM);
     if (!rc)
-        rc = clean_field(&d->type, 1, 64);
+        rc = clean_field(&d->type, 1, 0, 64);
     if (!rc)
-        rc = clean_field(&d->body, 0, lim->max_text);
+        rc = clean_field(&d->body, 0, strcmp(fmt, "pdf") == 0, lim->max_text);
     if (!rc)
         rc = clean_list(&d->topics);
     if (!rc)

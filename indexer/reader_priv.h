@@ -57,9 +57,9 @@ int kb_rd_finish(struct kb_doc *d, const struct kb_read_limits *lim, const char 
 /* "fr-FR" -> "fr"; NULL unless the result is fr, it or en. Writes into out[3]. */
 const char *kb_rd_lang(const char *s, char out[3]);
 
-/* encoding.c: copies s to out as valid UTF-8: invalid sequences become U+FFFD, NUL and
- * control characters other than \t \n \r \f are dropped; stops before exceeding max bytes
- * (at a character boundary). Returns 0 or KB_ENOMEM. */
+/* encoding.c: copies s to out as valid UTF-8: invalid sequences become U+FFFD, a run of
+ * NUL and control characters other than \t \n \r \f becomes one space; stops before
+ * exceeding max bytes (at a character boundary). Returns 0 or KB_ENOMEM. */
 int kb_utf8_sanitize(const char *s, size_t n, size_t max, struct kb_buf *out);
 /* Length of the longest prefix of s[0..n) that ends at a UTF-8 character boundary and is
  * at most max bytes. */
