@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_xapian_c.c - every function of xapian-c/xapian_c.h, on a real glass database in a
+ * temporary directory: its success path and its failure path (missing database, held
+ * lock, bad query syntax, unknown ids, too-small buffers, NULL arguments), and a reader
+ * that outlives two commits and must reopen and retry.
+ */
+#include "check.h"
+#include "xapian_c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static void rm_rf(const char *path)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", path);
+}
+
+static xap_doc *make_doc(xap_analyzer *an, const char *lang, const char *text,
+                         const char *topic)
+{
+    struct xap_error e = {0};
+    xap_doc *d = xap_doc_new();
+    char term[64];
+    CHECK(d != NULL);
+    CHECK_INT(xap_doc_index_text(d, an, text, strlen(text), 1, "", &e), XAP_OK);
+    CHECK_INT(xap_doc_increase_termpos(d, 100, &e), XAP_OK);
+    CHECK_INT(xap_doc_index_text(d, an, "title words", 11, 1, "S", &e), XAP_OK);
+    snprintf(term, sizeof term, "L%s", lang);
+    CHECK_INT(xap_doc_add_term(d, term, strlen(term), 0, &e), XAP_OK);
+    snprintf(term, sizeof term, "K%s", topic);
+    CHECK_INT(xap_doc_add_term(d, term, strlen(term), 0, &e), XAP_OK);
+    CHECK_INT(xap_doc_set_value(d, 4, lang, strlen(lang), &e), XAP_OK);
+    CHECK_INT(xap_doc_set_value(d, 5, topic, strlen(topic), &e), XAP_OK);
+    CHECK_INT(xap_doc_set_data(d, text, strlen(text), &e), XAP_OK);
+    return d;
+}
+
+static int count_uid(const char *uid, size_t len, unsigned docid, void *ctx)
+{
+    (void)uid;
+    (void)len;
+    (void)docid;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int stop_at_first(const char *uid, size_t len, unsigned docid, void *ctx)
+{
+    (void)uid;
+    (void)len;
+    (void)docid;
+    (void)ctx;
+    return 7;
+}
+
+static int count_meta(const char *k, const char *v, size_t len, void *ctx)
+{
+    (void)k;
+    (void)v;
+    (void)len;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int collect_term(const char *t, size_t len, unsigned freq, void *ctx)
+{
+    (void)freq;
+    if (len >= 5 && !memcmp(t, "hydro", 5))
+        (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_errors_and_names(void)
+{
+    CHECK_STR(xap_code_name(XAP_E_DB_LOCKED), "db_locked");
+    CHECK_STR(xap_code_name(XAP_E_QUERY_SYNTAX), "query_syntax");
+    CHECK_STR(xap_code_name(12345), "unknown");
+    struct xap_error e = {0};
+    xap_analyzer *a = NULL;
+    CHECK_INT(xap_analyzer_new("klingon", NULL, 0, &a, &e), XAP_E_INVALID_ARG);
+    CHECK(e.msg[0] != '\0');
+    CHECK(a == NULL);
+    memset(&e, 0, sizeof e);
+    CHECK_INT(xap_analyzer_new(NULL, NULL, 0, &a, &e), XAP_E_INVALID_ARG);
+    char buf[64];
+    CHECK_INT(xap_analyzer_stem(NULL, "x", 1, buf, sizeof buf, NULL), XAP_E_INVALID_ARG);
+    xap_analyzer_free(NULL);
+    xap_doc_free(NULL);
+    xap_writer_free(NULL);
+    xap_reader_close(NULL);
+    xap_result_free(NULL);
+    CHECK_INT(xap_writer_close(NULL, NULL), XAP_OK);
+}
+
+static void test_analyzer(void)
+{
+    struct xap_error e = {0};
+    const char *stop[] = {"le", "la"};
+    xap_analyzer *a = NULL;
+    CHECK_INT(xap_analyzer_new("french", stop, 2, &a, &e), XAP_OK);
+    char buf[64];
+    int n = xap_analyzer_stem(a, "hydrogene", 9, buf, sizeof buf, &e);
+    CHECK(n > 0);
+    CHECK_STR(buf, "hydrogen");
+    /* truncation: returns the full length, writes what fits */
+    char small[4];
+    n = xap_analyzer_stem(a, "hydrogene", 9, small, sizeof small, &e);
+    CHECK_INT(n, 8);
+    CHECK_STR(small, "hyd");
+    xap_analyzer_free(a);
+}
+
+static void test_doc_errors(void)
+{
+    struct xap_error e = {0};
+    xap_doc *d = xap_doc_new();
+    CHECK_INT(xap_doc_add_term(d, "", 0, 0, &e), XAP_E_INVALID_ARG);
+    char big[300];
+    memset(big, 'a', sizeof big);
+    memset(&e, 0, sizeof e);
+    CHECK_INT(xap_doc_add_term(d, big, sizeof big, 1, &e), XAP_E_INVALID_ARG);
+    CHECK_HAS(e.msg, "too long");
+    CHECK_INT(xap_doc_index_text(NULL, NULL, "x", 1, 1, NULL, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_doc_set_value(d, 0xffffffffu, "x", 1, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_doc_set_value_number(NULL, 1, 1.0, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_doc_set_data(NULL, "x", 1, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_doc_increase_termpos(NULL, 1, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_doc_index_text(d, NULL, "plain words here", 16, 1, "", NULL), XAP_OK);
+    CHECK(xap_doc_term_count(d) >= 3);
+    CHECK_INT((int)xap_doc_term_count(NULL), 0);
+    xap_doc_free(d);
+}
+
+static void test_missing_db(void)
+{
+    struct xap_error e = {0};
+    char path[300];
+    snprintf(path, sizeof path, "%s/nothing-here", dir);
+    xap_reader *r = NULL;
+    CHECK_INT(xap_reader_open(path, &r, &e), XAP_E_DB_NOT_FOUND);
+    CHECK(r == NULL);
+    CHECK(e.type[0] != '\0');
+    memset(&e, 0, sizeof e);
+    xap_writer *w = NULL;
+    CHECK_INT(xap_writer_open(path, 0, &w, &e), XAP_E_DB_NOT_FOUND);
+    CHECK_INT(xap_writer_open("", 0, &w, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_compact(path, "/tmp/whatever-kb", NULL) != XAP_OK, 1);
+}
+
+static void test_write_read_search(void)
+{
+    struct xap_error e = {0};
+    char path[300];
+    snprintf(path, sizeof path, "%s/db", dir);
+    xap_analyzer *fr = NULL, *it = NULL, *en = NULL;
+    CHECK_INT(xap_analyzer_new("french", NULL, 0, &fr, &e), XAP_OK);
+    CHECK_INT(xap_analyzer_new("italian", NULL, 0, &it, &e), XAP_OK);
+    CHECK_INT(xap_analyzer_new("english", NULL, 0, &en, &e), XAP_OK);
+
+    xap_writer *w = NULL;
+    CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w, &e), XAP_OK);
+    /* a second writer is locked out, with its own code */
+    xap_writer *w2 = NULL;
+    struct xap_error le = {0};
+    CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w2, &le), XAP_E_DB_LOCKED);
+    CHECK_STR(le.type, "DatabaseLockError");
+
+    CHECK_INT(xap_writer_begin_txn(w, 0, &e), XAP_OK);
+    const char *texts[] = {"production de hydrogene par electrolyse de eau",
+                           "produzione di idrogeno e celle a combustibile",
+                           "hydrogen fuel cells for heavy trucks",
+                           "batteries lithium ion pour vehicules electriques"};
+    const char *langs[] = {"fr", "it", "en", "fr"};
+    const char *topics[] = {"hydrogen", "hydrogen", "fuel-cells", "batteries"};
+    xap_analyzer *ans[] = {fr, it, en, fr};
+    for (int i = 0; i < 4; i++) {
+        char uid[16];
+        unsigned docid = 0;
+        snprintf(uid, sizeof uid, "doc%d", i);
+        xap_doc *d = make_doc(ans[i], langs[i], texts[i], topics[i]);
+        CHECK_INT(xap_doc_set_value_number(d, 3, 20240000.0 + i, &e), XAP_OK);
+        CHECK_INT(
+            xap_doc_set_value(d, 2, i == 3 ? "dup" : uid, i == 3 ? 3 : strlen(uid), &e),
+            XAP_OK);
+        CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, &docid, &e), XAP_OK);
+        CHECK(docid > 0);
+        CHECK_INT(xap_writer_add_doc_spellings(w, d, &e), XAP_OK);
+        xap_doc_free(d);
+    }
+    CHECK_INT(xap_writer_add_doc_spellings(w, NULL, NULL), XAP_E_INVALID_ARG);
+    /* commit inside a transaction is an invalid operation */
+    struct xap_error ce = {0};
+    CHECK_INT(xap_writer_commit(w, &ce), XAP_E_INVALID_OP);
+    CHECK_INT(xap_writer_commit_txn(w, &e), XAP_OK);
+    /* committing a transaction that is not open fails */
+    ce.code = 0;
+    CHECK_INT(xap_writer_commit_txn(w, &ce), XAP_E_INVALID_OP);
+    CHECK_INT(xap_writer_cancel_txn(w, &ce), XAP_E_INVALID_OP);
+
+    CHECK_INT(xap_writer_set_meta(w, "kb:test", "v1", 2, &e), XAP_OK);
+    CHECK_INT(xap_writer_set_meta(w, "", "v1", 2, NULL), XAP_E_INVALID_ARG);
+    char *val = NULL;
+    size_t vlen = 0;
+    CHECK_INT(xap_writer_get_meta(w, "kb:test", &val, &vlen, &e), XAP_OK);
+    CHECK_STR(val, "v1");
+    free(val);
+    CHECK_INT(xap_writer_get_meta(w, "kb:none", &val, &vlen, NULL), XAP_E_NOT_FOUND);
+    int metas = 0;
+    CHECK_INT(xap_writer_for_each_meta(w, "kb:", count_meta, &metas, &e), XAP_OK);
+    CHECK_INT(metas, 1);
+    CHECK_INT(xap_writer_for_each_meta(w, "kb:", NULL, NULL, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_writer_add_synonym(w, "hydrogen", "h2", &e), XAP_OK);
+    CHECK_INT(xap_writer_add_synonym(w, "", "h2", NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_writer_clear_synonyms(w, "nothing", &e), XAP_OK);
+    CHECK_INT(xap_writer_clear_synonyms(w, "", NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_writer_add_spelling(w, "electrolyse", 11, 2, &e), XAP_OK);
+    CHECK_INT(xap_writer_add_spelling(w, "", 0, 1, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
+
+    unsigned docid = 0, count = 0;
+    unsigned long rev = 0;
+    CHECK_INT(xap_writer_lookup(w, "doc2", 4, &docid, &e), XAP_OK);
+    CHECK(docid > 0);
+    CHECK_INT(xap_writer_lookup(w, "nope", 4, &docid, NULL), XAP_E_NOT_FOUND);
+    char vbuf[32];
+    size_t vl = 0;
+    CHECK_INT(xap_writer_get_value(w, docid, 4, vbuf, sizeof vbuf, &vl, &e), XAP_OK);
+    CHECK_INT(vl, 2);
+    CHECK(!memcmp(vbuf, "en", 2));
+    CHECK_INT(xap_writer_get_value(w, docid, 4, vbuf, 1, &vl, NULL), XAP_E_TOO_SMALL);
+    CHECK_INT(xap_writer_get_value(w, 9999, 4, vbuf, sizeof vbuf, &vl, NULL),
+              XAP_E_DOC_NOT_FOUND);
+    int uids = 0;
+    CHECK_INT(xap_writer_for_each_uid(w, count_uid, &uids, &e), XAP_OK);
+    CHECK_INT(uids, 4);
+    CHECK_INT(xap_writer_for_each_uid(w, stop_at_first, NULL, &e), 7);
+    CHECK_INT(xap_writer_doc_count(w, &count, &e), XAP_OK);
+    CHECK_INT(count, 4);
+    CHECK_INT(xap_writer_revision(w, &rev, &e), XAP_OK);
+    CHECK(rev >= 1);
+    CHECK_INT(xap_writer_doc_count(NULL, &count, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_writer_delete(w, "nope", 4, NULL), XAP_E_NOT_FOUND);
+    CHECK_INT(xap_writer_replace(w, "", 0, NULL, NULL, NULL), XAP_E_INVALID_ARG);
+
+    /* a very long uid is hashed into a valid term, and found again */
+    char longuid[400];
+    memset(longuid, 'x', sizeof longuid);
+    xap_doc *ld = make_doc(en, "en", "long id document about pistons", "combustion");
+    CHECK_INT(xap_writer_replace(w, longuid, sizeof longuid, ld, NULL, &e), XAP_OK);
+    xap_doc_free(ld);
+    CHECK_INT(xap_writer_lookup(w, longuid, sizeof longuid, &docid, &e), XAP_OK);
+    CHECK_INT(xap_writer_delete(w, longuid, sizeof longuid, &e), XAP_OK);
+    CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
+
+    /* cancel: a replaced document inside a cancelled transaction is not there */
+    CHECK_INT(xap_writer_begin_txn(w, 1, &e), XAP_OK);
+    xap_doc *cd = make_doc(en, "en", "cancelled words zzzcancel", "combustion");
+    CHECK_INT(xap_writer_replace(w, "cancel", 6, cd, NULL, &e), XAP_OK);
+    xap_doc_free(cd);
+    CHECK_INT(xap_writer_cancel_txn(w, &e), XAP_OK);
+    CHECK_INT(xap_writer_lookup(w, "cancel", 6, &docid, NULL), XAP_E_NOT_FOUND);
+
+    /* --- reader ---------------------------------------------------------------- */
+    xap_reader *r = NULL;
+    CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
+    CHECK_INT(xap_reader_add_lang(r, "fr", fr, &e), XAP_OK);
+    CHECK_INT(xap_reader_add_lang(r, "it", it, &e), XAP_OK);
+    CHECK_INT(xap_reader_add_lang(r, "en", en, &e), XAP_OK);
+    CHECK_INT(xap_reader_add_lang(r, "", en, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_reader_doc_count(r, &count, &e), XAP_OK);
+    CHECK_INT(count, 4);
+    CHECK_INT(xap_reader_revision(r, &rev, &e), XAP_OK);
+    char uuid[40];
+    CHECK_INT(xap_reader_uuid(r, uuid, sizeof uuid, &e), XAP_OK);
+    CHECK_INT((int)strlen(uuid), 36);
+    CHECK_INT(xap_reader_uuid(r, uuid, 10, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_reader_get_meta(r, "kb:test", &val, &vlen, &e), XAP_OK);
+    free(val);
+    CHECK_INT(xap_reader_get_meta(r, "kb:none", &val, &vlen, NULL), XAP_E_NOT_FOUND);
+    unsigned freq = 0;
+    CHECK_INT(xap_reader_term_freq(r, "Lfr", 3, &freq, &e), XAP_OK);
+    CHECK_INT(freq, 2);
+    char *data = NULL;
+    size_t dlen = 0;
+    CHECK_INT(xap_reader_get_data(r, "doc1", 4, &data, &dlen, &e), XAP_OK);
+    CHECK_HAS(data, "idrogeno");
+    free(data);
+    CHECK_INT(xap_reader_get_data(r, "nope", 4, &data, &dlen, NULL), XAP_E_NOT_FOUND);
+    int hydro = 0;
+    CHECK_INT(xap_reader_for_each_term(r, "hydro", 5, 10, collect_term, &hydro, &e),
+              XAP_OK);
+    CHECK(hydro >= 2);
+    char sp[64];
+    CHECK_INT(xap_reader_spell(r, "electrolyze", 11, sp, sizeof sp, &e), XAP_OK);
+    CHECK_STR(sp, "electrolyse");
+    CHECK_INT(xap_reader_spell(NULL, "x", 1, sp, sizeof sp, NULL), XAP_E_INVALID_ARG);
+
+    /* search: per-language branches find every language's stems */
+    struct xap_search_req req;
+    xap_search_req_init(&req);
+    req.query = "hydrogene";
+    xap_result *res = NULL;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    size_t lower, est, upper;
+    xap_result_counts(res, &lower, &est, &upper);
+    /* the French "hydrogene" and, through the English stemmer, "hydrogen" */
+    CHECK_INT(xap_result_size(res), 2);
+    CHECK(strlen(xap_result_query_desc(res)) > 0);
+    struct xap_hit h;
+    CHECK_INT(xap_result_hit(res, 0, &h), XAP_OK);
+    CHECK(h.weight > 0);
+    CHECK_INT(xap_result_hit(res, 5, &h), XAP_E_INVALID_ARG);
+    size_t vlen2 = 0;
+    int fr_hits = 0;
+    for (size_t i = 0; i < xap_result_size(res); i++) {
+        const char *lv = xap_result_hit_value(res, i, 4, &vlen2);
+        fr_hits += lv && vlen2 == 2 && !memcmp(lv, "fr", 2);
+    }
+    CHECK_INT(fr_hits, 1);
+    CHECK(xap_result_hit_value(res, 0, 77, &vlen2) == NULL);
+    char *snip = xap_result_snippet(res, r, fr, "La production de hydrogene propre", 33,
+                                    100, "<b>", "</b>", 1, &e);
+    CHECK_HAS(snip, "<b>hydrogene</b>");
+    free(snip);
+    snip = xap_result_snippet(res, r, fr, "rien a voir", 11, 100, "<b>", "</b>", 1, &e);
+    CHECK_STR(snip, "");
+    free(snip);
+    CHECK(xap_result_snippet(NULL, r, fr, "x", 1, 10, NULL, NULL, 0, NULL) == NULL);
+    xap_result_free(res);
+
+    /* filters, facets (single and multi-valued), sort, collapse, ranges */
+    xap_search_req_init(&req);
+    req.query = "";
+    const char *hyd[] = {"Khydrogen", "Kfuel-cells"};
+    struct xap_term_group g = {hyd, 2};
+    req.filters = &g;
+    req.n_filters = 1;
+    struct xap_facet facets[] = {{4, 0}, {5, '\x1f'}};
+    req.facets = facets;
+    req.n_facets = 2;
+    req.check_at_least = 100;
+    req.sort = XAP_SORT_VALUE_DESC;
+    req.sort_slot = 3;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_INT(xap_result_size(res), 3);
+    CHECK_INT(xap_result_facet_size(res, 0), 3);
+    const char *fv;
+    size_t fl, fc;
+    CHECK_INT(xap_result_facet_value(res, 1, 0, &fv, &fl, &fc), XAP_OK);
+    CHECK_INT(fc, 2); /* hydrogen: 2 documents */
+    CHECK_INT(xap_result_facet_value(res, 9, 0, &fv, &fl, &fc), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_result_hit(res, 0, &h), XAP_OK);
+    CHECK_HAS(h.data, "trucks"); /* newest first: doc2 */
+    xap_result_free(res);
+
+    xap_search_req_init(&req);
+    req.query = "";
+    struct xap_range range = {3, 20240001.0, 20240002.0, 1, 1};
+    req.ranges = &range;
+    req.n_ranges = 1;
+    req.collapse_slot = 2;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_INT(xap_result_size(res), 2);
+    xap_result_free(res);
+
+    /* similar documents leave the source out */
+    xap_search_req_init(&req);
+    CHECK_INT(xap_similar(r, "doc0", 4, 20, &req, &res, &e), XAP_OK);
+    for (size_t i = 0; i < xap_result_size(res); i++) {
+        xap_result_hit(res, i, &h);
+        CHECK(strstr(h.data, "production de hydrogene") == NULL);
+    }
+    xap_result_free(res);
+    CHECK_INT(xap_similar(r, "nope", 4, 20, &req, &res, NULL), XAP_E_NOT_FOUND);
+
+    /* bad syntax is its own error; wildcards past the limit are too */
+    xap_search_req_init(&req);
+    req.query = "hydrogen AND";
+    struct xap_error qe = {0};
+    CHECK_INT(xap_search(r, &req, &res, &qe), XAP_E_QUERY_SYNTAX);
+    CHECK(qe.msg[0] != '\0');
+    xap_search_req_init(&req);
+    req.query = "e*";
+    req.qp_flags |= XAP_QP_WILDCARD;
+    req.max_wildcard = 1;
+    qe.code = 0;
+    CHECK_INT(xap_search(r, &req, &res, &qe), XAP_E_WILDCARD);
+    /* spelling correction and synonyms */
+    xap_search_req_init(&req);
+    req.query = "electrolyze";
+    req.qp_flags |= XAP_QP_SPELLING;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_STR(xap_result_corrected(res), "electrolyse");
+    xap_result_free(res);
+    xap_search_req_init(&req);
+    req.query = "~hydrogen";
+    req.qp_flags |= XAP_QP_SYNONYM;
+    const char *one[] = {"en"};
+    req.langs = one;
+    req.n_langs = 1;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_HAS(xap_result_query_desc(res), "h2");
+    xap_result_free(res);
+    CHECK_INT(xap_search(NULL, &req, &res, NULL), XAP_E_INVALID_ARG);
+
+    /* --- a reader that outlives two commits must reopen and retry -------------- */
+    for (int round = 0; round < 3; round++) {
+        char uid[16];
+        snprintf(uid, sizeof uid, "extra%d", round);
+        xap_doc *d = make_doc(en, "en", "extra hydrogen storage tanks", "hydrogen");
+        CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
+        xap_doc_free(d);
+        /* rewrite every document so that old blocks are freed and reused */
+        for (int i = 0; i < 4; i++) {
+            char u2[16];
+            snprintf(u2, sizeof u2, "doc%d", i);
+            xap_doc *d2 = make_doc(ans[i], langs[i], texts[i], topics[i]);
+            xap_writer_replace(w, u2, strlen(u2), d2, NULL, &e);
+            xap_doc_free(d2);
+        }
+        CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
+    }
+    xap_search_req_init(&req);
+    req.query = "hydrogen";
+    req.limit = 50;
+    struct xap_error me = {0};
+    int rc = xap_search(r, &req, &res, &me);
+    if (rc == XAP_E_DB_MODIFIED) {
+        int changed = 0;
+        CHECK_INT(xap_reader_refresh(r, &changed, &e), XAP_OK);
+        CHECK_INT(changed, 1);
+        rc = xap_search(r, &req, &res, &e);
+    } else {
+        /* not discarded yet: a refresh still moves to the newest revision */
+        xap_result_free(res);
+        CHECK_INT(xap_reader_refresh(r, NULL, &e), XAP_OK);
+        rc = xap_search(r, &req, &res, &e);
+    }
+    CHECK_INT(rc, XAP_OK);
+    CHECK(xap_result_size(res) >= 4);
+    xap_result_free(res);
+    int changed = 1;
+    CHECK_INT(xap_reader_refresh(r, &changed, &e), XAP_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(xap_reader_refresh(NULL, &changed, NULL), XAP_E_INVALID_ARG);
+
+    CHECK_INT(xap_writer_delete(w, "doc3", 4, &e), XAP_OK);
+    CHECK_INT(xap_writer_close(w, &e), XAP_OK);
+    xap_reader_close(r);
+
+    /* compaction into a new directory, and refusal to overwrite */
+    char cpath[300];
+    snprintf(cpath, sizeof cpath, "%s/compact", dir);
+    CHECK_INT(xap_compact(path, cpath, &e), XAP_OK);
+    CHECK_INT(xap_compact(path, cpath, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_reader_open(cpath, &r, &e), XAP_OK);
+    CHECK_INT(xap_reader_doc_count(r, &count, &e), XAP_OK);
+    CHECK_INT(count, 6);
+    xap_reader_close(r);
+
+    /* a stub directory (XAPIANDB) switched to a new target is followed by refresh */
+    char stubdir[300], stub[320];
+    snprintf(stubdir, sizeof stubdir, "%s/index", dir);
+    mkdir(stubdir, 0755);
+    snprintf(stub, sizeof stub, "%s/XAPIANDB", stubdir);
+    FILE *f = fopen(stub, "w");
+    fprintf(f, "auto ../db\n");
+    fclose(f);
+    CHECK_INT(xap_reader_open(stubdir, &r, &e), XAP_OK);
+    CHECK_INT(xap_reader_doc_count(r, &count, &e), XAP_OK);
+    CHECK_INT(count, 6);
+    sleep(1); /* a new mtime second, in case the filesystem is coarse */
+    f = fopen(stub, "w");
+    fprintf(f, "auto ../compact\n# switched\n");
+    fclose(f);
+    CHECK_INT(xap_reader_refresh(r, &changed, &e), XAP_OK);
+    CHECK_INT(changed, 1);
+    xap_reader_close(r);
+
+    xap_analyzer_free(fr);
+    xap_analyzer_free(it);
+    xap_analyzer_free(en);
+}
+
+static void test_sortable(void)
+{
+    char a[16], b[16];
+    size_t na = xap_sortable_serialise(20240101.0, a, sizeof a);
+    size_t nb = xap_sortable_serialise(20250101.0, b, sizeof b);
+    CHECK(na > 0 && nb > 0);
+    CHECK(memcmp(a, b, na < nb ? na : nb) < 0);
+    CHECK(xap_sortable_unserialise(a, na) == 20240101.0);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/kb-test-xapian-c-XXXXXX");
+    if (!mkdtemp(dir))
+        return 2;
+    test_errors_and_names();
+    test_analyzer();
+    test_doc_errors();
+    test_missing_db();
+    test_write_read_search();
+    test_sortable();
+    rm_rf(dir);
+    return check_done("test_xapian_c");
+}
