@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_core.c - the core library: error recording, capped buffers, configuration sources,
+ * the document model's JSON, the text normaliser (elisions, accents, units, query case),
+ * language detection, the thesaurus and query preparation.
+ */
+#include "analysis.h"
+#include "buf.h"
+#include "check.h"
+#include "config.h"
+#include "doc.h"
+#include "error.h"
+#include "lang.h"
+#include "text.h"
+#include "thesaurus.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *norm(const char *s, unsigned flags)
+{
+    static char out[1024];
+    struct kb_buf b;
+    kb_buf_init(&b, 4096);
+    CHECK_INT(kb_text_normalize(s, strlen(s), flags, &b), KB_OK);
+    snprintf(out, sizeof out, "%s", kb_buf_str(&b));
+    kb_buf_release(&b);
+    return out;
+}
+
+static void test_error(void)
+{
+    struct kb_error e;
+    kb_error_clear(&e);
+    CHECK_INT(kb_error_set(&e, KB_EINVAL, "first '%s'", "x"), KB_EINVAL);
+    kb_error_set(&e, KB_EIO, "second");
+    CHECK_INT(e.code, KB_EINVAL);
+    CHECK_STR(e.msg, "first 'x'");
+    CHECK_INT(kb_error_set(NULL, KB_EIO, "nothing"), KB_EIO);
+    CHECK_STR(kb_status_name(KB_ENOTFOUND), "not_found");
+    CHECK_STR(kb_status_name(-999), "unknown");
+}
+
+static void test_buf(void)
+{
+    struct kb_buf b;
+    kb_buf_init(&b, 8);
+    CHECK_STR(kb_buf_str(&b), "");
+    CHECK_INT(kb_buf_adds(&b, "abcd"), KB_OK);
+    CHECK_INT(kb_buf_printf(&b, "%d", 123), KB_OK);
+    CHECK_STR(kb_buf_str(&b), "abcd123");
+    CHECK_INT(kb_buf_adds(&b, "xy"), KB_ETOOBIG);
+    CHECK_STR(kb_buf_str(&b), "abcd123"); /* unchanged on failure */
+    CHECK_INT(kb_buf_printf(&b, "%s", "long string"), KB_ETOOBIG);
+    CHECK_INT(kb_buf_addc(&b, '!'), KB_OK);
+    CHECK_INT(kb_buf_addc(&b, '!'), KB_ETOOBIG);
+    char *s = kb_buf_steal(&b);
+    CHECK_STR(s, "abcd123!");
+    free(s);
+    CHECK_INT((int)b.len, 0);
+    s = kb_buf_steal(&b);
+    CHECK_STR(s, "");
+    free(s);
+    kb_buf_release(&b);
+}
+
+static void test_config(void)
+{
+    struct kb_config c;
+    struct kb_error e;
+    kb_config_defaults(&c);
+    CHECK_INT(c.port, 8080);
+    CHECK_STR(c.index, "var/index");
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_set(&c, "port", "9000", &e), KB_OK);
+    CHECK_INT(c.port, 9000);
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_set(&c, "port", "70000", &e), KB_EINVAL);
+    CHECK_HAS(e.msg, "port");
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_set(&c, "nonsense", "1", &e), KB_ENOTFOUND);
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_set(&c, "max_page_size", "-3", &e), KB_EINVAL);
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_set(&c, "query_seconds", "0.5", &e), KB_OK);
+    CHECK(c.query_seconds == 0.5);
+
+    char path[] = "/tmp/kb-test-config-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    const char *text =
+        "# comment\n\nworkers = 7\nindex = /tmp/idx\nsource = a\nsource = b\n";
+    CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    kb_config_defaults(&c);
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_load_file(&c, path, &e), KB_OK);
+    CHECK_INT(c.workers, 7);
+    CHECK_STR(c.index, "/tmp/idx");
+    CHECK_INT(c.n_sources, 2);
+    FILE *f = fopen(path, "w");
+    fputs("workers 7\n", f);
+    fclose(f);
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_load_file(&c, path, &e), KB_EINVAL);
+    CHECK_HAS(e.msg, "line 1");
+    unlink(path);
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_load_file(&c, "/nonexistent/kb.conf", &e), KB_ENOTFOUND);
+
+    setenv("KB_WORKERS", "3", 1);
+    CHECK_INT(kb_config_load_env(&c, &e), KB_OK);
+    CHECK_INT(c.workers, 3);
+    setenv("KB_WORKERS", "lots", 1);
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_load_env(&c, &e), KB_EINVAL);
+    CHECK_HAS(e.msg, "KB_WORKERS");
+    unsetenv("KB_WORKERS");
+}
+
+static void test_doc(void)
+{
+    struct kb_doc d;
+    struct kb_error e;
+    kb_doc_init(&d);
+    json_t *j =
+        json_loads("{\"id\":\"a1\",\"title\":\"T\",\"body\":\"B\",\"lang\":\"fr\","
+                   "\"date\":\"2024-02-29\",\"topics\":[\"hydrogen\",\"hydrogen\"],"
+                   "\"organisation\":\"Org\"}",
+                   0, NULL);
+    kb_error_clear(&e);
+    CHECK_INT(kb_doc_from_json(&d, j, 1, &e), KB_OK);
+    CHECK_STR(d.id, "a1");
+    CHECK_STR(d.org, "Org");
+    CHECK_INT(d.topics.n, 1);
+    json_t *back = kb_doc_to_json(&d, 1);
+    CHECK_STR(json_string_value(json_object_get(back, "body")), "B");
+    json_decref(back);
+    back = kb_doc_to_json(&d, 0);
+    CHECK(json_object_get(back, "body") == NULL);
+    json_decref(back);
+    kb_doc_release(&d);
+    json_decref(j);
+
+    const char *bad[] = {"{\"title\": 3}", "{\"date\": \"2024-02-30\"}",
+                         "{\"topics\": [1]}", "{\"whatever\": 1}", "[]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        j = json_loads(bad[i], JSON_DECODE_ANY, NULL);
+        kb_doc_init(&d);
+        kb_error_clear(&e);
+        CHECK_INT(kb_doc_from_json(&d, j, 1, &e), KB_EPARSE);
+        CHECK(e.msg[0] != '\0');
+        kb_doc_release(&d);
+        json_decref(j);
+    }
+    CHECK(kb_date_valid("2024-12-31"));
+    CHECK(!kb_date_valid("2024-13-01"));
+    CHECK(!kb_date_valid("24-01-01"));
+    CHECK_INT(kb_date_year("2021-05-06"), 2021);
+    CHECK(kb_date_number("2021-05-06") == 20210506.0);
+}
+
+static void test_text(void)
+{
+    CHECK_STR(norm("L'Hydrogène", 0), "l hydrogene");
+    CHECK_STR(norm("l’électrolyse de l'eau", 0), "l electrolyse de l eau");
+    CHECK_STR(norm("dell'idrogeno nell’ambito", 0), "dell idrogeno nell ambito");
+    CHECK_STR(norm("jusqu'à lorsqu'il", 0), "jusqu a lorsqu il");
+    CHECK_STR(norm("don't O'Brien", 0), "don't o'brien"); /* English is left alone */
+    CHECK_STR(norm("Électricité cœur Ærø straße", 0), "electricite coeur aero strasse");
+    CHECK_STR(norm("hydro\xc2\xad"
+                   "gène",
+                   0),
+              "hydrogene");                /* soft hyphen */
+    CHECK_STR(norm("ﬁltre", 0), "filtre"); /* ligature */
+    CHECK_STR(norm("H₂ et CO₂", 0), "h2 et co2");
+    CHECK_STR(norm("800 V et 800V, 350 bar", 0), "800v et 800v, 350bar");
+    CHECK_STR(norm("800 volts", 0), "800 volts");
+    CHECK_STR(norm("hydrogen AND Fuel OR cell", KB_NORM_QUERY),
+              "hydrogen AND fuel OR cell");
+    CHECK_STR(norm("\"pile à combustible\" title:PEMFC", KB_NORM_QUERY),
+              "\"pile a combustible\" title:pemfc");
+    CHECK_STR(norm("bad \xff\xfe bytes", 0), "bad    bytes");
+    char w[64];
+    size_t n = kb_text_fold_word("L'Hydrogène", strlen("L'Hydrogène"), w, sizeof w);
+    CHECK_INT(n, 9);
+    CHECK(!memcmp(w, "hydrogene", 9));
+    CHECK(kb_text_is_elision("dell", 4));
+    CHECK(!kb_text_is_elision("hydro", 5));
+    CHECK_INT(kb_utf8_trim("é", 2, 1), 0);
+    CHECK(kb_utf8_valid("héllo", strlen("héllo")));
+    CHECK(!kb_utf8_valid("\xc3", 1));
+}
+
+static void test_lang_thesaurus_query(void)
+{
+    struct kb_resources res;
+    struct kb_error e;
+    kb_error_clear(&e);
+    CHECK_INT(kb_resources_load(&res, &e), KB_OK);
+    CHECK(res.sw[KB_LANG_FR].n > 50);
+    CHECK(kb_stopwords_has(&res.sw[KB_LANG_IT], "della", 5));
+    CHECK(!kb_stopwords_has(&res.sw[KB_LANG_EN], "hydrogen", 8));
+    CHECK_INT(kb_lang_from_code("fr-FR"), KB_LANG_FR);
+    CHECK_INT(kb_lang_from_code("IT"), KB_LANG_IT);
+    CHECK_INT(kb_lang_from_code("de"), -1);
+    CHECK_STR(kb_lang_stemmer(KB_LANG_IT), "italian");
+
+    struct kb_langid *li = kb_langid_new(res.sw, &e);
+    CHECK(li != NULL);
+    const char *fr =
+        "La production de l'hydrogène par électrolyse de l'eau est une des voies "
+        "les plus étudiées pour décarboner les transports lourds.";
+    const char *it =
+        "La produzione dell'idrogeno tramite elettrolisi è una delle strade più "
+        "studiate per la decarbonizzazione dei trasporti pesanti.";
+    const char *en =
+        "The production of hydrogen by electrolysis of water is one of the most "
+        "studied ways to decarbonise heavy transport.";
+    CHECK_INT(kb_langid_detect(li, fr, strlen(fr)), KB_LANG_FR);
+    CHECK_INT(kb_langid_detect(li, it, strlen(it)), KB_LANG_IT);
+    CHECK_INT(kb_langid_detect(li, en, strlen(en)), KB_LANG_EN);
+    CHECK_INT(kb_langid_detect(li, "", 0), KB_LANG_EN);
+    kb_langid_free(li);
+    kb_langid_free(NULL);
+
+    const struct kb_thesaurus *t = res.thes;
+    CHECK(kb_thesaurus_concepts(t) >= 80);
+    CHECK_INT(kb_thesaurus_topics(t), 15);
+    CHECK_STR(kb_thesaurus_topic_label(t, "hydrogen", "it"), "Idrogeno");
+    CHECK(kb_thesaurus_topic_label(t, "nonsense", "fr") == NULL);
+    long fc = kb_thesaurus_find(t, "fuel-cell");
+    long phev = kb_thesaurus_find(t, "plug-in-hybrid");
+    CHECK(fc >= 0 && phev >= 0);
+    const char *tp[4];
+    CHECK(kb_thesaurus_concept_topics(t, (size_t)fc, tp, 4) >= 1);
+    unsigned *counts = calloc(kb_thesaurus_concepts(t), sizeof *counts);
+    const char *txt = "Les piles à combustible et la cella a combustibile; a fuel cell.";
+    char *nt = strdup(norm(txt, 0));
+    kb_thesaurus_match(t, nt, strlen(nt), txt, strlen(txt), 0, counts);
+    CHECK(counts[fc] >= 3);
+    free(nt);
+    memset(counts, 0, kb_thesaurus_concepts(t) * sizeof *counts);
+    kb_thesaurus_match(t, "", 0, "Un PHEV ou phev", 15, 0, counts);
+    CHECK_INT(counts[phev], 1); /* acronyms are case-sensitive in documents */
+    free(counts);
+
+    struct kb_query q;
+    kb_error_clear(&e);
+    CHECK_INT(kb_query_prepare(&res, "phev", 4, &q, &e), KB_OK);
+    int found = 0;
+    for (size_t i = 0; i < q.n_concepts; i++)
+        found |= !strcmp(q.concepts[i], "XCplug-in-hybrid");
+    CHECK(found);
+    kb_query_release(&q);
+    CHECK_INT(kb_query_prepare(&res, "Pile à combustible", 19, &q, &e), KB_OK);
+    CHECK_STR(q.text, "pile a combustible");
+    found = 0;
+    for (size_t i = 0; i < q.n_concepts; i++)
+        found |= !strcmp(q.concepts[i], "XCfuel-cell");
+    CHECK(found);
+    kb_query_release(&q);
+    /* all capitals: words, not operators */
+    CHECK_INT(kb_query_prepare(&res, "MEASUREMENT OR ANALYSIS", 23, &q, &e), KB_OK);
+    CHECK_STR(q.text, "measurement or analysis");
+    CHECK_INT(q.relaxed_case, 1);
+    kb_query_release(&q);
+    CHECK_INT(kb_query_prepare(&res, "battery OR cell", 15, &q, &e), KB_OK);
+    CHECK_STR(q.text, "battery OR cell");
+    CHECK_INT(q.relaxed_case, 0);
+    kb_query_release(&q);
+    kb_resources_release(&res);
+
+    kb_error_clear(&e);
+    CHECK(kb_thesaurus_load("/nonexistent.json", &e) == NULL);
+    CHECK_INT(e.code, KB_EPARSE);
+}
+
+int main(void)
+{
+    test_error();
+    test_buf();
+    test_config();
+    test_doc();
+    test_text();
+    test_lang_thesaurus_query();
+    return check_done("test_core");
+}
