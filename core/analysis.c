@@ -318,11 +318,18 @@ int kb_query_prepare(const struct kb_resources *res, const char *q, size_t len,
     unsigned flags = KB_NORM_QUERY;
     if (!has_lower(q, len)) {
         flags = 0;
-        for (size_t i = 0; i + 1 < len; i++)
-            if (isupper((unsigned char)q[i]) && isupper((unsigned char)q[i + 1])) {
-                out->relaxed_case = 1;
-                break;
+        /* only worth saying when an operator word was there to be misread */
+        static const char *const ops[] = {"AND", "OR", "NOT", "XOR", "NEAR", "ADJ"};
+        for (size_t i = 0; i < len; i++) {
+            if (i && isalnum((unsigned char)q[i - 1]))
+                continue;
+            for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+                size_t n = strlen(ops[k]);
+                if (i + n <= len && !strncmp(q + i, ops[k], n) &&
+                    (i + n == len || !isalnum((unsigned char)q[i + n])))
+                    out->relaxed_case = 1;
             }
+        }
         if (!out->relaxed_case)
             flags = KB_NORM_QUERY;
     }
