@@ -1,0 +1,226 @@
+# SPDX-License-Identifier: MIT
+"""run.py - the driver behind bench/relevance/run.sh: ranking quality of powertrain-kb on a
+real test collection (NPL, ../shared/eval/npl), next to two baselines measured the same
+way on the same documents and queries.
+
+  kb       the real programs: docs.jsonl copied into a temp folder, indexed by kb-indexer
+           (its JSON Lines reader), served by kb-server on 127.0.0.1 (port 0), each query
+           sent as GET /api/v1/search?q=...&size=100&snippets=false&collapse=false
+  sqlite   SQLite FTS5 (python's sqlite3), porter stemmer, ORDER BY bm25(); the query's
+           words ORed (FTS5 would otherwise AND them and read AND/OR/NOT as operators)
+  xapian   plain Xapian BM25 with default QueryParser settings (xapian_baseline.cc, built
+           here with g++), on the queries as given and lower-cased
+
+Each system writes a TREC run file (top 100) into --out; trec_score.py scores it against
+qrels.txt and the figures are printed as one table. --split odd|even keeps half of the
+queries (a second split, to check that a gain is not fitted to one half).
+Standard library only. Everything it starts is stopped, and its temp dir removed, on exit.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import trec_score  # noqa: E402
+
+SOURCE = os.path.normpath(os.path.join(HERE, "..", ".."))
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def load_jsonl(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def write_run(path, rows, tag):
+    """rows: {qid: [(docid, score), ...]} in rank order."""
+    with open(path, "w", encoding="utf-8") as f:
+        for qid, hits in rows.items():
+            for rank, (doc, score) in enumerate(hits[:100], 1):
+                f.write(f"{qid} Q0 {doc} {rank} {score:.6f} {tag}\n")
+
+
+# --- kb: the real indexer and server ----------------------------------------------------
+
+def run_kb(args, docs_path, queries, tmp, out):
+    bindir = os.path.join(args.build, "bin")
+    index = args.index or os.path.join(tmp, "index")
+    if not args.index or not os.path.exists(index):
+        src = os.path.join(tmp, "src")
+        os.makedirs(src)
+        shutil.copy(docs_path, src)
+        t0 = time.time()
+        subprocess.run([os.path.join(bindir, "kb-indexer"), f"--index={index}", "--quiet",
+                        src], check=True, stdout=subprocess.DEVNULL)
+        log(f"kb: indexed {docs_path} in {time.time() - t0:.1f} s")
+    port_file = os.path.join(tmp, "port")
+    if os.path.exists(port_file):
+        os.unlink(port_file)
+    cmd = [os.path.join(bindir, "kb-server"), f"--index={index}", "--port=0",
+           f"--port-file={port_file}", "--workers=2", "--access-log="] + args.kb_arg
+    srv = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           start_new_session=True)
+    try:
+        for _ in range(200):
+            if os.path.exists(port_file) and open(port_file).read().strip():
+                break
+            if srv.poll() is not None:
+                raise RuntimeError("kb-server exited: " + srv.stderr.read().decode())
+            time.sleep(0.05)
+        port = int(open(port_file).read().strip())
+        rows = {}
+        for q in queries:
+            url = (f"http://127.0.0.1:{port}/api/v1/search?"
+                   + urllib.parse.urlencode({"q": q["text"], "size": 100,
+                                             "snippets": "false", "collapse": "false"}))
+            with urllib.request.urlopen(url, timeout=30) as r:
+                body = json.load(r)
+            rows[q["id"]] = [(h["id"], h["score"]) for h in body["hits"]]
+    finally:
+        srv.send_signal(signal.SIGTERM)
+        try:
+            srv.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            srv.wait()
+    path = os.path.join(out, "kb.run")
+    write_run(path, rows, "kb")
+    return {"kb": path}
+
+
+# --- SQLite FTS5 ------------------------------------------------------------------------
+
+def fts_query(text):
+    """The query's words, each quoted (so AND/OR/NOT are words), ORed."""
+    words = "".join(c if c.isalnum() else " " for c in text).split()
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def run_sqlite(args, docs, queries, tmp, out):
+    db = sqlite3.connect(os.path.join(tmp, "fts.db"))
+    db.execute("CREATE VIRTUAL TABLE d USING fts5(id UNINDEXED, title, body, "
+               "tokenize = 'porter unicode61')")
+    db.executemany("INSERT INTO d VALUES (?, ?, ?)",
+                   ((d["id"], d.get("title", ""), d.get("body", "")) for d in docs))
+    db.commit()
+    rows = {}
+    for q in queries:
+        fq = fts_query(q["text"])
+        res = db.execute("SELECT id, bm25(d) FROM d WHERE d MATCH ? ORDER BY bm25(d) "
+                         "LIMIT 100", (fq,)).fetchall() if fq else []
+        rows[q["id"]] = [(doc, -score) for doc, score in res]
+    db.close()
+    path = os.path.join(out, "sqlite-fts5.run")
+    write_run(path, rows, "sqlite-fts5")
+    return {"sqlite-fts5": path}
+
+
+# --- plain Xapian -----------------------------------------------------------------------
+
+def build_baseline(args):
+    src = os.path.join(HERE, "xapian_baseline.cc")
+    exe = os.path.join(args.build, "bench-relevance", "xapian_baseline")
+    if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+        os.makedirs(os.path.dirname(exe), exist_ok=True)
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "xapian-core"],
+                               check=True, capture_output=True, text=True).stdout.split()
+        subprocess.run(["g++", "-std=c++11", "-O2", "-Wall", "-o", exe, src] + flags,
+                       check=True)
+    return exe
+
+
+def run_xapian(args, docs, queries, tmp, out):
+    exe = build_baseline(args)
+    dtsv = os.path.join(tmp, "docs.tsv")
+    with open(dtsv, "w", encoding="utf-8") as f:
+        for d in docs:
+            text = " ".join(x for x in (d.get("title"), d.get("body")) if x)
+            f.write(d["id"] + "\t" + " ".join(text.split()) + "\n")
+    runs = {}
+    for tag, lower in (("xapian-bm25", False), ("xapian-bm25-lc", True)):
+        qtsv = os.path.join(tmp, f"{tag}.tsv")
+        with open(qtsv, "w", encoding="utf-8") as f:
+            for q in queries:
+                t = " ".join(q["text"].split())
+                f.write(q["id"] + "\t" + (t.lower() if lower else t) + "\n")
+        dbdir = os.path.join(tmp, "xapian-db")  # built by the first call, then reused
+        path = os.path.join(out, tag + ".run")
+        with open(path, "w", encoding="utf-8") as f:
+            subprocess.run([exe, dtsv, qtsv, dbdir, tag], check=True, stdout=f)
+        runs[tag] = path
+    return runs
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.environ.get("KB_BUILD_DIR",
+                                                      os.path.join(SOURCE, "build")),
+                    help="build directory holding bin/kb-indexer and bin/kb-server")
+    ap.add_argument("--eval", default=os.path.join(SOURCE, "..", "shared", "eval", "npl"),
+                    help="collection directory (docs.jsonl, queries.jsonl, qrels.txt)")
+    ap.add_argument("--out", help="where run files go (default BUILD/bench-relevance)")
+    ap.add_argument("--systems", default="kb,sqlite,xapian")
+    ap.add_argument("--split", choices=("all", "odd", "even"), default="all",
+                    help="score all queries, or only odd / even query ids")
+    ap.add_argument("--index", help="reuse (or build once into) this kb index directory")
+    ap.add_argument("--kb-arg", action="append", default=[],
+                    help="extra kb-server setting, e.g. --kb-arg=--bm25-k1=1.0")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    a = ap.parse_args(argv)
+    a.build = os.path.abspath(a.build)
+    out = a.out or os.path.join(a.build, "bench-relevance")
+    os.makedirs(out, exist_ok=True)
+    docs_path = os.path.join(a.eval, "docs.jsonl")
+    queries = load_jsonl(os.path.join(a.eval, "queries.jsonl"))
+    if a.split != "all":
+        want = 1 if a.split == "odd" else 0
+        queries = [q for q in queries if int(q["id"]) % 2 == want]
+    qrels = trec_score.read_qrels(os.path.join(a.eval, "qrels.txt"))
+    systems = a.systems.split(",")
+    docs = load_jsonl(docs_path) if {"sqlite", "xapian"} & set(systems) else []
+    tmp = tempfile.mkdtemp(prefix="kb-relevance-")
+    runs = {}
+    try:
+        for s in systems:
+            t0 = time.time()
+            fn = {"kb": lambda: run_kb(a, docs_path, queries, tmp, out),
+                  "sqlite": lambda: run_sqlite(a, docs, queries, tmp, out),
+                  "xapian": lambda: run_xapian(a, docs, queries, tmp, out)}.get(s)
+            if not fn:
+                ap.error(f"unknown system '{s}'")
+            runs.update(fn())
+            log(f"{s}: done in {time.time() - t0:.1f} s")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    qids = [q["id"] for q in queries]
+    table = {}
+    for name, path in runs.items():
+        means, _ = trec_score.evaluate(qrels, trec_score.read_run(path), qids)
+        table[name] = means
+    if a.json:
+        print(json.dumps(table, indent=1))
+        return 0
+    print(f"collection {os.path.basename(os.path.normpath(a.eval))}, "
+          f"{len(qids)} queries ({a.split}), top 100")
+    print(f"{'system':<16} {'MAP':>7} {'nDCG@10':>8} {'P@10':>7} {'R@100':>7}")
+    for name, m in table.items():
+        print(f"{name:<16} {m['map']:7.4f} {m['ndcg_cut_10']:8.4f} {m['P_10']:7.4f} "
+              f"{m['recall_100']:7.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
