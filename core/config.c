@@ -41,6 +41,8 @@ void kb_config_defaults(struct kb_config *c)
     c->max_offset = 100000;
     c->max_wildcard = 1000;
     c->query_seconds = 2.0;
+    c->bm25_k1 = 1.2;
+    c->bm25_b = 0.75;
     snprintf(c->access_log, sizeof c->access_log, "-");
 }
 
@@ -145,6 +147,13 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v,
             return kb_error_set(err, KB_EINVAL, "'%s' must be a number of seconds", key);
         return KB_OK;
     }
+    if (!strcmp(key, "bm25_k1") || !strcmp(key, "bm25_b")) {
+        int k1 = !strcmp(key, "bm25_k1");
+        if (parse_double(v, 0.01, k1 ? 10 : 1, k1 ? &c->bm25_k1 : &c->bm25_b))
+            return kb_error_set(err, KB_EINVAL, "'%s' must be a number from 0.01 to %s",
+                                key, k1 ? "10" : "1");
+        return KB_OK;
+    }
     for (size_t i = 0; i < sizeof size_keys / sizeof size_keys[0]; i++) {
         if (strcmp(key, size_keys[i].name) != 0)
             continue;
@@ -207,7 +216,7 @@ int kb_config_load_env(struct kb_config *c, struct kb_error *err)
         "file_seconds",    "query_seconds", "max_file_mb", "max_text_mb",
         "flush_threshold", "threads",       "workers",     "max_query_bytes",
         "max_body_bytes",  "max_page_size", "max_offset",  "max_wildcard",
-        "rate_limit"};
+        "rate_limit",      "bm25_k1",       "bm25_b"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "KB_";
         size_t j;

@@ -40,7 +40,10 @@ struct kb_config {
     size_t max_wildcard;    /* terms a wildcard may expand to (1000) */
     double query_seconds;   /* time limit per query (2.0) */
     size_t rate_limit;      /* requests per second per client, 0 = none */
-    char access_log[1024];  /* "-" = stderr, "" = none */
+    /* ranking (bench/relevance/README.md has the measurements behind the defaults) */
+    double bm25_k1;        /* BM25 term-frequency saturation, 0.01-10 (1.2) */
+    double bm25_b;         /* BM25 length normalisation, 0.01-1 (0.75) */
+    char access_log[1024]; /* "-" = stderr, "" = none */
 };
 
 /* Fills every default. */

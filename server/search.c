@@ -428,6 +428,8 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.limit = p->limit;
     req.max_wildcard = srv->cfg.max_wildcard;
     req.time_limit = srv->cfg.query_seconds;
+    req.bm25_k1 = srv->cfg.bm25_k1; /* ranking settings: bench/relevance */
+    req.bm25_b = srv->cfg.bm25_b;
     req.collapse_slot = p->collapse ? KB_SLOT_CHECKSUM : -1;
     int empty = !qtext[0];
     if (p->sort == KB_SORT_NEWEST || (empty && p->sort == KB_SORT_RELEVANCE)) {
