@@ -219,6 +219,13 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
         MHD_add_response_header(r, "Location", resp->location);
     if (resp->allow[0])
         MHD_add_response_header(r, "Allow", resp->allow);
+    if (resp->retry_after[0])
+        MHD_add_response_header(r, "Retry-After", resp->retry_after);
+    if (resp->auth_realm[0]) {
+        char h[64];
+        snprintf(h, sizeof h, "Bearer realm=\"%s\"", resp->auth_realm);
+        MHD_add_response_header(r, "WWW-Authenticate", h);
+    }
     if (resp->allow_cors || !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"))
         MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(r, "X-Request-Id", req->id);

@@ -32,6 +32,8 @@ static void usage(FILE *f)
                "  --workers=N       worker threads, one index reader each (default 4)\n"
                "  --keys-file=FILE  API keys for writes (see README)\n"
                "  --port-file=FILE  write the chosen port to FILE once listening\n"
+               "  --hash-key=KEY [--scopes=search,write]\n"
+               "                    print the keys-file line for KEY and exit\n"
                "  --version         print the version\n"
                "exit codes: 0 stopped by a signal, 2 usage error, 4 could not start\n");
 }
@@ -47,6 +49,21 @@ int main(int argc, char **argv)
     struct kb_error err;
     const char *port_file = NULL;
     kb_error_clear(&err);
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--hash-key=", 11) != 0)
+            continue;
+        const char *scopes = "search,write";
+        char line[256];
+        for (int j = 1; j < argc; j++)
+            if (!strncmp(argv[j], "--scopes=", 9))
+                scopes = argv[j] + 9;
+        if (kb_keys_line(argv[i] + 11, scopes, line, sizeof line, &err)) {
+            fprintf(stderr, "kb-server: %s\n", err.msg);
+            return 2;
+        }
+        printf("%s\n", line);
+        return 0;
+    }
     kb_config_defaults(&srv.cfg);
     for (int i = 1; i < argc; i++)
         if (!strncmp(argv[i], "--config=", 9) &&

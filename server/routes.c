@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * routes.c - the route table. A route is a method set, a path (exact, or a prefix when it
- * ends in '/'), and a handler. Adding an endpoint is one line here plus its handler.
+ * ends in '/'), whether reading it needs a key with scope "search" when
+ * cfg.search_needs_key is set, and a handler. Writes (PUT, DELETE) always need scope
+ * "write"; that and the per-client rate limit are checked here, once, before any handler
+ * runs. Adding an endpoint is one line here plus its handler.
  */
 #include "routes.h"
 
+#include <stdio.h>
 #include <string.h>
 
 enum { M_GET = 1, M_POST = 2, M_PUT = 4, M_DELETE = 8, M_HEAD = 16, M_OPTIONS = 32 };
@@ -13,16 +17,24 @@ struct route {
     const char *name;
     unsigned methods;
     const char *path;
+    int api_read; /* 1: needs scope search when cfg.search_needs_key */
     kb_handler fn;
 };
 
 /* Index 0 is "other" (unmatched paths) for metrics. */
 static const struct route routes[] = {
-    {"other", 0, "", NULL},
-    {"healthz", M_GET | M_HEAD, "/healthz", kb_route_health},
-    {"search", M_GET | M_POST | M_HEAD, "/api/v1/search", kb_route_search},
-    {"page", M_GET | M_HEAD, "/", kb_route_static},
-    {"static", M_GET | M_HEAD, "/static/", kb_route_static},
+    {"other", 0, "", 0, NULL},
+    {"healthz", M_GET | M_HEAD, "/healthz", 0, kb_route_health},
+    {"search", M_GET | M_POST | M_HEAD, "/api/v1/search", 1, kb_route_search},
+    {"suggest", M_GET | M_HEAD, "/api/v1/suggest", 1, kb_route_suggest},
+    {"documents", M_GET | M_HEAD | M_PUT | M_DELETE, "/api/v1/documents/", 1,
+     kb_route_documents},
+    {"stats", M_GET | M_HEAD, "/api/v1/stats", 1, kb_route_stats},
+    {"openapi", M_GET | M_HEAD, "/api/v1/openapi.json", 0, kb_route_openapi},
+    {"metrics", M_GET | M_HEAD, "/metrics", 0, kb_route_metrics},
+    {"feed", M_GET | M_HEAD, "/feed.atom", 1, kb_route_feed},
+    {"page", M_GET | M_HEAD, "/", 0, kb_route_static},
+    {"static", M_GET | M_HEAD, "/static/", 0, kb_route_static},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
@@ -60,9 +72,34 @@ static void allow_header(unsigned methods, char *out, size_t cap)
 static int path_matches(const char *pattern, const char *url)
 {
     size_t n = strlen(pattern);
-    if (n > 1 && pattern[n - 1] == '/') /* "/" itself is exact */
+    if (n && pattern[n - 1] == '/')
         return strncmp(url, pattern, n) == 0 && url[n] != '\0';
     return strcmp(url, pattern) == 0;
+}
+
+/* Checks the key for a route; fills resp and returns non-zero when refused. */
+static int refuse_unauthorised(struct kb_req *req, struct kb_resp *resp, unsigned m,
+                               const struct route *r)
+{
+    unsigned scope = 0;
+    if (m & (M_PUT | M_DELETE))
+        scope = KB_SCOPE_WRITE;
+    else if (r->api_read && req->srv->cfg.search_needs_key)
+        scope = KB_SCOPE_SEARCH;
+    if (!scope)
+        return 0;
+    struct kb_error err;
+    kb_error_clear(&err);
+    int rc = kb_keys_check(req->srv, req, scope, &err);
+    if (!rc)
+        return 0;
+    if (rc == KB_EAUTH) {
+        kb_resp_error(resp, 401, "unauthorized", "%s", err.msg);
+        snprintf(resp->auth_realm, sizeof resp->auth_realm, "kb");
+    } else {
+        kb_resp_error(resp, 403, "forbidden", "%s", err.msg);
+    }
+    return 1;
 }
 
 void kb_route_dispatch(struct kb_req *req, struct kb_resp *resp)
@@ -84,6 +121,21 @@ void kb_route_dispatch(struct kb_req *req, struct kb_resp *resp)
                           req->method, req->url);
             return;
         }
+        if (req->srv->ratelimit && strcmp(routes[i].name, "healthz") != 0) {
+            char ip[64];
+            kb_req_client_ip(req, ip, sizeof ip);
+            unsigned wait = kb_ratelimit_take(req->srv->ratelimit, ip);
+            if (wait) {
+                snprintf(resp->retry_after, sizeof resp->retry_after, "%u", wait);
+                kb_resp_error(
+                    resp, 429, "rate_limited",
+                    "more than %zu requests per second from '%s': retry in %u s",
+                    req->srv->cfg.rate_limit, ip, wait);
+                return;
+            }
+        }
+        if (refuse_unauthorised(req, resp, m, &routes[i]))
+            return;
         routes[i].fn(req, resp);
         return;
     }

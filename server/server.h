@@ -23,6 +23,8 @@
 struct MHD_Daemon;
 struct MHD_Connection;
 struct kb_keys;
+struct kb_writer;
+struct kb_ratelimit;
 
 enum kb_scope {
     KB_SCOPE_SEARCH = 1 << 0,
@@ -44,7 +46,9 @@ struct kb_metrics {
 struct kb_server {
     struct kb_config cfg;
     struct kb_resources res;
-    struct kb_keys *keys; /* NULL: no keys file, writes are refused */
+    struct kb_keys *keys;           /* NULL: no keys file, writes are refused */
+    struct kb_writer *writer;       /* the single writer thread (writer.c) */
+    struct kb_ratelimit *ratelimit; /* NULL when cfg.rate_limit is 0 */
     struct kb_metrics metrics;
     struct MHD_Daemon *daemon;
     pthread_key_t worker_key;
@@ -70,12 +74,14 @@ struct kb_resp {
     json_t *json; /* owned; serialised by http.c */
     char *body;   /* owned raw body (malloc'ed), used when json is NULL */
     size_t body_len;
-    const char *ctype;  /* content type for body (static string) */
-    char etag[80];      /* "" for none */
-    char cache[64];     /* Cache-Control value, "" for none */
-    char location[256]; /* Location header, "" for none */
-    int allow_cors;     /* add Access-Control-Allow-Origin: * */
-    char allow[64];     /* Allow header for 405 */
+    const char *ctype;    /* content type for body (static string) */
+    char etag[80];        /* "" for none */
+    char cache[64];       /* Cache-Control value, "" for none */
+    char location[256];   /* Location header, "" for none */
+    int allow_cors;       /* add Access-Control-Allow-Origin: * */
+    char allow[64];       /* Allow header for 405 */
+    char retry_after[16]; /* Retry-After header (429, 503), "" for none */
+    char auth_realm[32];  /* WWW-Authenticate: Bearer realm="..." (401), "" for none */
 };
 
 struct kb_req {
@@ -127,10 +133,68 @@ int kb_from_xap(const struct xap_error *xe, struct kb_error *err);
 int kb_server_init_extra(struct kb_server *srv, struct kb_error *err);
 void kb_server_release_extra(struct kb_server *srv);
 
+/* --- keys.c: API keys (hashed with libsodium, compared in constant time) ------------ */
+/* Loads path: lines "HEX-HASH SCOPES [label]" where SCOPES is a comma list of search,
+ * write, admin; '#' starts a comment. *out is freed with kb_keys_free. KB_ENOTFOUND when
+ * the file is missing, KB_EPARSE naming the line when a line is malformed. */
+int kb_keys_load(const char *path, struct kb_keys **out, struct kb_error *err);
+void kb_keys_free(struct kb_keys *k);
+/* Writes the keys-file line for `key` with `scopes` ("HEX-HASH scopes") into buf.
+ * Returns KB_OK, KB_EINVAL for an empty key or bad scopes, KB_ETOOBIG when cap is small.
+ */
+int kb_keys_line(const char *key, const char *scopes, char *buf, size_t cap,
+                 struct kb_error *err);
+/* Checks the request's "Authorization: Bearer KEY" for `scope` (admin implies every
+ * scope). Returns KB_OK, KB_EAUTH (no key, unknown key, or no keys file) or
+ * KB_EFORBIDDEN (known key without the scope), with a message in err. */
+int kb_keys_check(const struct kb_server *srv, const struct kb_req *req, unsigned scope,
+                  struct kb_error *err);
+
+/* --- ratelimit.c: per-client-IP token buckets ------------------------------------------
+ */
+/* NULL when rate is 0 (no limit) or out of memory. */
+struct kb_ratelimit *kb_ratelimit_new(size_t rate);
+void kb_ratelimit_free(struct kb_ratelimit *rl);
+/* Takes one token for client `ip`; returns 0 when allowed, else the seconds to wait. */
+unsigned kb_ratelimit_take(struct kb_ratelimit *rl, const char *ip);
+/* The request's client address as text into buf ("" when unknown). */
+void kb_req_client_ip(const struct kb_req *req, char *buf, size_t cap);
+
+/* --- writer.c: the single writer (journal, writer thread, API document store) ------- */
+enum kb_write_op { KB_WRITE_PUT = 1, KB_WRITE_DELETE = 2 };
+/* Opens the journal beside the index, queues what it holds (replay after a crash) and
+ * starts the writer thread. */
+int kb_writer_start(struct kb_server *srv, struct kb_error *err);
+/* Stops the thread after its current batch; what is left stays in the journal. */
+void kb_writer_stop(struct kb_server *srv);
+/* Appends one operation to the journal and fsyncs it: once this returns KB_OK the write
+ * is durable. `doc` (borrowed; NULL for deletes) is the validated document JSON.
+ * *seq receives the operation's sequence number. */
+int kb_writer_submit(struct kb_server *srv, enum kb_write_op op, const char *id,
+                     const json_t *doc, unsigned long long *seq, struct kb_error *err);
+/* Waits up to `seconds` for operation `seq` to be committed to the index. Returns 1 and
+ * sets *rev to the revision that holds it, or 0 on time-out. */
+int kb_writer_wait(struct kb_server *srv, unsigned long long seq, double seconds,
+                   unsigned long *rev);
+/* Number of operations not yet applied, and the last applied sequence number. */
+void kb_writer_status(struct kb_server *srv, size_t *pending,
+                      unsigned long long *applied);
+
 /* --- routes (one file each) --------------------------------------------------------- */
 typedef void (*kb_handler)(struct kb_req *req, struct kb_resp *resp);
 void kb_route_health(struct kb_req *req, struct kb_resp *resp);
 void kb_route_search(struct kb_req *req, struct kb_resp *resp);
+/* route_suggest.c: GET /api/v1/suggest?q=hydr */
+void kb_route_suggest(struct kb_req *req, struct kb_resp *resp);
+/* route_documents.c: GET/PUT/DELETE /api/v1/documents/{id}, GET .../{id}/similar */
+void kb_route_documents(struct kb_req *req, struct kb_resp *resp);
+/* route_stats.c: GET /api/v1/stats and GET /metrics */
+void kb_route_stats(struct kb_req *req, struct kb_resp *resp);
+void kb_route_metrics(struct kb_req *req, struct kb_resp *resp);
+/* route_feed.c: GET /feed.atom?q=... */
+void kb_route_feed(struct kb_req *req, struct kb_resp *resp);
+/* route_openapi.c: GET /api/v1/openapi.json (schemas/openapi.json) */
+void kb_route_openapi(struct kb_req *req, struct kb_resp *resp);
 /* route_static.c: the search page (GET / and /static/...) from cfg.web_dir. */
 void kb_route_static(struct kb_req *req, struct kb_resp *resp);
 

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * route_documents.c - one document by id: GET (metadata and text, with an ETag made of
+ * the index revision and the id, 304 on If-None-Match), GET .../similar (more like this),
+ * PUT (a JSON document, written through the single writer: 200 once applied, 202 when
+ * still queued after about two seconds) and DELETE. Ids are paths such as
+ * "en/hydrogen.md", so the id is everything after /api/v1/documents/. Documents indexed
+ * from files cannot be replaced or deleted through the API (409): the next indexer run
+ * would undo it.
+ */
+#include "schema.h"
+#include "search.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PREFIX             "/api/v1/documents/"
+#define SIMILAR            "/similar"
+#define APPLY_WAIT_SECONDS 2.0
+
+/* API ids: 1..256 bytes of [A-Za-z0-9._~-/], no empty or dot segments. */
+static int id_valid(const char *id, size_t len)
+{
+    if (!len || len > 256 || id[0] == '/' || id[len - 1] == '/')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '~' || c == '-' ||
+              c == '/'))
+            return 0;
+        if (c == '/' && id[i + 1] == '/')
+            return 0;
+        if ((i == 0 || id[i - 1] == '/') && c == '.' &&
+            (i + 1 == len || id[i + 1] == '/' ||
+             (id[i + 1] == '.' && (i + 2 == len || id[i + 2] == '/'))))
+            return 0;
+    }
+    return 1;
+}
+
+/* The stored JSON of a document: KB_OK and *out (new reference), KB_ENOTFOUND, or an
+ * engine error. */
+static int load_doc(struct kb_server *srv, struct kb_worker *w, const char *id,
+                    json_t **out, struct kb_error *err)
+{
+    struct xap_error xe = {0};
+    char *data = NULL;
+    size_t len = 0;
+    int rc = xap_reader_get_data(w->reader, id, strlen(id), &data, &len, &xe);
+    if (rc && kb_worker_recover(srv, w, rc)) {
+        memset(&xe, 0, sizeof xe);
+        rc = xap_reader_get_data(w->reader, id, strlen(id), &data, &len, &xe);
+    }
+    if (rc == XAP_E_NOT_FOUND || rc == XAP_E_DOC_NOT_FOUND)
+        return kb_error_set(err, KB_ENOTFOUND, "no document '%s'", id);
+    if (rc)
+        return kb_from_xap(&xe, err);
+    *out = json_loadb(data, len, 0, NULL);
+    free(data);
+    if (!*out)
+        return kb_error_set(err, KB_EINDEX, "the stored data of '%s' is not JSON", id);
+    return KB_OK;
+}
+
+static void get_document(struct kb_req *req, struct kb_resp *resp, struct kb_worker *w,
+                         const char *id)
+{
+    struct kb_error err;
+    kb_error_clear(&err);
+    json_t *d = NULL;
+    unsigned long rev = 0;
+    struct xap_error xe = {0};
+    const char *body_arg = kb_req_arg(req, "body");
+    int with_body = 1;
+    if (body_arg && strcmp(body_arg, "true") && strcmp(body_arg, "false")) {
+        kb_resp_error(resp, 400, "invalid_parameter", "'body' must be true or false");
+        goto out;
+    }
+    if (body_arg && !strcmp(body_arg, "false"))
+        with_body = 0;
+    if (load_doc(req->srv, w, id, &d, &err)) {
+        kb_resp_error(resp, kb_http_status(err.code),
+                      err.code == KB_ENOTFOUND ? "document_not_found"
+                                               : kb_status_name(err.code),
+                      "%s", err.msg);
+        goto out;
+    }
+    xap_reader_revision(w->reader, &rev, &xe);
+    unsigned char h[8];
+    char hex[17];
+    crypto_generichash(h, sizeof h, (const unsigned char *)id, strlen(id), NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(resp->etag, sizeof resp->etag, "\"%lu-%s%s\"", rev, hex,
+             with_body ? "" : "-m");
+    snprintf(resp->cache, sizeof resp->cache, "no-cache");
+    const char *inm = kb_req_header(req, "If-None-Match");
+    if (inm && (strstr(inm, resp->etag) || !strcmp(inm, "*"))) {
+        resp->status = 304;
+        goto out;
+    }
+    if (!with_body)
+        json_object_del(d, "body");
+    char url[600];
+    snprintf(url, sizeof url, PREFIX "%s", id);
+    json_object_set_new(d, "url", json_string(url));
+    json_object_set_new(d, "revision", json_integer((json_int_t)rev));
+    resp->json = d;
+    d = NULL;
+    resp->status = 200;
+out:
+    json_decref(d);
+}
+
+static int arg_uint(struct kb_req *req, struct kb_resp *resp, const char *name,
+                    size_t dflt, size_t max, size_t *out)
+{
+    const char *s = kb_req_arg(req, name);
+    *out = dflt;
+    if (!s)
+        return 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || s[0] == '-' || v > max) {
+        kb_resp_error(resp, 400, "invalid_parameter",
+                      "'%s' must be a whole number from 0 to %zu", name, max);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+static void get_similar(struct kb_req *req, struct kb_resp *resp, struct kb_worker *w,
+                        const char *id)
+{
+    const struct kb_config *cfg = &req->srv->cfg;
+    struct xap_error xe = {0};
+    xap_result *res = NULL;
+    size_t limit, offset;
+    double t0 = kb_now();
+    if (arg_uint(req, resp, "limit", 10, cfg->max_page_size, &limit) ||
+        arg_uint(req, resp, "offset", 0, cfg->max_offset, &offset))
+        goto out;
+    struct xap_search_req sr;
+    xap_search_req_init(&sr);
+    sr.offset = offset;
+    sr.limit = limit;
+    sr.collapse_slot = KB_SLOT_CHECKSUM;
+    sr.time_limit = cfg->query_seconds;
+    int rc = xap_similar(w->reader, id, strlen(id), 20, &sr, &res, &xe);
+    if (rc && kb_worker_recover(req->srv, w, rc)) {
+        memset(&xe, 0, sizeof xe);
+        rc = xap_similar(w->reader, id, strlen(id), 20, &sr, &res, &xe);
+    }
+    if (rc == XAP_E_NOT_FOUND || rc == XAP_E_DOC_NOT_FOUND) {
+        kb_resp_error(resp, 404, "document_not_found", "no document '%s'", id);
+        goto out;
+    }
+    if (rc) {
+        struct kb_error err;
+        kb_error_clear(&err);
+        kb_from_xap(&xe, &err);
+        kb_resp_from_error(resp, &err);
+        goto out;
+    }
+    size_t lower, est, upper;
+    xap_result_counts(res, &lower, &est, &upper);
+    json_t *hits = json_array();
+    for (size_t i = 0; i < xap_result_size(res); i++) {
+        struct xap_hit h;
+        xap_result_hit(res, i, &h);
+        json_t *hit = kb_search_hit_json(h.data, h.data_len);
+        json_object_set_new(hit, "score", json_real(h.weight));
+        json_array_append_new(hits, hit);
+    }
+    unsigned long rev = 0;
+    xap_reader_revision(w->reader, &rev, &xe);
+    resp->json =
+        json_pack("{s:s, s:I, s:b, s:I, s:I, s:o, s:I, s:f}", "id", id, "total",
+                  (json_int_t)est, "total_exact", lower == upper, "offset",
+                  (json_int_t)offset, "limit", (json_int_t)limit, "hits", hits,
+                  "revision", (json_int_t)rev, "took_ms", (kb_now() - t0) * 1000.0);
+    resp->status = 200;
+out:
+    xap_result_free(res);
+}
+
+/* PUT and DELETE: validate, refuse ids owned by the indexer, journal, wait a little. */
+static void write_document(struct kb_req *req, struct kb_resp *resp, struct kb_worker *w,
+                           const char *id, int is_put)
+{
+    struct kb_error err;
+    kb_error_clear(&err);
+    json_t *body = NULL, *old = NULL;
+    struct kb_doc d;
+    kb_doc_init(&d);
+    if (!req->srv->writer) {
+        snprintf(resp->retry_after, sizeof resp->retry_after, "60");
+        kb_resp_error(resp, 503, "writes_unavailable",
+                      "this server cannot write the index");
+        goto out;
+    }
+    if (is_put) {
+        const char *ct = kb_req_header(req, "Content-Type");
+        if (!ct || strncmp(ct, "application/json", 16) != 0) {
+            kb_resp_error(resp, 415, "unsupported_media_type",
+                          "the body must be application/json, not '%s'",
+                          ct ? ct : "(none)");
+            goto out;
+        }
+        json_error_t je;
+        body = json_loadb(kb_buf_str(&req->body), req->body.len, JSON_REJECT_DUPLICATES,
+                          &je);
+        if (!body) {
+            kb_resp_error(resp, 400, "invalid_json",
+                          "the body is not valid JSON: %s (line %d)", je.text, je.line);
+            goto out;
+        }
+        const char *bid = json_string_value(json_object_get(body, "id"));
+        const char *fmt = json_string_value(json_object_get(body, "format"));
+        if (kb_doc_from_json(&d, body, 1, &err)) {
+            kb_resp_error(resp, 400, "invalid_document", "%s", err.msg);
+            goto out;
+        }
+        if (bid && strcmp(bid, id) != 0) {
+            kb_resp_error(resp, 400, "invalid_document",
+                          "field 'id' ('%.200s') differs from the id in the path", bid);
+            goto out;
+        }
+        if (fmt && strcmp(fmt, "api") != 0) {
+            kb_resp_error(resp, 400, "invalid_document", "field 'format' must be 'api'");
+            goto out;
+        }
+        if (!d.title || !*d.title || !d.body || !*d.body) {
+            kb_resp_error(resp, 400, "invalid_document",
+                          "fields 'title' and 'body' are required and not empty");
+            goto out;
+        }
+        if (d.lang && kb_lang_from_code(d.lang) < 0) {
+            kb_resp_error(resp, 400, "invalid_document",
+                          "field 'lang' must be fr, it or en");
+            goto out;
+        }
+    }
+    int rc = load_doc(req->srv, w, id, &old, &err);
+    if (rc && rc != KB_ENOTFOUND) {
+        kb_resp_from_error(resp, &err);
+        goto out;
+    }
+    const char *ofmt = old ? json_string_value(json_object_get(old, "format")) : NULL;
+    if (old && (!ofmt || strcmp(ofmt, "api") != 0)) {
+        kb_resp_error(resp, 409, "document_from_files",
+                      "'%s' is indexed from files (format '%s'): change the file instead",
+                      id, ofmt ? ofmt : "?");
+        goto out;
+    }
+    if (!is_put && !old) {
+        kb_resp_error(resp, 404, "document_not_found", "no document '%s'", id);
+        goto out;
+    }
+    unsigned long long seq = 0;
+    kb_error_clear(&err);
+    if (kb_writer_submit(req->srv, is_put ? KB_WRITE_PUT : KB_WRITE_DELETE, id, body,
+                         &seq, &err)) {
+        kb_resp_error(resp, 503, "journal_unavailable", "%s", err.msg);
+        goto out;
+    }
+    unsigned long rev = 0;
+    int applied = kb_writer_wait(req->srv, seq, APPLY_WAIT_SECONDS, &rev);
+    resp->json =
+        json_pack("{s:s, s:s, s:s, s:I}", "id", id, "op", is_put ? "put" : "delete",
+                  "status", applied ? "applied" : "queued", "seq", (json_int_t)seq);
+    if (applied)
+        json_object_set_new(resp->json, "revision", json_integer((json_int_t)rev));
+    json_object_set_new(resp->json, "created", json_boolean(is_put && !old));
+    if (is_put)
+        snprintf(resp->location, sizeof resp->location, PREFIX "%s", id);
+    resp->status = applied ? 200 : 202;
+out:
+    kb_doc_release(&d);
+    json_decref(body);
+    json_decref(old);
+}
+
+void kb_route_documents(struct kb_req *req, struct kb_resp *resp)
+{
+    struct kb_error err;
+    kb_error_clear(&err);
+    char *id = NULL;
+    const char *rest = req->url + strlen(PREFIX);
+    size_t len = strlen(rest);
+    int similar = 0;
+    if (len > strlen(SIMILAR) && !strcmp(rest + len - strlen(SIMILAR), SIMILAR)) {
+        similar = 1;
+        len -= strlen(SIMILAR);
+    }
+    if (!id_valid(rest, len)) {
+        kb_resp_error(resp, 400, "invalid_id",
+                      "a document id is 1 to 256 characters from A-Z a-z 0-9 . _ ~ - / "
+                      "without empty or dot segments");
+        goto out;
+    }
+    id = strndup(rest, len);
+    if (!id) {
+        kb_resp_error(resp, 500, "out_of_memory", "out of memory");
+        goto out;
+    }
+    int is_get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
+    if (similar && !is_get) {
+        snprintf(resp->allow, sizeof resp->allow, "GET, HEAD");
+        kb_resp_error(resp, 405, "method_not_allowed", "'%s' is not allowed on '%s'",
+                      req->method, req->url);
+        goto out;
+    }
+    struct kb_worker *w = kb_worker_get(req->srv, &err);
+    if (!w) {
+        kb_resp_error(resp, 503, "index_unavailable", "%s", err.msg);
+        goto out;
+    }
+    if (similar)
+        get_similar(req, resp, w, id);
+    else if (is_get)
+        get_document(req, resp, w, id);
+    else
+        write_document(req, resp, w, id, !strcmp(req->method, "PUT"));
+out:
+    free(id);
+}

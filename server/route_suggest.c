@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * route_suggest.c - GET /api/v1/suggest?q=hydr: search-as-you-type. The query is folded
+ * like indexed text; its last word is completed from the index's terms (most frequent
+ * first), and titles matching the whole input (last word as a prefix, Xapian's
+ * FLAG_PARTIAL on the title field) are listed with their ids.
+ */
+#include "search.h"
+#include "schema.h"
+#include "text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SCAN    5000 /* terms looked at per prefix */
+#define MAX_SUGGEST 20
+
+struct cand {
+    char *term;
+    unsigned freq;
+};
+
+struct collect {
+    struct cand *v;
+    size_t n, cap;
+};
+
+static int on_term(const char *term, size_t len, unsigned freq, void *ctx)
+{
+    struct collect *c = ctx;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        struct cand *v = realloc(c->v, cap * sizeof *v);
+        if (!v)
+            return 1;
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n].term = strndup(term, len);
+    if (!c->v[c->n].term)
+        return 1;
+    c->v[c->n++].freq = freq;
+    return 0;
+}
+
+static int by_freq(const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+    if (x->freq != y->freq)
+        return x->freq < y->freq ? 1 : -1;
+    return strcmp(x->term, y->term);
+}
+
+void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
+{
+    struct kb_error err;
+    struct kb_buf folded, tq;
+    struct collect c = {0};
+    xap_result *res = NULL;
+    struct xap_error xe = {0};
+    kb_error_clear(&err);
+    kb_buf_init(&folded, 4 * req->srv->cfg.max_query_bytes + 16);
+    kb_buf_init(&tq, 8 * req->srv->cfg.max_query_bytes + 64);
+    double t0 = kb_now();
+    const char *q = kb_req_arg(req, "q");
+    const char *ls = kb_req_arg(req, "limit");
+    size_t limit = 8;
+    if (!q || !*q) {
+        kb_resp_error(resp, 400, "missing_parameter", "'q' is required");
+        goto out;
+    }
+    if (strlen(q) > req->srv->cfg.max_query_bytes) {
+        kb_resp_error(resp, 414, "query_too_long", "'q' is longer than %zu bytes",
+                      req->srv->cfg.max_query_bytes);
+        goto out;
+    }
+    if (ls) {
+        char *end;
+        unsigned long v = strtoul(ls, &end, 10);
+        if (!*ls || *end || ls[0] == '-' || v < 1 || v > MAX_SUGGEST) {
+            kb_resp_error(resp, 400, "invalid_parameter", "'limit' must be from 1 to %d",
+                          MAX_SUGGEST);
+            goto out;
+        }
+        limit = v;
+    }
+    if (kb_text_normalize(q, strlen(q), 0, &folded)) {
+        kb_resp_error(resp, 400, "invalid_parameter", "'q' cannot be normalised");
+        goto out;
+    }
+    /* words of the folded input: letters and digits only */
+    const char *s = kb_buf_str(&folded);
+    const char *last = NULL;
+    size_t last_len = 0;
+    int ends_with_space = folded.len && (s[folded.len - 1] == ' ');
+    for (const char *p = s; *p;) {
+        while (*p &&
+               !((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || (*p & 0x80)))
+            p++;
+        const char *b = p;
+        while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || (*p & 0x80))
+            p++;
+        if (p > b) {
+            if (tq.len)
+                kb_buf_addc(&tq, ' ');
+            kb_buf_adds(&tq, "title:");
+            kb_buf_add(&tq, b, (size_t)(p - b));
+            last = b;
+            last_len = (size_t)(p - b);
+        }
+    }
+    struct kb_worker *w = kb_worker_get(req->srv, &err);
+    if (!w) {
+        kb_resp_error(resp, 503, "index_unavailable", "%s", err.msg);
+        goto out;
+    }
+    json_t *comps = json_array();
+    if (last && !ends_with_space) {
+        xap_reader_for_each_term(w->reader, last, last_len, MAX_SCAN, on_term, &c, &xe);
+        qsort(c.v, c.n, sizeof *c.v, by_freq);
+        size_t head = (size_t)(last - s);
+        for (size_t i = 0; i < c.n && json_array_size(comps) < limit; i++) {
+            struct kb_buf t;
+            kb_buf_init(&t, folded.len + strlen(c.v[i].term) + 8);
+            kb_buf_add(&t, s, head);
+            kb_buf_adds(&t, c.v[i].term);
+            json_array_append_new(comps, json_pack("{s:s, s:s, s:I}", "text",
+                                                   kb_buf_str(&t), "term", c.v[i].term,
+                                                   "freq", (json_int_t)c.v[i].freq));
+            kb_buf_release(&t);
+        }
+    }
+    json_t *titles = json_array();
+    if (tq.len) {
+        struct xap_search_req sr;
+        xap_search_req_init(&sr);
+        static const struct xap_field fields[] = {{"title", KB_PFX_TITLE, 0}};
+        sr.query = kb_buf_str(&tq);
+        sr.qp_flags = ends_with_space ? 0 : XAP_QP_PARTIAL;
+        sr.default_and = 1;
+        sr.fields = fields;
+        sr.n_fields = 1;
+        sr.limit = limit;
+        sr.max_wildcard = req->srv->cfg.max_wildcard;
+        sr.time_limit = req->srv->cfg.query_seconds;
+        sr.collapse_slot = KB_SLOT_CHECKSUM;
+        int rc = xap_search(w->reader, &sr, &res, &xe);
+        if (rc && kb_worker_recover(req->srv, w, rc)) {
+            memset(&xe, 0, sizeof xe);
+            rc = xap_search(w->reader, &sr, &res, &xe);
+        }
+        for (size_t i = 0; !rc && i < xap_result_size(res); i++) {
+            struct xap_hit h;
+            xap_result_hit(res, i, &h);
+            json_t *hit = kb_search_hit_json(h.data, h.data_len);
+            json_array_append_new(titles, json_pack("{s:O, s:O, s:O, s:O}", "id",
+                                                    json_object_get(hit, "id"), "title",
+                                                    json_object_get(hit, "title"), "url",
+                                                    json_object_get(hit, "url"), "lang",
+                                                    json_object_get(hit, "lang")));
+            json_decref(hit);
+        }
+    }
+    resp->json = json_pack("{s:s, s:o, s:o, s:f}", "query", q, "completions", comps,
+                           "titles", titles, "took_ms", (kb_now() - t0) * 1000.0);
+    resp->status = 200;
+out:
+    for (size_t i = 0; i < c.n; i++)
+        free(c.v[i].term);
+    free(c.v);
+    xap_result_free(res);
+    kb_buf_release(&folded);
+    kb_buf_release(&tq);
+}
