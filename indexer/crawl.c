@@ -29,10 +29,15 @@
 #define MANIFEST_PREFIX "kb:file:"
 #define MAX_DEPTH       32
 
-/* One known file from the previous runs. */
+/* One known file from the previous runs. The stat fields are parsed once at load so
+ * that the no-op check (the whole cost of a nightly run on an unchanged corpus) is a
+ * bsearch and three integer compares. */
 struct entry {
     char *path;
-    json_t *state; /* {"m","s","c","ids"} */
+    json_t *state; /* {"m","n","s","c","ids"} */
+    long long m;   /* mtime, seconds */
+    long long ns;  /* mtime, nanoseconds part; -1 when unknown (older manifests) */
+    long long s;   /* size */
     int seen;
 };
 
@@ -43,9 +48,10 @@ struct run {
     xap_writer *w;
     struct kb_resources res;
     struct kb_analysis an;
+    int an_ready; /* res and an are loaded on the first file that needs analysing */
     struct kb_read_limits lim;
     struct entry *e; /* sorted by path */
-    size_t n_e;
+    size_t n_e, cap_e;
     json_t *failed; /* path -> {"m","s","reason"} of earlier failures */
     size_t total_files;
     int tty;
@@ -65,8 +71,17 @@ static int cmp_entry(const void *a, const void *b)
 
 static struct entry *find_entry(struct run *r, const char *path)
 {
-    struct entry key = {(char *)path, NULL, 0};
+    struct entry key;
+    memset(&key, 0, sizeof key);
+    key.path = (char *)path;
     return bsearch(&key, r->e, r->n_e, sizeof *r->e, cmp_entry);
+}
+
+/* Integer member `k` of state, or `dflt` when absent. */
+static long long state_int(const json_t *state, const char *k, long long dflt)
+{
+    const json_t *v = json_object_get(state, k);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
 }
 
 static int load_manifest_cb(const char *key, const char *val, size_t len, void *ctx)
@@ -75,16 +90,24 @@ static int load_manifest_cb(const char *key, const char *val, size_t len, void *
     json_t *st = json_loadb(val, len, 0, NULL);
     if (!st)
         return 0; /* unreadable: treated as unknown, the file is reindexed */
-    struct entry *e = realloc(r->e, (r->n_e + 1) * sizeof *e);
-    if (!e) {
-        json_decref(st);
-        return KB_ENOMEM;
+    if (r->n_e == r->cap_e) {
+        size_t cap = r->cap_e ? r->cap_e * 2 : 1024; /* geometric: O(n) for the load */
+        struct entry *e = realloc(r->e, cap * sizeof *e);
+        if (!e) {
+            json_decref(st);
+            return KB_ENOMEM;
+        }
+        r->e = e;
+        r->cap_e = cap;
     }
-    r->e = e;
-    e[r->n_e].path = strdup(key + strlen(MANIFEST_PREFIX));
-    e[r->n_e].state = st;
-    e[r->n_e].seen = 0;
-    if (!e[r->n_e].path) {
+    struct entry *e = &r->e[r->n_e];
+    e->path = strdup(key + strlen(MANIFEST_PREFIX));
+    e->state = st;
+    e->m = state_int(st, "m", -1);
+    e->ns = state_int(st, "n", -1);
+    e->s = state_int(st, "s", -1);
+    e->seen = 0;
+    if (!e->path) {
         json_decref(st);
         return KB_ENOMEM;
     }
@@ -101,18 +124,82 @@ static int load_failed_cb(const char *key, const char *val, size_t len, void *ct
     return 0;
 }
 
-static int xap_to_kb(int xrc)
+/* 1 when a Xapian failure is the disk (or the file size limit) being full. Xapian 1.4
+ * reports a failed write as DatabaseError "Error writing block" with errno's text
+ * appended by xapian-c, e.g. "(No space left on device)" or, under RLIMIT_FSIZE with
+ * SIGXFSZ ignored, "(File too large)". */
+static int xap_disk_full(const struct xap_error *xe)
 {
+    static const char *const marks[] = {"No space left", "File too large",
+                                        "Disk quota exceeded", "ENOSPC", "EFBIG"};
+    if (!xe)
+        return 0;
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (strstr(xe->msg, marks[i]) || strstr(xe->context, marks[i]))
+            return 1;
+    return 0;
+}
+
+/* Maps a failed index operation to a kb_status: KB_ENOSPC for a full disk, KB_EIO for
+ * any other database or I/O failure (both end the run), KB_EINVAL for a bad argument
+ * (one document's problem), and so on. */
+static int xap_to_kb(int xrc, const struct xap_error *xe)
+{
+    if (xap_disk_full(xe))
+        return KB_ENOSPC;
     switch (xrc) {
     case XAP_E_DB_LOCKED:
         return KB_ELOCKED;
     case XAP_E_NOMEM:
         return KB_ENOMEM;
+    case XAP_E_INVALID_ARG:
+        return KB_EINVAL;
     case XAP_E_DATABASE:
+    case XAP_E_DB_CORRUPT:
+    case XAP_E_DB_CLOSED:
+    case XAP_E_DB_OPENING:
+    case XAP_E_DB_NOT_FOUND:
         return KB_EIO;
     default:
         return KB_EINDEX;
     }
+}
+
+/* Records a failed index operation in err: "disk full: <what>: <xapian message>" when
+ * the disk is full, else "<what>: <xapian message>". Returns the kb_status. */
+static int set_index_error(struct kb_error *err, int xrc, const struct xap_error *xe,
+                           const char *what)
+{
+    int code = xap_to_kb(xrc, xe);
+    if (code == KB_ENOSPC)
+        return kb_error_set(err, code, "disk full: %s: %s", what, xe->msg);
+    return kb_error_set(err, code, "%s: %s", what, xe->msg);
+}
+
+/* 1 when a status from storing a document must end the run (nothing is committed):
+ * the index itself cannot be written, rather than one input being bad. */
+static int is_fatal(int rc)
+{
+    return rc == KB_EIO || rc == KB_ENOMEM || rc == KB_ELOCKED || rc == KB_ENOSPC ||
+           rc == KB_EINDEX;
+}
+
+/* Loads the thesaurus, stop words and analysers on first use: a run where nothing
+ * changed never pays for them. */
+static int ensure_analysis(struct run *r, struct kb_error *err)
+{
+    int rc;
+    if (r->an_ready)
+        return KB_OK;
+    if ((rc = kb_resources_load(&r->res, err)))
+        return rc;
+    if ((rc = kb_analysis_init(&r->an, &r->res, err))) {
+        kb_resources_release(&r->res);
+        memset(&r->res, 0, sizeof r->res);
+        return rc;
+    }
+    r->an_ready = 1;
+    return KB_OK;
 }
 
 static int set_meta_json(struct run *r, const char *prefix, const char *path, json_t *v,
@@ -132,7 +219,7 @@ static int set_meta_json(struct run *r, const char *prefix, const char *path, js
         rc = xap_writer_set_meta(r->w, key, "", 0, &xe);
     }
     if (rc)
-        return kb_error_set(err, xap_to_kb(rc), "cannot write index state: %s", xe.msg);
+        return set_index_error(err, rc, &xe, "cannot write index state");
     return KB_OK;
 }
 
@@ -184,20 +271,28 @@ static int slurp(const char *path, size_t max, char **out, size_t *len,
     return KB_OK;
 }
 
-/* Indexes one document (already read) under id. */
+/* Indexes one document (already read) under its id. Returns KB_OK; a status for which
+ * is_fatal() holds when the index cannot be written (the run stops); or another status
+ * when only this document is at fault (analysis failed, a term Xapian refuses). */
 static int index_doc(struct run *r, struct kb_doc *d, struct kb_error *err)
 {
     xap_doc *x = NULL;
-    int rc = kb_analysis_build(&r->an, d, &x, err);
+    int rc = ensure_analysis(r, err);
     if (rc)
-        return rc;
+        return rc == KB_ENOMEM ? rc : KB_EIO; /* resources missing: no file can work */
+    rc = kb_analysis_build(&r->an, d, &x, err);
+    if (rc)
+        return rc == KB_ENOMEM ? rc : KB_EPARSE;
     struct xap_error xe = {0};
     rc = xap_writer_replace(r->w, d->id, strlen(d->id), x, NULL, &xe);
     if (!rc)
         rc = xap_writer_add_doc_spellings(r->w, x, &xe);
     xap_doc_free(x);
-    if (rc)
-        return kb_error_set(err, xap_to_kb(rc), "cannot store '%s': %s", d->id, xe.msg);
+    if (rc) {
+        char what[300];
+        snprintf(what, sizeof what, "cannot store '%s'", d->id);
+        return set_index_error(err, rc, &xe, what);
+    }
     return KB_OK;
 }
 
@@ -220,7 +315,7 @@ static int jsonl_doc(struct kb_doc *d, size_t line, void *ctx)
     struct kb_error e;
     kb_error_clear(&e);
     int rc = index_doc(j->r, d, &e);
-    if (rc == KB_EIO || rc == KB_ENOMEM || rc == KB_ELOCKED) {
+    if (is_fatal(rc)) {
         kb_error_set(j->err, rc, "%s", e.msg);
         j->fatal = rc;
         return rc;
@@ -254,9 +349,11 @@ static int delete_ids(struct run *r, const char *path, const json_t *state,
     if (!json_is_array(ids)) {
         struct xap_error xe = {0};
         int rc = xap_writer_delete(r->w, path, strlen(path), &xe);
-        if (rc && rc != XAP_E_NOT_FOUND)
-            return kb_error_set(err, xap_to_kb(rc), "cannot delete '%s': %s", path,
-                                xe.msg);
+        if (rc && rc != XAP_E_NOT_FOUND) {
+            char what[300];
+            snprintf(what, sizeof what, "cannot delete '%s'", path);
+            return set_index_error(err, rc, &xe, what);
+        }
         r->rep->deleted += rc == XAP_OK;
         return KB_OK;
     }
@@ -275,8 +372,11 @@ static int delete_ids(struct run *r, const char *path, const json_t *state,
             continue;
         struct xap_error xe = {0};
         int rc = xap_writer_delete(r->w, id, strlen(id), &xe);
-        if (rc && rc != XAP_E_NOT_FOUND)
-            return kb_error_set(err, xap_to_kb(rc), "cannot delete '%s': %s", id, xe.msg);
+        if (rc && rc != XAP_E_NOT_FOUND) {
+            char what[300];
+            snprintf(what, sizeof what, "cannot delete '%s'", id);
+            return set_index_error(err, rc, &xe, what);
+        }
         r->rep->deleted += rc == XAP_OK;
     }
     return KB_OK;
@@ -303,18 +403,20 @@ static int do_file(struct run *r, const char *full, const char *id, const struct
     r->rep->seen++;
     progress(r);
     struct entry *e = find_entry(r, id);
-    json_int_t m = (json_int_t)st->st_mtime, s = (json_int_t)st->st_size;
+    json_int_t m = (json_int_t)st->st_mtim.tv_sec, s = (json_int_t)st->st_size;
+    json_int_t ns = (json_int_t)st->st_mtim.tv_nsec;
     if (e) {
         e->seen = 1;
-        if (json_integer_value(json_object_get(e->state, "m")) == m &&
-            json_integer_value(json_object_get(e->state, "s")) == s) {
+        /* stat only: an unchanged file is never opened. Nanoseconds catch an edit
+         * within the same second that keeps the size (when the filesystem has them). */
+        if (e->m == m && e->s == s && (e->ns < 0 || e->ns == ns)) {
             r->rep->unchanged++;
             return KB_OK;
         }
     }
     json_t *f = json_object_get(r->failed, id);
-    if (f && !r->o->retry_failed && json_integer_value(json_object_get(f, "m")) == m &&
-        json_integer_value(json_object_get(f, "s")) == s) {
+    if (f && !r->o->retry_failed && state_int(f, "m", -1) == m &&
+        state_int(f, "s", -1) == s && state_int(f, "n", ns) == ns) {
         r->rep->skipped_failed++;
         return KB_OK;
     }
@@ -334,6 +436,9 @@ static int do_file(struct run *r, const char *full, const char *id, const struct
         const char *old = e ? json_string_value(json_object_get(e->state, "c")) : NULL;
         if (old && strcmp(old, sum) == 0) {
             json_object_set_new(e->state, "m", json_integer(m));
+            json_object_set_new(e->state, "n", json_integer(ns));
+            e->m = m;
+            e->ns = ns;
             rc = set_meta_json(r, MANIFEST_PREFIX, id, e->state, err);
             r->rep->unchanged++;
             free(buf);
@@ -346,7 +451,7 @@ static int do_file(struct run *r, const char *full, const char *id, const struct
         if (fmt == KB_FMT_UNKNOWN)
             rc = kb_error_set(&fe, KB_EUNSUPPORTED, "unsupported content");
     }
-    state = json_pack("{s:I, s:I, s:s}", "m", m, "s", s, "c", sum);
+    state = json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "c", sum);
     if (!state) {
         rc = kb_error_set(err, KB_ENOMEM, "out of memory");
         goto out;
@@ -388,16 +493,21 @@ static int do_file(struct run *r, const char *full, const char *id, const struct
             kb_doc_set(&d.date, date, (size_t)-1);
         }
         rc = index_doc(r, &d, &fe);
-        if (rc == KB_EIO || rc == KB_ENOMEM || rc == KB_ELOCKED) {
+        if (is_fatal(rc)) {
             kb_error_set(err, rc, "%s", fe.msg);
             goto out;
         }
     }
     if (rc) {
         /* the file failed: record it, and drop what an earlier version indexed */
-        json_t *rec = json_pack("{s:I, s:I, s:s}", "m", m, "s", s, "reason", fe.msg);
+        json_t *rec =
+            json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "reason", fe.msg);
+        if (!rec) /* a reason that is not UTF-8: still record the failure */
+            rec = json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "reason",
+                            "unreadable (message not UTF-8)");
         add_failure(r, id, fe.msg);
-        rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, rec, err);
+        rc = rec ? set_meta_json(r, KB_META_FAILED_PREFIX, id, rec, err)
+                 : kb_error_set(err, KB_ENOMEM, "out of memory");
         json_decref(rec);
         if (!rc && e) {
             rc = delete_ids(r, id, e->state, NULL, err);
@@ -507,9 +617,12 @@ static int write_stub(const char *index, int gen, struct kb_error *err)
     ok = fsync(fileno(f)) == 0 && ok;
     ok = fclose(f) == 0 && ok;
     if (!ok || rename(tmp, stub) < 0) {
+        int e = errno;
         unlink(tmp);
-        return kb_error_set(err, errno == ENOSPC ? KB_ENOSPC : KB_EIO,
-                            "cannot switch generation: %s", strerror(errno));
+        if (e == ENOSPC || e == EFBIG || e == EDQUOT)
+            return kb_error_set(err, KB_ENOSPC, "disk full: cannot switch generation: %s",
+                                strerror(e));
+        return kb_error_set(err, KB_EIO, "cannot switch generation: %s", strerror(e));
     }
     int dfd = open(index, O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) {
@@ -543,10 +656,14 @@ static void remove_tree(const char *path)
 json_t *kb_run_report_json(const struct kb_run_report *rep)
 {
     json_t *fails = json_array();
-    for (size_t i = 0; i < rep->n_failures; i++)
-        json_array_append_new(fails,
-                              json_pack("{s:s, s:s}", "path", rep->failures[i].path,
-                                        "reason", rep->failures[i].reason));
+    for (size_t i = 0; i < rep->n_failures; i++) {
+        json_t *one = json_pack("{s:s, s:s}", "path", rep->failures[i].path, "reason",
+                                rep->failures[i].reason);
+        if (!one) /* not UTF-8: keep the count right rather than lose the report */
+            one = json_pack("{s:s, s:s}", "path", "(name not UTF-8)", "reason",
+                            "(not UTF-8)");
+        json_array_append_new(fails, one);
+    }
     time_t t = time(NULL);
     struct tm tm;
     char when[32];
@@ -570,8 +687,36 @@ static void run_release(struct run *r)
     }
     free(r->e);
     json_decref(r->failed);
-    kb_analysis_release(&r->an);
-    kb_resources_release(&r->res);
+    if (r->an_ready) {
+        kb_analysis_release(&r->an);
+        kb_resources_release(&r->res);
+    }
+}
+
+/* Removes what a killed run may have left in the index folder (we hold the lock, so
+ * nobody else is writing): gen-N.build folders, generations newer than the current one
+ * (a --full killed between compaction and the switch) and a half-written stub. */
+static void remove_leftovers(const char *index, int current)
+{
+    DIR *d = opendir(index);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        int g = 0, n = 0;
+        char p[1400];
+        if (sscanf(de->d_name, "gen-%d%n", &g, &n) != 1)
+            continue;
+        int build = strcmp(de->d_name + n, ".build") == 0;
+        if (!build && (de->d_name[n] != '\0' || g <= current))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", index, de->d_name);
+        remove_tree(p);
+    }
+    closedir(d);
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s/XAPIANDB.tmp", index);
+    unlink(tmp);
 }
 
 int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
@@ -613,11 +758,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         }
         goto out;
     }
-    if ((rc = kb_resources_load(&r.res, err)) ||
-        (rc = kb_analysis_init(&r.an, &r.res, err)))
-        goto out;
-
     int have_gen = read_generation(c->index, &gen) == 0;
+    remove_leftovers(c->index, have_gen ? gen : 0);
     if (!have_gen || o->full) {
         int next = gen + 1;
         snprintf(gen_dir, sizeof gen_dir, "%s/gen-%d", c->index, next);
@@ -634,7 +776,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     }
     if (rc) {
         exit_code = rc == XAP_E_DB_LOCKED ? KB_EXIT_LOCKED : KB_EXIT_FATAL;
-        kb_error_set(err, xap_to_kb(rc), "cannot open the index for writing: %s", xe.msg);
+        set_index_error(err, rc, &xe, "cannot open the index for writing");
         goto out;
     }
     char *schema = NULL;
@@ -657,6 +799,16 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         goto out;
     }
     qsort(r.e, r.n_e, sizeof *r.e, cmp_entry);
+    unsigned long base_rev = 0;
+    xap_writer_revision(r.w, &base_rev, &xe);
+    memset(&xe, 0, sizeof xe);
+
+    /* Everything from here to commit is one transaction: readers see all or nothing,
+     * and a run killed at any point leaves the previous revision as it was. */
+    if ((rc = xap_writer_begin_txn(r.w, 0, &xe))) {
+        set_index_error(err, rc, &xe, "cannot start a transaction");
+        goto out;
+    }
     if (o->retry_failed) {
         const char *k;
         json_t *v;
@@ -666,14 +818,9 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
                 goto out;
         }
     }
-
-    /* Everything from here to commit is one transaction: readers see all or nothing. */
-    if ((rc = xap_writer_begin_txn(r.w, 0, &xe))) {
-        kb_error_set(err, xap_to_kb(rc), "cannot start a transaction: %s", xe.msg);
-        goto out;
-    }
-    for (size_t i = 0; i < c->n_sources; i++)
-        walk(&r, c->sources[i], "", 0, 1, NULL);
+    if (r.tty && o->progress) /* the total for the bar costs a second walk: only then */
+        for (size_t i = 0; i < c->n_sources; i++)
+            walk(&r, c->sources[i], "", 0, 1, NULL);
     size_t empty_sources = 0;
     for (size_t i = 0; i < c->n_sources; i++) {
         size_t before = rep->seen;
@@ -741,6 +888,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     }
 
     xap_writer_doc_count(r.w, &rep->docs, &xe);
+    memset(&xe, 0, sizeof xe);
+    rep->revision = base_rev + 1; /* what the commit below creates (checked after it) */
     rep->seconds = now_s() - t0;
     json_t *report = kb_run_report_json(rep);
     if (set_meta_json(&r, KB_META_LAST_RUN, "", report, err)) {
@@ -751,25 +900,24 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     if ((rc = xap_writer_set_meta(r.w, KB_META_SCHEMA, KB_SCHEMA_VERSION,
                                   strlen(KB_SCHEMA_VERSION), &xe)) ||
         (rc = xap_writer_commit_txn(r.w, &xe)) || (rc = xap_writer_commit(r.w, &xe))) {
-        kb_error_set(err, rc == XAP_E_DATABASE ? KB_ENOSPC : xap_to_kb(rc),
-                     "cannot commit: %s", xe.msg);
+        set_index_error(err, rc, &xe, "cannot commit");
         goto out;
     }
     xap_writer_revision(r.w, &rep->revision, &xe);
     rc = xap_writer_close(r.w, &xe);
     r.w = NULL;
     if (rc) {
-        kb_error_set(err, xap_to_kb(rc), "cannot close the index: %s", xe.msg);
+        set_index_error(err, rc, &xe, "cannot close the index");
         goto out;
     }
     if (build_dir[0]) {
         /* new generation: compact it into place, then switch the stub atomically */
         if ((rc = xap_compact(build_dir, gen_dir, &xe))) {
-            kb_error_set(err, rc == XAP_E_DATABASE ? KB_ENOSPC : KB_EINDEX,
-                         "cannot compact the new generation: %s", xe.msg);
+            set_index_error(err, rc, &xe, "cannot compact the new generation");
             remove_tree(gen_dir);
             goto out;
         }
+        rep->revision = 1; /* compaction starts the new generation at revision 1 */
         remove_tree(build_dir);
         build_dir[0] = '\0';
         if (write_stub(c->index, gen, err))

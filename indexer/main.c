@@ -8,6 +8,7 @@
 #include "crawl.h"
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,9 @@ int main(int argc, char **argv)
     if (c.n_sources == 0)
         kb_config_set(&c, "source", "corpus", &err);
     o.progress = !quiet && isatty(STDERR_FILENO);
+    /* Over a file size limit (RLIMIT_FSIZE) a write must fail with EFBIG, which we
+     * report as "disk full" with exit 4, instead of SIGXFSZ killing us mid-run. */
+    signal(SIGXFSZ, SIG_IGN);
     setenv("XAPIAN_FLUSH_THRESHOLD", "1000", 0);
     if (c.flush_threshold) {
         char v[32];
@@ -126,6 +130,15 @@ int main(int argc, char **argv)
         if (code == KB_EXIT_FATAL)
             fprintf(stderr,
                     "kb-indexer: nothing was committed; the index is as it was\n");
+        if (json) { /* a machine-readable line for the scheduler's log too */
+            json_t *j = json_pack("{s:i, s:s, s:o?}", "exit", code, "error",
+                                  kb_status_name(err.code), "message",
+                                  json_string(err.msg)); /* o?: null when not UTF-8 */
+            if (j)
+                json_dumpf(j, stdout, JSON_COMPACT);
+            fputc('\n', stdout);
+            json_decref(j);
+        }
     } else if (json) {
         json_t *j = kb_run_report_json(rep);
         json_dumpf(j, stdout, JSON_INDENT(2));
