@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * route_search.c - GET and POST /api/v1/search: parameters from the query string or a
- * JSON body (same names, see search.c), answered by kb_search_run.
+ * JSON body (same names, see search.c), answered by kb_search_run. Each limit has its
+ * own error: query_too_long (414 in the URI, 413 in a body), page_too_large,
+ * offset_too_deep, wildcard_too_broad (400) and query_timeout (503).
  */
 #include "search.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void kb_route_search(struct kb_req *req, struct kb_resp *resp)
 {
     struct kb_search_params p;
     struct kb_error err;
+    json_t *body = NULL;
     kb_search_params_init(&p);
     kb_error_clear(&err);
     int rc;
@@ -22,22 +26,24 @@ void kb_route_search(struct kb_req *req, struct kb_resp *resp)
             goto out;
         }
         json_error_t je;
-        json_t *body = json_loadb(kb_buf_str(&req->body), req->body.len,
-                                  JSON_REJECT_DUPLICATES, &je);
+        body = json_loadb(kb_buf_str(&req->body), req->body.len, JSON_REJECT_DUPLICATES, &je);
         if (!body) {
-            kb_resp_error(resp, 400, "invalid_json",
-                          "the body is not valid JSON: %s (line %d)", je.text, je.line);
+            kb_resp_error(resp, 400, "invalid_json", "the body is not valid JSON: %s (line %d)",
+                          je.text, je.line);
             goto out;
         }
         rc = kb_search_params_from_json(&p, body, &req->srv->cfg, &err);
-        json_decref(body);
     } else {
         rc = kb_search_params_from_query(&p, req, &err);
     }
     if (rc) {
-        kb_resp_error(resp, kb_http_status(rc),
-                      rc == KB_ETOOBIG ? "query_too_long" : "invalid_parameter", "%s",
-                      err.msg);
+        const char *code = p.err_code ? p.err_code : "invalid_parameter";
+        int status = kb_http_status(rc);
+        if (!strcmp(code, "query_too_long"))
+            status = strcmp(req->method, "POST") ? 414 : 413; /* in the URI or in a body */
+        else if (rc == KB_EPARSE)
+            code = "invalid_body";
+        kb_resp_error(resp, status, code, "%s", err.msg);
         goto out;
     }
     struct kb_worker *w = kb_worker_get(req->srv, &err);
@@ -46,12 +52,26 @@ void kb_route_search(struct kb_req *req, struct kb_resp *resp)
         goto out;
     }
     json_t *o = NULL;
-    if (kb_search_run(req->srv, w, &p, &o, &err)) {
-        kb_resp_from_error(resp, &err);
+    if ((rc = kb_search_run(req->srv, w, &p, &o, &err))) {
+        if (rc == KB_ETOOBIG)
+            kb_resp_error(resp, 400, "wildcard_too_broad", "%s", err.msg);
+        else if (rc == KB_EBUSY || rc == KB_ELOCKED || rc == KB_EINDEX)
+            kb_resp_error(resp, 503, "index_unavailable", "%s", err.msg);
+        else
+            kb_resp_from_error(resp, &err);
+        goto out;
+    }
+    if (json_is_true(json_object_get(o, "timed_out"))) {
+        json_decref(o);
+        snprintf(resp->retry_after, sizeof resp->retry_after, "1");
+        kb_resp_error(resp, 503, "query_timeout",
+                      "the query took longer than %g s: make it more specific",
+                      req->srv->cfg.query_seconds);
         goto out;
     }
     resp->json = o;
     resp->status = 200;
 out:
+    json_decref(body);
     kb_search_params_release(&p);
 }

@@ -161,9 +161,11 @@ static int set_param(struct kb_search_params *p, const char *k, const char *v,
                      int *has_page, struct kb_error *err)
 {
     if (!strcmp(k, "q")) {
-        if (strlen(v) > cfg->max_query_bytes)
+        if (strlen(v) > cfg->max_query_bytes) {
+            p->err_code = "query_too_long";
             return kb_error_set(err, KB_ETOOBIG, "'q' is longer than %zu bytes",
                                 cfg->max_query_bytes);
+        }
         free(p->q);
         p->q = strdup(v);
         return p->q ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
@@ -205,19 +207,25 @@ static int set_param(struct kb_search_params *p, const char *k, const char *v,
         int rc = parse_uint(v, cfg->max_page_size, size, k, err);
         if (rc) {
             kb_error_clear(err);
+            p->err_code = "page_too_large";
             return kb_error_set(err, KB_EINVAL, "'%s' must be from 0 to %zu", k,
                                 cfg->max_page_size);
         }
         return KB_OK;
     }
-    if (!strcmp(k, "offset"))
-        return parse_uint(v, cfg->max_offset, &p->offset, k, err);
+    if (!strcmp(k, "offset")) {
+        int rc = parse_uint(v, cfg->max_offset, &p->offset, k, err);
+        if (rc)
+            p->err_code = "offset_too_deep";
+        return rc;
+    }
     if (!strcmp(k, "facets"))
         return parse_facets(v, &p->facets, err);
     if (!strcmp(k, "snippets"))
         return parse_bool(v, &p->snippets, k, err);
     if (!strcmp(k, "collapse"))
         return parse_bool(v, &p->collapse, k, err);
+    p->err_code = "unknown_parameter";
     return kb_error_set(err, KB_EINVAL, "unknown parameter '%s'", k);
 }
 
@@ -247,6 +255,8 @@ static void finish_paging(struct qctx *c)
     if (c->has_page)
         c->p->offset = (c->page ? c->page - 1 : 0) * c->size;
     c->p->limit = c->size;
+    if (c->p->offset > c->cfg->max_offset && !c->rc)
+        c->p->err_code = "offset_too_deep";
     if (c->p->offset > c->cfg->max_offset)
         c->rc = kb_error_set(c->err, KB_EINVAL, "results deeper than %zu are not served",
                              c->cfg->max_offset);
@@ -479,11 +489,16 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.n_facets = nf;
     unsigned docs = 0;
     xap_reader_doc_count(w->reader, &docs, xe);
-    /* exact totals and facet counts: look at every match (bounded by the time limit) */
-    req.check_at_least = nf ? docs : p->offset + p->limit + 1;
+    /* exact totals and facet counts: look at every match (bounded by the time limit);
+     * a knowledge base of up to KB_EXACT_DOCS documents always gets exact totals */
+    int all = nf || docs <= KB_EXACT_DOCS;
+    req.check_at_least = all ? docs : p->offset + p->limit + 1;
 
     xap_result *res = NULL;
+    double t_search = kb_now();
     int rc = xap_search(w->reader, &req, &res, xe);
+    /* Xapian's time limit stops the match quietly: notice it by the clock */
+    int timed_out = !rc && req.time_limit > 0 && kb_now() - t_search >= req.time_limit;
     for (size_t i = 0; i < nt; i++)
         free(terms[i]);
     if (rc)
@@ -492,8 +507,12 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     json_t *o = json_object();
     size_t lower, est, upper;
     xap_result_counts(res, &lower, &est, &upper);
-    json_object_set_new(o, "total", json_integer((json_int_t)est));
-    json_object_set_new(o, "total_exact", json_boolean(lower == upper));
+    /* every match seen: the lower bound is exact, even with collapsing (whose upper
+     * bound still counts the collapsed duplicates) */
+    int exact = (all && !timed_out) || lower == upper;
+    json_object_set_new(o, "total", json_integer((json_int_t)(all && exact ? lower : est)));
+    json_object_set_new(o, "total_exact", json_boolean(exact));
+    json_object_set_new(o, "timed_out", json_boolean(timed_out));
     json_object_set_new(o, "offset", json_integer((json_int_t)p->offset));
     json_object_set_new(o, "limit", json_integer((json_int_t)p->limit));
     json_t *hits = json_array();

@@ -29,7 +29,11 @@ struct kb_search_params {
     int snippets; /* 1: compute highlighted snippets */
     int collapse; /* 1: collapse duplicate content (default) */
     int spelling; /* 1: suggest a correction */
+    const char *err_code; /* OUT: stable error code when parsing failed (static string) */
 };
+
+/* Up to this many documents, totals are always exact (every match is counted). */
+#define KB_EXACT_DOCS 20000
 
 enum {
     KB_FACET_LANG = 1,
