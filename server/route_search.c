@@ -26,10 +26,11 @@ void kb_route_search(struct kb_req *req, struct kb_resp *resp)
             goto out;
         }
         json_error_t je;
-        body = json_loadb(kb_buf_str(&req->body), req->body.len, JSON_REJECT_DUPLICATES, &je);
+        body = json_loadb(kb_buf_str(&req->body), req->body.len, JSON_REJECT_DUPLICATES,
+                          &je);
         if (!body) {
-            kb_resp_error(resp, 400, "invalid_json", "the body is not valid JSON: %s (line %d)",
-                          je.text, je.line);
+            kb_resp_error(resp, 400, "invalid_json",
+                          "the body is not valid JSON: %s (line %d)", je.text, je.line);
             goto out;
         }
         rc = kb_search_params_from_json(&p, body, &req->srv->cfg, &err);
@@ -40,7 +41,8 @@ void kb_route_search(struct kb_req *req, struct kb_resp *resp)
         const char *code = p.err_code ? p.err_code : "invalid_parameter";
         int status = kb_http_status(rc);
         if (!strcmp(code, "query_too_long"))
-            status = strcmp(req->method, "POST") ? 414 : 413; /* in the URI or in a body */
+            status =
+                strcmp(req->method, "POST") ? 414 : 413; /* in the URI or in a body */
         else if (rc == KB_EPARSE)
             code = "invalid_body";
         kb_resp_error(resp, status, code, "%s", err.msg);

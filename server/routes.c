@@ -72,7 +72,7 @@ static void allow_header(unsigned methods, char *out, size_t cap)
 static int path_matches(const char *pattern, const char *url)
 {
     size_t n = strlen(pattern);
-    if (n && pattern[n - 1] == '/')
+    if (n > 1 && pattern[n - 1] == '/')
         return strncmp(url, pattern, n) == 0 && url[n] != '\0';
     return strcmp(url, pattern) == 0;
 }
