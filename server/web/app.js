@@ -162,6 +162,9 @@
     return a;
   }
 
+  // Document ids are paths ("fr/x.md"): encode each segment, keep the slashes.
+  const idPath = (id) => String(id).split('/').map(encodeURIComponent).join('/');
+
   // ---- API --------------------------------------------------------------------------
 
   async function getJson(url, signal) {
@@ -658,7 +661,7 @@
     setMessage($('doc-message'), t('docLoading'));
     $('doc-message').classList.remove('error');
     $('doc-view').setAttribute('aria-busy', 'true');
-    const id = encodeURIComponent(s.doc);
+    const id = idPath(s.doc);
     try {
       const doc = await getJson('/api/v1/documents/' + id, searchAbort.signal);
       if (seq !== searchSeq) return;
@@ -682,7 +685,7 @@
 
   // Similar documents and the original file: optional, the view works without them.
   async function loadDocExtras(s, entry, seq) {
-    const id = encodeURIComponent(s.doc);
+    const id = idPath(s.doc);
     const similar = getJson('/api/v1/documents/' + id + '/similar', searchAbort.signal)
       .then((b) => (b && Array.isArray(b.hits) ? b.hits : []))
       .catch(() => []);
@@ -759,7 +762,7 @@
 
   function renderDocExtras(s, entry) {
     const orig = $('doc-original');
-    const id = encodeURIComponent(s.doc);
+    const id = idPath(s.doc);
     if (entry.original) {
       orig.href = '/files/' + id;
       orig.textContent = t('original') + (entry.doc.format ? ' (' + String(entry.doc.format).toUpperCase() + ')' : '');
