@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: MIT
+#
+# test_faults_kill.py - kill -9 of kb-indexer in the middle of an incremental run.
+# A baseline index is built over 100 generated documents (../shared/bench/mkcorpus); its
+# folder is copied aside. Then 200 documents are added and 10 edited, and the indexer is
+# killed with SIGKILL once it has stored 30 of them. Checks: the index opens at the
+# baseline revision with the baseline documents (xapian-delve), `xapian-check` finds the
+# generation clean, the lock is free, and the next run completes. Its index must equal the
+# one an uninterrupted run gives from the copied baseline: same document count, same
+# unique ids, same terms with the same frequencies (xapian-delve -a -vv).
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import json
+
+BIN = os.environ["KB_BIN_DIR"]
+SRC = os.environ["KB_SOURCE_DIR"]
+INDEXER = os.path.join(BIN, "kb-indexer")
+MKCORPUS = os.path.join(SRC, "..", "shared", "bench", "mkcorpus")
+
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures += 1
+
+
+def index(idx, src, *extra):
+    p = subprocess.run([INDEXER, "--index=" + idx, "--quiet", "--json"] + list(extra) +
+                       [src], capture_output=True, text=True, timeout=300)
+    try:
+        rep = json.loads(p.stdout)
+    except ValueError:
+        rep = {}
+    return p.returncode, rep, p.stderr
+
+
+def delve(*args):
+    p = subprocess.run(["xapian-delve"] + list(args), capture_output=True, text=True,
+                       timeout=60)
+    return p.returncode, p.stdout
+
+
+def db_info(idx):
+    """{'number of documents': ..., 'revision': ...} from xapian-delve's summary."""
+    _, out = delve(idx)
+    info = {}
+    for line in out.splitlines():
+        if " = " in line:
+            k, v = line.split(" = ", 1)
+            info[k.strip()] = v.strip()
+    return info
+
+
+def dump(idx):
+    """Every term with its frequencies, as one comparable text."""
+    rc, out = delve("-a", "-vv", "-1", idx)
+    return out if rc == 0 else None
+
+
+def copy_docs(names, gen, src):
+    for rel in names:
+        dst = os.path.join(src, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(os.path.join(gen, rel), dst)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="kb-kill-")
+    proc = None
+    try:
+        gen = os.path.join(tmp, "gen")
+        subprocess.run([sys.executable, MKCORPUS, "--docs", "300", "--seed", "7", "--out",
+                        gen, "--jobs", "2"], check=True, capture_output=True, timeout=120)
+        docs = sorted(os.path.join(d, n) for d in os.listdir(gen)
+                      for n in os.listdir(os.path.join(gen, d)))
+        check(len(docs) == 300, "mkcorpus wrote 300 documents")
+        src = os.path.join(tmp, "src")
+        idx = os.path.join(tmp, "idx")
+        copy_docs(docs[:100], gen, src)
+        code, rep, err = index(idx, src)
+        check(code == 0 and rep.get("added") == 100, "baseline: 100 added (%s)" % err[-200:])
+        base = db_info(idx)
+        shutil.copytree(idx, os.path.join(tmp, "idx-copy"), symlinks=True)
+
+        # the night's changes: 200 new files, 10 edited ones
+        copy_docs(docs[100:], gen, src)
+        for rel in docs[:10]:
+            with open(os.path.join(src, rel), "a", encoding="utf-8") as f:
+                f.write("\nedited tonight: quetzalcoatlus\n")
+
+        # a small flush threshold: Xapian writes postings to disk (uncommitted) before
+        # the kill, the harder case for "the previous revision is intact"
+        proc = subprocess.Popen([INDEXER, "--index=" + idx, "--verbose",
+                                 "--flush-threshold=10", src],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+        stored = 0
+        for line in proc.stderr:
+            if line.startswith("kb-indexer: indexed "):
+                stored += 1
+                if stored == 30:
+                    break
+        killed = proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stderr.close()
+        proc = None
+        check(killed and stored == 30, "indexer killed -9 mid-run after 30 documents")
+
+        after = db_info(idx)
+        check(after.get("revision") == base.get("revision") and
+              after.get("number of documents") == "100",
+              "index opens at the previous revision %s with 100 documents (%s, %s)" %
+              (base.get("revision"), after.get("revision"),
+               after.get("number of documents")))
+        gens = [n for n in os.listdir(idx) if n.startswith("gen-")]
+        check(gens == ["gen-1"], "one generation on disk (%s)" % gens)
+        p = subprocess.run(["xapian-check", os.path.join(idx, "gen-1")],
+                           capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0 and "No errors found" in p.stdout,
+              "xapian-check gen-1 clean (%s)" % p.stdout.strip().splitlines()[-1:])
+
+        code, rep, err = index(idx, src)
+        check(code == 0 and rep.get("added") == 200 and rep.get("updated") == 10 and
+              rep.get("unchanged") == 90,
+              "next run completes: 200 added, 10 updated, 90 unchanged (%s %s)" %
+              ({k: rep.get(k) for k in ("added", "updated", "unchanged")}, err[-200:]))
+
+        code, rep2, err = index(os.path.join(tmp, "idx-copy"), src)
+        check(code == 0 and rep2.get("added") == 200, "uninterrupted run on the copy")
+        a, b = db_info(idx), db_info(os.path.join(tmp, "idx-copy"))
+        check(a.get("number of documents") == b.get("number of documents") == "300",
+              "both have 300 documents")
+        _, qa = delve("-A", "Q", "-1", idx)
+        _, qb = delve("-A", "Q", "-1", os.path.join(tmp, "idx-copy"))
+        check(qa == qb and qa.count("\n") >= 300, "same unique ids")
+        da, db = dump(idx), dump(os.path.join(tmp, "idx-copy"))
+        check(da is not None and da == db and len(da) > 1000,
+              "same terms and frequencies (%d lines)" % (da or "").count("\n"))
+        p = subprocess.run(["xapian-check", os.path.join(idx, "gen-1")],
+                           capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0, "xapian-check clean after the resumed run")
+    finally:
+        if proc:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d failure(s)" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
