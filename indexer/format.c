@@ -2,7 +2,9 @@
 /*
  * format.c - which reader a file goes to. The extension proposes, libmagic confirms from
  * the first bytes: a PDF must look like a PDF, an office file like a zip, and a text
- * format (txt, md, html, xml, jsonl) must not be binary. The libmagic cookie is not
+ * format (txt, md, html, xml, jsonl) must not be binary. Text that plainly is text (a
+ * byte check) skips libmagic, whose text tests are slow; anything else gets its verdict,
+ * and the error names the type it found. The libmagic cookie is not
  * thread-safe and loading its database costs a few milliseconds, so each thread opens one
  * lazily and keeps it (a pthread key closes it when the thread exits). When libmagic is
  * unusable the extension alone decides.
@@ -38,7 +40,10 @@ static magic_t thread_magic(void)
     m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF);
     if (!m)
         return NULL;
-    if (magic_load(m, NULL) != 0 || pthread_setspecific(magic_key, m) != 0) {
+    size_t bytes = 256 * 1024; /* enough for every signature we check, and bounded */
+    if (magic_load(m, NULL) != 0 ||
+        magic_setparam(m, MAGIC_PARAM_BYTES_MAX, &bytes) != 0 ||
+        pthread_setspecific(magic_key, m) != 0) {
         magic_close(m);
         return NULL;
     }
@@ -105,6 +110,38 @@ static int agrees(enum kb_format f, const char *mime, const char *buf, size_t le
     }
 }
 
+/* Signatures of binary formats that may look like text to looks_text(). */
+static int binary_signature(const char *buf, size_t len)
+{
+    static const struct {
+        const char *sig;
+        size_t n;
+    } sigs[] = {
+        {"%PDF-", 5},
+        {"PK\x03\x04", 4},
+        {"\x89PNG", 4},
+        {"GIF8", 4},
+        {"\xFF\xD8\xFF", 3},
+        {"\x1F\x8B", 2},
+        {"BZh", 3},
+        {"\xFD"
+         "7zXZ",
+         5},
+        {"7z\xBC\xAF", 4},
+        {"\x7F"
+         "ELF",
+         4},
+        {"\xD0\xCF\x11\xE0", 4},
+        {"Rar!", 4},
+        {"%!PS", 4},
+        {"{\\rtf", 5},
+    };
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        if (len >= sigs[i].n && memcmp(buf, sigs[i].sig, sigs[i].n) == 0)
+            return 1;
+    return 0;
+}
+
 enum kb_format kb_format_detect(const char *name, const char *buf, size_t len,
                                 struct kb_error *err)
 {
@@ -113,6 +150,12 @@ enum kb_format kb_format_detect(const char *name, const char *buf, size_t len,
         kb_error_set(err, KB_EUNSUPPORTED, "unknown extension in '%s'", name ? name : "");
         return KB_FMT_UNKNOWN;
     }
+    /* libmagic's text tests cost 2 to 6 ms a file (measured on the samples); text that
+     * passes our byte check (no binary signature, few control bytes, mostly valid UTF-8)
+     * needs no confirmation. libmagic still rules on the rest, and names what it is. */
+    if (f != KB_FMT_PDF && f != KB_FMT_DOCX && f != KB_FMT_ODT && len > 0 &&
+        !binary_signature(buf, len) && looks_text(buf, len))
+        return f;
     magic_t m = thread_magic();
     const char *mime = m ? magic_buffer(m, buf, len) : NULL;
     if (!mime)
