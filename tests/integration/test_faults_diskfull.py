@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: MIT
+#
+# test_faults_diskfull.py - the disk fills up during a run. The indexer runs with a file
+# size limit (RLIMIT_FSIZE, as `ulimit -f` does) a little above the index's current
+# largest file, so Xapian's writes fail with EFBIG part-way (kb-indexer ignores SIGXFSZ
+# itself: the test restores the default disposition). Checks, for an incremental run and
+# for a --full rebuild: exit 4, "disk full" in the message, the previous revision intact
+# (same revision and documents, xapian-check clean, stub unchanged, no leftover folders),
+# kb-server started before the run still answers from it, and once space is back the
+# next run completes and the server sees the new documents without a restart.
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BIN = os.environ["KB_BIN_DIR"]
+SRC = os.environ["KB_SOURCE_DIR"]
+INDEXER = os.path.join(BIN, "kb-indexer")
+SERVER = os.path.join(BIN, "kb-server")
+MKCORPUS = os.path.join(SRC, "..", "shared", "bench", "mkcorpus")
+
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures += 1
+
+
+def index(idx, src, limit=None, *extra):
+    def lim():
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # the indexer must ignore it
+        if limit:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    p = subprocess.run([INDEXER, "--index=" + idx, "--quiet", "--flush-threshold=20"] +
+                       list(extra) + [src], capture_output=True, text=True, timeout=300,
+                       preexec_fn=lim)
+    return p.returncode, p.stdout, p.stderr
+
+
+def db_info(path):
+    p = subprocess.run(["xapian-delve", path], capture_output=True, text=True, timeout=60)
+    return dict(l.split(" = ", 1) for l in p.stdout.splitlines() if " = " in l)
+
+
+def largest_file(path):
+    return max(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(path) for n in ns)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="kb-diskfull-")
+    server = None
+    try:
+        gen = os.path.join(tmp, "gen")
+        subprocess.run([sys.executable, MKCORPUS, "--docs", "300", "--seed", "3", "--out",
+                        gen, "--jobs", "2"], check=True, capture_output=True, timeout=120)
+        src = os.path.join(tmp, "src", "0000")
+        os.makedirs(src)
+        names = sorted(os.listdir(os.path.join(gen, "0000")))
+        for n in names[:60]:
+            shutil.copy2(os.path.join(gen, "0000", n), src)
+        idx = os.path.join(tmp, "idx")
+        code, out, err = index(idx, os.path.dirname(src))
+        check(code == 0, "baseline index (%s)" % err[-200:])
+        base = db_info(idx)
+        stub = open(os.path.join(idx, "XAPIANDB")).read()
+
+        portfile = os.path.join(tmp, "port")
+        log = open(os.path.join(tmp, "server.log"), "w")
+        server = subprocess.Popen([SERVER, "--index=" + idx, "--port=0",
+                                   "--port-file=" + portfile], stdout=log,
+                                  stderr=subprocess.STDOUT)
+        for _ in range(100):
+            if os.path.exists(portfile) and open(portfile).read().strip():
+                break
+            time.sleep(0.05)
+        port = open(portfile).read().strip()
+
+        def total():
+            url = "http://127.0.0.1:%s/api/v1/search?q=&collapse=false" % port
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return r.status, json.loads(r.read()).get("total")
+
+        check(total() == (200, 60), "server serves the baseline (60 documents)")
+
+        for n in names[60:]:
+            shutil.copy2(os.path.join(gen, "0000", n), src)
+        limit = largest_file(idx) + 32 * 1024
+
+        for label, extra in (("incremental", []), ("--full", ["--full"])):
+            code, out, err = index(idx, os.path.dirname(src), limit, *extra)
+            check(code == 4, "%s under a full disk: exit 4 (got %d)" % (label, code))
+            check("disk full" in err, "%s: 'disk full' in the message: %s" %
+                  (label, err.strip()[-300:]))
+            after = db_info(idx)
+            check(after.get("revision") == base.get("revision") and
+                  after.get("number of documents") == "60",
+                  "%s: previous revision intact (%s -> %s)" %
+                  (label, base.get("revision"), after.get("revision")))
+            check(open(os.path.join(idx, "XAPIANDB")).read() == stub,
+                  "%s: stub unchanged" % label)
+            left = sorted(n for n in os.listdir(idx) if n.startswith("gen-"))
+            check(left == ["gen-1"], "%s: no leftover generation (%s)" % (label, left))
+            p = subprocess.run(["xapian-check", os.path.join(idx, "gen-1")],
+                               capture_output=True, text=True, timeout=120)
+            check(p.returncode == 0 and "No errors found" in p.stdout,
+                  "%s: xapian-check clean" % label)
+            check(total() == (200, 60), "%s: server still serves 60 documents" % label)
+
+        code, out, err = index(idx, os.path.dirname(src))
+        check(code == 0, "space back: the next run completes (%s)" % err[-200:])
+        check(total() == (200, 300), "server sees 300 documents without a restart")
+    finally:
+        if server:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d failure(s)" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
