@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_inprocess.c - the engine's ceiling: the same searches the HTTP route runs, done
+ * in-process through kb_search_run (server/search.h) with one worker, hence one Xapian
+ * reader, per thread, exactly as kb-server's workers hold them, and the response JSON
+ * serialised as http.c would. No sockets, no HTTP parsing. run_query.py divides the HTTP
+ * figures by these.
+ *
+ *     bench_inprocess --index=DIR --queries=FILE [--threads=N] [--seconds=S]
+ *                     [--snippets=0|1] [--facets=0|1]
+ *
+ * Each thread cycles through the query set from its own starting point for S seconds.
+ * Prints "inprocess: Q queries, X q/s, p50 A ms, p99 B ms, E errors".
+ */
+#include "search.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_THREADS 64
+#define MAX_SAMPLES 2000000
+
+struct shared {
+    struct kb_server *srv;
+    char **queries;
+    size_t n_queries;
+    double seconds;
+    int snippets, facets;
+};
+
+struct thread_ctx {
+    const struct shared *sh;
+    pthread_t tid;
+    size_t start;
+    double *lat; /* latencies (s), malloc'ed, MAX_SAMPLES / threads */
+    size_t n, cap, errors;
+};
+
+/* One thread's loop. Returns NULL. */
+static void *run(void *arg)
+{
+    struct thread_ctx *t = arg;
+    const struct shared *sh = t->sh;
+    struct kb_error err;
+    kb_error_clear(&err);
+    struct kb_worker *w = kb_worker_get(sh->srv, &err);
+    if (!w) {
+        fprintf(stderr, "bench_inprocess: %s\n", err.msg);
+        t->errors++;
+        return NULL;
+    }
+    double end = kb_now() + sh->seconds;
+    for (size_t i = t->start; t->n < t->cap; i++) {
+        double t0 = kb_now();
+        if (t0 >= end)
+            break;
+        struct kb_search_params p;
+        json_t *o = NULL;
+        kb_search_params_init(&p);
+        p.q = strdup(sh->queries[i % sh->n_queries]);
+        p.snippets = sh->snippets;
+        p.facets = sh->facets ? KB_FACET_ALL : 0;
+        kb_error_clear(&err);
+        if (!p.q || kb_search_run(sh->srv, w, &p, &o, &err)) {
+            t->errors++;
+        } else {
+            char *s = json_dumps(o, JSON_COMPACT);
+            if (!s)
+                t->errors++;
+            free(s);
+        }
+        json_decref(o);
+        kb_search_params_release(&p);
+        t->lat[t->n++] = kb_now() - t0;
+    }
+    return NULL;
+}
+
+/* qsort comparator for doubles. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Reads one query a line into *out (malloc'ed array of malloc'ed strings). Returns the
+ * count, 0 on failure. */
+static size_t read_queries(const char *path, char ***out)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL, **v = NULL;
+    size_t cap = 0, n = 0, vcap = 0;
+    ssize_t len;
+    if (!f)
+        return 0;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0])
+            continue;
+        if (n == vcap) {
+            vcap = vcap ? vcap * 2 : 256;
+            char **nv = realloc(v, vcap * sizeof *nv);
+            if (!nv)
+                break;
+            v = nv;
+        }
+        if (!(v[n] = strdup(line)))
+            break;
+        n++;
+    }
+    free(line);
+    fclose(f);
+    *out = v;
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    static struct kb_server srv;
+    static struct thread_ctx th[MAX_THREADS];
+    struct shared sh = {&srv, NULL, 0, 10.0, 0, 0};
+    struct kb_error err;
+    const char *qfile = NULL;
+    size_t threads = 2, total = 0, errors = 0;
+    double *all = NULL;
+    int status = 1;
+    kb_error_clear(&err);
+    kb_config_defaults(&srv.cfg);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strncmp(a, "--index=", 8) && kb_config_set(&srv.cfg, "index", a + 8, &err) == 0)
+            continue;
+        if (!strncmp(a, "--queries=", 10))
+            qfile = a + 10;
+        else if (!strncmp(a, "--threads=", 10))
+            threads = (size_t)atoi(a + 10);
+        else if (!strncmp(a, "--seconds=", 10))
+            sh.seconds = atof(a + 10);
+        else if (!strncmp(a, "--snippets=", 11))
+            sh.snippets = atoi(a + 11);
+        else if (!strncmp(a, "--facets=", 9))
+            sh.facets = atoi(a + 9);
+        else {
+            fprintf(stderr, "usage: bench_inprocess --index=DIR --queries=FILE [--threads=N] "
+                            "[--seconds=S] [--snippets=0|1] [--facets=0|1]\n");
+            return 2;
+        }
+    }
+    if (!qfile || threads < 1 || threads > MAX_THREADS || sh.seconds <= 0) {
+        fprintf(stderr, "bench_inprocess: --queries is required; 1..%d threads\n",
+                MAX_THREADS);
+        return 2;
+    }
+    if (!(sh.n_queries = read_queries(qfile, &sh.queries))) {
+        fprintf(stderr, "bench_inprocess: no queries in '%s'\n", qfile);
+        goto out;
+    }
+    if (kb_resources_load(&srv.res, &err)) {
+        fprintf(stderr, "bench_inprocess: %s\n", err.msg);
+        goto out;
+    }
+    pthread_key_create(&srv.worker_key, NULL);
+    pthread_mutex_init(&srv.workers_lock, NULL);
+    pthread_mutex_init(&srv.log_lock, NULL);
+    pthread_mutex_init(&srv.metrics.lock, NULL);
+    double t0 = kb_now();
+    for (size_t i = 0; i < threads; i++) {
+        th[i].sh = &sh;
+        th[i].start = i * sh.n_queries / threads;
+        th[i].cap = MAX_SAMPLES / threads;
+        if (!(th[i].lat = malloc(th[i].cap * sizeof(double))) ||
+            pthread_create(&th[i].tid, NULL, run, &th[i])) {
+            fprintf(stderr, "bench_inprocess: cannot start thread %zu\n", i);
+            threads = i;
+            break;
+        }
+    }
+    for (size_t i = 0; i < threads; i++)
+        pthread_join(th[i].tid, NULL);
+    double wall = kb_now() - t0;
+    for (size_t i = 0; i < threads; i++) {
+        total += th[i].n;
+        errors += th[i].errors;
+    }
+    if (!total || !(all = malloc(total * sizeof *all)))
+        goto out;
+    for (size_t i = 0, k = 0; i < threads; i++)
+        for (size_t j = 0; j < th[i].n; j++)
+            all[k++] = th[i].lat[j];
+    qsort(all, total, sizeof *all, cmp_double);
+    printf("inprocess: %zu queries, %.1f q/s, p50 %.3f ms, p99 %.3f ms, %zu errors\n", total,
+           (double)total / wall, 1e3 * all[total / 2], 1e3 * all[total * 99 / 100], errors);
+    status = errors ? 1 : 0;
+out:
+    free(all);
+    for (size_t i = 0; i < MAX_THREADS; i++)
+        free(th[i].lat);
+    for (size_t i = 0; i < srv.n_workers; i++)
+        kb_worker_free(srv.workers[i]);
+    free(srv.workers);
+    kb_resources_release(&srv.res);
+    for (size_t i = 0; i < sh.n_queries; i++)
+        free(sh.queries[i]);
+    free(sh.queries);
+    return status;
+}
