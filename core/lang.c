@@ -86,7 +86,8 @@ int kb_stopwords_load(struct kb_stopwords sw[KB_LANG_COUNT], struct kb_error *er
             v[sw[l].n++] = w;
         }
         fclose(f);
-        qsort(sw[l].words, sw[l].n, sizeof *sw[l].words, cmp_str);
+        if (sw[l].n)
+            qsort(sw[l].words, sw[l].n, sizeof *sw[l].words, cmp_str);
     }
     return KB_OK;
 }

@@ -255,7 +255,8 @@ struct kb_thesaurus *kb_thesaurus_load(const char *path, struct kb_error *err)
     for (i = 0; i < t->n_c; i++)
         if (t->c[i].broader_id)
             t->c[i].broader = kb_thesaurus_find(t, t->c[i].broader_id);
-    qsort(t->e, t->n_e, sizeof *t->e, cmp_entry);
+    if (t->n_e)
+        qsort(t->e, t->n_e, sizeof *t->e, cmp_entry);
     json_decref(root);
     return t;
 nomem:
