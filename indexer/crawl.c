@@ -74,7 +74,7 @@ static struct entry *find_entry(struct run *r, const char *path)
     struct entry key;
     memset(&key, 0, sizeof key);
     key.path = (char *)path;
-    return bsearch(&key, r->e, r->n_e, sizeof *r->e, cmp_entry);
+    return r->n_e ? bsearch(&key, r->e, r->n_e, sizeof *r->e, cmp_entry) : NULL;
 }
 
 /* Integer member `k` of state, or `dflt` when absent. */
@@ -564,7 +564,7 @@ static int walk(struct run *r, const char *dir, const char *rel, int depth,
         n++;
     }
     closedir(d);
-    if (!rc)
+    if (!rc && n)
         qsort(names, n, sizeof *names, cmp_name);
     for (size_t i = 0; i < n && !rc; i++) {
         char full[4096], id[4096];
@@ -798,7 +798,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         kb_error_set(err, KB_EINDEX, "cannot read the index state: %s", xe.msg);
         goto out;
     }
-    qsort(r.e, r.n_e, sizeof *r.e, cmp_entry);
+    if (r.n_e) /* qsort and bsearch must not see NULL, even with 0 items */
+        qsort(r.e, r.n_e, sizeof *r.e, cmp_entry);
     unsigned long base_rev = 0;
     xap_writer_revision(r.w, &base_rev, &xe);
     memset(&xe, 0, sizeof xe);
