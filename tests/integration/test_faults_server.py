@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: MIT
+#
+# test_faults_server.py - kb-server under continuous queries while the indexer works.
+# Two client threads send /api/v1/search requests (queries from ../shared/bench), one
+# every 10 ms each, while, in turn, an incremental run adds 100 documents, a --full run rebuilds the
+# index into a new generation and switches the XAPIANDB stub, and a last incremental run
+# adds one document to that new generation. Checks: zero failed requests (every answer is
+# a 200 with a JSON body), the clients really ran during each phase, and after the switch
+# the server answers from gen-2 without a restart: it finds the document that only gen-2
+# holds, and its open files are in gen-2.
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+BIN = os.environ["KB_BIN_DIR"]
+SRC = os.environ["KB_SOURCE_DIR"]
+INDEXER = os.path.join(BIN, "kb-indexer")
+SERVER = os.path.join(BIN, "kb-server")
+BENCH = os.path.join(SRC, "..", "shared", "bench")
+
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures += 1
+
+
+class Clients:
+    """Two threads querying in a loop; counts answers and failures."""
+
+    def __init__(self, port, queries):
+        self.port, self.queries = port, queries
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.ok = 0
+        self.bad = []
+        self.threads = [threading.Thread(target=self.loop, args=(i,)) for i in range(2)]
+
+    def loop(self, i):
+        n = i
+        while not self.stop.is_set():
+            q = self.queries[n % len(self.queries)]
+            n += 2
+            url = "http://127.0.0.1:%s/api/v1/search?q=%s&limit=10" % (
+                self.port, urllib.parse.quote(q))
+            try:
+                with urllib.request.urlopen(url, timeout=30) as r:
+                    body = json.loads(r.read())
+                    good = r.status == 200 and "hits" in body
+                    err = "status %d" % r.status
+            except urllib.error.HTTPError as e:
+                good, err = False, "HTTP %d %s" % (e.code, e.read()[:200])
+            except Exception as e:  # connection refused, reset, bad JSON...
+                good, err = False, repr(e)
+            with self.lock:
+                if good:
+                    self.ok += 1
+                else:
+                    self.bad.append("%s: %s" % (q, err))
+            time.sleep(0.01)  # continuous, but leaves the indexer some CPU on 2 cores
+
+    def count(self):
+        with self.lock:
+            return self.ok + len(self.bad)
+
+
+def index(idx, src, *extra):
+    p = subprocess.run([INDEXER, "--index=" + idx, "--quiet", "--json"] + list(extra) +
+                       [src], capture_output=True, text=True, timeout=300)
+    try:
+        return p.returncode, json.loads(p.stdout), p.stderr
+    except ValueError:
+        return p.returncode, {}, p.stderr
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="kb-serve-")
+    server = None
+    clients = None
+    try:
+        gen = os.path.join(tmp, "gen")
+        subprocess.run([sys.executable, os.path.join(BENCH, "mkcorpus"), "--docs", "200",
+                        "--seed", "11", "--out", gen, "--jobs", "2"], check=True,
+                       capture_output=True, timeout=120)
+        names = sorted(os.listdir(os.path.join(gen, "0000")))
+        src = os.path.join(tmp, "src")
+        os.makedirs(os.path.join(src, "0000"))
+        for n in names[:100]:
+            shutil.copy2(os.path.join(gen, "0000", n), os.path.join(src, "0000"))
+        idx = os.path.join(tmp, "idx")
+        code, rep, err = index(idx, src)
+        check(code == 0 and rep.get("added") == 100, "baseline: 100 documents")
+
+        portfile = os.path.join(tmp, "port")
+        log = open(os.path.join(tmp, "server.log"), "w")
+        server = subprocess.Popen([SERVER, "--index=" + idx, "--port=0",
+                                   "--port-file=" + portfile, "--workers=4"],
+                                  stdout=log, stderr=subprocess.STDOUT)
+        for _ in range(200):
+            if os.path.exists(portfile) and open(portfile).read().strip():
+                break
+            time.sleep(0.05)
+        port = open(portfile).read().strip()
+        with open(os.path.join(BENCH, "queries.txt"), encoding="utf-8") as f:
+            queries = [l.strip() for l in f if l.strip()][:200]
+        clients = Clients(port, queries)
+        for t in clients.threads:
+            t.start()
+        time.sleep(0.5)
+
+        for n in names[100:]:
+            shutil.copy2(os.path.join(gen, "0000", n), os.path.join(src, "0000"))
+        phases = (("incremental run", []), ("--full run", ["--full"]))
+        for label, extra in phases:
+            before = clients.count()
+            code, rep, err = index(idx, src, *extra)
+            check(code == 0, "%s: exit 0 (%s)" % (label, err.strip()[-200:]))
+            time.sleep(0.5)
+            during = clients.count() - before
+            check(during >= 10, "%s: %d requests during the run" % (label, during))
+        stub = open(os.path.join(idx, "XAPIANDB")).read()
+        check("auto gen-2" in stub, "the stub points at gen-2")
+
+        # a document only gen-2 holds
+        with open(os.path.join(src, "0000", "only-in-gen2.txt"), "w") as f:
+            f.write("Only in the second generation: xylophonique marimbesque.\n")
+        code, rep, err = index(idx, src)
+        check(code == 0 and rep.get("added") == 1, "incremental run into gen-2")
+        time.sleep(0.5)
+        clients.stop.set()
+        for t in clients.threads:
+            t.join(timeout=60)
+
+        check(clients.ok > 50, "%d successful requests in all" % clients.ok)
+        check(not clients.bad, "zero failed requests (%d: %s)" %
+              (len(clients.bad), clients.bad[:3]))
+        url = "http://127.0.0.1:%s/api/v1/search?q=xylophonique" % port
+        found = 0
+        for _ in range(8):  # every worker thread, whichever answers
+            with urllib.request.urlopen(url, timeout=10) as r:
+                hits = json.loads(r.read())["hits"]
+                found += len(hits) == 1 and hits[0]["id"] == "0000/only-in-gen2.txt"
+        check(found == 8, "server finds the gen-2-only document without a restart "
+              "(%d/8)" % found)
+        fds = os.listdir("/proc/%d/fd" % server.pid)
+        paths = []
+        for fd in fds:
+            try:
+                paths.append(os.readlink("/proc/%d/fd/%s" % (server.pid, fd)))
+            except OSError:
+                pass
+        in2 = [p for p in paths if "/gen-2/" in p]
+        check(in2, "server has files of gen-2 open (%d)" % len(in2))
+        check(server.poll() is None, "server still running")
+    finally:
+        if clients:
+            clients.stop.set()
+            for t in clients.threads:
+                t.join(timeout=60)
+        if server:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d failure(s)" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
