@@ -1281,7 +1281,11 @@ static xap_result *run_query(xap_reader *r, const Xapian::Query &q,
     res->upper = res->mset.get_matches_upper_bound();
     res->desc = q.get_description();
     res->corrected = std::move(corrected);
-    res->mset.fetch();
+    // MSet::fetch() with no arguments segfaulted in Enquire::Internal::request_doc for
+    // every get_mset with offset > 0 (seen with 1.4.22, paging in /api/v1/search); the
+    // iterator form fetches the same page and does not.
+    if (res->mset.size())
+        res->mset.fetch(res->mset.begin(), res->mset.end());
     for (Xapian::MSetIterator m = res->mset.begin(); m != res->mset.end(); ++m) {
         Hit hit;
         Xapian::Document doc = m.get_document();
