@@ -7,7 +7,7 @@ the anchors, run alternately in the same session so machine load hits all alike.
 
 Each round builds, from scratch and in this order, with /usr/bin/time -v around it:
   ours     kb-indexer --full (full language analysis, spelling, thesaurus, compaction)
-  omindex  Xapian's omindex (xapian-omega), .md as text/plain, French stemmer
+  omindex  Xapian's omindex (xapian-omega), .md as text/plain, default (English) stemmer as omega uses
   plain    bench_plain_index over the extract_text.py dump (one-thread TermGenerator loop)
   fts5     fts5.py build over the same dump (SQLite FTS5, porter, one transaction)
 then prints, per system: wall s, CPU s (user+sys), docs/s, MB/s (corpus bytes on disk /
@@ -86,7 +86,7 @@ def main():
         "ours": lambda out: [os.path.join(bins, "kb-indexer"), "--index=" + out + "/index",
                              "--full", "--quiet", corpus],
         "omindex": lambda out: ["omindex", "--db", out, "--url", "/", "--mime-type=md:text/plain",
-                                "--stemmer=french", corpus],
+                                corpus],
         "plain": lambda out: [os.path.join(bins, "bench_plain_index"), dump, out],
         "fts5": lambda out: [sys.executable, os.path.join(HERE, "fts5.py"), "build", dump,
                              out + "/fts5.db"],

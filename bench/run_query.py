@@ -12,7 +12,7 @@ INDEX is what kb-indexer built (the --index= path). Per round, in this order:
   4 letters of the query's first word>).
 wrk runs 2 threads and --connections connections on loopback with queries.lua cycling
 the query set (../shared/bench/queries.txt, or $KB_BENCH_QUERIES); bench_inprocess runs
-2 threads (one reader each) over the same queries. Prints per-round lines, then tables:
+--workers threads (one reader each, as many as the server has) over the same queries. Prints per-round lines, then tables:
 queries/s, p50 and p99 (median and min-max over rounds), the ratio HTTP/in-process and
 suggest/ceiling, and kb-server's RSS idle (after warm-up) and its peak under load.
 Non-2xx responses or engine errors make the run fail: a fast error is not a figure.
@@ -61,7 +61,7 @@ def wrk(url, qfile, path, extra, a, mode=""):
 def inprocess(bins, index, qfile, snippets, facets, a):
     """Runs bench_inprocess; returns dict(qps, p50, p99)."""
     out = subprocess.run([os.path.join(bins, "bench_inprocess"), "--index=" + index,
-                          "--queries=" + qfile, "--threads=2", "--seconds=%d" % a.seconds,
+                          "--queries=" + qfile, "--threads=%d" % a.workers, "--seconds=%d" % a.seconds,
                           "--snippets=%d" % snippets, "--facets=%d" % facets],
                          check=True, stdout=subprocess.PIPE, text=True).stdout
     m = re.search(r"([0-9.]+) q/s, p50 ([0-9.]+) ms, p99 ([0-9.]+) ms", out)
