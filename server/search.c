@@ -559,6 +559,20 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     return XAP_OK;
 }
 
+/* Does the query restrict or exclude (NOT, -term, a filter field)? Thesaurus concepts are
+ * ORed into the whole query, which would let documents in past those restrictions. */
+static int restricts(const char *q)
+{
+    static const char *marks[] = {"NOT ", "lang:", "topic:", "type:", "year:"};
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (strstr(q, marks[i]))
+            return 1;
+    for (const char *s = q; *s; s++)
+        if (*s == '-' && (s == q || s[-1] == ' ' || s[-1] == '('))
+            return 1;
+    return 0;
+}
+
 int kb_search_run(struct kb_server *srv, struct kb_worker *w,
                   const struct kb_search_params *p, json_t **out, struct kb_error *err)
 {
@@ -576,7 +590,10 @@ int kb_search_run(struct kb_server *srv, struct kb_worker *w,
     int relaxed = q.relaxed_case;
     for (int attempt = 0; attempt < 3; attempt++) {
         memset(&xe, 0, sizeof xe);
-        rc = run_once(srv, w, p, &q, q.text, flags, &o, &xe);
+        struct kb_query qq = q;
+        if (restricts(raw))
+            qq.n_concepts = 0;
+        rc = run_once(srv, w, p, &qq, q.text, flags, &o, &xe);
         unsigned plain = p->spelling ? XAP_QP_SPELLING : 0;
         if (rc == XAP_E_QUERY_SYNTAX && flags != plain) {
             /* forgiving: stray operators or quotes are read as plain words */
