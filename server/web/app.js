@@ -316,6 +316,19 @@
     $('q').setAttribute('aria-expanded', 'true');
   }
 
+  // Accepts {"suggestions":[{text,kind,id?}]} or {"completions":[{text}],"titles":[{id,title}]};
+  // returns at most 6 completions then 3 titles as [{text, kind, id?}].
+  function normalizeSuggestions(body) {
+    const ok = (x) => x && typeof x.text === 'string' && x.text;
+    if (body && Array.isArray(body.suggestions)) return body.suggestions.filter(ok).slice(0, 9);
+    const terms = (body && Array.isArray(body.completions) ? body.completions : [])
+      .filter(ok).slice(0, 6).map((c) => ({ text: c.text, kind: 'term' }));
+    const titles = (body && Array.isArray(body.titles) ? body.titles : [])
+      .filter((x) => x && x.id && x.title).slice(0, 3)
+      .map((x) => ({ text: x.title, kind: 'title', id: String(x.id) }));
+    return terms.concat(titles);
+  }
+
   async function fetchSuggestions() {
     const typed = $('q').value;
     const seq = ++sugg.seq;
@@ -328,10 +341,7 @@
     try {
       const body = await getJson('/api/v1/suggest?q=' + encodeURIComponent(typed), sugg.abort.signal);
       if (seq !== sugg.seq || document.activeElement !== $('q')) return;
-      const list = (body && Array.isArray(body.suggestions) ? body.suggestions : [])
-        .filter((s) => s && typeof s.text === 'string' && s.text)
-        .slice(0, 8);
-      renderSuggestions(list, typed);
+      renderSuggestions(normalizeSuggestions(body), typed);
     } catch (e) {
       if (e.name === 'AbortError') return;
       if (e.status === 404 || e.status === 405 || e.status === 501) sugg.unavailable = true;

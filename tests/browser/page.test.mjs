@@ -75,6 +75,13 @@ async function search(page, q) {
   await page.waitForFunction(() => !document.querySelector('#results-view[aria-busy]'));
 }
 
+// The document view, or a clear failure as soon as the page shows its error message.
+async function waitDoc(page) {
+  await page.waitForSelector('#doc-content:not([hidden]), #doc-message.error:not([hidden])');
+  const err = page.locator('#doc-message.error:not([hidden])');
+  if (await err.count()) assert.fail('document view failed: ' + (await err.textContent()));
+}
+
 async function waitResults(page) {
   await page.waitForSelector('#hits > li.hit');
   await page.waitForFunction(() => !document.querySelector('#results-view[aria-busy]'));
@@ -190,7 +197,7 @@ test('a document opens with highlighted text, metadata and similar documents', a
   const title = await link.textContent();
   await link.click();
   await page.waitForURL(/doc=/);
-  await page.waitForSelector('#doc-content:not([hidden])');
+  await waitDoc(page);
   assert.equal(await page.locator('#doc-title').textContent(), title);
   assert.ok(await page.locator('#doc-body mark').count() > 0, 'query terms highlighted');
   assert.ok(await page.locator('#doc-meta dt').count() >= 3, 'metadata');
@@ -214,7 +221,7 @@ test('a PDF match opens on its page', async (t) => {
   assert.ok(await paged.count() === 1, 'a PDF hit with a page number');
   const n = Number((await paged.locator('.hit-page').textContent()).replace(/\D/g, ''));
   await paged.locator('.hit-link').click();
-  await page.waitForSelector('#doc-content:not([hidden])');
+  await waitDoc(page);
   assert.ok(await page.locator('#doc-body .page').count() > 1, 'pages shown');
   assert.equal(await page.locator('#doc-body .page.match-page').getAttribute('id'), 'page-' + n);
   assert.match(await page.locator('#doc-match-link').textContent(), new RegExp(String(n)));
@@ -288,7 +295,7 @@ test('the keyboard path: Tab to the box, type, Enter, Tab to a result, Enter', a
   await shot(page, 'desktop-keyboard-focus');
   await page.keyboard.press('Enter');
   await page.waitForURL(/doc=/);
-  await page.waitForSelector('#doc-content:not([hidden])');
+  await waitDoc(page);
   assert.equal(await page.evaluate(() => document.activeElement.id), 'doc-title', 'focus moves to the document');
   assert.equal(await page.locator('#doc-title').textContent(), focused);
 });
@@ -386,7 +393,7 @@ test('phone layout: results, filters and document fit the screen', async (t) => 
   await page.waitForURL(/lang=/);
   await waitResults(page);
   await page.locator('.hit-link').first().click();
-  await page.waitForSelector('#doc-content:not([hidden])');
+  await waitDoc(page);
   assert.ok((await overflow()) <= 0, 'document fits');
   await shot(page, 'phone-document');
   await page.goto(BASE + '/');
