@@ -570,11 +570,24 @@ static int walk(struct run *r, const char *dir, const char *rel, int depth,
         char full[4096], id[4096];
         int a = snprintf(full, sizeof full, "%s/%s", dir, names[i]);
         int b = snprintf(id, sizeof id, "%s%s%s", rel, *rel ? "/" : "", names[i]);
-        if (a < 0 || (size_t)a >= sizeof full || b < 0 || (size_t)b >= 200)
-            continue; /* path too long for an id */
         struct stat st;
-        if (lstat(full, &st) < 0)
+        if (a < 0 || (size_t)a >= sizeof full || b < 0 || lstat(full, &st) < 0)
             continue;
+        if ((size_t)b >= 200) {
+            /* too long for an id (the manifest key must fit Xapian's key limit): say so
+             * in the report rather than leave the file or folder out silently */
+            int is_dir = S_ISDIR(st.st_mode);
+            if (!count_only &&
+                (is_dir || (S_ISREG(st.st_mode) &&
+                            kb_format_from_name(names[i]) != KB_FMT_UNKNOWN))) {
+                char shown[200];
+                snprintf(shown, sizeof shown, "%.150s...", id);
+                add_failure(r, shown,
+                            is_dir ? "folder path longer than 200 bytes: not indexed"
+                                   : "path longer than 200 bytes: not indexed");
+            }
+            continue;
+        }
         if (S_ISDIR(st.st_mode))
             rc = walk(r, full, id, depth + 1, count_only, err);
         else if (S_ISREG(st.st_mode) && kb_format_from_name(names[i]) != KB_FMT_UNKNOWN)

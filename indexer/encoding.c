@@ -200,6 +200,11 @@ int kb_to_utf8(const char *buf, size_t len, size_t max, char **out, size_t *out_
     *out = NULL;
     if (out_len)
         *out_len = 0;
+    if (!buf || len == 0) {
+        buf = "";
+        len = 0;
+        u = (const unsigned char *)buf;
+    }
 
     const char *cs = NULL;
     size_t unit = 1, bom = 0;

@@ -12,6 +12,7 @@
 #include "reader_priv.h"
 
 #include <poppler.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -157,6 +158,10 @@ static int read_pages(PopplerDocument *pd, const struct kb_read_limits *lim, dou
     return rc;
 }
 
+/* poppler-glib creates its global parameters on the first document it opens, without a
+ * lock: opening is serialised (it is cheap next to text extraction). */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* "%PDF-" within the first KiB, where poppler looks for it too. */
 static int has_header(const char *buf, size_t len)
 {
@@ -191,7 +196,9 @@ int kb_read_pdf(const char *buf, size_t len, const struct kb_read_limits *lim,
         goto out;
     }
     bytes = g_bytes_new_static(buf, len);
+    pthread_mutex_lock(&open_lock);
     pd = poppler_document_new_from_bytes(bytes, NULL, &gerr);
+    pthread_mutex_unlock(&open_lock);
     if (!pd) {
         rc = kb_error_set(err, KB_EPARSE, "pdf: %s",
                           gerr && gerr->message ? gerr->message

@@ -175,6 +175,16 @@ def main():
         zh = search("zanzibarquux")["hits"]
         check(sorted(h["id"] for h in zh) == ["a/big.txt", "a/" + os.path.basename(picked[1])],
               "updated and fixed files searchable (%s)" % [h["id"] for h in zh])
+
+        # a path too long for an id is reported, not silently left out
+        deep = os.path.join(src, "a", *(["d" * 60] * 4))
+        os.makedirs(deep)
+        with open(os.path.join(deep, "long.txt"), "w", encoding="utf-8") as f:
+            f.write("a file with a very long path\n")
+        rep, _ = expect(tmp, "path too long", 1, {"failed": 1, "added": 0})
+        check(rep is not None and rep["failures"] and
+              "longer than 200 bytes" in rep["failures"][0]["reason"],
+              "path too long: reason in the report")
     finally:
         if server:
             server.send_signal(signal.SIGTERM)
