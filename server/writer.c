@@ -282,6 +282,8 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
     char *meta = NULL;
     int rc = KB_OK;
     if (current_db(w, db, sizeof db) < 0) {
+        if (!n)
+            goto out; /* nothing to write: leave a missing index missing */
         if ((rc = create_index(w, err)))
             goto out;
         if (current_db(w, db, sizeof db) < 0) {
