@@ -87,6 +87,10 @@ int kb_read_document(enum kb_format f, const char *buf, size_t len,
 {
     struct kb_read_limits tmp;
     lim = kb_rd_limits(lim, &tmp);
+    if (!buf && len)
+        return kb_error_set(err, KB_EINVAL, "%s: no buffer", kb_format_name(f));
+    if (!buf)
+        buf = "";
     if (len > lim->max_file)
         return kb_error_set(err, KB_ETOOBIG,
                             "%s: file of %zu bytes is over the %zu-byte limit",
