@@ -719,7 +719,7 @@
 
     const meta = $('doc-meta');
     meta.replaceChildren();
-    const row = (key, ...value) => meta.append(el('div', {}, el('dt', { text: t('meta_' + key) }), el('dd', {}, ...value)));
+    const row = (key, ...value) => meta.append(el('div', { class: ['topics', 'authors', 'source'].includes(key) ? 'wide' : null }, el('dt', { text: t('meta_' + key) }), el('dd', {}, ...value)));
     if (d.date) row('date', el('time', { datetime: d.date, text: fmtDate(d.date) }));
     if (d.lang) row('lang', langName(d.lang));
     if (d.org) row('org', d.org);

@@ -225,6 +225,9 @@ test('a PDF match opens on its page', async (t) => {
   assert.ok(await page.locator('#doc-body .page').count() > 1, 'pages shown');
   assert.equal(await page.locator('#doc-body .page.match-page').getAttribute('id'), 'page-' + n);
   assert.match(await page.locator('#doc-match-link').textContent(), new RegExp(String(n)));
+  await page.locator('#doc-match-link').click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'page-' + n);
+  await shot(page, 'desktop-pdf-match');
 });
 
 test('the interface language follows the browser and can be switched', async (t) => {
