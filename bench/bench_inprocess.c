@@ -130,7 +130,8 @@ int main(int argc, char **argv)
     kb_config_defaults(&srv.cfg);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strncmp(a, "--index=", 8) && kb_config_set(&srv.cfg, "index", a + 8, &err) == 0)
+        if (!strncmp(a, "--index=", 8) &&
+            kb_config_set(&srv.cfg, "index", a + 8, &err) == 0)
             continue;
         if (!strncmp(a, "--queries=", 10))
             qfile = a + 10;
@@ -143,8 +144,9 @@ int main(int argc, char **argv)
         else if (!strncmp(a, "--facets=", 9))
             sh.facets = atoi(a + 9);
         else {
-            fprintf(stderr, "usage: bench_inprocess --index=DIR --queries=FILE [--threads=N] "
-                            "[--seconds=S] [--snippets=0|1] [--facets=0|1]\n");
+            fprintf(stderr,
+                    "usage: bench_inprocess --index=DIR --queries=FILE [--threads=N] "
+                    "[--seconds=S] [--snippets=0|1] [--facets=0|1]\n");
             return 2;
         }
     }
@@ -190,8 +192,9 @@ int main(int argc, char **argv)
         for (size_t j = 0; j < th[i].n; j++)
             all[k++] = th[i].lat[j];
     qsort(all, total, sizeof *all, cmp_double);
-    printf("inprocess: %zu queries, %.1f q/s, p50 %.3f ms, p99 %.3f ms, %zu errors\n", total,
-           (double)total / wall, 1e3 * all[total / 2], 1e3 * all[total * 99 / 100], errors);
+    printf("inprocess: %zu queries, %.1f q/s, p50 %.3f ms, p99 %.3f ms, %zu errors\n",
+           total, (double)total / wall, 1e3 * all[total / 2], 1e3 * all[total * 99 / 100],
+           errors);
     status = errors ? 1 : 0;
 out:
     free(all);

@@ -99,8 +99,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < 3; i++)
         if (xap_analyzer_new(langs[i], NULL, 0, &an[i], &xe))
             goto fail;
-    if (xap_writer_open(argv[2], XAP_OPEN_CREATE | XAP_OPEN_OVERWRITE | XAP_OPEN_NO_SYNC, &w,
-                        &xe))
+    if (xap_writer_open(argv[2], XAP_OPEN_CREATE | XAP_OPEN_OVERWRITE | XAP_OPEN_NO_SYNC,
+                        &w, &xe))
         goto fail;
     while ((n = getline(&line, &cap, f)) > 0) {
         bytes += (size_t)n;
