@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * route_static.c - the members' search page: GET / serves web/index.html and
- * GET /static/NAME serves web/NAME (one level, known extensions only, no "..").
+ * GET /static/NAME serves web/NAME from cfg.web_dir (default server/web). Only one path
+ * level, names not starting with '.', no "..", and known extensions are served, so
+ * nothing outside the web directory can be reached. Files are read per request (the page
+ * is small and this lets it be edited without a restart); the ETag is mtime-size and
+ * Cache-Control is no-cache, so browsers revalidate instead of using a stale page.
  */
 #include "server.h"
 
@@ -14,59 +18,78 @@
 #define KB_WEB_DIR_DEFAULT "server/web"
 #endif
 
+#define MAX_STATIC_BYTES (16 << 20)
+
+/* Content type for a file name by extension; NULL for a type that is not served. */
 static const char *ctype_of(const char *name)
 {
+    static const struct {
+        const char *ext;
+        const char *ctype;
+    } tab[] = {{".html", "text/html; charset=utf-8"},
+               {".css", "text/css; charset=utf-8"},
+               {".js", "text/javascript; charset=utf-8"},
+               {".mjs", "text/javascript; charset=utf-8"},
+               {".json", "application/json"},
+               {".svg", "image/svg+xml"},
+               {".png", "image/png"},
+               {".ico", "image/x-icon"},
+               {".webmanifest", "application/manifest+json"},
+               {".txt", "text/plain; charset=utf-8"}};
     const char *dot = strrchr(name, '.');
     if (!dot)
         return NULL;
-    if (!strcmp(dot, ".html"))
-        return "text/html; charset=utf-8";
-    if (!strcmp(dot, ".css"))
-        return "text/css; charset=utf-8";
-    if (!strcmp(dot, ".js"))
-        return "text/javascript; charset=utf-8";
-    if (!strcmp(dot, ".svg"))
-        return "image/svg+xml";
-    if (!strcmp(dot, ".json"))
-        return "application/json";
-    if (!strcmp(dot, ".png"))
-        return "image/png";
-    if (!strcmp(dot, ".ico"))
-        return "image/x-icon";
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (!strcmp(dot, tab[i].ext))
+            return tab[i].ctype;
     return NULL;
 }
 
 void kb_route_static(struct kb_req *req, struct kb_resp *resp)
 {
-    const char *name = !strcmp(req->url, "/") ? "index.html" : req->url + strlen("/static/");
+    FILE *f = NULL;
+    char *buf = NULL;
+    const char *name;
+    if (!strcmp(req->url, "/"))
+        name = "index.html";
+    else
+        name = req->url + strlen("/static/");
     const char *ctype = ctype_of(name);
     if (!ctype || strstr(name, "..") || strchr(name, '/') || name[0] == '.') {
         kb_resp_error(resp, 404, "not_found", "no such file '%s'", req->url);
-        return;
+        goto out;
     }
-    const char *dir = req->srv->cfg.web_dir[0] ? req->srv->cfg.web_dir : KB_WEB_DIR_DEFAULT;
+    const char *dir =
+        req->srv->cfg.web_dir[0] ? req->srv->cfg.web_dir : KB_WEB_DIR_DEFAULT;
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
+    f = fopen(path, "rb");
     struct stat st;
-    if (!f || fstat(fileno(f), &st) < 0 || st.st_size > (16 << 20)) {
-        if (f)
-            fclose(f);
+    if (!f || fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) ||
+        st.st_size > MAX_STATIC_BYTES) {
         kb_resp_error(resp, 404, "not_found", "no such file '%s'", req->url);
-        return;
+        goto out;
     }
-    char *buf = malloc((size_t)st.st_size + 1);
-    size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
-    fclose(f);
+    buf = malloc((size_t)st.st_size + 1);
     if (!buf) {
         kb_resp_error(resp, 503, "out_of_memory", "out of memory");
-        return;
+        goto out;
+    }
+    size_t n = fread(buf, 1, (size_t)st.st_size, f);
+    if (n != (size_t)st.st_size) {
+        kb_resp_error(resp, 500, "read_failed", "cannot read '%s'", req->url);
+        goto out;
     }
     resp->body = buf;
+    buf = NULL;
     resp->body_len = n;
     resp->ctype = ctype;
     resp->status = 200;
     snprintf(resp->etag, sizeof resp->etag, "\"%lx-%lx\"", (unsigned long)st.st_mtime,
              (unsigned long)st.st_size);
     snprintf(resp->cache, sizeof resp->cache, "no-cache");
+out:
+    free(buf);
+    if (f)
+        fclose(f);
 }
