@@ -552,8 +552,12 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
         }
         json_object_set_new(o, "facets", fo);
     }
+    /* "did you mean" only when the query found little: Xapian also proposes more
+     * frequent neighbours of correctly spelt words */
     const char *corr = xap_result_corrected(res);
-    json_object_set_new(o, "suggestion", corr && *corr ? json_string(corr) : json_null());
+    int few = est < 3;
+    json_object_set_new(o, "suggestion",
+                        few && corr && *corr ? json_string(corr) : json_null());
     xap_result_free(res);
     *out = o;
     return XAP_OK;
