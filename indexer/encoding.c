@@ -61,6 +61,33 @@ static size_t utf8_char(const unsigned char *s, size_t n, unsigned long *cp)
     return k;
 }
 
+void kb_utf8_fix_msg(char *msg)
+{
+    unsigned char *p = (unsigned char *)msg;
+    size_t n = msg ? strlen(msg) : 0;
+    for (size_t i = 0; i < n;) {
+        unsigned long cp = 0;
+        size_t k = utf8_char(p + i, n - i, &cp);
+        if (k == 0) {
+            size_t want = p[i] >= 0xF0 ? 4 : p[i] >= 0xE0 ? 3 : p[i] >= 0xC2 ? 2 : 0;
+            size_t j = i + 1;
+            while (j < n && (p[j] & 0xC0) == 0x80)
+                j++;
+            if (want && j == n && n - i < want) {
+                p[i] = '\0'; /* a character cut by a fixed-size buffer */
+                break;
+            }
+            p[i++] = '?';
+            continue;
+        }
+        if (cp < 0x20 || cp == 0x7F)
+            p[i] = '?';
+        else if (cp >= 0x80 && cp <= 0x9F)
+            p[i] = p[i + 1] = '?';
+        i += k;
+    }
+}
+
 static int utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;

@@ -147,7 +147,11 @@ enum kb_format kb_format_detect(const char *name, const char *buf, size_t len,
 {
     enum kb_format f = kb_format_from_name(name);
     if (f == KB_FMT_UNKNOWN) {
-        kb_error_set(err, KB_EUNSUPPORTED, "unknown extension in '%s'", name ? name : "");
+        if (err && err->code == KB_OK) {
+            kb_error_set(err, KB_EUNSUPPORTED, "unknown extension in '%s'",
+                         name ? name : "");
+            kb_utf8_fix_msg(err->msg);
+        }
         return KB_FMT_UNKNOWN;
     }
     /* libmagic's text tests cost 2 to 6 ms a file (measured on the samples); text that

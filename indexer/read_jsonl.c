@@ -15,8 +15,11 @@
 
 static void bad(kb_jsonl_err_fn err_fn, void *ctx, size_t line, const char *reason)
 {
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s", reason);
+    kb_utf8_fix_msg(msg);
     if (err_fn)
-        err_fn(line, reason, ctx);
+        err_fn(line, msg, ctx);
 }
 
 /* One line: 0 when it held a document and fn accepted it, 1 when the line was bad, or a

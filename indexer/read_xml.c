@@ -37,6 +37,7 @@ static void keep_error(struct xml_errors *xe, const xmlError *e)
     size_t n = strlen(xe->msg);
     while (n > 0 && (xe->msg[n - 1] == '\n' || xe->msg[n - 1] == ' '))
         xe->msg[--n] = '\0';
+    kb_utf8_fix_msg(xe->msg);
 }
 
 static void on_parse_error(void *ctx, xmlErrorPtr e)

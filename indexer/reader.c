@@ -86,6 +86,7 @@ int kb_read_document(enum kb_format f, const char *buf, size_t len,
                      struct kb_error *err)
 {
     struct kb_read_limits tmp;
+    int fresh = err && err->code == KB_OK, rc;
     lim = kb_rd_limits(lim, &tmp);
     if (!buf && len)
         return kb_error_set(err, KB_EINVAL, "%s: no buffer", kb_format_name(f));
@@ -97,26 +98,38 @@ int kb_read_document(enum kb_format f, const char *buf, size_t len,
                             kb_format_name(f), len, lim->max_file);
     switch (f) {
     case KB_FMT_TEXT:
-        return kb_read_text(buf, len, lim, d, err);
+        rc = kb_read_text(buf, len, lim, d, err);
+        break;
     case KB_FMT_MARKDOWN:
-        return kb_read_markdown(buf, len, lim, d, err);
+        rc = kb_read_markdown(buf, len, lim, d, err);
+        break;
     case KB_FMT_HTML:
-        return kb_read_html(buf, len, lim, d, err);
+        rc = kb_read_html(buf, len, lim, d, err);
+        break;
     case KB_FMT_XML:
-        return kb_read_xml(buf, len, lim, d, err);
+        rc = kb_read_xml(buf, len, lim, d, err);
+        break;
     case KB_FMT_PDF:
-        return kb_read_pdf(buf, len, lim, d, err);
+        rc = kb_read_pdf(buf, len, lim, d, err);
+        break;
     case KB_FMT_DOCX:
-        return kb_read_docx(buf, len, lim, d, err);
+        rc = kb_read_docx(buf, len, lim, d, err);
+        break;
     case KB_FMT_ODT:
-        return kb_read_odt(buf, len, lim, d, err);
+        rc = kb_read_odt(buf, len, lim, d, err);
+        break;
     case KB_FMT_JSONL:
-        return kb_error_set(err, KB_EINVAL,
-                            "jsonl: a file of many documents, read with kb_read_jsonl");
-    case KB_FMT_UNKNOWN:
+        rc = kb_error_set(err, KB_EINVAL,
+                          "jsonl: a file of many documents, read with kb_read_jsonl");
+        break;
+    default:
+        rc = kb_error_set(err, KB_EUNSUPPORTED, "unknown format %d", (int)f);
         break;
     }
-    return kb_error_set(err, KB_EUNSUPPORTED, "unknown format %d", (int)f);
+    /* messages quote document bytes (libxml2, poppler): keep them valid UTF-8 */
+    if (rc && fresh)
+        kb_utf8_fix_msg(err->msg);
+    return rc;
 }
 
 /* ---- text accumulator ---- */

@@ -61,6 +61,10 @@ const char *kb_rd_lang(const char *s, char out[3]);
  * NUL and control characters other than \t \n \r \f becomes one space; stops before
  * exceeding max bytes (at a character boundary). Returns 0 or KB_ENOMEM. */
 int kb_utf8_sanitize(const char *s, size_t n, size_t max, struct kb_buf *out);
+/* Makes the NUL-terminated msg valid UTF-8 in place (invalid bytes and control
+ * characters become '?', a character cut at the end is removed): error messages quote
+ * file names and document bytes, and end up in JSON. */
+void kb_utf8_fix_msg(char *msg);
 /* Length of the longest prefix of s[0..n) that ends at a UTF-8 character boundary and is
  * at most max bytes. */
 size_t kb_utf8_cut(const char *s, size_t n, size_t max);

@@ -10,6 +10,7 @@
  */
 #include "check.h"
 #include "reader.h"
+#include "reader_priv.h" /* kb_utf8_fix_msg */
 
 #include <pthread.h>
 #include <stdio.h>
@@ -201,6 +202,13 @@ static void test_detect(void)
     kb_error_clear(&err);
     CHECK_INT(kb_format_detect("x.exe", "MZ", 2, &err), KB_FMT_UNKNOWN);
     CHECK_HAS(err.msg, "x.exe");
+    /* error messages stay valid UTF-8 whatever the file name */
+    kb_error_clear(&err);
+    CHECK_INT(kb_format_detect("caf\xE9\x01.exe", "MZ", 2, &err), KB_FMT_UNKNOWN);
+    CHECK_STR(err.msg, "unknown extension in 'caf??.exe'");
+    char msg[] = "x \xC3\xA9 \xC2\x85 \xE2\x82";
+    kb_utf8_fix_msg(msg);
+    CHECK_STR(msg, "x é ?? ");
 }
 
 static void test_html(void)
