@@ -200,7 +200,7 @@ static const char *detect(const char *buf, size_t len, char *name, size_t cap)
     uchardet_t ud = uchardet_new();
     if (!ud)
         return cs;
-    if (uchardet_handle_data(ud, buf, len < 65536 ? len : 65536) == 0) {
+    if (uchardet_handle_data(ud, buf, len < 16384 ? len : 16384) == 0) {
         uchardet_data_end(ud);
         const char *got = uchardet_get_charset(ud);
         if (got && *got && strcasecmp(got, "ASCII") && strcasecmp(got, "ISO-8859-1") &&
