@@ -510,7 +510,8 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     /* every match seen: the lower bound is exact, even with collapsing (whose upper
      * bound still counts the collapsed duplicates) */
     int exact = (all && !timed_out) || lower == upper;
-    json_object_set_new(o, "total", json_integer((json_int_t)(all && exact ? lower : est)));
+    json_object_set_new(o, "total",
+                        json_integer((json_int_t)(all && exact ? lower : est)));
     json_object_set_new(o, "total_exact", json_boolean(exact));
     json_object_set_new(o, "timed_out", json_boolean(timed_out));
     json_object_set_new(o, "offset", json_integer((json_int_t)p->offset));

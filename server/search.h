@@ -25,10 +25,10 @@ struct kb_search_params {
     double date_from, date_to; /* YYYYMMDD, 0 = open */
     enum { KB_SORT_RELEVANCE, KB_SORT_NEWEST, KB_SORT_OLDEST } sort;
     size_t offset, limit;
-    int facets;   /* bit per facet: lang, topic, year, org, type */
-    int snippets; /* 1: compute highlighted snippets */
-    int collapse; /* 1: collapse duplicate content (default) */
-    int spelling; /* 1: suggest a correction */
+    int facets;           /* bit per facet: lang, topic, year, org, type */
+    int snippets;         /* 1: compute highlighted snippets */
+    int collapse;         /* 1: collapse duplicate content (default) */
+    int spelling;         /* 1: suggest a correction */
     const char *err_code; /* OUT: stable error code when parsing failed (static string) */
 };
 
