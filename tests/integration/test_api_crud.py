@@ -172,8 +172,12 @@ def main():
         st, s = req(port, "GET", "/api/v1/stats", key=None)
         check(s["documents"] == n0 + 64, "stats: %d file documents + 64 API documents (got %d)"
               % (n0, s["documents"]))
-        st, res = req(port, "GET", "/api/v1/search?q=quokkatron&size=0", key=None)
-        check(res["total"] == 64, "search finds the 64 API documents (%d)" % res["total"])
+        st, res = req(port, "GET", "/api/v1/search?q=quokkatron&size=100&snippets=false",
+                      key=None)
+        found = {h["id"] for h in res["hits"] if h["format"] == "api"}
+        check(found == {"api/race/%d" % (b + 10 * t + i)
+                        for b in (100, 200) for t in range(4) for i in range(8)},
+              "search finds the 64 API documents (%d)" % len(found))
 
         # --- journal replay after kill -9: hold the write lock so nothing can be applied
         gen = open(os.path.join(index, "XAPIANDB")).read().split("auto ")[1].split()[0]
