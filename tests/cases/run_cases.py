@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 """run_cases.py - the data-driven API tests. Every directory tests/cases/<name>/ holds
 request.json ({method, path, headers?, body?, body_raw?, body_size?, before?, server?};
+"server" holds kb-server options, plus "index": "missing" and "data": "unreadable-openapi";
 "before" is a list of requests run first, each with an optional expected "status" and
 "capture": {"var": "Header-Name"} to use {{var}} later)
 and expect.json ({status, schema?, content_type?, headers?, body_contains?, xml?,
@@ -38,7 +39,7 @@ SCHEMAS = os.path.join(SRC, "schemas", "api")
 KEYS = {"write_key": ("writer-key-0123456789abcdef", "write"),
         "search_key": ("search-key-0123456789abcdef", "search"),
         "admin_key": ("admin-key-0123456789abcdef", "admin")}
-ALL_STATUSES = {400, 401, 403, 404, 405, 409, 413, 414, 415, 429, 503}
+ALL_STATUSES = {400, 401, 403, 404, 405, 409, 413, 414, 415, 429, 500, 503}
 
 
 def load_schemas():
@@ -165,10 +166,16 @@ class Server:
         port_file = os.path.join(self.dir, "port")
         args = [os.path.join(BIN, "kb-server"), "--index=" + index, "--port=0",
                 "--port-file=" + port_file, "--keys-file=" + keys_file, "--access-log="]
+        data = DATA
+        if options.get("data") == "unreadable-openapi":
+            # a data folder whose openapi.json cannot be read (a folder): the 500 path
+            data = os.path.join(self.dir, "data")
+            shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("openapi.json"))
+            os.mkdir(os.path.join(data, "openapi.json"))
         for k, v in sorted(options.items()):
-            if k != "index":
+            if k not in ("index", "data"):
                 args.append("--%s=%s" % (k.replace("_", "-"), v))
-        env = dict(os.environ, KB_DATA_DIR=DATA)
+        env = dict(os.environ, KB_DATA_DIR=data)
         self.log = open(os.path.join(self.dir, "log"), "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 15
