@@ -300,6 +300,83 @@ out:
     return KB_OK;
 }
 
+/* Words of a request's preamble ("please supply information on", "je cherche des
+ * documents sur", "vorrei informazioni su"), as the normaliser leaves them (lower case,
+ * accents folded, elisions split). R: asking words, dropped on their own; F: fillers and
+ * what is asked for (information, articles...), dropped only up to a T; T: the word that
+ * introduces the topic. English, French and Italian words in one list each, every word
+ * between spaces. */
+static const char asking_words[] =
+    " please could would can you i we me us am are is like wish want need "
+    "interested looking search find show give send supply provide tell get je j "
+    "nous vous pouvez pourriez cherche recherche voudrais souhaite aimerais veux "
+    "besoin m moi donner envoyer fournir trouver svp merci interesse interessee ai "
+    "vorrei cerco mi io potete potreste puoi darmi inviare fornire trovare servono "
+    "interessa favore ";
+static const char filler_words[] =
+    " have information info details references articles papers abstracts abstract "
+    "documents literature data what which any some the a an informations "
+    "renseignements publications donnees des de d du les le la l un une quels "
+    "quelles informazioni dettagli documenti articoli riferimenti dati dei degli "
+    "delle di il lo gli una per ";
+static const char topic_words[] =
+    " on about of in for to regarding concerning pertinent relating sur concernant "
+    "propos sujet par su sul sulla sui sugli sulle riguardo riguardanti circa "
+    "merito ";
+
+/* The kind of word w[0..n): 'R', 'F', 'T' as above, or 0. */
+static char request_kind(const char *w, size_t n)
+{
+    char key[32];
+    if (n + 3 > sizeof key)
+        return 0;
+    key[0] = ' ';
+    memcpy(key + 1, w, n);
+    key[n + 1] = ' ';
+    key[n + 2] = '\0';
+    if (strstr(asking_words, key))
+        return 'R';
+    if (strstr(filler_words, key))
+        return 'F';
+    if (strstr(topic_words, key))
+        return 'T';
+    return 0;
+}
+
+/* Drops a request's preamble from the start of a normalised query, in place: the longest
+ * run of request words ending with a topic word (T), or a run of asking words (R) alone.
+ * Anything else (a content word, syntax, an operator, a field) ends the run. Nothing is
+ * dropped when nothing would be left, so "information on" still finds documents about
+ * information. */
+static void strip_request(char *text)
+{
+    char *p = text, *cut = NULL;
+    int only_asking = 1;
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        char *w = p;
+        while (*p >= 'a' && *p <= 'z')
+            p++;
+        size_t n = (size_t)(p - w);
+        char kind = n && (*p == ' ' || *p == '\0') ? request_kind(w, n) : 0;
+        if (!kind)
+            break;
+        if (kind != 'R')
+            only_asking = 0;
+        if (kind == 'T' || (kind == 'R' && only_asking))
+            cut = p;
+        if (!*p)
+            break;
+    }
+    if (!cut)
+        return;
+    while (*cut == ' ')
+        cut++;
+    if (*cut)
+        memmove(text, cut, strlen(cut) + 1);
+}
+
 static int has_lower(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -341,6 +418,7 @@ int kb_query_prepare(const struct kb_resources *res, const char *q, size_t len,
     out->text = kb_buf_steal(&b);
     if (!out->text)
         return kb_error_set(err, KB_ENOMEM, "out of memory");
+    strip_request(out->text);
     const struct kb_thesaurus *t = res ? res->thes : NULL;
     size_t n = kb_thesaurus_concepts(t);
     if (!n)
