@@ -41,8 +41,13 @@ void kb_config_defaults(struct kb_config *c)
     c->max_offset = 100000;
     c->max_wildcard = 1000;
     c->query_seconds = 2.0;
-    c->bm25_k1 = 1.2;
-    c->bm25_b = 0.75;
+    c->ranking = KB_RANK_BM25;
+    c->bb2_c = 1.0;
+    c->bm25_k1 = 1.0;
+    c->bm25_b = 0.5;
+    c->feedback_docs = 3;
+    c->feedback_terms = 40;
+    c->feedback_weight = 0.2;
     snprintf(c->access_log, sizeof c->access_log, "-");
 }
 
@@ -102,6 +107,8 @@ static const struct size_key size_keys[] = {
     SK(max_offset, 0, 100000000),
     SK(max_wildcard, 1, 1000000),
     SK(rate_limit, 0, 1000000),
+    SK(feedback_docs, 0, 100),
+    SK(feedback_terms, 1, 1000),
 };
 #undef SK
 
@@ -145,6 +152,20 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v,
         double *dst = !strcmp(key, "file_seconds") ? &c->file_seconds : &c->query_seconds;
         if (parse_double(v, 0.001, 3600, dst))
             return kb_error_set(err, KB_EINVAL, "'%s' must be a number of seconds", key);
+        return KB_OK;
+    }
+    if (!strcmp(key, "ranking")) {
+        if (!strcmp(v, "bb2") || !strcmp(v, "bm25")) {
+            c->ranking = !strcmp(v, "bb2") ? KB_RANK_BB2 : KB_RANK_BM25;
+            return KB_OK;
+        }
+        return kb_error_set(err, KB_EINVAL, "'ranking' must be bb2 or bm25, not '%s'", v);
+    }
+    if (!strcmp(key, "bb2_c") || !strcmp(key, "feedback_weight")) {
+        int c2 = !strcmp(key, "bb2_c");
+        if (parse_double(v, 0.01, c2 ? 100 : 10, c2 ? &c->bb2_c : &c->feedback_weight))
+            return kb_error_set(err, KB_EINVAL, "'%s' must be a number from 0.01 to %s",
+                                key, c2 ? "100" : "10");
         return KB_OK;
     }
     if (!strcmp(key, "bm25_k1") || !strcmp(key, "bm25_b")) {
@@ -211,12 +232,13 @@ int kb_config_load_file(struct kb_config *c, const char *path, struct kb_error *
 int kb_config_load_env(struct kb_config *c, struct kb_error *err)
 {
     static const char *keys[] = {
-        "index",           "data_dir",      "web_dir",     "keys_file",
-        "access_log",      "bind",          "port",        "search_needs_key",
-        "file_seconds",    "query_seconds", "max_file_mb", "max_text_mb",
-        "flush_threshold", "threads",       "workers",     "max_query_bytes",
-        "max_body_bytes",  "max_page_size", "max_offset",  "max_wildcard",
-        "rate_limit",      "bm25_k1",       "bm25_b"};
+        "index",           "data_dir",      "web_dir",        "keys_file",
+        "access_log",      "bind",          "port",           "search_needs_key",
+        "file_seconds",    "query_seconds", "max_file_mb",    "max_text_mb",
+        "flush_threshold", "threads",       "workers",        "max_query_bytes",
+        "max_body_bytes",  "max_page_size", "max_offset",     "max_wildcard",
+        "rate_limit",      "bm25_k1",       "bm25_b",         "ranking",
+        "bb2_c",           "feedback_docs", "feedback_terms", "feedback_weight"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "KB_";
         size_t j;

@@ -14,6 +14,8 @@
 
 #define KB_CONFIG_MAX_SOURCES 16
 
+enum kb_ranking { KB_RANK_BB2 = 0, KB_RANK_BM25 = 1 };
+
 struct kb_config {
     /* shared */
     char index[1024]; /* index location: directory or stub file (default "var/index") */
@@ -41,9 +43,15 @@ struct kb_config {
     double query_seconds;   /* time limit per query (2.0) */
     size_t rate_limit;      /* requests per second per client, 0 = none */
     /* ranking (bench/relevance/README.md has the measurements behind the defaults) */
-    double bm25_k1;        /* BM25 term-frequency saturation, 0.01-10 (1.2) */
-    double bm25_b;         /* BM25 length normalisation, 0.01-1 (0.75) */
-    char access_log[1024]; /* "-" = stderr, "" = none */
+    int ranking;    /* KB_RANK_BM25 (default) or KB_RANK_BB2: "bm25" | "bb2" */
+    double bb2_c;   /* DFR BB2 length normalisation c, 0.01-100 (1.0) */
+    double bm25_k1; /* BM25 term-frequency saturation, 0.01-10 (1.0) */
+    double bm25_b;  /* BM25 length normalisation, 0.01-1 (0.5) */
+    size_t
+        feedback_docs; /* pseudo-relevance feedback: first-pass documents, 0 = off (3) */
+    size_t feedback_terms;  /* expand terms taken from them, 1-1000 (40) */
+    double feedback_weight; /* weight of those terms against the query's, 0.01-10 (0.2) */
+    char access_log[1024];  /* "-" = stderr, "" = none */
 };
 
 /* Fills every default. */

@@ -440,6 +440,11 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.time_limit = srv->cfg.query_seconds;
     req.bm25_k1 = srv->cfg.bm25_k1; /* ranking settings: bench/relevance */
     req.bm25_b = srv->cfg.bm25_b;
+    req.weighting = srv->cfg.ranking == KB_RANK_BM25 ? XAP_WEIGHT_BM25 : XAP_WEIGHT_BB2;
+    req.bb2_c = srv->cfg.bb2_c;
+    req.feedback_docs = srv->cfg.feedback_docs;
+    req.feedback_terms = srv->cfg.feedback_terms;
+    req.feedback_weight = srv->cfg.feedback_weight;
     req.collapse_slot = p->collapse ? KB_SLOT_CHECKSUM : -1;
     int empty = !qtext[0];
     if (p->sort == KB_SORT_NEWEST || (empty && p->sort == KB_SORT_RELEVANCE)) {

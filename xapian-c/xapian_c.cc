@@ -1236,16 +1236,72 @@ static Xapian::Query restrict_query(Xapian::Query q, const xap_search_req *req)
     return q;
 }
 
+// The weighting scheme a request asks for.
+static void set_weighting(Xapian::Enquire &enq, const xap_search_req *req)
+{
+    if (req->weighting == XAP_WEIGHT_BB2)
+        enq.set_weighting_scheme(Xapian::BB2Weight(req->bb2_c > 0 ? req->bb2_c : 1.0));
+    else if (req->bm25_k1 > 0 || req->bm25_b > 0)
+        enq.set_weighting_scheme(
+            Xapian::BM25Weight(req->bm25_k1 > 0 ? req->bm25_k1 : 1.0, 0, 1,
+                               req->bm25_b > 0 ? req->bm25_b : 0.5, 0.5));
+}
+
+namespace
+{
+// Feedback terms: stemmed words of the body namespace ("Z" + a lower-case letter).
+class FeedbackDecider : public Xapian::ExpandDecider
+{
+  public:
+    bool operator()(const std::string &t) const override
+    {
+        return t.size() > 3 && t[0] == 'Z' && t[1] >= 'a' && t[1] <= 'z';
+    }
+};
+} // namespace
+
+// Pseudo-relevance feedback (see xap_search_req): `q` ORed with the expand terms of the
+// first pass's top documents, or `q` unchanged when there is nothing to add.
+static Xapian::Query expand_query(xap_reader *r, const Xapian::Query &q,
+                                  const xap_search_req *req)
+{
+    Xapian::Enquire enq(r->db);
+    enq.set_query(restrict_query(q, req));
+    set_weighting(enq, req);
+    Xapian::MSet top = enq.get_mset(0, static_cast<Xapian::doccount>(req->feedback_docs));
+    Xapian::RSet rset;
+    for (Xapian::MSetIterator m = top.begin(); m != top.end(); ++m)
+        rset.add_document(*m);
+    if (rset.empty())
+        return q;
+    FeedbackDecider decider;
+    Xapian::ESet eset = enq.get_eset(
+        static_cast<Xapian::termcount>(req->feedback_terms ? req->feedback_terms : 40),
+        rset, &decider);
+    std::vector<Xapian::Query> terms;
+    double best = 0;
+    for (Xapian::ESetIterator e = eset.begin(); e != eset.end(); ++e) {
+        if (best <= 0)
+            best = e.get_weight();
+        if (best > 0 && e.get_weight() > 0)
+            terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(*e),
+                               e.get_weight() / best);
+    }
+    if (terms.empty())
+        return q;
+    Xapian::Query ex(Xapian::Query::OP_OR, terms.begin(), terms.end());
+    double w = req->feedback_weight > 0 ? req->feedback_weight : 0.2;
+    return Xapian::Query(Xapian::Query::OP_OR, q,
+                         Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, ex, w));
+}
+
 // Runs `q` and copies everything the caller reads into a new result.
 static xap_result *run_query(xap_reader *r, const Xapian::Query &q,
                              const xap_search_req *req, std::string corrected)
 {
     Xapian::Enquire enq(r->db);
     enq.set_query(q);
-    if (req->bm25_k1 > 0 || req->bm25_b > 0)
-        enq.set_weighting_scheme(
-            Xapian::BM25Weight(req->bm25_k1 > 0 ? req->bm25_k1 : 1.2, 0, 1,
-                               req->bm25_b > 0 ? req->bm25_b : 0.5, 0.5));
+    set_weighting(enq, req);
     if (req->sort == XAP_SORT_VALUE_ASC)
         enq.set_sort_by_value_then_relevance(req->sort_slot, false);
     else if (req->sort == XAP_SORT_VALUE_DESC)
@@ -1341,6 +1397,9 @@ extern "C" int xap_search(xap_reader *r, const xap_search_req *req, xap_result *
                 q = Xapian::Query(Xapian::Query::OP_OR, q, ex);
             }
         }
+        if (req->feedback_docs && req->sort == XAP_SORT_RELEVANCE && req->query &&
+            *req->query)
+            q = expand_query(r, q, req);
         q = restrict_query(q, req);
         *out = run_query(r, q, req, corrected);
         return XAP_OK;

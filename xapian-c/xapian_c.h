@@ -302,6 +302,10 @@ struct xap_facet {
 
 enum xap_sort { XAP_SORT_RELEVANCE = 0, XAP_SORT_VALUE_ASC, XAP_SORT_VALUE_DESC };
 
+/* Ranking models: Okapi BM25, or the divergence-from-randomness model BB2 (Bose-Einstein,
+ * Bernoulli after-effect, length normalisation 2), which has one parameter, c. */
+enum xap_weighting { XAP_WEIGHT_BM25 = 0, XAP_WEIGHT_BB2 };
+
 struct xap_search_req {
     const char *query; /* UTF-8 query string, NUL-terminated; "" matches all documents */
     unsigned qp_flags; /* enum xap_qp_flags */
@@ -330,7 +334,16 @@ struct xap_search_req {
     size_t n_facets;
     size_t max_wildcard;    /* cap on wildcard/partial expansion (0: Xapian's default) */
     double time_limit;      /* seconds; 0: none */
-    double bm25_k1, bm25_b; /* 0, 0: Xapian's defaults (1.2, 0.5) */
+    double bm25_k1, bm25_b; /* 0, 0: Xapian's defaults (1, 0.5) */
+    enum xap_weighting weighting; /* ranking model (default BM25) */
+    double bb2_c;                 /* BB2's parameter c (0: Xapian's 1.0) */
+    /* Pseudo-relevance feedback, for relevance order with a non-empty query only: the
+     * top feedback_docs documents of a first pass (filters applied) give their
+     * feedback_terms best expand terms (Xapian's ESet, stemmed words only); each is
+     * weighted by its expand weight relative to the best one, and the group, scaled by
+     * feedback_weight, is ORed with the query. feedback_docs 0: off. */
+    size_t feedback_docs, feedback_terms;
+    double feedback_weight;
 };
 
 /* Initialises a request with defaults: XAP_QP_DEFAULT, OR, limit 10, no collapse. */
