@@ -226,7 +226,7 @@ def send(port, rq, subst):
     return http(port, rq["method"], path, headers, body)
 
 
-def run_case(name, port, subst, statuses):
+def run_case(name, port, subst, statuses, exercised):
     d = os.path.join(HERE, name)
     with open(os.path.join(d, "request.json"), encoding="utf-8") as f:
         rq = json.load(f)
@@ -243,6 +243,7 @@ def run_case(name, port, subst, statuses):
             subst[var] = h.get(header.lower(), "")
     st, hdrs, body = send(port, rq, subst)
     statuses.add(st)
+    exercised.add((rq["method"], expand(rq["path"], subst)))
     hdrs = {k.lower(): v for k, v in hdrs.items()}
     if st != ex["status"]:
         return False, "status %d, expected %d: %s" % (st, ex["status"], body[:300])
@@ -312,6 +313,7 @@ def main():
         names = sorted(n for n in os.listdir(HERE)
                        if os.path.isfile(os.path.join(HERE, n, "request.json")))
         statuses = set()
+        exercised = set()
         for name in names:
             with open(os.path.join(HERE, name, "request.json"), encoding="utf-8") as f:
                 opts = json.load(f).get("server", {})
@@ -320,7 +322,7 @@ def main():
                 idx = index if opts.get("index") != "missing" else os.path.join(tmp, "missing")
                 servers[tag] = Server(tmp, idx, keys_file, opts, str(len(servers)))
             try:
-                ok, why = run_case(name, servers[tag].port, subst, statuses)
+                ok, why = run_case(name, servers[tag].port, subst, statuses, exercised)
             except Exception as e:  # a schema violation or a broken case file
                 ok, why = False, "%s: %s" % (type(e).__name__, str(e).splitlines()[0][:400])
             if ok:
@@ -329,6 +331,22 @@ def main():
             else:
                 failed += 1
                 print("FAIL %s: %s" % (name, why))
+        with open(os.path.join(SRC, "schemas", "openapi.json"), encoding="utf-8") as f:
+            api = json.load(f)
+        untested = []
+        for path, item in api["paths"].items():
+            rx = re.compile("^" + re.sub(r"\\\{id\\\}", "[^?]+", re.escape(path)) + r"(\?|$)")
+            for method in item:
+                if method == "parameters":
+                    continue
+                if not any(m == method.upper() and rx.match(p) for m, p in exercised):
+                    untested.append("%s %s" % (method.upper(), path))
+        if untested:
+            failed += 1
+            print("FAIL coverage: no case for %s" % ", ".join(untested))
+        else:
+            passed += 1
+            print("ok   coverage: every operation of openapi.json has a case")
         missing = ALL_STATUSES - statuses
         if missing:
             failed += 1
