@@ -193,11 +193,15 @@ def main():
         srv.wait()
         journal = open(os.path.join(index, "api-journal.jsonl")).read()
         check("api/journal/kept" in journal, "the acknowledged write is in the journal")
+        with open(os.path.join(index, "api-journal.jsonl"), "a") as j:
+            j.write('{"seq":99999,"op":"put","id":"api/journal/torn","doc":{"title":"t')  # torn
         fcntl.lockf(lockf, fcntl.LOCK_UN, 1, 0)
         lockf.close()
         srv, port = start_server(tmp, index, keys)
         check(wait_for(lambda: req(port, "GET", "/api/v1/documents/api/journal/kept")[0] == 200),
               "after kill -9 and restart, the journal is replayed")
+        check(req(port, "GET", "/api/v1/documents/api/journal/torn")[0] == 404,
+              "a torn last journal line (never acknowledged) is dropped")
         check(wait_for(lambda: os.path.getsize(os.path.join(index, "api-journal.jsonl")) == 0),
               "the journal is truncated once applied")
         r = subprocess.run(["xapian-check", os.path.join(index, gen)], capture_output=True, text=True)
