@@ -4,8 +4,9 @@
  * delete what was removed, record failures, and give readers one atomic new revision.
  *
  * State lives in the index itself, as Xapian metadata committed with the documents:
- *   kb:file:<source path>   -> {"m": mtime, "s": size, "c": checksum, "ids": [...]}
- *   kb:failed:<source path> -> {"m": mtime, "s": size, "reason": "..."}
+ *   kb:file:<source path>   -> {"m": mtime s, "n": mtime ns, "s": size, "c": xxh64,
+ *                               "ids": [...] (JSONL only)}
+ *   kb:failed:<source path> -> {"m": mtime s, "n": mtime ns, "s": size, "reason": "..."}
  *   kb:last_run             -> the run report (GET /api/v1/stats shows it)
  * so a run killed at any point leaves the previous revision and its state intact, and the
  * next run simply redoes the work. Documents written through the API have no kb:file
@@ -54,12 +55,14 @@ struct kb_run_report {
     size_t n_failures;
 };
 
-/* Runs the indexer with configuration c. Returns a kb_exit code; err says why when not 0.
- */
+/* Runs the indexer with configuration c, filling rep (caller-owned). Returns a kb_exit
+ * code; err says why for 2, 3 and 4 (a full disk or file size limit is KB_ENOSPC with a
+ * message starting "disk full"). With 4 nothing was committed: the index is as it was.
+ * Unchanged files (same mtime, nanoseconds and size) are only stat'ed, never opened. */
 int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
                  struct kb_run_report *rep, struct kb_error *err);
 
-/* The report as a JSON object (new reference). */
+/* The report as a JSON object (new reference; NULL only when out of memory). */
 struct json_t;
 struct json_t *kb_run_report_json(const struct kb_run_report *rep);
 
