@@ -191,6 +191,8 @@ class Server:
             raise RuntimeError("kb-server did not start: " + open(os.path.join(self.dir, "log")).read())
 
     def stop(self):
+        """SIGTERM; returns "" when the server stopped cleanly (exit 0), else why not."""
+        why = ""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -198,7 +200,16 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                why = "did not stop within 10 s of SIGTERM"
+        else:
+            why = "died during the run"
+        if not why and self.proc.returncode != 0:
+            why = "exit status %d after SIGTERM" % self.proc.returncode
         self.log.close()
+        if why:
+            with open(os.path.join(self.dir, "log"), errors="replace") as f:
+                why += ": " + f.read()[-2000:]
+        return why
 
 
 def http(port, method, path, headers=None, body=None):
@@ -354,9 +365,19 @@ def main():
         else:
             passed += 1
             print("ok   coverage: every error status is exercised")
+        for tag, srv in servers.items():
+            why = srv.stop()
+            if why:
+                failed += 1
+                print("FAIL server %s: %s" % (tag, why))
+            else:
+                passed += 1
+                print("ok   server %s stopped cleanly" % tag)
     finally:
         for s in servers.values():
-            s.stop()
+            if s.proc.poll() is None:
+                s.proc.kill()
+                s.proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
