@@ -12,7 +12,8 @@ build="cmake make gcc g++ pkg-config
  libmagic-dev libxxhash-dev libsodium-dev"
 runtime="xapian-tools curl"
 testing="python3 python3-jsonschema jq valgrind clang-format libxml2-utils poppler-utils
- chromium fonts-dejavu-core ca-certificates"
+ chromium fonts-dejavu-core ca-certificates
+ wrk xapian-omega time linux-perf"
 # Node.js may come from elsewhere (a machine image); only ask Debian for it when absent.
 command -v npm >/dev/null 2>&1 || testing="$testing nodejs npm"
 
