@@ -84,7 +84,8 @@ int main(int argc, char **argv)
             try {
                 q = qp.parse_query(text);
             } catch (const Xapian::QueryParserError &e) {
-                std::cerr << "xapian_baseline: query " << id << ": " << e.get_msg() << "\n";
+                std::cerr << "xapian_baseline: query " << id << ": " << e.get_msg()
+                          << "\n";
                 continue; // an empty result for this query, as a user would get
             }
             enq.set_query(q);
