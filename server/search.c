@@ -432,7 +432,7 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.fields = fields;
     req.n_fields = sizeof fields / sizeof fields[0];
     req.extra_terms = (const char *const *)q->concepts;
-    req.n_extra = q->n_concepts;
+    req.n_extra = p->no_expansion ? 0 : q->n_concepts;
     req.extra_scale = 0.5;
     req.offset = p->offset;
     req.limit = p->limit;
@@ -442,7 +442,7 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.bm25_b = srv->cfg.bm25_b;
     req.weighting = srv->cfg.ranking == KB_RANK_BM25 ? XAP_WEIGHT_BM25 : XAP_WEIGHT_BB2;
     req.bb2_c = srv->cfg.bb2_c;
-    req.feedback_docs = srv->cfg.feedback_docs;
+    req.feedback_docs = p->no_expansion ? 0 : srv->cfg.feedback_docs;
     req.feedback_terms = srv->cfg.feedback_terms;
     req.feedback_weight = srv->cfg.feedback_weight;
     req.collapse_slot = p->collapse ? KB_SLOT_CHECKSUM : -1;
@@ -569,8 +569,9 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     return XAP_OK;
 }
 
-/* Does the query restrict or exclude (NOT, -term, a filter field)? Thesaurus concepts are
- * ORed into the whole query, which would let documents in past those restrictions. */
+/* Does the query restrict or exclude (NOT, -term, a filter field)? Thesaurus concepts and
+ * feedback terms are ORed into the whole query, which would let documents in past those
+ * restrictions ("lang:it" answering French briefs). */
 static int restricts(const char *q)
 {
     static const char *marks[] = {"NOT ", "lang:", "topic:", "type:", "year:"};
@@ -598,12 +599,12 @@ int kb_search_run(struct kb_server *srv, struct kb_worker *w,
     struct xap_error xe = {0};
     json_t *o = NULL;
     int relaxed = q.relaxed_case;
+    struct kb_search_params rp =
+        *p; /* shallow copy: borrows p's strings, frees nothing */
+    rp.no_expansion = restricts(raw);
     for (int attempt = 0; attempt < 3; attempt++) {
         memset(&xe, 0, sizeof xe);
-        struct kb_query qq = q;
-        if (restricts(raw))
-            qq.n_concepts = 0;
-        rc = run_once(srv, w, p, &qq, q.text, flags, &o, &xe);
+        rc = run_once(srv, w, &rp, &q, q.text, flags, &o, &xe);
         unsigned plain = p->spelling ? XAP_QP_SPELLING : 0;
         if (rc == XAP_E_QUERY_SYNTAX && flags != plain) {
             /* forgiving: stray operators or quotes are read as plain words */
