@@ -599,8 +599,8 @@ int kb_search_run(struct kb_server *srv, struct kb_worker *w,
     struct xap_error xe = {0};
     json_t *o = NULL;
     int relaxed = q.relaxed_case;
-    struct kb_search_params rp =
-        *p; /* shallow copy: borrows p's strings, frees nothing */
+    /* a shallow copy: borrows p's strings, frees nothing */
+    struct kb_search_params rp = *p;
     rp.no_expansion = restricts(raw);
     for (int attempt = 0; attempt < 3; attempt++) {
         memset(&xe, 0, sizeof xe);
