@@ -42,7 +42,7 @@ if [ -z "$work" ]; then
     work=$(mktemp -d "${TMPDIR:-/tmp}/kb-nightly-bench-XXXXXX")
     own_work=1
 fi
-cleanup() { [ "$own_work" = 1 ] && rm -rf "$work"; }
+cleanup() { if [ "$own_work" = 1 ]; then rm -rf "$work"; fi; }
 trap cleanup EXIT
 
 # secs CMD... : runs CMD, prints its wall time in seconds; stops the bench on failure.
@@ -98,7 +98,7 @@ for n in ${sizes//,/ }; do
         done
         t[del_ours]+="$(ours) "
         t[del_omi]+="$(omi) "
-        echo "   round $r: no-op ${t[noop_ours]##* } done" >&2
+        echo "   round $r of $rounds done" >&2
     done
     for s in noop chg del; do
         case $s in noop) label="no-op" ;; chg) label="1% changed" ;; del) label="1% deleted" ;; esac

@@ -54,6 +54,7 @@ struct run {
     size_t n_e, cap_e;
     json_t *failed; /* path -> {"m","s","reason"} of earlier failures */
     size_t total_files;
+    size_t writes; /* changes made to the index so far in this run */
     int tty;
 };
 
@@ -206,7 +207,10 @@ static int set_meta_json(struct run *r, const char *prefix, const char *path, js
                          struct kb_error *err)
 {
     char key[1200];
-    snprintf(key, sizeof key, "%s%s", prefix, path);
+    r->writes++;
+    int kn = snprintf(key, sizeof key, "%s%s", prefix, path);
+    if (kn < 0 || (size_t)kn >= sizeof key)
+        return kb_error_set(err, KB_EINVAL, "path too long for the index state");
     struct xap_error xe = {0};
     int rc;
     if (v) {
@@ -223,14 +227,29 @@ static int set_meta_json(struct run *r, const char *prefix, const char *path, js
     return KB_OK;
 }
 
+/* Copies src into dst (cap bytes), cut if needed at a UTF-8 character boundary so the
+ * report stays valid JSON. */
+static void copy_trunc(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* Counts a failed file and keeps the first KB_RUN_MAX_FAILURES for the report. */
 static void add_failure(struct run *r, const char *path, const char *reason)
 {
     r->rep->failed++;
     if (r->rep->n_failures < KB_RUN_MAX_FAILURES) {
-        snprintf(r->rep->failures[r->rep->n_failures].path,
-                 sizeof r->rep->failures[0].path, "%s", path);
-        snprintf(r->rep->failures[r->rep->n_failures].reason,
-                 sizeof r->rep->failures[0].reason, "%s", reason);
+        copy_trunc(r->rep->failures[r->rep->n_failures].path,
+                   sizeof r->rep->failures[0].path, path);
+        copy_trunc(r->rep->failures[r->rep->n_failures].reason,
+                   sizeof r->rep->failures[0].reason, reason);
         r->rep->n_failures++;
     }
     if (r->o->verbose || !r->tty)
@@ -284,6 +303,7 @@ static int index_doc(struct run *r, struct kb_doc *d, struct kb_error *err)
     if (rc)
         return rc == KB_ENOMEM ? rc : KB_EPARSE;
     struct xap_error xe = {0};
+    r->writes++;
     rc = xap_writer_replace(r->w, d->id, strlen(d->id), x, NULL, &xe);
     if (!rc)
         rc = xap_writer_add_doc_spellings(r->w, x, &xe);
@@ -355,6 +375,7 @@ static int delete_ids(struct run *r, const char *path, const json_t *state,
             return set_index_error(err, rc, &xe, what);
         }
         r->rep->deleted += rc == XAP_OK;
+        r->writes++;
         return KB_OK;
     }
     json_array_foreach(ids, i, v)
@@ -378,6 +399,7 @@ static int delete_ids(struct run *r, const char *path, const json_t *state,
             return set_index_error(err, rc, &xe, what);
         }
         r->rep->deleted += rc == XAP_OK;
+        r->writes++;
     }
     return KB_OK;
 }
@@ -906,6 +928,15 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
 
     xap_writer_doc_count(r.w, &rep->docs, &xe);
     memset(&xe, 0, sizeof xe);
+    if (!build_dir[0] && r.writes == 0) {
+        /* Nothing changed: leave the index untouched. No new revision, no fsync (the
+         * largest cost of a no-op run), readers need not reopen; kb:last_run keeps the
+         * last run that changed something. The transaction is cancelled at out:. */
+        rep->revision = base_rev;
+        rep->seconds = now_s() - t0;
+        exit_code = rep->failed || rep->deletions_refused ? KB_EXIT_FAILED : KB_EXIT_OK;
+        goto out;
+    }
     rep->revision = base_rev + 1; /* what the commit below creates (checked after it) */
     rep->seconds = now_s() - t0;
     json_t *report = kb_run_report_json(rep);

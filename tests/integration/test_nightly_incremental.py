@@ -90,12 +90,15 @@ def main():
 
         rep, _ = expect(tmp, "no-op run", 0, {"added": 0, "updated": 0, "deleted": 0,
                                               "unchanged": n, "failed": 0})
-        check(rep is not None and rep["revision"] > rev1, "no-op run: revision moves on")
+        check(rep is not None and rep["revision"] == rev1,
+              "no-op run: index untouched, still revision %s" % rev1)
 
         target = os.path.join(src, "a", os.path.basename(picked[1]))
         future = time.time() + 5
         os.utime(target, (future, future))
-        expect(tmp, "touch without change", 0, {"updated": 0, "unchanged": n})
+        rep, _ = expect(tmp, "touch without change", 0, {"updated": 0, "unchanged": n})
+        check(rep is not None and rep["revision"] == rev1 + 1,
+              "touch without change: the new mtime is committed")
 
         with open(target, "a", encoding="utf-8") as f:
             f.write("\n\nZanzibarquux appended paragraph for the nightly test.\n")
