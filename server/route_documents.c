@@ -65,6 +65,7 @@ static int load_doc(struct kb_server *srv, struct kb_worker *w, const char *id,
     return KB_OK;
 }
 
+/* GET: the stored document (without its text when ?body=false), ETag and 304. */
 static void get_document(struct kb_req *req, struct kb_resp *resp, struct kb_worker *w,
                          const char *id)
 {
@@ -114,6 +115,8 @@ out:
     json_decref(d);
 }
 
+/* Reads an optional whole-number argument into *out (dflt when absent); on a bad value
+ * fills resp with a 400 and returns -1. */
 static int arg_uint(struct kb_req *req, struct kb_resp *resp, const char *name,
                     size_t dflt, size_t max, size_t *out)
 {
@@ -132,6 +135,7 @@ static int arg_uint(struct kb_req *req, struct kb_resp *resp, const char *name,
     return 0;
 }
 
+/* GET .../similar: documents like `id` (Xapian relevance feedback on its terms). */
 static void get_similar(struct kb_req *req, struct kb_resp *resp, struct kb_worker *w,
                         const char *id)
 {

@@ -38,6 +38,7 @@ static void xml_escape(struct kb_buf *b, const char *s)
     }
 }
 
+/* Appends <name>escaped text</name> on its own line. */
 static void element(struct kb_buf *b, const char *indent, const char *name,
                     const char *text)
 {

@@ -25,6 +25,7 @@ struct collect {
     size_t n, cap;
 };
 
+/* Collects one completion candidate; returns 1 (stop) when out of memory. */
 static int on_term(const char *term, size_t len, unsigned freq, void *ctx)
 {
     struct collect *c = ctx;
@@ -43,6 +44,7 @@ static int on_term(const char *term, size_t len, unsigned freq, void *ctx)
     return 0;
 }
 
+/* qsort order: most frequent first, then alphabetical. */
 static int by_freq(const void *a, const void *b)
 {
     const struct cand *x = a, *y = b;

@@ -374,6 +374,8 @@ out:
     return rc;
 }
 
+/* The writer thread: waits for operations (or one second), applies them in one batch,
+ * mirrors them in the store, truncates the journal, wakes the waiting handlers. */
 static void *writer_main(void *arg)
 {
     struct kb_writer *w = arg;
@@ -439,6 +441,7 @@ static void *writer_main(void *arg)
 /* --- journal
  * ------------------------------------------------------------------------------ */
 
+/* Appends an operation to the in-memory queue (takes `line`). Caller holds w->lock. */
 static int queue_push(struct kb_writer *w, json_t *line, unsigned long long seq)
 {
     if (w->nq == w->capq) {
@@ -526,6 +529,7 @@ static unsigned long long store_max_seq(struct kb_writer *w)
     return m;
 }
 
+/* Frees the writer's memory; the thread must not be running. Accepts NULL. */
 static void writer_free(struct kb_writer *w)
 {
     if (!w)
