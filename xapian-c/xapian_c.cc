@@ -1081,6 +1081,10 @@ struct Hit {
 
 struct xap_result {
     Xapian::MSet mset;
+    // With feedback: an empty MSet of the query as typed, so that snippets highlight the
+    // user's words and not the expand terms
+    Xapian::MSet snip_mset;
+    bool has_snip = false;
     size_t lower = 0, estimate = 0, upper = 0;
     std::string desc, corrected;
     std::vector<Hit> hits;
@@ -1260,8 +1264,8 @@ class FeedbackDecider : public Xapian::ExpandDecider
 };
 } // namespace
 
-// Pseudo-relevance feedback (see xap_search_req): `q` ORed with the expand terms of the
-// first pass's top documents, or `q` unchanged when there is nothing to add.
+// Pseudo-relevance feedback (see xap_search_req): `q` re-weighted by the expand terms of
+// the first pass's top documents, or `q` unchanged when there is nothing to add.
 static Xapian::Query expand_query(xap_reader *r, const Xapian::Query &q,
                                   const xap_search_req *req)
 {
@@ -1291,7 +1295,9 @@ static Xapian::Query expand_query(xap_reader *r, const Xapian::Query &q,
         return q;
     Xapian::Query ex(Xapian::Query::OP_OR, terms.begin(), terms.end());
     double w = req->feedback_weight > 0 ? req->feedback_weight : 0.2;
-    return Xapian::Query(Xapian::Query::OP_OR, q,
+    // AND_MAYBE: the expand terms only re-rank what the query matches, so fields,
+    // filters and NOT in the query keep their meaning and the totals do not change
+    return Xapian::Query(Xapian::Query::OP_AND_MAYBE, q,
                          Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, ex, w));
 }
 
@@ -1397,11 +1403,23 @@ extern "C" int xap_search(xap_reader *r, const xap_search_req *req, xap_result *
                 q = Xapian::Query(Xapian::Query::OP_OR, q, ex);
             }
         }
+        Xapian::Query typed = restrict_query(q, req);
+        bool expanded = false;
         if (req->feedback_docs && req->sort == XAP_SORT_RELEVANCE && req->query &&
-            *req->query)
-            q = expand_query(r, q, req);
+            *req->query) {
+            Xapian::Query ex = expand_query(r, q, req);
+            expanded = ex.get_description() != q.get_description();
+            q = ex;
+        }
         q = restrict_query(q, req);
-        *out = run_query(r, q, req, corrected);
+        std::unique_ptr<xap_result> res(run_query(r, q, req, corrected));
+        if (expanded) {
+            Xapian::Enquire enq(r->db);
+            enq.set_query(typed);
+            res->snip_mset = enq.get_mset(0, 0);
+            res->has_snip = true;
+        }
+        *out = res.release();
         return XAP_OK;
     } catch (...) {
         return fail(err);
@@ -1547,9 +1565,10 @@ extern "C" char *xap_result_snippet(const xap_result *res, xap_reader *r, xap_an
         unsigned flags = 0;
         if (only_if_match)
             flags |= Xapian::MSet::SNIPPET_EMPTY_WITHOUT_MATCH;
-        std::string s = res->mset.snippet(
-            std::string(text, len), max_chars ? max_chars : 300, stem, flags,
-            hi_start ? hi_start : "<mark>", hi_end ? hi_end : "</mark>", "…");
+        const Xapian::MSet &ms = res->has_snip ? res->snip_mset : res->mset;
+        std::string s =
+            ms.snippet(std::string(text, len), max_chars ? max_chars : 300, stem, flags,
+                       hi_start ? hi_start : "<mark>", hi_end ? hi_end : "</mark>", "…");
         char *p = dup_bytes(s);
         if (!p)
             fill_plain(err, XAP_E_NOMEM, "out of memory");

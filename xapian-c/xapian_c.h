@@ -341,7 +341,8 @@ struct xap_search_req {
      * top feedback_docs documents of a first pass (filters applied) give their
      * feedback_terms best expand terms (Xapian's ESet, stemmed words only); each is
      * weighted by its expand weight relative to the best one, and the group, scaled by
-     * feedback_weight, is ORed with the query. feedback_docs 0: off. */
+     * feedback_weight, re-ranks the query's matches (OP_AND_MAYBE: the match set and
+     * totals do not change). feedback_docs 0: off. */
     size_t feedback_docs, feedback_terms;
     double feedback_weight;
 };
