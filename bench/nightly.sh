@@ -7,6 +7,11 @@
 # figures and writes the table to bench/results/nightly.md.
 #
 #   bench/nightly.sh [--docs 10000[,100000]] [--rounds 5] [--work DIR] [--out FILE]
+#                    [--reuse]
+#
+# --reuse (with --work, one size): keep the corpus and both indexes a previous run left in
+# DIR (skips the long initial builds; the table then says how many files the corpus has
+# left after the earlier rounds' deletions).
 #
 # For each corpus size: one initial build of each index (timed, for reference), then
 # `rounds` rounds of each scenario, each round running ours then omindex on the same tree:
@@ -26,12 +31,14 @@ sizes=10000
 rounds=5
 work=""
 out="$here/results/nightly.md"
+reuse=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --docs) sizes=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --reuse) reuse=1; shift ;;
     *) echo "usage: $0 [--docs N[,N]] [--rounds R] [--work DIR] [--out FILE]" >&2; exit 2 ;;
     esac
 done
@@ -73,15 +80,24 @@ stats() {
 rows=""
 for n in ${sizes//,/ }; do
     corpus="$work/corpus-$n"
-    rm -rf "$corpus" "$work/ours" "$work/omindex"
-    echo "== $n documents: generating the corpus" >&2
-    /usr/bin/python3 "$mkcorpus" --docs "$n" --seed 1 --out "$corpus" >/dev/null
+    if [ "$reuse" = 1 ] && [ -d "$corpus" ] && [ -d "$work/ours" ] && [ -d "$work/omindex" ]; then
+        echo "== $n documents: reusing $work" >&2
+        ours >/dev/null
+        omi >/dev/null
+        init_ours="" init_omi=""
+    else
+        rm -rf "$corpus" "$work/ours" "$work/omindex"
+        echo "== $n documents: generating the corpus" >&2
+        /usr/bin/python3 "$mkcorpus" --docs "$n" --seed 1 --out "$corpus" >/dev/null
+        echo "== $n documents: initial builds" >&2
+        init_ours=$(secs "$bins/kb-indexer" --index="$work/ours" --quiet "$corpus")
+        init_omi=$(omi)
+        echo "   initial: ours ${init_ours}s, omindex ${init_omi}s" >&2
+    fi
     mapfile -t files < <(cd "$corpus" && find . -type f | sort)
     step=100 # 1 % of the files, spread over the corpus
-    echo "== $n documents: initial builds" >&2
-    init_ours=$(secs "$bins/kb-indexer" --index="$work/ours" --quiet "$corpus")
-    init_omi=$(omi)
-    echo "   initial: ours ${init_ours}s, omindex ${init_omi}s" >&2
+    label_n="$n"
+    [ "${#files[@]}" -ne "$n" ] && label_n="$n (${#files[@]} left)"
     declare -A t=()
     for r in $(seq 1 "$rounds"); do
         t[noop_ours]+="$(ours) "
@@ -105,11 +121,13 @@ for n in ${sizes//,/ }; do
         read -r om omin omax <<<"$(stats "${t[${s}_ours]}")"
         read -r xm xmin xmax <<<"$(stats "${t[${s}_omi]}")"
         ratio=$(awk -v a="$om" -v b="$xm" 'BEGIN { printf "%.2f", a / b }')
-        row="| $n | $label | $om ($omin–$omax) | $xm ($xmin–$xmax) | $ratio |"
+        row="| $label_n | $label | $om ($omin–$omax) | $xm ($xmin–$xmax) | $ratio |"
         echo "$row"
         rows+="$row"$'\n'
     done
-    rows+="| $n | initial build (1 run) | $init_ours | $init_omi | $(awk -v a="$init_ours" -v b="$init_omi" 'BEGIN { printf "%.2f", a / b }') |"$'\n'
+    if [ -n "$init_ours" ]; then
+        rows+="| $n | initial build (1 run) | $init_ours | $init_omi | $(awk -v a="$init_ours" -v b="$init_omi" 'BEGIN { printf "%.2f", a / b }') |"$'\n'
+    fi
     unset t
 done
 
