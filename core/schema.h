@@ -43,9 +43,10 @@ enum kb_slot {
 #define KB_MULTI_SEP '\x1f'
 
 /* Metadata keys. */
-#define KB_META_SCHEMA        "kb:schema"   /* KB_SCHEMA_VERSION */
-#define KB_META_LAST_RUN      "kb:last_run" /* JSON report of the last indexer run */
-#define KB_META_FAILED_PREFIX "kb:failed:"  /* + document id -> JSON {mtime,size,reason} \
-                                             */
+#define KB_META_SCHEMA   "kb:schema"   /* KB_SCHEMA_VERSION */
+#define KB_META_LAST_RUN "kb:last_run" /* JSON report of the last indexer run */
+#define KB_META_FAILED_PREFIX                                                            \
+    "kb:failed:" /* + document id -> JSON {mtime,size,reason}                            \
+                  */
 
 #endif

@@ -432,7 +432,10 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.fields = fields;
     req.n_fields = sizeof fields / sizeof fields[0];
     req.extra_terms = (const char *const *)q->concepts;
-    req.n_extra = p->no_expansion ? 0 : q->n_concepts;
+    /* concepts widen the query across languages, but never around a NOT: they are
+     * ORed at the top and would bring back what the user excluded */
+    int negated = strstr(qtext, "NOT ") || strstr(qtext, " -") || qtext[0] == '-';
+    req.n_extra = p->no_expansion || negated ? 0 : q->n_concepts;
     req.extra_scale = 0.5;
     req.offset = p->offset;
     req.limit = p->limit;
