@@ -393,6 +393,25 @@ extern "C" size_t xap_doc_term_count(const xap_doc *d)
     }
 }
 
+extern "C" int xap_doc_for_each_term(const xap_doc *d, xap_term_fn fn, void *ctx,
+                                     xap_error *err)
+{
+    if (!d || !fn)
+        return bad_arg(err, "xap_doc_for_each_term: NULL argument");
+    try {
+        for (Xapian::TermIterator t = d->doc.termlist_begin(); t != d->doc.termlist_end();
+             ++t) {
+            const std::string &term = *t;
+            int rc = fn(term.data(), term.size(), t.get_wdf(), ctx);
+            if (rc)
+                return rc;
+        }
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
 // ------------------------------------------------------------------------------------
 // Writer
 
@@ -1082,9 +1101,11 @@ struct Hit {
 struct xap_result {
     Xapian::MSet mset;
     // With feedback: an empty MSet of the query as typed, so that snippets highlight the
-    // user's words and not the expand terms
-    Xapian::MSet snip_mset;
+    // user's words and not the expand terms; made by the first snippet asked for
+    Xapian::Query typed;
+    mutable Xapian::MSet snip_mset;
     bool has_snip = false;
+    mutable bool snip_ready = false;
     size_t lower = 0, estimate = 0, upper = 0;
     std::string desc, corrected;
     std::vector<Hit> hits;
@@ -1157,14 +1178,87 @@ static void setup_parser(Xapian::QueryParser &qp, xap_reader *r,
                          Xapian::QueryParser::FLAG_PARTIAL);
 }
 
-// The user's query: one parse per language branch, each restricted to its language.
+// Does `q` leave documents out by itself: a NOT, a filter, or a boolean "field:value"
+// term (which the parser wraps in a zero weight)?
+static bool restrictive(const Xapian::Query &q)
+{
+    switch (q.get_type()) {
+    case Xapian::Query::OP_AND_NOT:
+    case Xapian::Query::OP_FILTER:
+    case Xapian::Query::OP_SCALE_WEIGHT:
+    case Xapian::Query::OP_VALUE_RANGE:
+    case Xapian::Query::OP_VALUE_GE:
+    case Xapian::Query::OP_VALUE_LE:
+        return true;
+    default:
+        break;
+    }
+    for (size_t i = 0; i < q.get_num_subqueries(); i++)
+        if (restrictive(q.get_subquery(i)))
+            return true;
+    return false;
+}
+
+// `q` widened by `ex` inside its filters and NOTs: FILTER and AND_NOT keep their
+// restricting operands, and `ex` is ORed into the positive one; where that part itself
+// restricts (or `may_add` is false) `ex` only re-ranks it (OP_AND_MAYBE), so the
+// expansion never lets in a document that the query as typed leaves out.
+static Xapian::Query widen(const Xapian::Query &q, const Xapian::Query &ex, bool may_add)
+{
+    Xapian::Query::op t = q.get_type();
+    if ((t == Xapian::Query::OP_FILTER || t == Xapian::Query::OP_AND_NOT) &&
+        q.get_num_subqueries() >= 2) {
+        std::vector<Xapian::Query> subs;
+        subs.push_back(widen(q.get_subquery(0), ex, may_add));
+        for (size_t i = 1; i < q.get_num_subqueries(); i++)
+            subs.push_back(q.get_subquery(i));
+        return Xapian::Query(t, subs.begin(), subs.end());
+    }
+    if (may_add && !restrictive(q))
+        return Xapian::Query(Xapian::Query::OP_OR, q, ex);
+    return Xapian::Query(Xapian::Query::OP_AND_MAYBE, q, ex);
+}
+
+// The thesaurus terms of a request as one weighted query (empty when none).
+static Xapian::Query extra_query(const xap_search_req *req)
+{
+    std::vector<Xapian::Query> extra;
+    for (size_t i = 0; i < req->n_extra; i++)
+        if (req->extra_terms && req->extra_terms[i] && *req->extra_terms[i])
+            extra.emplace_back(req->extra_terms[i]);
+    if (extra.empty())
+        return Xapian::Query();
+    Xapian::Query ex(Xapian::Query::OP_OR, extra.begin(), extra.end());
+    if (req->extra_scale > 0 && req->extra_scale != 1.0)
+        ex = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, ex, req->extra_scale);
+    return ex;
+}
+
+// Distinct words (unprefixed terms) of a parsed query.
+static size_t count_words(const Xapian::Query &q)
+{
+    size_t n = 0;
+    for (Xapian::TermIterator t = q.get_unique_terms_begin(); t != q.get_unique_terms_end();
+         ++t) {
+        const std::string &w = *t;
+        if (!w.empty() && (w[0] == 'Z' ? w.size() > 1 && w[1] >= 'a' && w[1] <= 'z'
+                                       : !(w[0] >= 'A' && w[0] <= 'Z')))
+            n++;
+    }
+    return n;
+}
+
+// The user's query: one parse per language branch, each restricted to its language, with
+// the thesaurus terms `ex` (may be empty) widening each branch inside its filters.
+// *words: distinct words of the first branch.
 static Xapian::Query parse_user_query(xap_reader *r, const xap_search_req *req,
-                                      std::string &corrected)
+                                      unsigned flags, const Xapian::Query &ex,
+                                      std::string &corrected, size_t *words)
 {
     const char *q = req->query ? req->query : "";
+    *words = 0;
     if (!*q)
         return Xapian::Query::MatchAll;
-    unsigned flags = qp_flags(req->qp_flags);
     std::vector<Xapian::Query> branches;
     bool spelled = false;
     for (const Lang &l : r->langs) {
@@ -1180,10 +1274,13 @@ static Xapian::Query parse_user_query(xap_reader *r, const xap_search_req *req,
         if (spelled)
             f &= ~static_cast<unsigned>(Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
         Xapian::Query parsed = qp.parse_query(q, f);
-        if (!spelled && (f & Xapian::QueryParser::FLAG_SPELLING_CORRECTION)) {
+        if (!spelled && (f & Xapian::QueryParser::FLAG_SPELLING_CORRECTION))
             corrected = qp.get_corrected_query_string();
-            spelled = true;
-        }
+        if (branches.empty())
+            *words = count_words(parsed);
+        spelled = true;
+        if (!ex.empty())
+            parsed = widen(parsed, ex, true);
         branches.emplace_back(Xapian::Query::OP_FILTER, parsed,
                               Xapian::Query("L" + l.code));
     }
@@ -1193,7 +1290,8 @@ static Xapian::Query parse_user_query(xap_reader *r, const xap_search_req *req,
         Xapian::Query parsed = qp.parse_query(q, flags);
         if (flags & Xapian::QueryParser::FLAG_SPELLING_CORRECTION)
             corrected = qp.get_corrected_query_string();
-        return parsed;
+        *words = count_words(parsed);
+        return ex.empty() ? parsed : widen(parsed, ex, true);
     }
     return Xapian::Query(Xapian::Query::OP_OR, branches.begin(), branches.end());
 }
@@ -1388,35 +1486,36 @@ extern "C" int xap_search(xap_reader *r, const xap_search_req *req, xap_result *
     if (!r || !req || !out)
         return bad_arg(err, "xap_search: NULL argument");
     try {
+        const unsigned spell = Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
+        unsigned flags = qp_flags(req->qp_flags);
+        // the correction costs a spelling-table walk per word: put it off until the
+        // match shows whether it can matter
+        bool spell_later = (flags & spell) && req->spelling_below > 0;
+        if (spell_later)
+            flags &= ~spell;
+        bool typed_query = req->query && *req->query;
+        Xapian::Query ex = typed_query ? extra_query(req) : Xapian::Query();
         std::string corrected;
-        Xapian::Query q = parse_user_query(r, req, corrected);
-        if (req->n_extra && !(req->query && *req->query == '\0')) {
-            std::vector<Xapian::Query> extra;
-            for (size_t i = 0; i < req->n_extra; i++)
-                if (req->extra_terms[i] && *req->extra_terms[i])
-                    extra.emplace_back(req->extra_terms[i]);
-            if (!extra.empty()) {
-                Xapian::Query ex(Xapian::Query::OP_OR, extra.begin(), extra.end());
-                if (req->extra_scale > 0 && req->extra_scale != 1.0)
-                    ex = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, ex,
-                                       req->extra_scale);
-                q = Xapian::Query(Xapian::Query::OP_OR, q, ex);
-            }
-        }
+        size_t words = 0;
+        Xapian::Query q = parse_user_query(r, req, flags, ex, corrected, &words);
         Xapian::Query typed = restrict_query(q, req);
         bool expanded = false;
-        if (req->feedback_docs && req->sort == XAP_SORT_RELEVANCE && req->query &&
-            *req->query) {
-            Xapian::Query ex = expand_query(r, q, req);
-            expanded = ex.get_description() != q.get_description();
-            q = ex;
+        if (req->feedback_docs && req->sort == XAP_SORT_RELEVANCE && typed_query &&
+            words >= req->feedback_min_words) {
+            Xapian::Query fb = expand_query(r, q, req);
+            expanded = fb.get_description() != q.get_description();
+            q = fb;
         }
-        q = restrict_query(q, req);
+        q = expanded ? restrict_query(q, req) : typed;
         std::unique_ptr<xap_result> res(run_query(r, q, req, corrected));
+        if (spell_later && res->estimate < req->spelling_below) {
+            std::string c;
+            size_t n;
+            parse_user_query(r, req, flags | spell, Xapian::Query(), c, &n);
+            res->corrected = c;
+        }
         if (expanded) {
-            Xapian::Enquire enq(r->db);
-            enq.set_query(typed);
-            res->snip_mset = enq.get_mset(0, 0);
+            res->typed = typed;
             res->has_snip = true;
         }
         *out = res.release();
@@ -1565,7 +1664,13 @@ extern "C" char *xap_result_snippet(const xap_result *res, xap_reader *r, xap_an
         unsigned flags = 0;
         if (only_if_match)
             flags |= Xapian::MSet::SNIPPET_EMPTY_WITHOUT_MATCH;
-        const Xapian::MSet &ms = res->has_snip ? res->snip_mset : res->mset;
+        if (res->has_snip && !res->snip_ready && r) {
+            Xapian::Enquire enq(r->db);
+            enq.set_query(res->typed);
+            res->snip_mset = enq.get_mset(0, 0);
+            res->snip_ready = true;
+        }
+        const Xapian::MSet &ms = res->snip_ready ? res->snip_mset : res->mset;
         std::string s =
             ms.snippet(std::string(text, len), max_chars ? max_chars : 300, stem, flags,
                        hi_start ? hi_start : "<mark>", hi_end ? hi_end : "</mark>", "…");

@@ -126,6 +126,12 @@ int xap_doc_set_value_number(xap_doc *d, unsigned slot, double v, struct xap_err
 int xap_doc_set_data(xap_doc *d, const char *data, size_t len, struct xap_error *err);
 /* Counts the distinct terms so far (for tests and limits). */
 size_t xap_doc_term_count(const xap_doc *d);
+/* Calls fn(term, len, wdf, ctx) for each distinct term of d in term order. fn returns 0
+ * to go on, anything else to stop (that value is then returned). The term is borrowed
+ * for the call only. Returns XAP_OK, fn's value, or an XAP_E_* code with err filled. */
+typedef int (*xap_term_fn)(const char *term, size_t len, unsigned wdf, void *ctx);
+int xap_doc_for_each_term(const xap_doc *d, xap_term_fn fn, void *ctx,
+                          struct xap_error *err);
 
 /* ---------------------------------------------------------------------------------------
  * Writable database (the indexer process, or the server's single writer thread).
@@ -318,7 +324,10 @@ struct xap_search_req {
     size_t n_filters;
     const struct xap_range *ranges;
     size_t n_ranges;
-    /* Extra weighted terms ORed into the query (e.g. thesaurus concepts), each scaled. */
+    /* Extra weighted terms (e.g. thesaurus concepts), each scaled: ORed into the
+     * positive part of the query, inside its filters and NOTs (a document that a NOT, a
+     * "field:value" filter or req->filters leave out stays out); where the positive
+     * part itself holds a NOT or a filter, they only re-rank its matches. */
     const char *const *extra_terms;
     size_t n_extra;
     double extra_scale;
@@ -345,6 +354,11 @@ struct xap_search_req {
      * totals do not change). feedback_docs 0: off. */
     size_t feedback_docs, feedback_terms;
     double feedback_weight;
+    /* Feedback only for queries of at least this many distinct words (0 or 1: all). */
+    size_t feedback_min_words;
+    /* With XAP_QP_SPELLING: compute the correction only when the match estimate is below
+     * this (a second parse after the match); 0: always, while parsing. */
+    size_t spelling_below;
 };
 
 /* Initialises a request with defaults: XAP_QP_DEFAULT, OR, limit 10, no collapse. */
