@@ -320,6 +320,13 @@ int kb_search_params_from_json(struct kb_search_params *p, const json_t *o,
 /* --- running
  * ---------------------------------------------------------------------------- */
 
+/* "Did you mean" is computed and shown only below this many matches: Xapian also
+ * proposes more frequent neighbours of correctly spelt words. */
+#define KB_SUGGEST_BELOW 3
+/* Pseudo-relevance feedback only for queries of at least this many distinct words:
+ * bench/relevance/README.md (short queries gain nothing and pay a second pass). */
+#define KB_FEEDBACK_MIN_WORDS 3
+
 static const struct xap_field fields[] = {
     {"title", KB_PFX_TITLE, 0},  {"author", KB_PFX_AUTHOR, 0},
     {"org", KB_PFX_ORG_TEXT, 0}, {"lang", KB_PFX_LANG, 1},
@@ -431,11 +438,10 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.qp_flags = qp_flags;
     req.fields = fields;
     req.n_fields = sizeof fields / sizeof fields[0];
+    /* concepts widen the query across languages; the wrapper keeps them inside the
+     * query's NOTs and filters */
     req.extra_terms = (const char *const *)q->concepts;
-    /* concepts widen the query across languages, but never around a NOT: they are
-     * ORed at the top and would bring back what the user excluded */
-    int negated = strstr(qtext, "NOT ") || strstr(qtext, " -") || qtext[0] == '-';
-    req.n_extra = p->no_expansion || negated ? 0 : q->n_concepts;
+    req.n_extra = p->no_expansion ? 0 : q->n_concepts;
     req.extra_scale = 0.5;
     req.offset = p->offset;
     req.limit = p->limit;
@@ -448,6 +454,8 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.feedback_docs = p->no_expansion ? 0 : srv->cfg.feedback_docs;
     req.feedback_terms = srv->cfg.feedback_terms;
     req.feedback_weight = srv->cfg.feedback_weight;
+    req.feedback_min_words = KB_FEEDBACK_MIN_WORDS;
+    req.spelling_below = KB_SUGGEST_BELOW;
     req.collapse_slot = p->collapse ? KB_SLOT_CHECKSUM : -1;
     int empty = !qtext[0];
     if (p->sort == KB_SORT_NEWEST || (empty && p->sort == KB_SORT_RELEVANCE)) {
@@ -564,27 +572,12 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     /* "did you mean" only when the query found little: Xapian also proposes more
      * frequent neighbours of correctly spelt words */
     const char *corr = xap_result_corrected(res);
-    int few = est < 3;
+    int few = est < KB_SUGGEST_BELOW;
     json_object_set_new(o, "suggestion",
                         few && corr && *corr ? json_string(corr) : json_null());
     xap_result_free(res);
     *out = o;
     return XAP_OK;
-}
-
-/* Does the query restrict or exclude (NOT, -term, a filter field)? Thesaurus concepts and
- * feedback terms are ORed into the whole query, which would let documents in past those
- * restrictions ("lang:it" answering French briefs). */
-static int restricts(const char *q)
-{
-    static const char *marks[] = {"NOT ", "lang:", "topic:", "type:", "year:"};
-    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
-        if (strstr(q, marks[i]))
-            return 1;
-    for (const char *s = q; *s; s++)
-        if (*s == '-' && (s == q || s[-1] == ' ' || s[-1] == '('))
-            return 1;
-    return 0;
 }
 
 int kb_search_run(struct kb_server *srv, struct kb_worker *w,
@@ -602,12 +595,9 @@ int kb_search_run(struct kb_server *srv, struct kb_worker *w,
     struct xap_error xe = {0};
     json_t *o = NULL;
     int relaxed = q.relaxed_case;
-    /* a shallow copy: borrows p's strings, frees nothing */
-    struct kb_search_params rp = *p;
-    rp.no_expansion = restricts(raw);
     for (int attempt = 0; attempt < 3; attempt++) {
         memset(&xe, 0, sizeof xe);
-        rc = run_once(srv, w, &rp, &q, q.text, flags, &o, &xe);
+        rc = run_once(srv, w, p, &q, q.text, flags, &o, &xe);
         unsigned plain = p->spelling ? XAP_QP_SPELLING : 0;
         if (rc == XAP_E_QUERY_SYNTAX && flags != plain) {
             /* forgiving: stray operators or quotes are read as plain words */

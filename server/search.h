@@ -30,7 +30,7 @@ struct kb_search_params {
     int collapse;         /* 1: collapse duplicate content (default) */
     int spelling;         /* 1: suggest a correction */
     const char *err_code; /* OUT: stable error code when parsing failed (static string) */
-    int no_expansion;     /* 1: no thesaurus or feedback terms (set by kb_search_run) */
+    int no_expansion;     /* 1: no thesaurus or feedback terms (the query as typed) */
 };
 
 /* Up to this many documents, totals are always exact (every match is counted). */

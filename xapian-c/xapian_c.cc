@@ -1238,8 +1238,8 @@ static Xapian::Query extra_query(const xap_search_req *req)
 static size_t count_words(const Xapian::Query &q)
 {
     size_t n = 0;
-    for (Xapian::TermIterator t = q.get_unique_terms_begin(); t != q.get_unique_terms_end();
-         ++t) {
+    for (Xapian::TermIterator t = q.get_unique_terms_begin();
+         t != q.get_unique_terms_end(); ++t) {
         const std::string &w = *t;
         if (!w.empty() && (w[0] == 'Z' ? w.size() > 1 && w[1] >= 'a' && w[1] <= 'z'
                                        : !(w[0] >= 'A' && w[0] <= 'Z')))

@@ -491,6 +491,135 @@ static void test_write_read_search(void)
     xap_analyzer_free(en);
 }
 
+/* Searches a small index: concepts (extra terms) stay inside NOTs and filters, the
+ * correction is computed only for thin results, feedback only for long queries. */
+static void test_expansion(void)
+{
+    struct xap_error e = {0};
+    char path[300];
+    snprintf(path, sizeof path, "%s/exp", dir);
+    xap_analyzer *en = NULL;
+    CHECK_INT(xap_analyzer_new("english", NULL, 0, &en, &e), XAP_OK);
+    xap_writer *w = NULL;
+    CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w, &e), XAP_OK);
+    const char *texts[] = {"hydrogen fuel cell trucks",
+                           "pile a combustible pour camions",
+                           "cella a combustibile per autobus",
+                           "battery cell packs",
+                           "cell chemistry",
+                           "cell balancing"};
+    const char *langs[] = {"en", "fr", "it", "en", "en", "en"};
+    for (int i = 0; i < 6; i++) {
+        char uid[16];
+        snprintf(uid, sizeof uid, "x%d", i);
+        xap_doc *d = make_doc(en, langs[i], texts[i], "t");
+        if (i < 3)
+            CHECK_INT(xap_doc_add_term(d, "XCfc", 4, 1, &e), XAP_OK);
+        CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
+        xap_doc_free(d);
+    }
+    CHECK_INT(xap_writer_add_spelling(w, "cell", 4, 1, &e), XAP_OK);
+    CHECK_INT(xap_writer_add_spelling(w, "cells", 5, 50, &e), XAP_OK);
+    CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
+    xap_reader *r = NULL;
+    CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
+    static const struct xap_field fl[] = {{"lang", "L", 1}};
+    const char *extra[] = {"XCfc"};
+    struct {
+        const char *q;
+        size_t total;
+        const char *absent; /* text that no hit may hold */
+    } cases[] = {
+        {"hydrogen", 3, NULL},                            /* the concept widens */
+        {"hydrogen NOT lang:fr", 2, "pile"},              /* ...inside the NOT */
+        {"hydrogen -lang:fr", 2, "pile"},                 /* ...and the love/hate NOT */
+        {"hydrogen lang:it", 1, "hydrogen"},              /* ...and a boolean field */
+        {"(hydrogen NOT lang:fr) OR battery", 2, "pile"}, /* only re-ranks */
+        {"NOT lang:fr", 5, "pile"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct xap_search_req req;
+        xap_search_req_init(&req);
+        req.query = cases[i].q;
+        req.qp_flags |= XAP_QP_PURE_NOT;
+        req.fields = fl;
+        req.n_fields = 1;
+        req.extra_terms = extra;
+        req.n_extra = 1;
+        req.limit = 10;
+        req.check_at_least = 100;
+        xap_result *res = NULL;
+        CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+        size_t lower = 0, est = 0, upper = 0;
+        xap_result_counts(res, &lower, &est, &upper);
+        if (lower != cases[i].total)
+            fprintf(stderr, "query '%s': %zu matches\n", cases[i].q, lower);
+        CHECK_INT(lower, cases[i].total);
+        for (size_t j = 0; j < xap_result_size(res); j++) {
+            struct xap_hit h;
+            CHECK_INT(xap_result_hit(res, j, &h), XAP_OK);
+            CHECK(!cases[i].absent || !strstr(h.data, cases[i].absent));
+        }
+        xap_result_free(res);
+    }
+    /* a filter group (req->filters) holds the concept in too */
+    struct xap_search_req req;
+    xap_search_req_init(&req);
+    req.query = "hydrogen";
+    req.extra_terms = extra;
+    req.n_extra = 1;
+    const char *fr[] = {"Lfr"};
+    struct xap_term_group g = {fr, 1};
+    req.filters = &g;
+    req.n_filters = 1;
+    xap_result *res = NULL;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_INT(xap_result_size(res), 1);
+    xap_result_free(res);
+
+    /* "cell" matches 4 documents: a deferred correction is not computed; an eager one
+     * proposes the more frequent "cells" */
+    xap_search_req_init(&req);
+    req.query = "cell";
+    req.qp_flags |= XAP_QP_SPELLING;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_STR(xap_result_corrected(res), "cells");
+    xap_result_free(res);
+    req.spelling_below = 3;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_STR(xap_result_corrected(res), "");
+    xap_result_free(res);
+    /* ...but for a thin result it is */
+    req.query = "cel";
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_STR(xap_result_corrected(res), "cell");
+    xap_result_free(res);
+
+    /* feedback: not for a one-word query when three are asked for, but for three */
+    xap_search_req_init(&req);
+    req.query = "cell";
+    req.feedback_docs = 2;
+    req.feedback_terms = 5;
+    req.feedback_min_words = 3;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK(strstr(xap_result_query_desc(res), "AND_MAYBE") == NULL);
+    xap_result_free(res);
+    req.query = "battery cell packs";
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_HAS(xap_result_query_desc(res), "AND_MAYBE");
+    /* snippets still highlight the words typed */
+    char *sn = xap_result_snippet(res, r, en, "cell chemistry", 14, 100, "[", "]", 0, &e);
+    CHECK(sn != NULL);
+    CHECK_HAS(sn, "[cell]");
+    CHECK(strstr(sn, "[chemistry]") == NULL);
+    free(sn);
+    xap_result_free(res);
+
+    xap_reader_close(r);
+    CHECK_INT(xap_writer_close(w, &e), XAP_OK);
+    xap_analyzer_free(en);
+}
+
 static void test_sortable(void)
 {
     char a[16], b[16];
@@ -511,6 +640,7 @@ int main(void)
     test_doc_errors();
     test_missing_db();
     test_write_read_search();
+    test_expansion();
     test_sortable();
     rm_rf(dir);
     return check_done("test_xapian_c");
