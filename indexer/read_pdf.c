@@ -8,6 +8,12 @@
  * for what XMP did not give. Extraction stops, keeping what it has, when the time budget
  * or the text limit runs out. Poppler reports its own problems as GErrors, which become
  * "pdf: <message>".
+ *
+ * This file alone links poppler-glib (library kb_pdf). kb-indexer does not: it runs
+ * kb-pdftext (pdftext_main.c, this reader over stdin) per PDF, from reader.c, so that a
+ * run pays for poppler's libraries only when it reads a PDF and a PDF that hangs or
+ * crashes poppler is killed with its process. The tests and the fuzz target link kb_pdf
+ * and call this reader in-process.
  */
 #include "reader_priv.h"
 

@@ -5,14 +5,37 @@
  * string made valid UTF-8 with its whitespace collapsed, lang and date checked, the body
  * cut to max_text. Keeping that pass in one place means a reader only has to find its
  * fields; it cannot forget to clean one.
+ *
+ * PDFs: a program that links kb_pdf (read_pdf.c, poppler) reads them in-process; one that
+ * does not, kb-indexer, sends each PDF to the kb-pdftext helper process (pdf_helper
+ * below), kills it at the time limit, and reads its JSON back with a cap.
  */
+#define _GNU_SOURCE /* pipe2 (O_CLOEXEC at creation: other threads may spawn too) */
 #include "reader_priv.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Defined by read_pdf.c when the program links kb_pdf; NULL otherwise (weak). */
+#pragma weak kb_read_pdf
+
+static int pdf_helper(const char *buf, size_t len, const struct kb_read_limits *lim,
+                      struct kb_doc *d, struct kb_error *err);
 
 void kb_read_limits_default(struct kb_read_limits *l)
 {
@@ -110,7 +133,8 @@ int kb_read_document(enum kb_format f, const char *buf, size_t len,
         rc = kb_read_xml(buf, len, lim, d, err);
         break;
     case KB_FMT_PDF:
-        rc = kb_read_pdf(buf, len, lim, d, err);
+        rc = kb_read_pdf ? kb_read_pdf(buf, len, lim, d, err)
+                         : pdf_helper(buf, len, lim, d, err);
         break;
     case KB_FMT_DOCX:
         rc = kb_read_docx(buf, len, lim, d, err);
@@ -412,4 +436,264 @@ out:
     if (rc)
         return kb_error_set(err, rc, "%s: out of memory", fmt);
     return KB_OK;
+}
+
+/* ---- PDFs through the kb-pdftext helper ---- */
+
+#define PDFTEXT_NAME "kb-pdftext"
+
+/* The helper's path into out[size]: $KB_PDFTEXT, else kb-pdftext in the directory of
+ * this program (/proc/self/exe). Returns 0 or KB_EIO with err filled. */
+static int helper_path(char *out, size_t size, struct kb_error *err)
+{
+    const char *env = getenv("KB_PDFTEXT");
+    if (env && *env) {
+        if (strlen(env) >= size)
+            return kb_error_set(err, KB_EIO, "pdf: KB_PDFTEXT is too long");
+        memcpy(out, env, strlen(env) + 1);
+        return KB_OK;
+    }
+    ssize_t n = readlink("/proc/self/exe", out, size - 1);
+    if (n <= 0 || (size_t)n >= size - 1)
+        return kb_error_set(err, KB_EIO, "pdf: cannot find the %s helper (%s)",
+                            PDFTEXT_NAME, n < 0 ? strerror(errno) : "path too long");
+    out[n] = '\0';
+    char *slash = strrchr(out, '/');
+    size_t dir = slash ? (size_t)(slash - out) + 1 : 0;
+    if (dir + sizeof PDFTEXT_NAME > size)
+        return kb_error_set(err, KB_EIO, "pdf: cannot find the %s helper (path too long)",
+                            PDFTEXT_NAME);
+    memcpy(out + dir, PDFTEXT_NAME, sizeof PDFTEXT_NAME);
+    return KB_OK;
+}
+
+/* Kills the helper's process group (it may have children) and reaps the helper. */
+static void helper_kill(pid_t pid)
+{
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* Waits for pid to exit until the monotonic time `deadline`; fills *status. Returns 0, or
+ * KB_ETIMEOUT when it was still running at the deadline (then it is killed and reaped).
+ */
+static int helper_wait(pid_t pid, double deadline, int *status)
+{
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid)
+            return KB_OK;
+        if (r < 0 && errno != EINTR) {
+            *status = 0;
+            return KB_OK; /* not our child any more (SIGCHLD ignored): nothing to tell */
+        }
+        if (kb_rd_now() >= deadline) {
+            helper_kill(pid);
+            return KB_ETIMEOUT;
+        }
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Feeds buf to the helper's stdin (fd `in`) and collects its stdout (fd `out`) into res,
+ * both non-blocking, until it closes stdout or the deadline. Returns 0, KB_ETIMEOUT,
+ * KB_ETOOBIG (output over res->max), KB_EIO or KB_ENOMEM; closes `in` when done with
+ * it (*in = -1). SIGPIPE must be blocked: a helper that stops reading gives EPIPE. */
+static int helper_io(int *in, int out, const char *buf, size_t len, double deadline,
+                     struct kb_buf *res)
+{
+    size_t off = 0;
+    char chunk[65536];
+    if (len == 0) {
+        close(*in);
+        *in = -1;
+    }
+    for (;;) {
+        double left = deadline - kb_rd_now();
+        if (left <= 0)
+            return KB_ETIMEOUT;
+        struct pollfd p[2] = {{out, POLLIN, 0}, {*in, POLLOUT, 0}};
+        int n = poll(p, *in >= 0 ? 2 : 1, left > 60 ? 60000 : (int)(left * 1000) + 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return KB_EIO;
+        if (*in >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            size_t k = len - off < 65536 ? len - off : 65536;
+            ssize_t w = write(*in, buf + off, k);
+            if (w > 0)
+                off += (size_t)w;
+            if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == len) {
+                close(*in); /* done, or the helper stopped reading (EPIPE) */
+                *in = -1;
+            }
+        }
+        if (p[0].revents & (POLLIN | POLLERR | POLLHUP)) {
+            ssize_t r = read(out, chunk, sizeof chunk);
+            if (r == 0)
+                return KB_OK;
+            if (r < 0 && errno != EAGAIN && errno != EINTR)
+                return KB_EIO;
+            if (r > 0 && (size_t)r > res->max - res->len)
+                return KB_ETOOBIG;
+            if (r > 0 && kb_buf_add(res, chunk, (size_t)r))
+                return KB_ENOMEM;
+        }
+    }
+}
+
+/* Starts the helper with stdin and stdout on pipes, stderr on /dev/null, in its own
+ * process group, default SIGPIPE and no blocked signal. Returns 0 with *pid, *in (its
+ * stdin, non-blocking) and *out (its stdout, non-blocking), or KB_EIO with err filled. */
+static int helper_start(const char *path, char *const argv[], pid_t *pid, int *in,
+                        int *out, struct kb_error *err)
+{
+    int pin[2] = {-1, -1}, pout[2] = {-1, -1}, rc = KB_OK, e;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t sa;
+    sigset_t none, sigpipe;
+    sigemptyset(&none);
+    sigemptyset(&sigpipe);
+    sigaddset(&sigpipe, SIGPIPE);
+    if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC)) {
+        rc = kb_error_set(err, KB_EIO, "pdf: pipe: %s", strerror(errno));
+        goto out;
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&sa);
+    posix_spawn_file_actions_adddup2(&fa, pin[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, pout[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&sa, 0);
+    posix_spawnattr_setsigmask(&sa, &none);
+    posix_spawnattr_setsigdefault(&sa, &sigpipe);
+    e = posix_spawn(pid, path, &fa, &sa, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&sa);
+    if (e) {
+        rc = kb_error_set(err, KB_EIO, "pdf: cannot run the helper '%s': %s", path,
+                          strerror(e));
+        goto out;
+    }
+    fcntl(pin[1], F_SETFL, O_NONBLOCK);
+    fcntl(pout[0], F_SETFL, O_NONBLOCK);
+    *in = pin[1];
+    *out = pout[0];
+    pin[1] = pout[0] = -1;
+out:
+    for (int i = 0; i < 2; i++) {
+        if (pin[i] >= 0)
+            close(pin[i]);
+        if (pout[i] >= 0)
+            close(pout[i]);
+    }
+    return rc;
+}
+
+/* Turns the helper's JSON (exit status 0: a document; 1: {"error", "code"}) into d or
+ * err. Returns 0 or a negative KB_E*. */
+static int helper_result(const struct kb_buf *res, int code, struct kb_doc *d,
+                         struct kb_error *err)
+{
+    json_error_t jerr;
+    struct kb_error e;
+    json_t *o = res->len ? json_loadb(res->data, res->len, 0, &jerr) : NULL;
+    int rc = KB_OK;
+    if (!json_is_object(o)) {
+        rc = kb_error_set(err, KB_EPARSE, "pdf: extractor failed (exit status %d%s)",
+                          code, code == 0 ? ", no document" : "");
+        goto out;
+    }
+    if (code != 0) {
+        const char *msg = json_string_value(json_object_get(o, "error"));
+        json_int_t c = json_integer_value(json_object_get(o, "code"));
+        rc = kb_error_set(err, c < 0 && c >= KB_ENOSPC ? (int)c : KB_EPARSE, "%s",
+                          msg ? msg : "pdf: extractor failed");
+        goto out;
+    }
+    /* the body may be longer than the API's limit on "body": take it apart */
+    const json_t *body = json_object_get(o, "body");
+    if (json_is_string(body) &&
+        kb_doc_set(&d->body, json_string_value(body), json_string_length(body))) {
+        rc = kb_error_set(err, KB_ENOMEM, "pdf: out of memory");
+        goto out;
+    }
+    json_object_del(o, "body");
+    kb_error_clear(&e);
+    rc = kb_doc_from_json(d, o, 1, &e);
+    if (rc)
+        kb_error_set(err, rc, "pdf: extractor output: %s", e.msg);
+out:
+    json_decref(o);
+    return rc;
+}
+
+static int pdf_helper(const char *buf, size_t len, const struct kb_read_limits *lim,
+                      struct kb_doc *d, struct kb_error *err)
+{
+    char path[PATH_MAX], a_file[48], a_text[48], a_secs[48];
+    struct kb_buf res;
+    sigset_t sigpipe, old;
+    pid_t pid;
+    int in = -1, out = -1, status = 0, rc, io_errno = 0;
+    double t0 = kb_rd_now(), deadline = t0 + lim->max_seconds;
+    /* JSON escapes at most double the text (\n, \f, quotes); metadata is small */
+    kb_buf_init(&res, lim->max_text * 2 + (1u << 20));
+    sigemptyset(&sigpipe);
+    sigaddset(&sigpipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sigpipe, &old);
+    rc = helper_path(path, sizeof path, err);
+    if (rc)
+        goto out;
+    /* the helper stops its pages early at 80 % of the budget, keeping what it has; the
+     * kill at 100 % is for a page that never ends */
+    snprintf(a_file, sizeof a_file, "--max-file=%zu", lim->max_file);
+    snprintf(a_text, sizeof a_text, "--max-text=%zu", lim->max_text);
+    snprintf(a_secs, sizeof a_secs, "--max-seconds=%.3f", lim->max_seconds * 0.8);
+    char *argv[] = {path, a_file, a_text, a_secs, NULL};
+    rc = helper_start(path, argv, &pid, &in, &out, err);
+    if (rc)
+        goto out;
+    rc = helper_io(&in, out, buf, len, deadline, &res);
+    io_errno = errno;
+    if (!rc)
+        rc = helper_wait(pid, deadline, &status);
+    else
+        helper_kill(pid);
+    if (rc == KB_ETIMEOUT) {
+        rc = kb_error_set(err, KB_ETIMEOUT, "pdf: extraction timed out after %g s",
+                          lim->max_seconds);
+    } else if (rc == KB_ETOOBIG) {
+        rc = kb_error_set(err, KB_ETOOBIG, "pdf: extractor output over %zu bytes",
+                          res.max);
+    } else if (rc) {
+        rc = kb_error_set(err, rc, "pdf: reading the extractor's output: %s",
+                          rc == KB_ENOMEM ? "out of memory" : strerror(io_errno));
+    } else if (WIFSIGNALED(status)) {
+        rc = kb_error_set(err, KB_EPARSE, "pdf: extractor crashed (signal %d)",
+                          WTERMSIG(status));
+    } else {
+        rc = helper_result(&res, WIFEXITED(status) ? WEXITSTATUS(status) : -1, d, err);
+        if (!rc)
+            rc = kb_rd_finish(d, lim, "pdf", err);
+    }
+out:
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    /* a write to a helper that died left SIGPIPE pending on this thread: consume it */
+    sigset_t pending;
+    struct timespec zero = {0, 0};
+    if (!sigismember(&old, SIGPIPE) && sigpending(&pending) == 0 &&
+        sigismember(&pending, SIGPIPE))
+        sigtimedwait(&sigpipe, NULL, &zero);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    kb_buf_release(&res);
+    return rc;
 }
