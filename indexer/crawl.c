@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <libxml/parser.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,14 +43,88 @@ struct entry {
     int seen;
 };
 
+/* Spelling words counted over the run (open addressing on XXH64), added to the index
+ * once before the commit instead of one add_spelling per word per document: the sums
+ * are the same, so is the dictionary. */
+struct spell_slot {
+    char *word; /* malloc'ed, NUL-terminated; NULL for an empty slot */
+    unsigned count;
+};
+
+struct spell_map {
+    struct spell_slot *slot;
+    size_t cap, n; /* cap is a power of two */
+};
+
+/* What an analysis thread made of one changed file, for the main thread to store. */
+enum job_kind {
+    JOB_DOC,     /* x is the document to store */
+    JOB_TOUCHED, /* same bytes as indexed: only the mtime changed */
+    JOB_JSONL,   /* buf holds a JSON Lines file: the main thread indexes it */
+    JOB_FAILED,  /* fe says why; recorded as a failure */
+    JOB_FATAL    /* fe says why; the run stops (out of memory, resources missing) */
+};
+
+/* One changed or new file on its way through the pipeline. The main thread fills the
+ * first group and owns e; one analysis thread fills the second; the main thread then
+ * stores it and frees everything (job_clear). */
+struct job {
+    char *full, *id;
+    struct stat st;
+    struct entry *e;  /* manifest entry, NULL for a new file (main thread only) */
+    char old_sum[17]; /* checksum recorded in e, "" when none */
+    enum job_kind kind;
+    int rc;
+    struct kb_error fe;
+    char sum[17];
+    enum kb_format fmt;
+    char *buf; /* JOB_JSONL: the file's bytes */
+    size_t len;
+    xap_doc *x;    /* JOB_DOC */
+    char lang[16]; /* JOB_DOC: detected language, for --verbose */
+};
+
+struct run;
+
+/* One analysis context: a thread of the pool, or the main thread (threads = 1, JSONL). */
+struct worker {
+    struct run *r;
+    struct kb_analysis an;
+    int an_ready;
+    pthread_t tid;
+};
+
+/* The pipeline. Jobs get consecutive sequence numbers; slot seq % window holds one.
+ * head <= take <= tail: [head, take) are taken by (or done in) workers, [take, tail)
+ * wait for one. The main thread stores jobs strictly in sequence order, so the index,
+ * the manifest and the failure list come out as from a single-threaded run; at most
+ * `window` files are in flight, which bounds memory. */
+struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* workers: a job was queued, or stop */
+    pthread_cond_t done; /* main thread: a job finished */
+    struct job *slot;
+    unsigned char *finished;
+    size_t window, head, take, tail;
+    struct worker *w;
+    size_t n_workers, n_started;
+    int stop;
+};
+
 struct run {
     const struct kb_config *c;
     const struct kb_run_opts *o;
     struct kb_run_report *rep;
     xap_writer *w;
+    pthread_mutex_t res_mu; /* guards res, res_state and analyser set-up */
     struct kb_resources res;
-    struct kb_analysis an;
-    int an_ready; /* res and an are loaded on the first file that needs analysing */
+    int res_state; /* 0 not loaded, 1 loaded, <0 failed (res_err says why) */
+    struct kb_error res_err;
+    struct worker main_w; /* analysis on the main thread (threads = 1, JSONL lines) */
+    size_t threads;       /* analysis threads; 1 = all on the main thread */
+    struct pool pool;
+    int pool_ready;
+    struct spell_map spell;
     struct kb_read_limits lim;
     struct entry *e; /* sorted by path */
     size_t n_e, cap_e;
@@ -185,22 +261,34 @@ static int is_fatal(int rc)
            rc == KB_EINDEX;
 }
 
-/* Loads the thesaurus, stop words and analysers on first use: a run where nothing
- * changed never pays for them. */
-static int ensure_analysis(struct run *r, struct kb_error *err)
+/* Loads the thesaurus, stop words (once per run, shared) and this worker's analysers
+ * on first use: a run where nothing changed never pays for them. Safe to call from any
+ * thread. Returns KB_OK, or the loading error (in err) for every later call too. */
+static int ensure_analysis(struct worker *wk, struct kb_error *err)
 {
-    int rc;
-    if (r->an_ready)
+    struct run *r = wk->r;
+    int rc = KB_OK;
+    if (wk->an_ready)
         return KB_OK;
-    if ((rc = kb_resources_load(&r->res, err)))
-        return rc;
-    if ((rc = kb_analysis_init(&r->an, &r->res, err))) {
-        kb_resources_release(&r->res);
-        memset(&r->res, 0, sizeof r->res);
-        return rc;
+    pthread_mutex_lock(&r->res_mu);
+    if (r->res_state == 0) {
+        kb_error_clear(&r->res_err);
+        rc = kb_resources_load(&r->res, &r->res_err);
+        r->res_state = rc ? (rc < 0 ? rc : KB_EIO) : 1;
     }
-    r->an_ready = 1;
-    return KB_OK;
+    if (r->res_state < 0) {
+        rc = r->res_state;
+        kb_error_set(err, rc, "%s", r->res_err.msg);
+        goto out;
+    }
+    /* analysers are per thread, but set up one at a time: their constructors load
+     * shared models */
+    if ((rc = kb_analysis_init(&wk->an, &r->res, err)))
+        goto out;
+    wk->an_ready = 1;
+out:
+    pthread_mutex_unlock(&r->res_mu);
+    return rc;
 }
 
 static int set_meta_json(struct run *r, const char *prefix, const char *path, json_t *v,
@@ -290,30 +378,119 @@ static int slurp(const char *path, size_t max, char **out, size_t *len,
     return KB_OK;
 }
 
-/* Indexes one document (already read) under its id. Returns KB_OK; a status for which
- * is_fatal() holds when the index cannot be written (the run stops); or another status
- * when only this document is at fault (analysis failed, a term Xapian refuses). */
+/* Adds inc to the count of word (len bytes). Returns KB_OK or KB_ENOMEM. */
+static int spell_add(struct spell_map *m, const char *word, size_t len, unsigned inc)
+{
+    if (2 * (m->n + 1) > m->cap) { /* keep the load under one half */
+        size_t cap = m->cap ? m->cap * 2 : 4096;
+        struct spell_slot *s = calloc(cap, sizeof *s);
+        if (!s)
+            return KB_ENOMEM;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->slot[i].word)
+                continue;
+            size_t h = (size_t)XXH64(m->slot[i].word, strlen(m->slot[i].word), 0);
+            while (s[h & (cap - 1)].word)
+                h++;
+            s[h & (cap - 1)] = m->slot[i];
+        }
+        free(m->slot);
+        m->slot = s;
+        m->cap = cap;
+    }
+    size_t h = (size_t)XXH64(word, len, 0);
+    for (;; h++) {
+        struct spell_slot *s = &m->slot[h & (m->cap - 1)];
+        if (!s->word) {
+            if (!(s->word = malloc(len + 1)))
+                return KB_ENOMEM;
+            memcpy(s->word, word, len);
+            s->word[len] = '\0';
+            s->count = inc;
+            m->n++;
+            return KB_OK;
+        }
+        if (strncmp(s->word, word, len) == 0 && s->word[len] == '\0') {
+            s->count += inc;
+            return KB_OK;
+        }
+    }
+}
+
+/* Frees every word; the map is empty and reusable. Accepts an empty map. */
+static void spell_clear(struct spell_map *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slot[i].word);
+    free(m->slot);
+    memset(m, 0, sizeof *m);
+}
+
+/* xap_term_fn: counts one plain word of a stored document, with the rule that
+ * xap_writer_add_doc_spellings applies (unprefixed, 3 to 40 bytes, weight wdf or 1). */
+static int spell_term(const char *term, size_t len, unsigned wdf, void *ctx)
+{
+    if (len < 3 || len > 40 || !(term[0] >= 'a' && term[0] <= 'z'))
+        return 0;
+    return spell_add(ctx, term, len, wdf ? wdf : 1) ? 1 : 0;
+}
+
+/* Adds the counted words to the index's spelling dictionary and empties the map.
+ * Returns KB_OK or a status (in err) for which is_fatal() holds. */
+static int spell_flush(struct run *r, struct kb_error *err)
+{
+    int rc = KB_OK;
+    for (size_t i = 0; i < r->spell.cap && !rc; i++) {
+        const struct spell_slot *s = &r->spell.slot[i];
+        struct xap_error xe = {0};
+        int xrc;
+        if (!s->word)
+            continue;
+        if ((xrc =
+                 xap_writer_add_spelling(r->w, s->word, strlen(s->word), s->count, &xe)))
+            rc = set_index_error(err, xrc, &xe, "cannot store the spelling dictionary");
+    }
+    spell_clear(&r->spell);
+    return rc;
+}
+
+/* Stores a built document under id and counts its words for the spelling dictionary
+ * (main thread). Does not free x. Returns KB_OK; a status for which is_fatal() holds
+ * when the index cannot be written; or another status when only this document is at
+ * fault (a term Xapian refuses). */
+static int store_doc(struct run *r, const char *id, xap_doc *x, struct kb_error *err)
+{
+    struct xap_error xe = {0};
+    r->writes++;
+    int rc = xap_writer_replace(r->w, id, strlen(id), x, NULL, &xe);
+    if (rc) {
+        char what[300];
+        snprintf(what, sizeof what, "cannot store '%s'", id);
+        return set_index_error(err, rc, &xe, what);
+    }
+    rc = xap_doc_for_each_term(x, spell_term, &r->spell, &xe);
+    if (rc == 1)
+        return kb_error_set(err, KB_ENOMEM, "out of memory");
+    if (rc)
+        return set_index_error(err, rc, &xe, "cannot read a document's terms");
+    return KB_OK;
+}
+
+/* Analyses (on the main thread) and stores one JSON Lines document. Returns as
+ * store_doc; analysis failures are KB_EPARSE (KB_ENOMEM and missing resources stop the
+ * run). */
 static int index_doc(struct run *r, struct kb_doc *d, struct kb_error *err)
 {
     xap_doc *x = NULL;
-    int rc = ensure_analysis(r, err);
+    int rc = ensure_analysis(&r->main_w, err);
     if (rc)
         return rc == KB_ENOMEM ? rc : KB_EIO; /* resources missing: no file can work */
-    rc = kb_analysis_build(&r->an, d, &x, err);
+    rc = kb_analysis_build(&r->main_w.an, d, &x, err);
     if (rc)
         return rc == KB_ENOMEM ? rc : KB_EPARSE;
-    struct xap_error xe = {0};
-    r->writes++;
-    rc = xap_writer_replace(r->w, d->id, strlen(d->id), x, NULL, &xe);
-    if (!rc)
-        rc = xap_writer_add_doc_spellings(r->w, x, &xe);
+    rc = store_doc(r, d->id, x, err);
     xap_doc_free(x);
-    if (rc) {
-        char what[300];
-        snprintf(what, sizeof what, "cannot store '%s'", d->id);
-        return set_index_error(err, rc, &xe, what);
-    }
-    return KB_OK;
+    return rc;
 }
 
 struct jsonl_ctx {
@@ -417,8 +594,323 @@ static void progress(struct run *r)
             r->rep->added, r->rep->updated, r->rep->failed);
 }
 
-/* One file: skip when unchanged, else read, analyse and store. Returns KB_OK, or a fatal
- * error (I/O on the index, out of memory) that stops the run. */
+/* Frees what a job holds and empties it. Accepts an empty job. */
+static void job_clear(struct job *j)
+{
+    free(j->full);
+    free(j->id);
+    free(j->buf);
+    xap_doc_free(j->x);
+    memset(j, 0, sizeof *j);
+}
+
+/* The analysis side of one changed file (any thread; touches nothing shared but the
+ * read-only resources): read, checksum, detect, parse, build the Xapian document. Sets
+ * j->kind and what goes with it; never fails as such. */
+static void work_file(struct worker *wk, struct job *j)
+{
+    struct run *r = wk->r;
+    struct kb_doc d;
+    kb_doc_init(&d);
+    kb_error_clear(&j->fe);
+    j->kind = JOB_FAILED;
+    int rc = slurp(j->full, r->lim.max_file, &j->buf, &j->len, &j->fe);
+    if (rc)
+        goto out;
+    snprintf(j->sum, sizeof j->sum, "%016llx",
+             (unsigned long long)XXH64(j->buf, j->len, 0));
+    if (j->old_sum[0] && strcmp(j->old_sum, j->sum) == 0) {
+        j->kind = JOB_TOUCHED; /* same content as indexed: only touched */
+        goto out;
+    }
+    j->fmt = kb_format_detect(j->full, j->buf, j->len, &j->fe);
+    if (j->fmt == KB_FMT_UNKNOWN) {
+        rc = kb_error_set(&j->fe, KB_EUNSUPPORTED, "unsupported content");
+        goto out;
+    }
+    if (j->fmt == KB_FMT_JSONL) {
+        j->kind = JOB_JSONL; /* many documents: stored by the main thread as it reads */
+        return;
+    }
+    if ((rc = kb_read_document(j->fmt, j->buf, j->len, &r->lim, &d, &j->fe)))
+        goto out;
+    if (kb_doc_set(&d.id, j->id, (size_t)-1) ||
+        kb_doc_set(&d.source, j->id, (size_t)-1)) {
+        rc = kb_error_set(&j->fe, KB_ENOMEM, "out of memory");
+        j->kind = JOB_FATAL;
+        goto out;
+    }
+    memcpy(d.checksum, j->sum, sizeof d.checksum);
+    d.mtime = (int64_t)j->st.st_mtim.tv_sec;
+    d.size = (int64_t)j->st.st_size;
+    if (!d.date || !kb_date_valid(d.date)) {
+        char date[16];
+        struct tm tm;
+        time_t t = j->st.st_mtime;
+        gmtime_r(&t, &tm);
+        strftime(date, sizeof date, "%Y-%m-%d", &tm);
+        kb_doc_set(&d.date, date, (size_t)-1);
+    }
+    if ((rc = ensure_analysis(wk, &j->fe))) {
+        if (rc != KB_ENOMEM)
+            j->fe.code = rc = KB_EIO; /* resources missing: no file can work */
+        j->kind = JOB_FATAL;
+        goto out;
+    }
+    if ((rc = kb_analysis_build(&wk->an, &d, &j->x, &j->fe))) {
+        j->kind = rc == KB_ENOMEM ? JOB_FATAL : JOB_FAILED;
+        rc = rc == KB_ENOMEM ? rc : KB_EPARSE;
+        goto out;
+    }
+    j->kind = JOB_DOC;
+    copy_trunc(j->lang, sizeof j->lang, d.lang ? d.lang : "?");
+out:
+    j->rc = rc;
+    free(j->buf); /* only JSON Lines keep their bytes for the main thread */
+    j->buf = NULL;
+    kb_doc_release(&d);
+}
+
+/* The storing side of one changed file (main thread, in walk order): the document,
+ * its manifest entry, or its failure record. Returns KB_OK, or a fatal error (in err)
+ * that stops the run. */
+static int finish_file(struct run *r, struct job *j, struct kb_error *err)
+{
+    struct entry *e = j->e;
+    const char *id = j->id;
+    json_int_t m = (json_int_t)j->st.st_mtim.tv_sec, s = (json_int_t)j->st.st_size;
+    json_int_t ns = (json_int_t)j->st.st_mtim.tv_nsec;
+    json_t *state = NULL;
+    int rc = j->rc;
+    if (j->kind == JOB_FATAL)
+        return kb_error_set(err, rc ? rc : KB_EIO, "%s", j->fe.msg);
+    if (j->kind == JOB_TOUCHED) {
+        /* same content as indexed (only touched): record the new mtime, nothing else */
+        json_object_set_new(e->state, "m", json_integer(m));
+        json_object_set_new(e->state, "n", json_integer(ns));
+        e->m = m;
+        e->ns = ns;
+        r->rep->unchanged++;
+        return set_meta_json(r, MANIFEST_PREFIX, id, e->state, err);
+    }
+    state = json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "c", j->sum);
+    if (!state) {
+        rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (j->kind == JOB_JSONL) {
+        struct jsonl_ctx jc = {r, id, json_array(), 0, err};
+        kb_read_jsonl(j->buf, j->len, &r->lim, jsonl_doc, jsonl_err, &jc);
+        if (jc.fatal) {
+            json_decref(jc.ids);
+            rc = jc.fatal;
+            goto out;
+        }
+        if (e && (rc = delete_ids(r, id, e->state, jc.ids, err)))
+            goto out;
+        json_object_set_new(state, "ids", jc.ids);
+        rc = set_meta_json(r, MANIFEST_PREFIX, id, state, err);
+        if (!rc && json_object_get(r->failed, id))
+            rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, NULL, err);
+        if (!rc)
+            *(e ? &r->rep->updated : &r->rep->added) += 1;
+        goto out;
+    }
+    if (j->kind == JOB_DOC) {
+        rc = store_doc(r, id, j->x, &j->fe);
+        if (is_fatal(rc)) {
+            kb_error_set(err, rc, "%s", j->fe.msg);
+            goto out;
+        }
+    }
+    if (rc) {
+        /* the file failed: record it, and drop what an earlier version indexed */
+        const char *why = j->fe.msg;
+        json_t *rec =
+            json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "reason", why);
+        if (!rec) /* a reason that is not UTF-8: still record the failure */
+            rec = json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "reason",
+                            "unreadable (message not UTF-8)");
+        add_failure(r, id, why);
+        rc = rec ? set_meta_json(r, KB_META_FAILED_PREFIX, id, rec, err)
+                 : kb_error_set(err, KB_ENOMEM, "out of memory");
+        json_decref(rec);
+        if (!rc && e) {
+            rc = delete_ids(r, id, e->state, NULL, err);
+            if (!rc)
+                rc = set_meta_json(r, MANIFEST_PREFIX, id, NULL, err);
+        }
+        goto out;
+    }
+    rc = set_meta_json(r, MANIFEST_PREFIX, id, state, err);
+    if (!rc && json_object_get(r->failed, id))
+        rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, NULL, err);
+    if (!rc)
+        *(e ? &r->rep->updated : &r->rep->added) += 1;
+    if (r->o->verbose)
+        fprintf(stderr, "kb-indexer: indexed '%s' (%s, %s)\n", id, kb_format_name(j->fmt),
+                j->lang);
+out:
+    json_decref(state);
+    return rc;
+}
+
+/* Body of an analysis thread: takes queued jobs in sequence order and works them until
+ * the pool stops. */
+static void *worker_main(void *arg)
+{
+    struct worker *wk = arg;
+    struct pool *p = &wk->r->pool;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->take == p->tail)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->stop)
+            break;
+        size_t seq = p->take++;
+        struct job *j = &p->slot[seq % p->window];
+        pthread_mutex_unlock(&p->mu);
+        work_file(wk, j);
+        pthread_mutex_lock(&p->mu);
+        p->finished[seq % p->window] = 1;
+        pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Starts r->threads analysis threads with a window of in-flight files. Returns KB_OK,
+ * or KB_ENOMEM / KB_EIO (in err) with nothing left running. */
+static int pool_start(struct run *r, struct kb_error *err)
+{
+    struct pool *p = &r->pool;
+    int rc = KB_OK;
+    memset(p, 0, sizeof *p);
+    p->window = r->threads * 16; /* slack for a slow file among fast ones */
+    p->n_workers = r->threads;
+    p->slot = calloc(p->window, sizeof *p->slot);
+    p->finished = calloc(p->window, 1);
+    p->w = calloc(p->n_workers, sizeof *p->w);
+    if (!p->slot || !p->finished || !p->w) {
+        rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+        goto out;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    r->pool_ready = 1;
+    xmlInitParser(); /* libxml2's globals, before several threads parse at once */
+    for (size_t i = 0; i < p->n_workers; i++) {
+        p->w[i].r = r;
+        if (pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]) != 0) {
+            rc = kb_error_set(err, KB_EIO, "cannot start analysis threads");
+            goto out;
+        }
+        p->n_started++;
+    }
+out:
+    return rc; /* on failure, pool_stop (from run_release) ends what was started */
+}
+
+/* Stops and joins the analysis threads and frees the pool, jobs still in it included.
+ * Accepts a pool that was never started. */
+static void pool_stop(struct run *r)
+{
+    struct pool *p = &r->pool;
+    if (r->pool_ready) {
+        pthread_mutex_lock(&p->mu);
+        p->stop = 1;
+        pthread_cond_broadcast(&p->work);
+        pthread_mutex_unlock(&p->mu);
+        for (size_t i = 0; i < p->n_started; i++)
+            pthread_join(p->w[i].tid, NULL);
+        for (size_t i = 0; i < p->n_workers; i++)
+            if (p->w[i].an_ready)
+                kb_analysis_release(&p->w[i].an);
+        for (size_t i = 0; i < p->window; i++)
+            job_clear(&p->slot[i]);
+        pthread_cond_destroy(&p->work);
+        pthread_cond_destroy(&p->done);
+        pthread_mutex_destroy(&p->mu);
+        r->pool_ready = 0;
+    }
+    free(p->slot);
+    free(p->finished);
+    free(p->w);
+    memset(p, 0, sizeof *p);
+}
+
+/* Stores the oldest job in flight once its thread is done with it (blocking when
+ * `wait`; else only if it is already done). Returns KB_OK when one was stored, 1 when
+ * there was nothing to store (yet), or a fatal error in err. */
+static int pool_finish_one(struct run *r, int wait, struct kb_error *err)
+{
+    struct pool *p = &r->pool;
+    pthread_mutex_lock(&p->mu);
+    if (p->head == p->tail || (!wait && !p->finished[p->head % p->window])) {
+        pthread_mutex_unlock(&p->mu);
+        return 1;
+    }
+    while (!p->finished[p->head % p->window])
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    /* no thread touches a finished slot until head passes it */
+    struct job *j = &p->slot[p->head % p->window];
+    int rc = finish_file(r, j, err);
+    job_clear(j);
+    pthread_mutex_lock(&p->mu);
+    p->finished[p->head % p->window] = 0;
+    p->head++;
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+/* Stores every job still in flight, in order. Returns KB_OK or a fatal error. */
+static int pool_drain(struct run *r, struct kb_error *err)
+{
+    int rc = KB_OK;
+    while (r->pool_ready && rc == KB_OK)
+        rc = pool_finish_one(r, 1, err);
+    return rc > 0 ? KB_OK : rc;
+}
+
+/* Hands one changed file to the analysis (steals j's contents). With one thread it is
+ * worked and stored here; else queued, storing older jobs while the window is full and
+ * any that are already done. Returns KB_OK or a fatal error (in err). */
+static int submit(struct run *r, struct job *j, struct kb_error *err)
+{
+    int rc = KB_OK;
+    if (r->threads <= 1) {
+        work_file(&r->main_w, j);
+        rc = finish_file(r, j, err);
+        job_clear(j);
+        return rc;
+    }
+    if (!r->pool_ready && (rc = pool_start(r, err))) {
+        job_clear(j);
+        return rc;
+    }
+    struct pool *p = &r->pool;
+    while (p->tail - p->head == p->window)
+        if ((rc = pool_finish_one(r, 1, err)) < 0) {
+            job_clear(j);
+            return rc;
+        }
+    pthread_mutex_lock(&p->mu);
+    p->slot[p->tail % p->window] = *j;
+    p->tail++;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    memset(j, 0, sizeof *j);
+    do /* keep the writer busy with whatever is ready */
+        rc = pool_finish_one(r, 0, err);
+    while (rc == KB_OK);
+    return rc > 0 ? KB_OK : rc;
+}
+
+/* One file met by the walk (main thread): skip it when unchanged or failed before as
+ * it is, else hand it to the analysis. Returns KB_OK, or a fatal error (I/O on the
+ * index, out of memory) that stops the run. */
 static int do_file(struct run *r, const char *full, const char *id, const struct stat *st,
                    struct kb_error *err)
 {
@@ -442,115 +934,20 @@ static int do_file(struct run *r, const char *full, const char *id, const struct
         r->rep->skipped_failed++;
         return KB_OK;
     }
-
-    char *buf = NULL;
-    size_t len = 0;
-    struct kb_error fe;
-    kb_error_clear(&fe);
-    struct kb_doc d;
-    kb_doc_init(&d);
-    json_t *state = NULL;
-    int rc = slurp(full, r->lim.max_file, &buf, &len, &fe);
-    char sum[17] = "";
-    if (!rc) {
-        snprintf(sum, sizeof sum, "%016llx", (unsigned long long)XXH64(buf, len, 0));
-        /* same content as indexed (only touched): record the new mtime, nothing else */
-        const char *old = e ? json_string_value(json_object_get(e->state, "c")) : NULL;
-        if (old && strcmp(old, sum) == 0) {
-            json_object_set_new(e->state, "m", json_integer(m));
-            json_object_set_new(e->state, "n", json_integer(ns));
-            e->m = m;
-            e->ns = ns;
-            rc = set_meta_json(r, MANIFEST_PREFIX, id, e->state, err);
-            r->rep->unchanged++;
-            free(buf);
-            return rc;
-        }
+    struct job j;
+    memset(&j, 0, sizeof j);
+    j.full = strdup(full);
+    j.id = strdup(id);
+    j.st = *st;
+    j.e = e;
+    const char *old = e ? json_string_value(json_object_get(e->state, "c")) : NULL;
+    if (old)
+        copy_trunc(j.old_sum, sizeof j.old_sum, old);
+    if (!j.full || !j.id) {
+        job_clear(&j);
+        return kb_error_set(err, KB_ENOMEM, "out of memory");
     }
-    enum kb_format fmt = KB_FMT_UNKNOWN;
-    if (!rc) {
-        fmt = kb_format_detect(full, buf, len, &fe);
-        if (fmt == KB_FMT_UNKNOWN)
-            rc = kb_error_set(&fe, KB_EUNSUPPORTED, "unsupported content");
-    }
-    state = json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "c", sum);
-    if (!state) {
-        rc = kb_error_set(err, KB_ENOMEM, "out of memory");
-        goto out;
-    }
-    if (!rc && fmt == KB_FMT_JSONL) {
-        struct jsonl_ctx j = {r, id, json_array(), 0, err};
-        kb_read_jsonl(buf, len, &r->lim, jsonl_doc, jsonl_err, &j);
-        if (j.fatal) {
-            json_decref(j.ids);
-            rc = j.fatal;
-            goto out;
-        }
-        if (e && (rc = delete_ids(r, id, e->state, j.ids, err)))
-            goto out;
-        json_object_set_new(state, "ids", j.ids);
-        rc = set_meta_json(r, MANIFEST_PREFIX, id, state, err);
-        if (!rc && json_object_get(r->failed, id))
-            rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, NULL, err);
-        if (!rc)
-            *(e ? &r->rep->updated : &r->rep->added) += 1;
-        goto out;
-    }
-    if (!rc)
-        rc = kb_read_document(fmt, buf, len, &r->lim, &d, &fe);
-    if (!rc) {
-        if (kb_doc_set(&d.id, id, (size_t)-1) || kb_doc_set(&d.source, id, (size_t)-1)) {
-            rc = kb_error_set(err, KB_ENOMEM, "out of memory");
-            goto out;
-        }
-        memcpy(d.checksum, sum, sizeof d.checksum);
-        d.mtime = (int64_t)m;
-        d.size = (int64_t)s;
-        if (!d.date || !kb_date_valid(d.date)) {
-            char date[16];
-            struct tm tm;
-            time_t t = st->st_mtime;
-            gmtime_r(&t, &tm);
-            strftime(date, sizeof date, "%Y-%m-%d", &tm);
-            kb_doc_set(&d.date, date, (size_t)-1);
-        }
-        rc = index_doc(r, &d, &fe);
-        if (is_fatal(rc)) {
-            kb_error_set(err, rc, "%s", fe.msg);
-            goto out;
-        }
-    }
-    if (rc) {
-        /* the file failed: record it, and drop what an earlier version indexed */
-        json_t *rec =
-            json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "reason", fe.msg);
-        if (!rec) /* a reason that is not UTF-8: still record the failure */
-            rec = json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "reason",
-                            "unreadable (message not UTF-8)");
-        add_failure(r, id, fe.msg);
-        rc = rec ? set_meta_json(r, KB_META_FAILED_PREFIX, id, rec, err)
-                 : kb_error_set(err, KB_ENOMEM, "out of memory");
-        json_decref(rec);
-        if (!rc && e) {
-            rc = delete_ids(r, id, e->state, NULL, err);
-            if (!rc)
-                rc = set_meta_json(r, MANIFEST_PREFIX, id, NULL, err);
-        }
-        goto out;
-    }
-    rc = set_meta_json(r, MANIFEST_PREFIX, id, state, err);
-    if (!rc && json_object_get(r->failed, id))
-        rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, NULL, err);
-    if (!rc)
-        *(e ? &r->rep->updated : &r->rep->added) += 1;
-    if (r->o->verbose)
-        fprintf(stderr, "kb-indexer: indexed '%s' (%s, %s)\n", id, kb_format_name(fmt),
-                d.lang ? d.lang : "?");
-out:
-    json_decref(state);
-    kb_doc_release(&d);
-    free(buf);
-    return rc;
+    return submit(r, &j, err);
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -722,10 +1119,13 @@ static void run_release(struct run *r)
     }
     free(r->e);
     json_decref(r->failed);
-    if (r->an_ready) {
-        kb_analysis_release(&r->an);
+    pool_stop(r);
+    if (r->main_w.an_ready)
+        kb_analysis_release(&r->main_w.an);
+    if (r->res_state > 0)
         kb_resources_release(&r->res);
-    }
+    pthread_mutex_destroy(&r->res_mu);
+    spell_clear(&r->spell);
 }
 
 /* Removes what a killed run may have left in the index folder (we hold the lock, so
@@ -764,6 +1164,13 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     r.o = o;
     r.rep = rep;
     r.tty = isatty(STDERR_FILENO);
+    pthread_mutex_init(&r.res_mu, NULL);
+    r.main_w.r = &r;
+    r.threads = c->threads;
+    if (r.threads == 0) { /* one per core */
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        r.threads = n > 0 ? (size_t)n : 1;
+    }
     double t0 = now_s();
     int exit_code = KB_EXIT_FATAL, lock_fd = -1, rc;
     struct xap_error xe = {0};
@@ -878,6 +1285,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         if (rep->seen == before)
             empty_sources++;
     }
+    if ((rc = pool_drain(&r, err))) /* the last files in flight */
+        goto out;
     if (r.tty && o->progress)
         fputc('\n', stderr);
 
@@ -937,6 +1346,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         exit_code = rep->failed || rep->deletions_refused ? KB_EXIT_FAILED : KB_EXIT_OK;
         goto out;
     }
+    if (spell_flush(&r, err)) /* the run's words, once, before the commit */
+        goto out;
     rep->revision = base_rev + 1; /* what the commit below creates (checked after it) */
     rep->seconds = now_s() - t0;
     json_t *report = kb_run_report_json(rep);
