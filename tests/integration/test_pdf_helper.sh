@@ -14,9 +14,12 @@ idx="$KB_BIN_DIR/kb-indexer"
 formats="$KB_TEST_DATA/formats"
 export KB_DATA_DIR
 
-# kb-indexer does not link poppler; kb-pdftext does
-if ldd "$idx" | grep -q poppler; then fail "kb-indexer links poppler"; else ok; fi
-if ldd "$KB_BIN_DIR/kb-pdftext" | grep -q poppler; then ok; else fail "kb-pdftext without poppler"; fi
+# kb-indexer does not link poppler; kb-pdftext does (whole output first: grep -q would
+# close the pipe under ldd, which pipefail reports)
+libs=$(ldd "$idx")
+if grep -q poppler <<<"$libs"; then fail "kb-indexer links poppler"; else ok; fi
+libs=$(ldd "$KB_BIN_DIR/kb-pdftext")
+if grep -q poppler <<<"$libs"; then ok; else fail "kb-pdftext without poppler"; fi
 
 # ---- the real helper: pages intact, a damaged PDF fails with poppler's reason ----
 mkdir -p "$T/c1"
