@@ -29,6 +29,8 @@ static void usage(FILE *f)
         "  --json             print the run report as JSON on stdout\n"
         "  --verbose          one line per file on stderr\n"
         "  --quiet            no progress bar\n"
+        "  --threads=N        analysis threads (default 0 = one per core; 1 = none, all\n"
+        "                     on the main thread); the index is the same for any N\n"
         "  --KEY=VALUE        any setting (see README), e.g. --max-file-mb=16\n"
         "exit codes: 0 all indexed, 1 finished but some files failed or deletions were\n"
         "refused, 2 usage error, 3 another indexer holds the index, 4 fatal error with\n"

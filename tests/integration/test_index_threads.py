@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: MIT
+#
+# test_index_threads.py - kb-indexer gives the same index whatever the number of analysis
+# threads. The bundled corpus, plus files that fail (binary content named .html, a JSON
+# Lines file with a bad line, a text file in a subfolder), is indexed with --threads=1
+# (everything on the main thread) and --threads=3 (three analysis threads, more files
+# than the reorder window). Checked: both runs exit the same way with the same report
+# (counts and the failure list in the same order), the same "indexed" lines in the same
+# order, the same documents under the same numbers with the same terms, wdf, values and
+# data (xapian-delve), and byte-identical termlist, position, docdata and spelling
+# tables after --full's compaction (the spelling words are counted over the run, so this
+# also checks that their sums do not depend on the threads). Then one file is edited,
+# one removed, one touched and one added, and an incremental run on each index must
+# again agree.
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+BIN = os.environ["KB_BIN_DIR"]
+SRC = os.environ["KB_SOURCE_DIR"]
+INDEXER = os.path.join(BIN, "kb-indexer")
+TABLES = ("termlist", "position", "docdata", "spelling")
+
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures += 1
+
+
+def index(tmp, name, threads, *args):
+    """Runs kb-indexer; returns (exit code, report dict or None, 'indexed' lines)."""
+    cmd = [INDEXER, "--index=" + os.path.join(tmp, name), "--quiet", "--json", "--verbose",
+           "--threads=%d" % threads] + list(args) + [os.path.join(tmp, "src")]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    try:
+        rep = json.loads(p.stdout)
+    except ValueError:
+        rep = None
+    lines = [ln for ln in p.stderr.splitlines() if ln.startswith("kb-indexer: ")]
+    return p.returncode, rep, lines
+
+
+def generation(tmp, name):
+    with open(os.path.join(tmp, name, "XAPIANDB")) as f:
+        for line in f:
+            if line.startswith("auto "):
+                return os.path.join(tmp, name, line.split()[1])
+    return None
+
+
+def run_delve(args):
+    return subprocess.run(["xapian-delve"] + args, capture_output=True, text=True,
+                          timeout=60).stdout
+
+
+def delve(db):
+    """Document count plus every document's terms (wdf, termfreq), values and data,
+    found through the unique-id terms ("Q" + path)."""
+    n = 0
+    for line in run_delve([db]).splitlines():
+        if line.startswith("number of documents"):
+            n = int(line.split("=")[1])
+    uids = run_delve(["-A", "Q", "-1", db]).splitlines()[1:]
+    cmd = ["-1"]
+    for u in uids:
+        cmd += ["-t", u]
+    docids = sorted({int(x) for x in run_delve(cmd + [db]).split()
+                     if x.isdigit()})
+    cmd = ["-1", "-v", "-V", "-d"]
+    for d in docids:
+        cmd += ["-r", str(d)]
+    return n, "%d uids, docids %s\n" % (len(uids), docids) + run_delve(cmd + [db])
+
+
+def same_report(a, b):
+    keys = ("added", "updated", "deleted", "unchanged", "failed", "skipped_failed",
+            "documents", "failures")
+    return a is not None and b is not None and all(a.get(k) == b.get(k) for k in keys)
+
+
+def compare(tmp, label, r1, r3, full):
+    c1, rep1, lines1 = r1
+    c3, rep3, lines3 = r3
+    check(c1 == c3, "%s: same exit code (%d, %d)" % (label, c1, c3))
+    check(same_report(rep1, rep3), "%s: same report\n  %s\n  %s" % (label, rep1, rep3))
+    check(lines1 == lines3 and len(lines1) > 0,
+          "%s: same %d stderr lines in the same order" % (label, len(lines1)))
+    g1, g3 = generation(tmp, "idx1"), generation(tmp, "idx3")
+    n1, d1 = delve(g1)
+    n3, d3 = delve(g3)
+    check(n1 == n3 and n1 > 0, "%s: same document count (%d, %d)" % (label, n1, n3))
+    check(d1 == d3 and len(d1) > 10000,
+          "%s: same terms, values and data for every document (%d bytes)" % (label,
+                                                                          len(d1)))
+    if full:
+        for t in TABLES:
+            with open(os.path.join(g1, t + ".glass"), "rb") as f:
+                b1 = f.read()
+            with open(os.path.join(g3, t + ".glass"), "rb") as f:
+                b3 = f.read()
+            check(b1 == b3 and len(b1) > 0, "%s: %s table identical (%d bytes)" % (
+                label, t, len(b1)))
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="kb-threads-")
+    try:
+        src = os.path.join(tmp, "src")
+        shutil.copytree(os.path.join(SRC, "corpus"), src)
+        os.makedirs(os.path.join(src, "zz", "deep"))
+        with open(os.path.join(src, "aa-binary.html"), "wb") as f:
+            f.write(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8)
+        with open(os.path.join(src, "mixed.jsonl"), "w") as f:
+            f.write(json.dumps({"id": "j-1", "title": "Pile a combustible",
+                                "body": "La pile a hydrogene alimente le moteur electrique",
+                                "lang": "fr"}) + "\n")
+            f.write("{not json\n")
+            f.write(json.dumps({"id": "j-2", "title": "Cambio automatico",
+                                "body": "Il cambio a doppia frizione riduce i consumi",
+                                "lang": "it"}) + "\n")
+        with open(os.path.join(src, "zz", "deep", "note.txt"), "w") as f:
+            f.write("Regenerative braking\n\nRegenerative braking recovers energy "
+                    "into the traction battery of hybrid powertrains.\n")
+        n_files = sum(len(fs) for _, _, fs in os.walk(src))
+        check(n_files > 48, "more files (%d) than the reorder window of 3 threads" %
+              n_files)
+
+        r1 = index(tmp, "idx1", 1, "--full")
+        r3 = index(tmp, "idx3", 3, "--full")
+        check(r1[0] == 1, "full run: exit 1 (some files failed), got %d" % r1[0])
+        check(r1[1] is not None and r1[1].get("failed", 0) >= 2,
+              "full run: the binary .html and the bad JSONL line are failures: %s" %
+              (r1[1] or {}).get("failures"))
+        compare(tmp, "full", r1, r3, True)
+
+        # an incremental run: edit, remove, touch, add
+        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(src) for f in fs
+                       if f.endswith(".md"))
+        check(len(files) >= 3, "corpus has Markdown files to change")
+        with open(files[0], "a") as f:
+            f.write("\n\nAdded paragraph about turbocharger lag and e-turbo.\n")
+        os.remove(files[1])
+        os.utime(files[2])
+        with open(os.path.join(src, "zz", "new.txt"), "w") as f:
+            f.write("Moteur thermique\n\nLe moteur thermique a injection directe.\n")
+        r1 = index(tmp, "idx1", 1)
+        r3 = index(tmp, "idx3", 3)
+        rep = r1[1] or {}
+        check((rep.get("updated"), rep.get("deleted"), rep.get("added")) == (1, 1, 1),
+              "incremental: 1 updated, 1 deleted, 1 added: %s" % rep)
+        compare(tmp, "incremental", r1, r3, False)
+
+        # --threads=0 (one per core) is accepted and indexes the same
+        r0 = index(tmp, "idx0", 0, "--full")
+        check(r0[0] == 1, "threads=0: exit 1 (the same files fail), got %d" % r0[0])
+        check(r0[1] is not None and r0[1].get("documents") == (r3[1] or {}).get("documents"),
+              "threads=0: same document count")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d failure(s)" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
