@@ -219,6 +219,10 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
         MHD_add_response_header(r, "Location", resp->location);
     if (resp->allow[0])
         MHD_add_response_header(r, "Allow", resp->allow);
+    if (resp->disposition[0])
+        MHD_add_response_header(r, "Content-Disposition", resp->disposition);
+    if (resp->sandbox)
+        MHD_add_response_header(r, "Content-Security-Policy", "sandbox");
     if (resp->retry_after[0])
         MHD_add_response_header(r, "Retry-After", resp->retry_after);
     if (resp->auth_realm[0]) {

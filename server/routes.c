@@ -33,6 +33,7 @@ static const struct route routes[] = {
     {"openapi", M_GET | M_HEAD, "/api/v1/openapi.json", 0, kb_route_openapi},
     {"metrics", M_GET | M_HEAD, "/metrics", 0, kb_route_metrics},
     {"feed", M_GET | M_HEAD, "/feed.atom", 1, kb_route_feed},
+    {"files", M_GET | M_HEAD, "/files/", 1, kb_route_files},
     {"page", M_GET | M_HEAD, "/", 0, kb_route_static},
     {"static", M_GET | M_HEAD, "/static/", 0, kb_route_static},
 };

@@ -82,6 +82,8 @@ struct kb_resp {
     char allow[64];       /* Allow header for 405 */
     char retry_after[16]; /* Retry-After header (429, 503), "" for none */
     char auth_realm[32];  /* WWW-Authenticate: Bearer realm="..." (401), "" for none */
+    char disposition[300]; /* Content-Disposition, "" for none */
+    int sandbox;           /* 1: Content-Security-Policy: sandbox (untrusted content) */
 };
 
 struct kb_req {
@@ -197,5 +199,7 @@ void kb_route_feed(struct kb_req *req, struct kb_resp *resp);
 void kb_route_openapi(struct kb_req *req, struct kb_resp *resp);
 /* route_static.c: the search page (GET / and /static/...) from cfg.web_dir. */
 void kb_route_static(struct kb_req *req, struct kb_resp *resp);
+/* route_files.c: GET /files/{id}, the original file of an indexed document. */
+void kb_route_files(struct kb_req *req, struct kb_resp *resp);
 
 #endif

@@ -165,7 +165,8 @@ class Server:
         os.makedirs(self.dir)
         port_file = os.path.join(self.dir, "port")
         args = [os.path.join(BIN, "kb-server"), "--index=" + index, "--port=0",
-                "--port-file=" + port_file, "--keys-file=" + keys_file, "--access-log="]
+                "--port-file=" + port_file, "--keys-file=" + keys_file, "--access-log=",
+                "--source=" + os.path.join(SRC, "corpus")]
         data = DATA
         if options.get("data") == "unreadable-openapi":
             # a data folder whose openapi.json cannot be read (a folder): the 500 path
@@ -267,7 +268,7 @@ def run_case(name, port, subst, statuses, exercised):
             return False, "header '%s' missing" % k
         if v is not True and (got is None or re.fullmatch(v, got) is None):
             return False, "header '%s' is %r, expected /%s/" % (k, got, v)
-    text = body.decode("utf-8")
+    text = body.decode("utf-8", "replace")  # original files (/files/) may be binary
     for s in ex.get("body_contains", []):
         if s not in text:
             return False, "body lacks %r" % s
