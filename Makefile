@@ -13,7 +13,7 @@ INDEX      ?= var/index
 # CI builds with -Werror
 WERROR     ?= $(if $(CI),ON,OFF)
 
-.PHONY: all deps deps-run build index run test test-fast test-asan test-valgrind lint clean
+.PHONY: all deps deps-run deps-bench build index run test test-fast test-asan test-valgrind lint clean
 
 all: build
 
@@ -22,6 +22,10 @@ deps:
 
 deps-run:
 	sh scripts/deps.sh run
+
+# The anchors the benchmarks compare against (omindex, wrk, perf...): see bench/README.md.
+deps-bench:
+	sh scripts/deps.sh bench
 
 build: deps-run
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKB_WERROR=$(WERROR) >/dev/null

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages that building, running and testing powertrain-kb need.
 # Idempotent: packages already present are not fetched again. Needs root (apt-get) unless
-# everything is already installed. Usage: scripts/deps.sh [run|test]
+# everything is already installed. Usage: scripts/deps.sh [run|test|bench]
+# (bench = test + the anchors and tools the benchmarks under bench/ compare against)
 set -eu
 mode=${1:-test}
 
@@ -12,13 +13,14 @@ build="cmake make gcc g++ pkg-config
  libmagic-dev libxxhash-dev libsodium-dev"
 runtime="xapian-tools curl"
 testing="python3 python3-jsonschema jq valgrind clang-format libxml2-utils poppler-utils
- chromium fonts-dejavu-core ca-certificates
- wrk xapian-omega time linux-perf"
+ chromium fonts-dejavu-core ca-certificates"
+bench="wrk xapian-omega time linux-perf sqlite3"
 # Node.js may come from elsewhere (a machine image); only ask Debian for it when absent.
 command -v npm >/dev/null 2>&1 || testing="$testing nodejs npm"
 
 want="$build $runtime"
 [ "$mode" = test ] && want="$want $testing"
+[ "$mode" = bench ] && want="$want $testing $bench"
 
 missing=""
 for p in $want; do
