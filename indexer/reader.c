@@ -633,6 +633,12 @@ out:
     return rc;
 }
 
+/* kb_read_pdf's contract, through kb-pdftext: feeds it buf, reads its JSON (capped at
+ * twice max_text plus 1 MiB) into d and finishes d as every reader does. The helper is
+ * killed (with its process group) at lim->max_seconds: "pdf: extraction timed out after
+ * N s"; a helper killed by a signal is "pdf: extractor crashed (signal N)". Returns 0 or
+ * a negative KB_E* with err filled; d may hold partial fields on failure (the caller
+ * releases it). Safe to call from several threads at once. */
 static int pdf_helper(const char *buf, size_t len, const struct kb_read_limits *lim,
                       struct kb_doc *d, struct kb_error *err)
 {
