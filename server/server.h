@@ -74,14 +74,14 @@ struct kb_resp {
     json_t *json; /* owned; serialised by http.c */
     char *body;   /* owned raw body (malloc'ed), used when json is NULL */
     size_t body_len;
-    const char *ctype;    /* content type for body (static string) */
-    char etag[80];        /* "" for none */
-    char cache[64];       /* Cache-Control value, "" for none */
-    char location[256];   /* Location header, "" for none */
-    int allow_cors;       /* add Access-Control-Allow-Origin: * */
-    char allow[64];       /* Allow header for 405 */
-    char retry_after[16]; /* Retry-After header (429, 503), "" for none */
-    char auth_realm[32];  /* WWW-Authenticate: Bearer realm="..." (401), "" for none */
+    const char *ctype;     /* content type for body (static string) */
+    char etag[80];         /* "" for none */
+    char cache[64];        /* Cache-Control value, "" for none */
+    char location[256];    /* Location header, "" for none */
+    int allow_cors;        /* add Access-Control-Allow-Origin: * */
+    char allow[64];        /* Allow header for 405 */
+    char retry_after[16];  /* Retry-After header (429, 503), "" for none */
+    char auth_realm[32];   /* WWW-Authenticate: Bearer realm="..." (401), "" for none */
     char disposition[300]; /* Content-Disposition, "" for none */
     int sandbox;           /* 1: Content-Security-Policy: sandbox (untrusted content) */
 };
