@@ -277,12 +277,26 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
     if (!rc && year)
         rc = xap_doc_set_value(x, KB_SLOT_YEAR, ybuf, strlen(ybuf), &xe);
 
-    /* data: the document as JSON, body included (snippets and the document view) */
+    /* data: the metadata as JSON, a NUL byte, then the body as is (snippets and the
+     * document view), so that a search hit decodes only the small part; readers:
+     * server/search.h kb_search_data_split */
     if (!rc) {
-        json_t *j = kb_doc_to_json(d, 1);
-        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII * 0) : NULL;
+        json_t *j = kb_doc_to_json(d, 0);
+        char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
         json_decref(j);
-        rc = s ? xap_doc_set_data(x, s, strlen(s), &xe) : XAP_E_NOMEM;
+        if (s) {
+            struct kb_buf data;
+            const char *body = d->body ? d->body : "";
+            size_t slen = strlen(s), blen = strlen(body);
+            kb_buf_init(&data, slen + blen + 2);
+            if (kb_buf_add(&data, s, slen + 1) || kb_buf_add(&data, body, blen))
+                rc = XAP_E_NOMEM;
+            else
+                rc = xap_doc_set_data(x, data.data, data.len, &xe);
+            kb_buf_release(&data);
+        } else {
+            rc = XAP_E_NOMEM;
+        }
         free(s);
     }
 out:

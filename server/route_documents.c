@@ -41,10 +41,10 @@ static int id_valid(const char *id, size_t len)
     return 1;
 }
 
-/* The stored JSON of a document: KB_OK and *out (new reference), KB_ENOTFOUND, or an
- * engine error. */
+/* The stored JSON of a document (with "body" when with_body): KB_OK and *out (new
+ * reference), KB_ENOTFOUND, or an engine error. */
 static int load_doc(struct kb_server *srv, struct kb_worker *w, const char *id,
-                    json_t **out, struct kb_error *err)
+                    int with_body, json_t **out, struct kb_error *err)
 {
     struct xap_error xe = {0};
     char *data = NULL;
@@ -58,7 +58,7 @@ static int load_doc(struct kb_server *srv, struct kb_worker *w, const char *id,
         return kb_error_set(err, KB_ENOTFOUND, "no document '%s'", id);
     if (rc)
         return kb_from_xap(&xe, err);
-    *out = json_loadb(data, len, 0, NULL);
+    *out = kb_search_data_json(data, len, with_body);
     free(data);
     if (!*out)
         return kb_error_set(err, KB_EINDEX, "the stored data of '%s' is not JSON", id);
@@ -82,7 +82,7 @@ static void get_document(struct kb_req *req, struct kb_resp *resp, struct kb_wor
     }
     if (body_arg && !strcmp(body_arg, "false"))
         with_body = 0;
-    if (load_doc(req->srv, w, id, &d, &err)) {
+    if (load_doc(req->srv, w, id, with_body, &d, &err)) {
         kb_resp_error(resp, kb_http_status(err.code),
                       err.code == KB_ENOTFOUND ? "document_not_found"
                                                : kb_status_name(err.code),
@@ -102,8 +102,6 @@ static void get_document(struct kb_req *req, struct kb_resp *resp, struct kb_wor
         resp->status = 304;
         goto out;
     }
-    if (!with_body)
-        json_object_del(d, "body");
     char url[600];
     snprintf(url, sizeof url, PREFIX "%s", id);
     json_object_set_new(d, "url", json_string(url));
@@ -248,7 +246,7 @@ static void write_document(struct kb_req *req, struct kb_resp *resp, struct kb_w
             goto out;
         }
     }
-    int rc = load_doc(req->srv, w, id, &old, &err);
+    int rc = load_doc(req->srv, w, id, 0, &old, &err);
     if (rc && rc != KB_ENOTFOUND) {
         kb_resp_from_error(resp, &err);
         goto out;

@@ -334,18 +334,38 @@ static const struct xap_field fields[] = {
     {"year", KB_PFX_YEAR, 1},    {"abstract", KB_PFX_ABSTRACT, 0},
 };
 
-json_t *kb_search_hit_json(const char *data, size_t len)
+void kb_search_data_split(const char *data, size_t len, size_t *meta_len,
+                          const char **body, size_t *body_len)
 {
-    json_t *d = json_loadb(data, len, 0, NULL);
+    const char *nul = data ? memchr(data, '\0', len) : NULL;
+    *meta_len = nul ? (size_t)(nul - data) : len;
+    *body = nul ? nul + 1 : NULL;
+    *body_len = nul ? len - *meta_len - 1 : 0;
+}
+
+json_t *kb_search_data_json(const char *data, size_t len, int with_body)
+{
+    size_t mlen, blen;
+    const char *body;
+    kb_search_data_split(data, len, &mlen, &body, &blen);
+    json_t *d = json_loadb(data, mlen, 0, NULL);
     if (!d)
-        return json_object();
+        return NULL;
+    if (!with_body)
+        json_object_del(d, "body");
+    else if (body)
+        json_object_set_new(d, "body", json_stringn(body, blen));
+    return d;
+}
+
+/* A hit (new reference) from the metadata object d (borrowed). */
+static json_t *hit_from_meta(const json_t *d)
+{
     const char *id = json_string_value(json_object_get(d, "id"));
+    const char *title = json_string_value(json_object_get(d, "title"));
     json_t *hit = json_object();
     json_object_set(hit, "id", json_object_get(d, "id"));
-    json_object_set_new(hit, "title",
-                        json_string(json_string_value(json_object_get(d, "title"))
-                                        ? json_string_value(json_object_get(d, "title"))
-                                        : ""));
+    json_object_set_new(hit, "title", json_string(title ? title : ""));
     char url[600];
     snprintf(url, sizeof url, "/api/v1/documents/%s", id ? id : "");
     json_object_set_new(hit, "url", json_string(url));
@@ -356,16 +376,31 @@ json_t *kb_search_hit_json(const char *data, size_t len)
     }
     json_t *topics = json_object_get(d, "topics");
     json_object_set(hit, "topics", topics ? topics : json_array());
+    return hit;
+}
+
+json_t *kb_search_hit_json(const char *data, size_t len)
+{
+    size_t mlen, blen;
+    const char *body;
+    kb_search_data_split(data, len, &mlen, &body, &blen);
+    json_t *d = json_loadb(data, mlen, 0, NULL);
+    if (!d)
+        return json_object();
+    json_t *hit = hit_from_meta(d);
     json_decref(d);
     return hit;
 }
 
-/* The snippet of a hit; for paged documents also the first page that matches. */
-static json_t *snippet_for(const xap_result *res, struct kb_worker *w, const char *data,
-                           size_t len, int *page)
+/* The snippet of a hit from its metadata d (borrowed) and body text (borrowed; NULL:
+ * d's "body"); for paged documents also the first page that matches. */
+static json_t *snippet_for(const xap_result *res, struct kb_worker *w, const json_t *d,
+                           const char *body, size_t blen, int *page)
 {
-    json_t *d = json_loadb(data, len, 0, NULL);
-    const char *body = json_string_value(json_object_get(d, "body"));
+    if (!body) {
+        body = json_string_value(json_object_get(d, "body"));
+        blen = body ? json_string_length(json_object_get(d, "body")) : 0;
+    }
     const char *lang = json_string_value(json_object_get(d, "lang"));
     int l = kb_lang_from_code(lang);
     xap_analyzer *an = w->an.an[l >= 0 ? l : KB_LANG_EN];
@@ -373,11 +408,11 @@ static json_t *snippet_for(const xap_result *res, struct kb_worker *w, const cha
     *page = 0;
     if (body) {
         json_int_t pages = json_integer_value(json_object_get(d, "pages"));
-        if (pages > 1 && strchr(body, '\f')) {
-            const char *s = body;
+        if (pages > 1 && memchr(body, '\f', blen)) {
+            const char *s = body, *end = body + blen;
             for (int pg = 1; s && !snip; pg++) {
-                const char *e = strchr(s, '\f');
-                size_t n = e ? (size_t)(e - s) : strlen(s);
+                const char *e = memchr(s, '\f', (size_t)(end - s));
+                size_t n = e ? (size_t)(e - s) : (size_t)(end - s);
                 char *c = xap_result_snippet(res, w->reader, an, s, n, 240, "<mark>",
                                              "</mark>", 1, NULL);
                 if (c && *c) {
@@ -390,12 +425,11 @@ static json_t *snippet_for(const xap_result *res, struct kb_worker *w, const cha
             }
         }
         if (!snip)
-            snip = xap_result_snippet(res, w->reader, an, body, strlen(body), 240,
-                                      "<mark>", "</mark>", 0, NULL);
+            snip = xap_result_snippet(res, w->reader, an, body, blen, 240, "<mark>",
+                                      "</mark>", 0, NULL);
     }
     json_t *out = json_string(snip ? snip : "");
     free(snip);
-    json_decref(d);
     return out;
 }
 
@@ -536,17 +570,23 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     for (size_t i = 0; i < xap_result_size(res); i++) {
         struct xap_hit h;
         xap_result_hit(res, i, &h);
-        json_t *hit = kb_search_hit_json(h.data, h.data_len);
+        /* only the metadata is decoded: the body is read as is, for snippets */
+        size_t mlen, blen;
+        const char *body;
+        kb_search_data_split(h.data, h.data_len, &mlen, &body, &blen);
+        json_t *d = json_loadb(h.data, mlen, 0, NULL);
+        json_t *hit = d ? hit_from_meta(d) : json_object();
         json_object_set_new(hit, "score", json_real(h.weight));
         if (h.collapsed)
             json_object_set_new(hit, "duplicates", json_integer(h.collapsed));
         if (p->snippets) {
             int page = 0;
             json_object_set_new(hit, "snippet",
-                                snippet_for(res, w, h.data, h.data_len, &page));
+                                snippet_for(res, w, d, body, blen, &page));
             if (page)
                 json_object_set_new(hit, "page", json_integer(page));
         }
+        json_decref(d);
         json_array_append_new(hits, hit);
     }
     json_object_set_new(o, "hits", hits);
