@@ -323,9 +323,10 @@ int kb_search_params_from_json(struct kb_search_params *p, const json_t *o,
 /* "Did you mean" is computed and shown only below this many matches: Xapian also
  * proposes more frequent neighbours of correctly spelt words. */
 #define KB_SUGGEST_BELOW 3
-/* Pseudo-relevance feedback only for queries of at least this many distinct words:
- * bench/relevance/README.md (short queries gain nothing and pay a second pass). */
-#define KB_FEEDBACK_MIN_WORDS 3
+/* Pseudo-relevance feedback only for queries of at least this many distinct words: on
+ * one word it mostly pulls in the top documents' language (bench/relevance/README.md),
+ * and it costs a first pass and an ESet. */
+#define KB_FEEDBACK_MIN_WORDS 2
 
 static const struct xap_field fields[] = {
     {"title", KB_PFX_TITLE, 0},  {"author", KB_PFX_AUTHOR, 0},
