@@ -308,6 +308,9 @@ static void test_write_read_search(void)
     struct xap_search_req req;
     xap_search_req_init(&req);
     req.query = "hydrogene";
+    struct xap_facet lang_facet = {4, 0}; /* hits carry the values of facet slots */
+    req.facets = &lang_facet;
+    req.n_facets = 1;
     xap_result *res = NULL;
     CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
     size_t lower, est, upper;
@@ -327,6 +330,7 @@ static void test_write_read_search(void)
     }
     CHECK_INT(fr_hits, 1);
     CHECK(xap_result_hit_value(res, 0, 77, &vlen2) == NULL);
+    CHECK(xap_result_hit_value(res, 0, 5, &vlen2) == NULL); /* not asked for */
     char *snip = xap_result_snippet(res, r, fr, "La production de hydrogene propre", 33,
                                     100, "<b>", "</b>", 1, &e);
     CHECK_HAS(snip, "<b>hydrogene</b>");
