@@ -104,7 +104,20 @@ static int add_bool(xap_doc *x, const char *prefix, const char *value,
     return xap_doc_add_term(x, term, (size_t)n, 0, xe);
 }
 
-/* Normalises and indexes one field. */
+/* Indexes one field's normalised text, then leaves a gap so phrases do not cross fields.
+ */
+static int index_norm(xap_doc *x, xap_analyzer *an, const struct kb_buf *norm,
+                      unsigned wdf, const char *prefix, struct xap_error *xe)
+{
+    if (!norm->len)
+        return XAP_OK;
+    int rc = xap_doc_index_text(x, an, kb_buf_str(norm), norm->len, wdf, prefix, xe);
+    if (!rc)
+        rc = xap_doc_increase_termpos(x, 100, xe);
+    return rc;
+}
+
+/* Normalises and indexes one short field (organisation, an author). */
 static int index_field(xap_doc *x, xap_analyzer *an, const char *text, unsigned wdf,
                        const char *prefix, struct kb_buf *norm, struct xap_error *xe)
 {
@@ -113,10 +126,7 @@ static int index_field(xap_doc *x, xap_analyzer *an, const char *text, unsigned 
     kb_buf_reset(norm);
     if (kb_text_normalize(text, strlen(text), 0, norm))
         return XAP_E_NOMEM;
-    int rc = xap_doc_index_text(x, an, kb_buf_str(norm), norm->len, wdf, prefix, xe);
-    if (!rc)
-        rc = xap_doc_increase_termpos(x, 100, xe);
-    return rc;
+    return index_norm(x, an, norm, wdf, prefix, xe);
 }
 
 static int is_topic(const struct kb_thesaurus *t, const char *id)
@@ -124,9 +134,10 @@ static int is_topic(const struct kb_thesaurus *t, const char *id)
     return kb_thesaurus_topic_label(t, id, "en") != NULL;
 }
 
-/* Concepts from the thesaurus: XC terms, d->concepts, and topics. */
+/* Concepts from the thesaurus: XC terms, d->concepts, and topics. `norm` holds the
+ * normalised title, abstract and body (the same text that was indexed). */
 static int add_concepts(struct kb_analysis *a, struct kb_doc *d, xap_doc *x,
-                        struct kb_buf *norm, struct xap_error *xe)
+                        const struct kb_buf norm[3], struct xap_error *xe)
 {
     const struct kb_thesaurus *t = a->res->thes;
     size_t n = kb_thesaurus_concepts(t);
@@ -141,13 +152,8 @@ static int add_concepts(struct kb_analysis *a, struct kb_doc *d, xap_doc *x,
     for (size_t f = 0; f < 3; f++) {
         if (!fields[f])
             continue;
-        kb_buf_reset(norm);
-        if (kb_text_normalize(fields[f], strlen(fields[f]), 0, norm)) {
-            rc = XAP_E_NOMEM;
-            goto out;
-        }
-        kb_thesaurus_match(t, kb_buf_str(norm), norm->len, fields[f], strlen(fields[f]),
-                           0, f == 0 ? in_title : counts);
+        kb_thesaurus_match(t, kb_buf_str(&norm[f]), norm[f].len, fields[f],
+                           strlen(fields[f]), 0, f == 0 ? in_title : counts);
     }
     for (size_t i = 0; i < n && !rc; i++) {
         unsigned c = counts[i] + in_title[i];
@@ -178,9 +184,11 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
                       struct kb_error *err)
 {
     struct xap_error xe = {0};
-    struct kb_buf norm, sample;
+    struct kb_buf norm, sample, field[3]; /* field: normalised title, abstract, body */
     kb_buf_init(&norm, MAX_NORM);
     kb_buf_init(&sample, 8192);
+    for (int f = 0; f < 3; f++)
+        kb_buf_init(&field[f], MAX_NORM);
     xap_doc *x = xap_doc_new();
     int rc = x ? XAP_OK : XAP_E_NOMEM;
     if (rc)
@@ -210,22 +218,28 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
         d->topics.n--;
     }
 
+    /* each long field is normalised once, for indexing and for the thesaurus */
+    const char *texts[3] = {d->title, d->abstract, d->body};
+    for (int f = 0; f < 3 && !rc; f++)
+        if (texts[f] && kb_text_normalize(texts[f], strlen(texts[f]), 0, &field[f]))
+            rc = XAP_E_NOMEM;
     xap_analyzer *an = a->an[lang];
-    rc = index_field(x, an, d->title, 3, "", &norm, &xe);
     if (!rc)
-        rc = index_field(x, an, d->title, 1, KB_PFX_TITLE, &norm, &xe);
+        rc = index_norm(x, an, &field[0], 3, "", &xe);
     if (!rc)
-        rc = index_field(x, an, d->abstract, 2, "", &norm, &xe);
+        rc = index_norm(x, an, &field[0], 1, KB_PFX_TITLE, &xe);
     if (!rc)
-        rc = index_field(x, an, d->abstract, 1, KB_PFX_ABSTRACT, &norm, &xe);
+        rc = index_norm(x, an, &field[1], 2, "", &xe);
     if (!rc)
-        rc = index_field(x, an, d->body, 1, "", &norm, &xe);
+        rc = index_norm(x, an, &field[1], 1, KB_PFX_ABSTRACT, &xe);
+    if (!rc)
+        rc = index_norm(x, an, &field[2], 1, "", &xe);
     if (!rc)
         rc = index_field(x, an, d->org, 1, KB_PFX_ORG_TEXT, &norm, &xe);
     for (size_t i = 0; !rc && i < d->authors.n; i++)
         rc = index_field(x, an, d->authors.v[i], 1, KB_PFX_AUTHOR, &norm, &xe);
     if (!rc)
-        rc = add_concepts(a, d, x, &norm, &xe);
+        rc = add_concepts(a, d, x, field, &xe);
 
     char folded[256];
     if (!rc)
@@ -302,6 +316,8 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
 out:
     kb_buf_release(&norm);
     kb_buf_release(&sample);
+    for (int f = 0; f < 3; f++)
+        kb_buf_release(&field[f]);
     if (rc) {
         xap_doc_free(x);
         if (rc == XAP_E_NOMEM)
