@@ -29,7 +29,8 @@ int kb_buf_addc(struct kb_buf *b, char c);
 int kb_buf_adds(struct kb_buf *b, const char *s);
 int kb_buf_printf(struct kb_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-int kb_buf_vprintf(struct kb_buf *b, const char *fmt, va_list ap);
+int kb_buf_vprintf(struct kb_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Gives the content to the caller (who frees it) and leaves the buffer empty. Never NULL
  * unless out of memory: an empty buffer yields "". */
 char *kb_buf_steal(struct kb_buf *b);

@@ -392,6 +392,8 @@ void kb_thesaurus_match(const struct kb_thesaurus *t, const char *norm, size_t n
     while (orig && i < orig_len) {
         while (i < orig_len && !is_upper_tok((unsigned char)orig[i]))
             i++;
+        if (i >= orig_len)
+            break; /* orig need not be NUL-terminated */
         size_t j = i;
         while (j < orig_len && is_upper_tok((unsigned char)orig[j]))
             j++;
