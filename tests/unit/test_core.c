@@ -271,6 +271,20 @@ static void test_lang_thesaurus_query(void)
     CHECK_STR(q.text, "battery OR cell");
     CHECK_INT(q.relaxed_case, 0);
     kb_query_release(&q);
+    /* request preambles in three languages are dropped, never the whole query */
+    static const char *const pre[][2] = {
+        {"please supply information on battery recycling", "battery recycling"},
+        {"Je cherche des informations sur les piles à combustible",
+         "piles a combustible"},
+        {"vorrei informazioni sulle celle a combustibile", "celle a combustibile"},
+        {"please supply information on", "please supply information on"},
+        {"\"information on\" hydrogen", "\"information on\" hydrogen"}};
+    for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++) {
+        kb_error_clear(&e);
+        CHECK_INT(kb_query_prepare(&res, pre[i][0], strlen(pre[i][0]), &q, &e), KB_OK);
+        CHECK_HAS(q.text, pre[i][1]);
+        kb_query_release(&q);
+    }
     kb_resources_release(&res);
 
     kb_error_clear(&e);
