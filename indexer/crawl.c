@@ -1085,6 +1085,28 @@ static void remove_tree(const char *path)
     rmdir(path);
 }
 
+/* mkdir -p: creates path and its missing parents. Returns 0, or -1 with errno. */
+static int mkdir_p(const char *path)
+{
+    char p[1200];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof p) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(p, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char c = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+            return -1;
+        p[i] = c;
+    }
+    return 0;
+}
+
 json_t *kb_run_report_json(const struct kb_run_report *rep)
 {
     json_t *fails = json_array();
@@ -1183,7 +1205,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     r.lim.max_seconds = c->file_seconds;
     r.failed = json_object();
 
-    if (mkdir(c->index, 0755) < 0 && errno != EEXIST) {
+    if (mkdir_p(c->index) < 0) {
         kb_error_set(err, KB_EIO, "cannot create index folder '%s': %s", c->index,
                      strerror(errno));
         goto out;

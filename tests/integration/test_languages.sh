@@ -11,7 +11,7 @@ cp "$KB_TEST_DATA/formats/invalid-report.xml" "$KB_TEST_DATA/formats/truncated.p
    "$KB_TEST_DATA/formats/binary.html" "$src/bad/"
 
 set +e
-"$KB_BIN_DIR/kb-indexer" --index="$T/index" --json "$src" >"$T/report.json" 2>"$T/indexer.err"
+"$KB_BIN_DIR/kb-indexer" --index="$T/var/new/index" --json "$src" >"$T/report.json" 2>"$T/indexer.err"
 rc=$?
 set -e
 expect_eq "indexer exit code with failed files" "$rc" 1
@@ -26,7 +26,8 @@ jq -r '.failures[] | "\(.path): \(.reason)"' "$T/report.json"
 reason=$(jq -r '.failures[] | select(.path == "bad/invalid-report.xml") | .reason' "$T/report.json")
 case "$reason" in *abstract*|*topic*|*Element*) ok ;; *) fail "xml reason lacks the validator message: $reason" ;; esac
 
-start_server "$T/index"
+# the index folder and its missing parents were created by the indexer
+start_server "$T/var/new/index"
 
 # "hydrogène", "hydrogene" and "Hydrogène" all find the brief that only says "l'hydrogène"
 for q in "hydrogène" "hydrogene" "Hydrogène" "HYDROGÈNE"; do
