@@ -112,6 +112,23 @@ const char *kb_req_arg(const struct kb_req *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+json_t *kb_req_json_body(const struct kb_req *req, struct kb_resp *resp, int ct_required)
+{
+    const char *ct = kb_req_header(req, "Content-Type");
+    if ((ct || ct_required) && (!ct || strncmp(ct, "application/json", 16) != 0)) {
+        kb_resp_error(resp, 415, "unsupported_media_type",
+                      "the body must be application/json, not '%s'", ct ? ct : "(none)");
+        return NULL;
+    }
+    json_error_t je;
+    json_t *body =
+        json_loadb(kb_buf_str(&req->body), req->body.len, JSON_REJECT_DUPLICATES, &je);
+    if (!body)
+        kb_resp_error(resp, 400, "invalid_json",
+                      "the body is not valid JSON: %s (line %d)", je.text, je.line);
+    return body;
+}
+
 const char *kb_req_header(const struct kb_req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);

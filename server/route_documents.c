@@ -205,21 +205,9 @@ static void write_document(struct kb_req *req, struct kb_resp *resp, struct kb_w
         goto out;
     }
     if (is_put) {
-        const char *ct = kb_req_header(req, "Content-Type");
-        if (!ct || strncmp(ct, "application/json", 16) != 0) {
-            kb_resp_error(resp, 415, "unsupported_media_type",
-                          "the body must be application/json, not '%s'",
-                          ct ? ct : "(none)");
+        body = kb_req_json_body(req, resp, 1);
+        if (!body)
             goto out;
-        }
-        json_error_t je;
-        body = json_loadb(kb_buf_str(&req->body), req->body.len, JSON_REJECT_DUPLICATES,
-                          &je);
-        if (!body) {
-            kb_resp_error(resp, 400, "invalid_json",
-                          "the body is not valid JSON: %s (line %d)", je.text, je.line);
-            goto out;
-        }
         const char *bid = json_string_value(json_object_get(body, "id"));
         const char *fmt = json_string_value(json_object_get(body, "format"));
         if (kb_doc_from_json(&d, body, 1, &err)) {

@@ -19,20 +19,9 @@ void kb_route_search(struct kb_req *req, struct kb_resp *resp)
     kb_error_clear(&err);
     int rc;
     if (!strcmp(req->method, "POST")) {
-        const char *ct = kb_req_header(req, "Content-Type");
-        if (ct && strncmp(ct, "application/json", 16) != 0) {
-            kb_resp_error(resp, 415, "unsupported_media_type",
-                          "the body must be application/json, not '%s'", ct);
+        body = kb_req_json_body(req, resp, 0);
+        if (!body)
             goto out;
-        }
-        json_error_t je;
-        body = json_loadb(kb_buf_str(&req->body), req->body.len, JSON_REJECT_DUPLICATES,
-                          &je);
-        if (!body) {
-            kb_resp_error(resp, 400, "invalid_json",
-                          "the body is not valid JSON: %s (line %d)", je.text, je.line);
-            goto out;
-        }
         rc = kb_search_params_from_json(&p, body, &req->srv->cfg, &err);
     } else {
         rc = kb_search_params_from_query(&p, req, &err);

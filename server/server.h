@@ -115,6 +115,10 @@ void kb_resp_error(struct kb_resp *resp, int http_status, const char *code,
 void kb_resp_from_error(struct kb_resp *resp, const struct kb_error *err);
 /* Query-string argument (decoded), or NULL. */
 const char *kb_req_arg(const struct kb_req *req, const char *name);
+/* The request body parsed as a JSON value (new reference). NULL when it is not JSON, or
+ * when the Content-Type is not application/json (absent is accepted unless ct_required);
+ * resp then holds the 400 or 415 error. */
+json_t *kb_req_json_body(const struct kb_req *req, struct kb_resp *resp, int ct_required);
 /* Request header, or NULL. */
 const char *kb_req_header(const struct kb_req *req, const char *name);
 
