@@ -18,21 +18,12 @@ import sys
 import tempfile
 import time
 import urllib.request
-
-BIN = os.environ["KB_BIN_DIR"]
-SRC = os.environ["KB_SOURCE_DIR"]
-INDEXER = os.path.join(BIN, "kb-indexer")
-SERVER = os.path.join(BIN, "kb-server")
-MKCORPUS = os.path.join(SRC, "..", "shared", "bench", "mkcorpus")
-
-failures = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kbtest  # noqa: E402
+from kbtest import BIN, SRC, INDEXER, SERVER, MKCORPUS, check, stop_server  # noqa: E402
 
 
-def check(cond, what):
-    global failures
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures += 1
+
 
 
 def index(idx, src, limit=None, *extra):
@@ -119,16 +110,9 @@ def main():
         check(code == 0, "space back: the next run completes (%s)" % err[-200:])
         check(total() == (200, 300), "server sees 300 documents without a restart")
     finally:
-        if server:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop_server(server)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d failure(s)" % failures)
-    return 1 if failures else 0
+    return kbtest.finish()
 
 
 if __name__ == "__main__":

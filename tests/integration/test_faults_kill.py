@@ -15,20 +15,12 @@ import subprocess
 import sys
 import tempfile
 import json
-
-BIN = os.environ["KB_BIN_DIR"]
-SRC = os.environ["KB_SOURCE_DIR"]
-INDEXER = os.path.join(BIN, "kb-indexer")
-MKCORPUS = os.path.join(SRC, "..", "shared", "bench", "mkcorpus")
-
-failures = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kbtest  # noqa: E402
+from kbtest import BIN, SRC, INDEXER, MKCORPUS, check  # noqa: E402
 
 
-def check(cond, what):
-    global failures
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures += 1
+
 
 
 def index(idx, src, *extra):
@@ -152,8 +144,7 @@ def main():
             proc.kill()
             proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d failure(s)" % failures)
-    return 1 if failures else 0
+    return kbtest.finish()
 
 
 if __name__ == "__main__":

@@ -20,21 +20,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kbtest  # noqa: E402
+from kbtest import BIN, SRC, INDEXER, SERVER, check, stop_server  # noqa: E402
 
-BIN = os.environ["KB_BIN_DIR"]
-SRC = os.environ["KB_SOURCE_DIR"]
-INDEXER = os.path.join(BIN, "kb-indexer")
-SERVER = os.path.join(BIN, "kb-server")
 BENCH = os.path.join(SRC, "..", "shared", "bench")
 
-failures = 0
 
-
-def check(cond, what):
-    global failures
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures += 1
 
 
 class Clients:
@@ -169,16 +161,9 @@ def main():
             clients.stop.set()
             for t in clients.threads:
                 t.join(timeout=60)
-        if server:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop_server(server)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d failure(s)" % failures)
-    return 1 if failures else 0
+    return kbtest.finish()
 
 
 if __name__ == "__main__":

@@ -18,20 +18,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kbtest  # noqa: E402
+from kbtest import BIN, SRC, INDEXER, check  # noqa: E402
 
-BIN = os.environ["KB_BIN_DIR"]
-SRC = os.environ["KB_SOURCE_DIR"]
-INDEXER = os.path.join(BIN, "kb-indexer")
 TABLES = ("termlist", "position", "docdata", "spelling")
 
-failures = 0
 
-
-def check(cond, what):
-    global failures
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures += 1
 
 
 def index(tmp, name, threads, *args):
@@ -164,8 +157,7 @@ def main():
               "threads=0: same document count")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d failure(s)" % failures)
-    return 1 if failures else 0
+    return kbtest.finish()
 
 
 if __name__ == "__main__":

@@ -18,21 +18,13 @@ import sys
 import tempfile
 import time
 import urllib.request
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kbtest  # noqa: E402
+from kbtest import BIN, SRC, INDEXER, SERVER, check, stop_server  # noqa: E402
 
-BIN = os.environ["KB_BIN_DIR"]
-SRC = os.environ["KB_SOURCE_DIR"]
-INDEXER = os.path.join(BIN, "kb-indexer")
-SERVER = os.path.join(BIN, "kb-server")
 FIELDS = ("added", "updated", "deleted", "unchanged", "failed", "seconds", "revision")
 
-failures = 0
 
-
-def check(cond, what):
-    global failures
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures += 1
 
 
 def run(tmp, *args):
@@ -189,16 +181,9 @@ def main():
               "longer than 200 bytes" in rep["failures"][0]["reason"],
               "path too long: reason in the report")
     finally:
-        if server:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop_server(server)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d failure(s)" % failures)
-    return 1 if failures else 0
+    return kbtest.finish()
 
 
 if __name__ == "__main__":
