@@ -129,6 +129,35 @@ json_t *kb_req_json_body(const struct kb_req *req, struct kb_resp *resp, int ct_
     return body;
 }
 
+struct args_ctx {
+    const char *const *allowed;
+    const char *bad;
+};
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    struct args_ctx *c = cls;
+    (void)kind;
+    (void)value;
+    for (const char *const *a = c->allowed; *a; a++)
+        if (!strcmp(*a, key))
+            return MHD_YES;
+    c->bad = key;
+    return MHD_NO;
+}
+
+int kb_req_only_args(const struct kb_req *req, struct kb_resp *resp,
+                     const char *const *allowed)
+{
+    struct args_ctx c = {allowed, NULL};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, check_arg, &c);
+    if (!c.bad)
+        return 0;
+    kb_resp_error(resp, 400, "unknown_parameter", "unknown parameter '%s'", c.bad);
+    return -1;
+}
+
 const char *kb_req_header(const struct kb_req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);

@@ -142,9 +142,28 @@ static void get_similar(struct kb_req *req, struct kb_resp *resp, struct kb_work
     xap_result *res = NULL;
     size_t limit, offset;
     double t0 = kb_now();
-    if (arg_uint(req, resp, "limit", 10, cfg->max_page_size, &limit) ||
-        arg_uint(req, resp, "offset", 0, cfg->max_offset, &offset))
+    /* limit/offset, or page/size as in search; anything else is refused, not ignored */
+    static const char *const allowed[] = {"limit", "offset", "page", "size", NULL};
+    size_t page, size;
+    if (kb_req_only_args(req, resp, allowed) ||
+        arg_uint(req, resp, "limit", 10, cfg->max_page_size, &limit) ||
+        arg_uint(req, resp, "offset", 0, cfg->max_offset, &offset) ||
+        arg_uint(req, resp, "size", limit, cfg->max_page_size, &size) ||
+        arg_uint(req, resp, "page", 1, 1000000, &page))
         goto out;
+    if (kb_req_arg(req, "size") || kb_req_arg(req, "page")) {
+        if (page == 0) {
+            kb_resp_error(resp, 400, "invalid_parameter", "'page' starts at 1");
+            goto out;
+        }
+        limit = size;
+        offset = (page - 1) * size;
+        if (offset > cfg->max_offset) {
+            kb_resp_error(resp, 400, "offset_too_deep",
+                          "results deeper than %zu are not served", cfg->max_offset);
+            goto out;
+        }
+    }
     struct xap_search_req sr;
     xap_search_req_init(&sr);
     sr.offset = offset;

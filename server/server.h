@@ -119,6 +119,10 @@ const char *kb_req_arg(const struct kb_req *req, const char *name);
  * when the Content-Type is not application/json (absent is accepted unless ct_required);
  * resp then holds the 400 or 415 error. */
 json_t *kb_req_json_body(const struct kb_req *req, struct kb_resp *resp, int ct_required);
+/* Refuses (400 unknown_parameter in resp, returns -1) a query-string argument that is not
+ * in the NULL-terminated list `allowed`; 0 when every argument is known. */
+int kb_req_only_args(const struct kb_req *req, struct kb_resp *resp,
+                     const char *const *allowed);
 /* Request header, or NULL. */
 const char *kb_req_header(const struct kb_req *req, const char *name);
 

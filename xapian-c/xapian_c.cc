@@ -1565,11 +1565,16 @@ extern "C" int xap_similar(xap_reader *r, const char *uid, size_t uid_len, size_
         rset.add_document(*p);
         Xapian::Enquire enq(r->db);
         MltDecider decider;
-        Xapian::ESet eset = enq.get_eset(
-            static_cast<Xapian::termcount>(n_terms ? n_terms : 40), rset, &decider);
+        // A one-document RSet ranks the document's rarest words first, and a word no
+        // other document has cannot find anything: ask for more, keep the shared ones.
+        size_t want = n_terms ? n_terms : 40;
+        Xapian::ESet eset =
+            enq.get_eset(static_cast<Xapian::termcount>(want * 5), rset, &decider);
         std::vector<Xapian::Query> terms;
-        for (Xapian::ESetIterator e = eset.begin(); e != eset.end(); ++e)
-            terms.emplace_back(*e);
+        for (Xapian::ESetIterator e = eset.begin();
+             e != eset.end() && terms.size() < want; ++e)
+            if (r->db.get_termfreq(*e) >= 2)
+                terms.emplace_back(*e);
         Xapian::Query q = terms.empty() ? Xapian::Query()
                                         : Xapian::Query(Xapian::Query::OP_ELITE_SET,
                                                         terms.begin(), terms.end(), 20);

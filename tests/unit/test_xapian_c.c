@@ -379,6 +379,7 @@ static void test_write_read_search(void)
     /* similar documents leave the source out */
     xap_search_req_init(&req);
     CHECK_INT(xap_similar(r, "doc0", 4, 20, &req, &res, &e), XAP_OK);
+    CHECK(xap_result_size(res) >= 1); /* doc2 shares the stem "hydrogen" */
     for (size_t i = 0; i < xap_result_size(res); i++) {
         xap_result_hit(res, i, &h);
         CHECK(strstr(h.data, "production de hydrogene") == NULL);
