@@ -142,6 +142,22 @@ static int first_line_title(struct kb_doc *d)
     return kb_doc_set(&d->title, s, kb_utf8_cut(s, strcspn(s, "\n"), KB_RD_MAX_FIELD));
 }
 
+/* The common end of both readers: the title from the first heading (else the first
+ * line), the body from the walked text, then the shared clean-up of every reader. */
+static int office_finish(struct kb_doc *d, const char *heading, struct kb_text *body,
+                         const struct kb_read_limits *lim, const char *fmt,
+                         struct kb_error *err)
+{
+    int rc = kb_rd_set(&d->title, heading);
+    if (!rc && body->b.len && !(d->body = kb_buf_steal(&body->b)))
+        rc = KB_ENOMEM;
+    if (!rc)
+        rc = first_line_title(d);
+    if (rc)
+        return kb_error_set(err, rc, "%s: out of memory", fmt);
+    return kb_rd_finish(d, lim, fmt, err);
+}
+
 /* ---- DOCX ---- */
 
 struct docx_walk {
@@ -262,17 +278,10 @@ int kb_read_docx(const char *buf, size_t len, const struct kb_read_limits *lim,
         rc = docx_app(xmlDocGetRootElement(app), d);
     if (!rc && docxml)
         rc = docx_rec(&w, (const xmlNode *)docxml, 0);
-    if (!rc)
-        rc = kb_rd_set(&d->title, w.heading);
-    if (!rc && body.b.len && !(d->body = kb_buf_steal(&body.b)))
-        rc = KB_ENOMEM;
-    if (!rc)
-        rc = first_line_title(d);
-    if (rc) {
+    if (rc)
         kb_error_set(err, rc, "docx: out of memory");
-        goto out;
-    }
-    rc = kb_rd_finish(d, o.lim, "docx", err);
+    else
+        rc = office_finish(d, w.heading, &body, o.lim, "docx", err);
 out:
     xmlFreeDoc(docxml);
     xmlFreeDoc(core);
@@ -400,17 +409,10 @@ int kb_read_odt(const char *buf, size_t len, const struct kb_read_limits *lim,
     rc = odt_meta(xmlDocGetRootElement(meta), d);
     if (!rc && content)
         rc = odt_rec(&w, (const xmlNode *)content, 0);
-    if (!rc)
-        rc = kb_rd_set(&d->title, w.heading);
-    if (!rc && body.b.len && !(d->body = kb_buf_steal(&body.b)))
-        rc = KB_ENOMEM;
-    if (!rc)
-        rc = first_line_title(d);
-    if (rc) {
+    if (rc)
         kb_error_set(err, rc, "odt: out of memory");
-        goto out;
-    }
-    rc = kb_rd_finish(d, o.lim, "odt", err);
+    else
+        rc = office_finish(d, w.heading, &body, o.lim, "odt", err);
 out:
     xmlFreeDoc(content);
     xmlFreeDoc(meta);
