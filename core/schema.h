@@ -26,7 +26,6 @@
 #define KB_PFX_ORG     "XORG"  /* XORGpolo automotive torino */
 #define KB_PFX_FORMAT  "XFMT"  /* XFMTpdf */
 #define KB_PFX_CONCEPT "XC"    /* XCfuel-cell: weighted, wdf = occurrences */
-#define KB_PFX_FAILED  "XFAIL" /* unused as a term; failure records live in metadata */
 
 /* Value slots. */
 enum kb_slot {
