@@ -6,6 +6,17 @@
  * generation inside one transaction; --full builds gen-(N+1) from nothing, compacts it
  * and renames a new stub over the old one, so readers switch atomically. A lock file
  * (flock) keeps a second indexer out at once.
+ *
+ * Threads: the main thread walks the sources and decides what changed; analysis threads
+ * read, parse and build the documents; the main thread then records each file (its
+ * manifest entry or failure) strictly in walk order. An incremental run stores every
+ * document through the one writer of the current generation. A new generation (first
+ * build, --full) is built sharded: each analysis thread also stores its documents in a
+ * database of its own (gen-N.build.K), the main thread writes the rest (manifest,
+ * failures, JSON Lines documents) to gen-N.build, and the compaction that a new
+ * generation gets anyway merges them all, so the inversion work of Xapian is shared by
+ * the cores too. Thread K takes jobs K, K+T, K+2T...: for a given thread count the
+ * index is the same from run to run.
  */
 #include "crawl.h"
 #include "analysis.h"
@@ -30,6 +41,7 @@
 
 #define MANIFEST_PREFIX "kb:file:"
 #define MAX_DEPTH       32
+#define KB_MAX_SHARDS   64 /* at most this many analysis threads write shards */
 
 /* One known file from the previous runs. The stat fields are parsed once at load so
  * that the no-op check (the whole cost of a nightly run on an unchanged corpus) is a
@@ -59,6 +71,7 @@ struct spell_map {
 /* What an analysis thread made of one changed file, for the main thread to store. */
 enum job_kind {
     JOB_DOC,     /* x is the document to store */
+    JOB_STORED,  /* sharded build: the thread stored the document in its own shard */
     JOB_TOUCHED, /* same bytes as indexed: only the mtime changed */
     JOB_JSONL,   /* buf holds a JSON Lines file: the main thread indexes it */
     JOB_FAILED,  /* fe says why; recorded as a failure */
@@ -92,20 +105,24 @@ struct worker {
     struct kb_analysis an;
     int an_ready;
     pthread_t tid;
+    size_t next;            /* sequence number of the next job this thread takes */
+    xap_writer *shard;      /* sharded build: this thread's own database, else NULL */
+    struct spell_map spell; /* sharded build: the words this thread stored */
+    size_t unflushed;       /* sharded build: documents stored since the last commit */
 };
 
 /* The pipeline. Jobs get consecutive sequence numbers; slot seq % window holds one.
- * head <= take <= tail: [head, take) are taken by (or done in) workers, [take, tail)
- * wait for one. The main thread stores jobs strictly in sequence order, so the index,
- * the manifest and the failure list come out as from a single-threaded run; at most
- * `window` files are in flight, which bounds memory. */
+ * [head, tail) are in flight; worker K works jobs K, K+n, K+2n... (its `next`). The
+ * main thread stores jobs strictly in sequence order, so the index, the manifest and
+ * the failure list come out as from a single-threaded run; at most `window` files are
+ * in flight, which bounds memory. */
 struct pool {
     pthread_mutex_t mu;
     pthread_cond_t work; /* workers: a job was queued, or stop */
     pthread_cond_t done; /* main thread: a job finished */
     struct job *slot;
     unsigned char *finished;
-    size_t window, head, take, tail;
+    size_t window, head, tail;
     struct worker *w;
     size_t n_workers, n_started;
     int stop;
@@ -120,8 +137,11 @@ struct run {
     struct kb_resources res;
     int res_state; /* 0 not loaded, 1 loaded, <0 failed (res_err says why) */
     struct kb_error res_err;
-    struct worker main_w; /* analysis on the main thread (threads = 1, JSONL lines) */
-    size_t threads;       /* analysis threads; 1 = all on the main thread */
+    struct worker main_w;  /* analysis on the main thread (threads = 1, JSONL lines) */
+    size_t threads;        /* analysis threads; 1 = all on the main thread */
+    const char *build_dir; /* a new generation is built here (else NULL) */
+    int sharded;           /* build_dir and threads > 1: one shard per thread */
+    unsigned shard_docs;   /* documents in the committed shards */
     struct pool pool;
     int pool_ready;
     struct spell_map spell;
@@ -435,40 +455,41 @@ static int spell_term(const char *term, size_t len, unsigned wdf, void *ctx)
     return spell_add(ctx, term, len, wdf ? wdf : 1) ? 1 : 0;
 }
 
-/* Adds the counted words to the index's spelling dictionary and empties the map.
- * Returns KB_OK or a status (in err) for which is_fatal() holds. */
-static int spell_flush(struct run *r, struct kb_error *err)
+/* Adds the words counted in sm to w's spelling dictionary and empties the map. (A
+ * sharded build flushes each shard's words into it; the compaction sums them.) Returns
+ * KB_OK or a status (in err) for which is_fatal() holds. */
+static int spell_flush(xap_writer *w, struct spell_map *sm, struct kb_error *err)
 {
     int rc = KB_OK;
-    for (size_t i = 0; i < r->spell.cap && !rc; i++) {
-        const struct spell_slot *s = &r->spell.slot[i];
+    for (size_t i = 0; i < sm->cap && !rc; i++) {
+        const struct spell_slot *s = &sm->slot[i];
         struct xap_error xe = {0};
         int xrc;
         if (!s->word)
             continue;
-        if ((xrc =
-                 xap_writer_add_spelling(r->w, s->word, strlen(s->word), s->count, &xe)))
+        if ((xrc = xap_writer_add_spelling(w, s->word, strlen(s->word), s->count, &xe)))
             rc = set_index_error(err, xrc, &xe, "cannot store the spelling dictionary");
     }
-    spell_clear(&r->spell);
+    spell_clear(sm);
     return rc;
 }
 
-/* Stores a built document under id and counts its words for the spelling dictionary
- * (main thread). Does not free x. Returns KB_OK; a status for which is_fatal() holds
- * when the index cannot be written; or another status when only this document is at
- * fault (a term Xapian refuses). */
-static int store_doc(struct run *r, const char *id, xap_doc *x, struct kb_error *err)
+/* Stores a built document under id in w and counts its words in sm for the spelling
+ * dictionary (the main thread with the run's writer, or an analysis thread with its
+ * shard). Does not free x. Returns KB_OK; a status for which is_fatal() holds when the
+ * index cannot be written; or another status when only this document is at fault (a
+ * term Xapian refuses). */
+static int store_doc(xap_writer *w, struct spell_map *sm, const char *id, xap_doc *x,
+                     struct kb_error *err)
 {
     struct xap_error xe = {0};
-    r->writes++;
-    int rc = xap_writer_replace(r->w, id, strlen(id), x, NULL, &xe);
+    int rc = xap_writer_replace(w, id, strlen(id), x, NULL, &xe);
     if (rc) {
         char what[300];
         snprintf(what, sizeof what, "cannot store '%s'", id);
         return set_index_error(err, rc, &xe, what);
     }
-    rc = xap_doc_for_each_term(x, spell_term, &r->spell, &xe);
+    rc = xap_doc_for_each_term(x, spell_term, sm, &xe);
     if (rc == 1)
         return kb_error_set(err, KB_ENOMEM, "out of memory");
     if (rc)
@@ -488,7 +509,8 @@ static int index_doc(struct run *r, struct kb_doc *d, struct kb_error *err)
     rc = kb_analysis_build(&r->main_w.an, d, &x, err);
     if (rc)
         return rc == KB_ENOMEM ? rc : KB_EPARSE;
-    rc = store_doc(r, d->id, x, err);
+    r->writes++;
+    rc = store_doc(r->w, &r->spell, d->id, x, err);
     xap_doc_free(x);
     return rc;
 }
@@ -664,6 +686,23 @@ static void work_file(struct worker *wk, struct job *j)
     }
     j->kind = JOB_DOC;
     copy_trunc(j->lang, sizeof j->lang, d.lang ? d.lang : "?");
+    if (wk->shard) { /* sharded build: store it here, in this thread's own database */
+        rc = store_doc(wk->shard, &wk->spell, j->id, j->x, &j->fe);
+        j->kind = rc ? (is_fatal(rc) ? JOB_FATAL : JOB_FAILED) : JOB_STORED;
+        xap_doc_free(j->x);
+        j->x = NULL;
+        /* the shards share the flush threshold, so memory stays what one writer uses */
+        size_t every = r->c->flush_threshold / r->threads;
+        if (!rc && ++wk->unflushed >= (every ? every : 1)) {
+            struct xap_error xe = {0};
+            int xrc = xap_writer_commit(wk->shard, &xe);
+            wk->unflushed = 0;
+            if (xrc) {
+                rc = set_index_error(&j->fe, xrc, &xe, "cannot commit a shard");
+                j->kind = JOB_FATAL;
+            }
+        }
+    }
 out:
     j->rc = rc;
     free(j->buf); /* only JSON Lines keep their bytes for the main thread */
@@ -717,12 +756,14 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
         goto out;
     }
     if (j->kind == JOB_DOC) {
-        rc = store_doc(r, id, j->x, &j->fe);
+        r->writes++;
+        rc = store_doc(r->w, &r->spell, id, j->x, &j->fe);
         if (is_fatal(rc)) {
             kb_error_set(err, rc, "%s", j->fe.msg);
             goto out;
         }
     }
+    r->writes += j->kind == JOB_STORED;
     if (rc) {
         /* the file failed: record it, and drop what an earlier version indexed */
         const char *why = j->fe.msg;
@@ -755,19 +796,20 @@ out:
     return rc;
 }
 
-/* Body of an analysis thread: takes queued jobs in sequence order and works them until
- * the pool stops. */
+/* Body of an analysis thread: works its own queued jobs (K, K+n, ...) in sequence order
+ * until the pool stops. */
 static void *worker_main(void *arg)
 {
     struct worker *wk = arg;
     struct pool *p = &wk->r->pool;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->stop && p->take == p->tail)
+        while (!p->stop && wk->next >= p->tail)
             pthread_cond_wait(&p->work, &p->mu);
         if (p->stop)
             break;
-        size_t seq = p->take++;
+        size_t seq = wk->next;
+        wk->next += p->n_workers;
         struct job *j = &p->slot[seq % p->window];
         pthread_mutex_unlock(&p->mu);
         work_file(wk, j);
@@ -802,6 +844,18 @@ static int pool_start(struct run *r, struct kb_error *err)
     xmlInitParser(); /* libxml2's globals, before several threads parse at once */
     for (size_t i = 0; i < p->n_workers; i++) {
         p->w[i].r = r;
+        p->w[i].next = i;
+        if (r->sharded) {
+            char dir[1300];
+            struct xap_error xe = {0};
+            int xrc;
+            snprintf(dir, sizeof dir, "%s.%zu", r->build_dir, i + 1);
+            if ((xrc = xap_writer_open(dir, XAP_OPEN_CREATE | XAP_OPEN_NO_SYNC,
+                                       &p->w[i].shard, &xe))) {
+                rc = set_index_error(err, xrc, &xe, "cannot create a shard");
+                goto out;
+            }
+        }
         if (pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]) != 0) {
             rc = kb_error_set(err, KB_EIO, "cannot start analysis threads");
             goto out;
@@ -824,9 +878,12 @@ static void pool_stop(struct run *r)
         pthread_mutex_unlock(&p->mu);
         for (size_t i = 0; i < p->n_started; i++)
             pthread_join(p->w[i].tid, NULL);
-        for (size_t i = 0; i < p->n_workers; i++)
+        for (size_t i = 0; i < p->n_workers; i++) {
             if (p->w[i].an_ready)
                 kb_analysis_release(&p->w[i].an);
+            xap_writer_free(p->w[i].shard); /* not committed: an error path */
+            spell_clear(&p->w[i].spell);
+        }
         for (size_t i = 0; i < p->window; i++)
             job_clear(&p->slot[i]);
         pthread_cond_destroy(&p->work);
@@ -865,6 +922,32 @@ static int pool_finish_one(struct run *r, int wait, struct kb_error *err)
     return rc;
 }
 
+/* Sharded build, once every job is stored: each thread's words go into its shard's
+ * spelling dictionary and the shard is committed and closed (the threads are idle).
+ * Returns KB_OK or a fatal error (in err). */
+static int shards_finish(struct run *r, struct kb_error *err)
+{
+    struct pool *p = &r->pool;
+    for (size_t i = 0; r->pool_ready && i < p->n_workers; i++) {
+        struct worker *wk = &p->w[i];
+        struct xap_error xe = {0};
+        int rc;
+        if (!wk->shard)
+            continue;
+        unsigned docs = 0;
+        if ((rc = spell_flush(wk->shard, &wk->spell, err)))
+            return rc;
+        if ((rc = xap_writer_doc_count(wk->shard, &docs, &xe)))
+            return set_index_error(err, rc, &xe, "cannot count a shard's documents");
+        r->shard_docs += docs;
+        rc = xap_writer_close(wk->shard, &xe);
+        wk->shard = NULL;
+        if (rc)
+            return set_index_error(err, rc, &xe, "cannot commit a shard");
+    }
+    return KB_OK;
+}
+
 /* Stores every job still in flight, in order. Returns KB_OK or a fatal error. */
 static int pool_drain(struct run *r, struct kb_error *err)
 {
@@ -899,7 +982,7 @@ static int submit(struct run *r, struct job *j, struct kb_error *err)
     pthread_mutex_lock(&p->mu);
     p->slot[p->tail % p->window] = *j;
     p->tail++;
-    pthread_cond_signal(&p->work);
+    pthread_cond_broadcast(&p->work); /* the job's thread, whichever is waiting */
     pthread_mutex_unlock(&p->mu);
     memset(j, 0, sizeof *j);
     do /* keep the writer busy with whatever is ready */
@@ -1150,9 +1233,21 @@ static void run_release(struct run *r)
     spell_clear(&r->spell);
 }
 
+/* Removes a new generation's build folder and its shards (gen-N.build, .build.K). */
+static void remove_build(const char *build_dir, size_t threads)
+{
+    remove_tree(build_dir);
+    for (size_t i = 1; i <= threads && i <= KB_MAX_SHARDS; i++) {
+        char p[1300];
+        snprintf(p, sizeof p, "%s.%zu", build_dir, i);
+        remove_tree(p);
+    }
+}
+
 /* Removes what a killed run may have left in the index folder (we hold the lock, so
- * nobody else is writing): gen-N.build folders, generations newer than the current one
- * (a --full killed between compaction and the switch) and a half-written stub. */
+ * nobody else is writing): gen-N.build folders and shards (gen-N.build.K), generations
+ * newer than the current one (a --full killed between compaction and the switch) and a
+ * half-written stub. */
 static void remove_leftovers(const char *index, int current)
 {
     DIR *d = opendir(index);
@@ -1164,7 +1259,8 @@ static void remove_leftovers(const char *index, int current)
         char p[1400];
         if (sscanf(de->d_name, "gen-%d%n", &g, &n) != 1)
             continue;
-        int build = strcmp(de->d_name + n, ".build") == 0;
+        int build = strncmp(de->d_name + n, ".build", 6) == 0 &&
+                    (de->d_name[n + 6] == '\0' || de->d_name[n + 6] == '.');
         if (!build && (de->d_name[n] != '\0' || g <= current))
             continue;
         snprintf(p, sizeof p, "%s/%s", index, de->d_name);
@@ -1193,6 +1289,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         r.threads = n > 0 ? (size_t)n : 1;
     }
+    if (r.threads > KB_MAX_SHARDS)
+        r.threads = KB_MAX_SHARDS;
     double t0 = now_s();
     int exit_code = KB_EXIT_FATAL, lock_fd = -1, rc;
     struct xap_error xe = {0};
@@ -1232,6 +1330,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         remove_tree(gen_dir);
         snprintf(rep->generation, sizeof rep->generation, "gen-%d", next);
         gen = next;
+        r.build_dir = build_dir;
+        r.sharded = r.threads > 1;
         rc = xap_writer_open(build_dir, XAP_OPEN_CREATE | XAP_OPEN_NO_SYNC, &r.w, &xe);
     } else {
         snprintf(gen_dir, sizeof gen_dir, "%s/gen-%d", c->index, gen);
@@ -1307,7 +1407,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         if (rep->seen == before)
             empty_sources++;
     }
-    if ((rc = pool_drain(&r, err))) /* the last files in flight */
+    if ((rc = pool_drain(&r, err)) || (rc = shards_finish(&r, err))) /* the last files */
         goto out;
     if (r.tty && o->progress)
         fputc('\n', stderr);
@@ -1358,6 +1458,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     }
 
     xap_writer_doc_count(r.w, &rep->docs, &xe);
+    rep->docs += r.shard_docs;
     memset(&xe, 0, sizeof xe);
     if (!build_dir[0] && r.writes == 0) {
         /* Nothing changed: leave the index untouched. No new revision, no fsync (the
@@ -1368,7 +1469,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         exit_code = rep->failed || rep->deletions_refused ? KB_EXIT_FAILED : KB_EXIT_OK;
         goto out;
     }
-    if (spell_flush(&r, err)) /* the run's words, once, before the commit */
+    if (spell_flush(r.w, &r.spell, err)) /* the run's words, once, before the commit */
         goto out;
     rep->revision = base_rev + 1; /* what the commit below creates (checked after it) */
     rep->seconds = now_s() - t0;
@@ -1392,14 +1493,23 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         goto out;
     }
     if (build_dir[0]) {
-        /* new generation: compact it into place, then switch the stub atomically */
-        if ((rc = xap_compact(build_dir, gen_dir, &xe))) {
+        /* new generation: compact it (and the shards) into place, then switch the stub
+         * atomically */
+        char shard_dirs[KB_MAX_SHARDS][1300];
+        const char *srcs[KB_MAX_SHARDS + 1] = {build_dir};
+        size_t n_srcs = 1;
+        for (size_t i = 0; r.pool_ready && i < r.pool.n_workers && i < KB_MAX_SHARDS;
+             i++) {
+            snprintf(shard_dirs[i], sizeof shard_dirs[i], "%s.%zu", build_dir, i + 1);
+            srcs[n_srcs++] = shard_dirs[i];
+        }
+        if ((rc = xap_compact_many(srcs, n_srcs, gen_dir, &xe))) {
             set_index_error(err, rc, &xe, "cannot compact the new generation");
             remove_tree(gen_dir);
             goto out;
         }
         rep->revision = 1; /* compaction starts the new generation at revision 1 */
-        remove_tree(build_dir);
+        remove_build(build_dir, r.threads);
         build_dir[0] = '\0';
         if (write_stub(c->index, gen, err))
             goto out;
@@ -1415,11 +1525,11 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
 out:
     if (r.w)
         xap_writer_free(r.w); /* cancels the transaction: nothing committed */
-    if (build_dir[0])
-        remove_tree(build_dir);
     if (exit_code == KB_EXIT_FATAL && err && err->code == KB_OK)
         kb_error_set(err, KB_EINDEX, "indexing failed");
-    run_release(&r);
+    run_release(&r); /* closes the shards, if any */
+    if (build_dir[0])
+        remove_build(build_dir, r.threads);
     if (lock_fd >= 0)
         close(lock_fd);
     return exit_code;

@@ -768,13 +768,27 @@ extern "C" int xap_writer_revision(xap_writer *w, unsigned long *rev, xap_error 
 
 extern "C" int xap_compact(const char *src, const char *dst, xap_error *err)
 {
-    if (!src || !*src || !dst || !*dst)
-        return bad_arg(err, "xap_compact: empty path");
+    return xap_compact_many(&src, 1, dst, err);
+}
+
+extern "C" int xap_compact_many(const char *const *srcs, size_t n, const char *dst,
+                                xap_error *err)
+{
+    if (!srcs || n == 0 || !dst || !*dst)
+        return bad_arg(err, "xap_compact: no source or empty path");
+    for (size_t i = 0; i < n; i++)
+        if (!srcs[i] || !*srcs[i])
+            return bad_arg(err, "xap_compact: empty path");
     try {
         struct stat st;
         if (stat(dst, &st) == 0)
             return bad_arg(err, "xap_compact: destination exists");
-        Xapian::Database db(src);
+        Xapian::Database db;
+        for (size_t i = 0; i < n; i++)
+            db.add_database(Xapian::Database(srcs[i]));
+        // Document numbers are renumbered to follow one another in source order; the
+        // spelling frequencies of a word in several sources are summed; metadata keys
+        // found in several sources keep the first source's value.
         db.compact(dst);
         return XAP_OK;
     } catch (...) {

@@ -211,6 +211,12 @@ int xap_writer_revision(xap_writer *w, unsigned long *rev, struct xap_error *err
 
 /* Compacts database `src` into a new database directory `dst` (which must not exist). */
 int xap_compact(const char *src, const char *dst, struct xap_error *err);
+/* Merges n databases into one new compacted database `dst` (which must not exist):
+ * their documents are renumbered to follow one another in the order given, spelling
+ * frequencies are summed, and a metadata key set in several keeps the first value.
+ * A sharded build (the indexer's threads each writing a database) ends with this. */
+int xap_compact_many(const char *const *srcs, size_t n, const char *dst,
+                     struct xap_error *err);
 
 /* ---------------------------------------------------------------------------------------
  * Reader (one per server worker thread).

@@ -625,6 +625,64 @@ static void test_expansion(void)
     xap_analyzer_free(en);
 }
 
+/* Merging shards: documents of every source under new numbers, spelling frequencies
+ * summed across sources, the first source's value for a metadata key set in several. */
+static void test_compact_many(void)
+{
+    struct xap_error e = {0};
+    char a[300], b[300], out[300];
+    snprintf(a, sizeof a, "%s/shard-a", dir);
+    snprintf(b, sizeof b, "%s/shard-b", dir);
+    snprintf(out, sizeof out, "%s/merged", dir);
+    xap_analyzer *en = NULL;
+    CHECK_INT(xap_analyzer_new("english", NULL, 0, &en, &e), XAP_OK);
+    const char *paths[] = {a, b};
+    for (int s = 0; s < 2; s++) {
+        xap_writer *w = NULL;
+        CHECK_INT(xap_writer_open(paths[s], XAP_OPEN_CREATE, &w, &e), XAP_OK);
+        for (int i = 0; i < 2; i++) {
+            char uid[16], text[64];
+            snprintf(uid, sizeof uid, "s%d-%d", s, i);
+            snprintf(text, sizeof text, "turbine blade number %d of shard %d", i, s);
+            xap_doc *d = make_doc(en, "en", text, "t");
+            CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
+            xap_doc_free(d);
+        }
+        /* a: turbine 3, turbina 2; b: turbina 2. Summed, turbina (4) beats turbine
+         * (3); either source's own count alone (2) would not. */
+        if (s == 0)
+            CHECK_INT(xap_writer_add_spelling(w, "turbine", 7, 3, &e), XAP_OK);
+        CHECK_INT(xap_writer_add_spelling(w, "turbina", 7, 2, &e), XAP_OK);
+        CHECK_INT(xap_writer_set_meta(w, "k", s ? "second" : "first", s ? 6 : 5, &e),
+                  XAP_OK);
+        CHECK_INT(xap_writer_close(w, &e), XAP_OK);
+    }
+    CHECK_INT(xap_compact_many(paths, 2, out, &e), XAP_OK);
+    CHECK_INT(xap_compact_many(paths, 2, out, NULL), XAP_E_INVALID_ARG); /* exists */
+    CHECK_INT(xap_compact_many(paths, 0, "/tmp/kb-none", NULL), XAP_E_INVALID_ARG);
+    const char *missing[] = {a, "/nonexistent/kb-shard"};
+    CHECK(xap_compact_many(missing, 2, "/tmp/kb-none-2", NULL) != XAP_OK);
+    xap_reader *r = NULL;
+    CHECK_INT(xap_reader_open(out, &r, &e), XAP_OK);
+    unsigned count = 0;
+    CHECK_INT(xap_reader_doc_count(r, &count, &e), XAP_OK);
+    CHECK_INT(count, 4);
+    char *data = NULL;
+    size_t len = 0;
+    CHECK_INT(xap_reader_get_data(r, "s1-1", 4, &data, &len, &e), XAP_OK);
+    CHECK_HAS(data, "number 1 of shard 1");
+    free(data);
+    char word[64];
+    CHECK_INT(xap_reader_spell(r, "turbinx", 7, word, sizeof word, &e), XAP_OK);
+    CHECK_STR(word, "turbina");
+    char *val = NULL;
+    CHECK_INT(xap_reader_get_meta(r, "k", &val, &len, &e), XAP_OK);
+    CHECK_STR(val, "first");
+    free(val);
+    xap_reader_close(r);
+    xap_analyzer_free(en);
+}
+
 static void test_sortable(void)
 {
     char a[16], b[16];
@@ -646,6 +704,7 @@ int main(void)
     test_missing_db();
     test_write_read_search();
     test_expansion();
+    test_compact_many();
     test_sortable();
     rm_rf(dir);
     return check_done("test_xapian_c");
