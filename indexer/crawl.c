@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <libxml/parser.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,10 +58,12 @@ struct entry {
 
 /* Spelling words counted over the run (open addressing on XXH64), added to the index
  * once before the commit instead of one add_spelling per word per document: the sums
- * are the same, so is the dictionary. */
+ * are the same, so is the dictionary. Counts are net: a replaced or deleted document
+ * takes its old words out, so an edit that adds a line only touches that line's words
+ * in the dictionary, and words of deleted documents leave it. */
 struct spell_slot {
     char *word; /* malloc'ed, NUL-terminated; NULL for an empty slot */
-    unsigned count;
+    long long count;
 };
 
 struct spell_map {
@@ -399,7 +402,7 @@ static int slurp(const char *path, size_t max, char **out, size_t *len,
 }
 
 /* Adds inc to the count of word (len bytes). Returns KB_OK or KB_ENOMEM. */
-static int spell_add(struct spell_map *m, const char *word, size_t len, unsigned inc)
+static int spell_add(struct spell_map *m, const char *word, size_t len, long long inc)
 {
     if (2 * (m->n + 1) > m->cap) { /* keep the load under one half */
         size_t cap = m->cap ? m->cap * 2 : 4096;
@@ -446,13 +449,47 @@ static void spell_clear(struct spell_map *m)
     memset(m, 0, sizeof *m);
 }
 
-/* xap_term_fn: counts one plain word of a stored document, with the rule that
- * xap_writer_add_doc_spellings applies (unprefixed, 3 to 40 bytes, weight wdf or 1). */
+/* 1 when a term is a spelling word: the rule xap_writer_add_doc_spellings applies
+ * (unprefixed, 3 to 40 bytes). */
+static int spell_word(const char *term, size_t len)
+{
+    return len >= 3 && len <= 40 && term[0] >= 'a' && term[0] <= 'z';
+}
+
+/* xap_term_fn: counts one plain word of a stored document (weight wdf or 1). */
 static int spell_term(const char *term, size_t len, unsigned wdf, void *ctx)
 {
-    if (len < 3 || len > 40 || !(term[0] >= 'a' && term[0] <= 'z'))
-        return 0;
-    return spell_add(ctx, term, len, wdf ? wdf : 1) ? 1 : 0;
+    return spell_word(term, len) && spell_add(ctx, term, len, wdf ? wdf : 1) ? 1 : 0;
+}
+
+/* xap_term_fn: takes one word of a document about to be replaced or deleted back out. */
+static int spell_term_out(const char *term, size_t len, unsigned wdf, void *ctx)
+{
+    return spell_word(term, len) && spell_add(ctx, term, len, -(long long)(wdf ? wdf : 1))
+               ? 1
+               : 0;
+}
+
+/* Before a document of w under uid is replaced or deleted: its words go out of the
+ * counts in sm. Nothing when there is no such document. Returns KB_OK or a status (in
+ * err) for which is_fatal() holds. */
+static int spell_take_out(xap_writer *w, struct spell_map *sm, const char *uid,
+                          struct kb_error *err)
+{
+    struct xap_error xe = {0};
+    unsigned docid = 0;
+    int rc = xap_writer_lookup(w, uid, strlen(uid), &docid, &xe);
+    if (rc == XAP_E_NOT_FOUND)
+        return KB_OK;
+    if (!rc)
+        rc = xap_writer_for_each_doc_term(w, docid, spell_term_out, sm, &xe);
+    if (rc == 1)
+        return kb_error_set(err, KB_ENOMEM, "out of memory");
+    if (rc) {
+        set_index_error(err, rc, &xe, "cannot read a stored document's terms");
+        return is_fatal(err->code) ? err->code : (err->code = KB_EIO);
+    }
+    return KB_OK;
 }
 
 /* Adds the words counted in sm to w's spelling dictionary and empties the map. (A
@@ -465,9 +502,15 @@ static int spell_flush(xap_writer *w, struct spell_map *sm, struct kb_error *err
         const struct spell_slot *s = &sm->slot[i];
         struct xap_error xe = {0};
         int xrc;
-        if (!s->word)
+        if (!s->word || s->count == 0)
             continue;
-        if ((xrc = xap_writer_add_spelling(w, s->word, strlen(s->word), s->count, &xe)))
+        unsigned n = s->count > 0
+                         ? (s->count > UINT_MAX ? UINT_MAX : (unsigned)s->count)
+                         : (-s->count > UINT_MAX ? UINT_MAX : (unsigned)-s->count);
+        xrc = s->count > 0
+                  ? xap_writer_add_spelling(w, s->word, strlen(s->word), n, &xe)
+                  : xap_writer_remove_spelling(w, s->word, strlen(s->word), n, &xe);
+        if (xrc)
             rc = set_index_error(err, xrc, &xe, "cannot store the spelling dictionary");
     }
     spell_clear(sm);
@@ -476,14 +519,18 @@ static int spell_flush(xap_writer *w, struct spell_map *sm, struct kb_error *err
 
 /* Stores a built document under id in w and counts its words in sm for the spelling
  * dictionary (the main thread with the run's writer, or an analysis thread with its
- * shard). Does not free x. Returns KB_OK; a status for which is_fatal() holds when the
- * index cannot be written; or another status when only this document is at fault (a
- * term Xapian refuses). */
+ * shard). `replacing`: an earlier version may be stored, whose words go out first.
+ * Does not free x. Returns KB_OK; a status for which is_fatal() holds when the index
+ * cannot be written; or another status when only this document is at fault (a term
+ * Xapian refuses). */
 static int store_doc(xap_writer *w, struct spell_map *sm, const char *id, xap_doc *x,
-                     struct kb_error *err)
+                     int replacing, struct kb_error *err)
 {
     struct xap_error xe = {0};
-    int rc = xap_writer_replace(w, id, strlen(id), x, NULL, &xe);
+    int rc = replacing ? spell_take_out(w, sm, id, err) : KB_OK;
+    if (rc)
+        return rc;
+    rc = xap_writer_replace(w, id, strlen(id), x, NULL, &xe);
     if (rc) {
         char what[300];
         snprintf(what, sizeof what, "cannot store '%s'", id);
@@ -510,7 +557,7 @@ static int index_doc(struct run *r, struct kb_doc *d, struct kb_error *err)
     if (rc)
         return rc == KB_ENOMEM ? rc : KB_EPARSE;
     r->writes++;
-    rc = store_doc(r->w, &r->spell, d->id, x, err);
+    rc = store_doc(r->w, &r->spell, d->id, x, !r->build_dir, err);
     xap_doc_free(x);
     return rc;
 }
@@ -567,7 +614,10 @@ static int delete_ids(struct run *r, const char *path, const json_t *state,
     const json_t *v;
     if (!json_is_array(ids)) {
         struct xap_error xe = {0};
-        int rc = xap_writer_delete(r->w, path, strlen(path), &xe);
+        int rc = spell_take_out(r->w, &r->spell, path, err);
+        if (rc)
+            return rc;
+        rc = xap_writer_delete(r->w, path, strlen(path), &xe);
         if (rc && rc != XAP_E_NOT_FOUND) {
             char what[300];
             snprintf(what, sizeof what, "cannot delete '%s'", path);
@@ -591,7 +641,10 @@ static int delete_ids(struct run *r, const char *path, const json_t *state,
         if (!id || kept)
             continue;
         struct xap_error xe = {0};
-        int rc = xap_writer_delete(r->w, id, strlen(id), &xe);
+        int rc = spell_take_out(r->w, &r->spell, id, err);
+        if (rc)
+            return rc;
+        rc = xap_writer_delete(r->w, id, strlen(id), &xe);
         if (rc && rc != XAP_E_NOT_FOUND) {
             char what[300];
             snprintf(what, sizeof what, "cannot delete '%s'", id);
@@ -687,7 +740,7 @@ static void work_file(struct worker *wk, struct job *j)
     j->kind = JOB_DOC;
     copy_trunc(j->lang, sizeof j->lang, d.lang ? d.lang : "?");
     if (wk->shard) { /* sharded build: store it here, in this thread's own database */
-        rc = store_doc(wk->shard, &wk->spell, j->id, j->x, &j->fe);
+        rc = store_doc(wk->shard, &wk->spell, j->id, j->x, 0, &j->fe);
         j->kind = rc ? (is_fatal(rc) ? JOB_FATAL : JOB_FAILED) : JOB_STORED;
         xap_doc_free(j->x);
         j->x = NULL;
@@ -757,7 +810,7 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
     }
     if (j->kind == JOB_DOC) {
         r->writes++;
-        rc = store_doc(r->w, &r->spell, id, j->x, &j->fe);
+        rc = store_doc(r->w, &r->spell, id, j->x, e != NULL, &j->fe);
         if (is_fatal(rc)) {
             kb_error_set(err, rc, "%s", j->fe.msg);
             goto out;

@@ -742,6 +742,38 @@ extern "C" int xap_writer_add_spelling(xap_writer *w, const char *word, size_t l
     }
 }
 
+extern "C" int xap_writer_remove_spelling(xap_writer *w, const char *word, size_t len,
+                                          unsigned dec, xap_error *err)
+{
+    if (!w || !word || len == 0)
+        return bad_arg(err, "xap_writer_remove_spelling: empty word");
+    try {
+        w->db.remove_spelling(std::string(word, len), dec ? dec : 1);
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_writer_for_each_doc_term(xap_writer *w, unsigned docid, xap_term_fn fn,
+                                            void *ctx, xap_error *err)
+{
+    if (!w || !fn || docid == 0)
+        return bad_arg(err, "xap_writer_for_each_doc_term: NULL argument or docid 0");
+    try {
+        for (Xapian::TermIterator t = w->db.termlist_begin(docid);
+             t != w->db.termlist_end(docid); ++t) {
+            const std::string term = *t;
+            int rc = fn(term.data(), term.size(), t.get_wdf(), ctx);
+            if (rc)
+                return rc;
+        }
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
 extern "C" int xap_writer_doc_count(xap_writer *w, unsigned *count, xap_error *err)
 {
     if (!w || !count)

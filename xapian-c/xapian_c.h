@@ -205,6 +205,15 @@ int xap_writer_add_synonym(xap_writer *w, const char *term, const char *synonym,
 int xap_writer_clear_synonyms(xap_writer *w, const char *term, struct xap_error *err);
 int xap_writer_add_spelling(xap_writer *w, const char *word, size_t len, unsigned inc,
                             struct xap_error *err);
+/* Lowers a word's spelling frequency by dec; the word leaves the dictionary at zero. */
+int xap_writer_remove_spelling(xap_writer *w, const char *word, size_t len, unsigned dec,
+                               struct xap_error *err);
+/* Calls fn(term, len, wdf, ctx) for every term of stored document `docid`, in term
+ * order (XAP_E_DOC_NOT_FOUND when there is none). fn returns 0 to go on, anything else
+ * to stop (that value is then returned). An indexer uses it to know the words a
+ * replaced or deleted document takes out of the spelling dictionary. */
+int xap_writer_for_each_doc_term(xap_writer *w, unsigned docid, xap_term_fn fn, void *ctx,
+                                 struct xap_error *err);
 
 int xap_writer_doc_count(xap_writer *w, unsigned *count, struct xap_error *err);
 int xap_writer_revision(xap_writer *w, unsigned long *rev, struct xap_error *err);

@@ -8,7 +8,8 @@
 # empty the index when the source folder is empty (exit 1 + message); a failed file is
 # recorded, skipped on the next run, retried with --retry-failed and when it changes.
 # Finally kb-server shows that the same content at two paths is collapsed into one hit
-# (value slot KB_SLOT_CHECKSUM) and that a removed document is no longer found.
+# (value slot KB_SLOT_CHECKSUM) and that a removed document is no longer found, and that
+# the spelling dictionary ("suggestion") loses the words of edited and removed files.
 import json
 import os
 import shutil
@@ -180,6 +181,41 @@ def main():
         check(rep is not None and rep["failures"] and
               "longer than 200 bytes" in rep["failures"][0]["reason"],
               "path too long: reason in the report")
+        shutil.rmtree(os.path.join(src, "a", "d" * 60))
+
+        # the spelling dictionary follows edits and deletions: a word that only an
+        # edited-away paragraph or a removed file held is no longer proposed
+        def suggestion(q):
+            return search(q).get("suggestion")
+
+        def wait_suggestion(q, want):
+            got = None
+            for _ in range(50):  # the server picks up the new revision by itself
+                got = suggestion(q)
+                if got == want:
+                    break
+                time.sleep(0.1)
+            return got
+
+        edited = os.path.join(src, "a", "spell-edit.txt")
+        removed = os.path.join(src, "a", "spell-remove.txt")
+        with open(edited, "w", encoding="utf-8") as f:
+            f.write("Quetzalcoatlus notes\n\nThe quetzalcoatlus paragraph, to be edited.\n")
+        with open(removed, "w", encoding="utf-8") as f:
+            f.write("Archaeopteryx notes\n\nArchaeopteryx feathers, a file to remove.\n")
+        expect(tmp, "spelling words added", 0, {"added": 2})
+        got = wait_suggestion("quetzalcoatlas", "quetzalcoatlus")
+        check(got == "quetzalcoatlus", "a new word is proposed (%s)" % got)
+        got = wait_suggestion("archaeopteryz", "archaeopteryx")
+        check(got == "archaeopteryx", "a second new word is proposed (%s)" % got)
+        with open(edited, "w", encoding="utf-8") as f:
+            f.write("Notes\n\nThe paragraph was edited: nothing about pterosaurs now.\n")
+        os.unlink(removed)
+        expect(tmp, "spelling words taken out", 0, {"updated": 1, "deleted": 1})
+        got = wait_suggestion("quetzalcoatlas", None)
+        check(got is None, "a word edited away is no longer proposed (%s)" % got)
+        got = wait_suggestion("archaeopteryz", None)
+        check(got is None, "a word of a removed file is no longer proposed (%s)" % got)
     finally:
         stop_server(server)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -79,6 +79,14 @@ static int collect_term(const char *t, size_t len, unsigned freq, void *ctx)
     return 0;
 }
 
+static int count_term(const char *t, size_t len, unsigned wdf, void *ctx)
+{
+    (void)t;
+    (void)len;
+    (*(int *)ctx) += wdf > 0;
+    return 0;
+}
+
 static void test_errors_and_names(void)
 {
     CHECK_STR(xap_code_name(XAP_E_DB_LOCKED), "db_locked");
@@ -679,6 +687,26 @@ static void test_compact_many(void)
     CHECK_INT(xap_reader_get_meta(r, "k", &val, &len, &e), XAP_OK);
     CHECK_STR(val, "first");
     free(val);
+    xap_reader_close(r);
+
+    /* a stored document's terms, and a spelling word taken back out */
+    xap_writer *w = NULL;
+    CHECK_INT(xap_writer_open(out, 0, &w, &e), XAP_OK);
+    unsigned docid = 0;
+    CHECK_INT(xap_writer_lookup(w, "s1-0", 4, &docid, &e), XAP_OK);
+    int n_terms = 0;
+    CHECK_INT(xap_writer_for_each_doc_term(w, docid, count_term, &n_terms, &e), XAP_OK);
+    CHECK(n_terms >= 6); /* turbine blade number 0 of shard 1, stems, Len, Kt, title */
+    CHECK_INT(xap_writer_for_each_doc_term(w, 999, count_term, &n_terms, &e),
+              XAP_E_DOC_NOT_FOUND);
+    CHECK_INT(xap_writer_for_each_doc_term(w, 0, count_term, &n_terms, NULL),
+              XAP_E_INVALID_ARG);
+    CHECK_INT(xap_writer_remove_spelling(w, "turbina", 7, 4, &e), XAP_OK);
+    CHECK_INT(xap_writer_remove_spelling(w, "", 0, 1, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_writer_close(w, &e), XAP_OK);
+    CHECK_INT(xap_reader_open(out, &r, &e), XAP_OK);
+    CHECK_INT(xap_reader_spell(r, "turbinx", 7, word, sizeof word, &e), XAP_OK);
+    CHECK_STR(word, "turbine"); /* turbina left the dictionary */
     xap_reader_close(r);
     xap_analyzer_free(en);
 }
