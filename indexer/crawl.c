@@ -112,6 +112,10 @@ struct worker {
     xap_writer *shard;      /* sharded build: this thread's own database, else NULL */
     struct spell_map spell; /* sharded build: the words this thread stored */
     size_t unflushed;       /* sharded build: documents stored since the last commit */
+    int closed;             /* sharded build: shard_close ran (its result below) */
+    int close_rc;           /* ... KB_OK or the status, with close_err */
+    struct kb_error close_err;
+    unsigned docs; /* ... documents in the closed shard */
 };
 
 /* The pipeline. Jobs get consecutive sequence numbers; slot seq % window holds one.
@@ -126,6 +130,8 @@ struct pool {
     struct job *slot;
     unsigned char *finished;
     size_t window, head, tail;
+    int finish;      /* sharded build: every job is stored, threads close their shard */
+    size_t n_closed; /* threads that did */
     struct worker *w;
     size_t n_workers, n_started;
     int stop;
@@ -849,18 +855,72 @@ out:
     return rc;
 }
 
+/* Sharded build, once every job is stored (on the shard's own thread, so the threads
+ * do it at once): the thread's words go into its shard's spelling dictionary, and the
+ * shard is counted, committed and closed. Sets closed, close_rc, close_err, docs. */
+static void shard_close(struct worker *wk)
+{
+    struct xap_error xe = {0};
+    int rc;
+    kb_error_clear(&wk->close_err);
+    if (!wk->shard) {
+        wk->close_rc = KB_OK;
+        return;
+    }
+    if ((rc = spell_flush(wk->shard, &wk->spell, &wk->close_err)) == KB_OK &&
+        (rc = xap_writer_doc_count(wk->shard, &wk->docs, &xe)))
+        rc = set_index_error(&wk->close_err, rc, &xe, "cannot count a shard's documents");
+    if (rc == KB_OK) {
+        rc = xap_writer_close(wk->shard, &xe); /* commits */
+        wk->shard = NULL;
+        if (rc)
+            rc = set_index_error(&wk->close_err, rc, &xe, "cannot commit a shard");
+    }
+    wk->close_rc = rc;
+}
+
+/* Sharded build, after pool_drain: has every thread close its shard (shard_close) and
+ * waits for them. Returns KB_OK or the first thread's fatal error (in err). */
+static int shards_finish(struct run *r, struct kb_error *err)
+{
+    struct pool *p = &r->pool;
+    if (!r->sharded || !r->pool_ready)
+        return KB_OK;
+    pthread_mutex_lock(&p->mu);
+    p->finish = 1;
+    pthread_cond_broadcast(&p->work);
+    while (p->n_closed < p->n_started)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    for (size_t i = 0; i < p->n_started; i++) {
+        if (p->w[i].close_rc)
+            return kb_error_set(err, p->w[i].close_rc, "%s", p->w[i].close_err.msg);
+        r->shard_docs += p->w[i].docs;
+    }
+    return KB_OK;
+}
+
 /* Body of an analysis thread: works its own queued jobs (K, K+n, ...) in sequence order
- * until the pool stops. */
+ * until the pool stops; in a sharded build, closes its shard when told to finish. */
 static void *worker_main(void *arg)
 {
     struct worker *wk = arg;
     struct pool *p = &wk->r->pool;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->stop && wk->next >= p->tail)
+        while (!p->stop && wk->next >= p->tail && !(p->finish && !wk->closed))
             pthread_cond_wait(&p->work, &p->mu);
         if (p->stop)
             break;
+        if (wk->next >= p->tail) { /* finish: every job is stored */
+            pthread_mutex_unlock(&p->mu);
+            shard_close(wk);
+            pthread_mutex_lock(&p->mu);
+            wk->closed = 1;
+            p->n_closed++;
+            pthread_cond_signal(&p->done);
+            continue;
+        }
         size_t seq = wk->next;
         wk->next += p->n_workers;
         struct job *j = &p->slot[seq % p->window];
@@ -973,32 +1033,6 @@ static int pool_finish_one(struct run *r, int wait, struct kb_error *err)
     p->head++;
     pthread_mutex_unlock(&p->mu);
     return rc;
-}
-
-/* Sharded build, once every job is stored: each thread's words go into its shard's
- * spelling dictionary and the shard is committed and closed (the threads are idle).
- * Returns KB_OK or a fatal error (in err). */
-static int shards_finish(struct run *r, struct kb_error *err)
-{
-    struct pool *p = &r->pool;
-    for (size_t i = 0; r->pool_ready && i < p->n_workers; i++) {
-        struct worker *wk = &p->w[i];
-        struct xap_error xe = {0};
-        int rc;
-        if (!wk->shard)
-            continue;
-        unsigned docs = 0;
-        if ((rc = spell_flush(wk->shard, &wk->spell, err)))
-            return rc;
-        if ((rc = xap_writer_doc_count(wk->shard, &docs, &xe)))
-            return set_index_error(err, rc, &xe, "cannot count a shard's documents");
-        r->shard_docs += docs;
-        rc = xap_writer_close(wk->shard, &xe);
-        wk->shard = NULL;
-        if (rc)
-            return set_index_error(err, rc, &xe, "cannot commit a shard");
-    }
-    return KB_OK;
 }
 
 /* Stores every job still in flight, in order. Returns KB_OK or a fatal error. */
