@@ -40,6 +40,7 @@ void kb_config_defaults(struct kb_config *c)
     c->max_page_size = 100;
     c->max_offset = 100000;
     c->max_wildcard = 1000;
+    c->suggest_cache = 4096;
     c->query_seconds = 2.0;
     c->ranking = KB_RANK_BM25;
     c->bb2_c = 1.0;
@@ -106,6 +107,7 @@ static const struct size_key size_keys[] = {
     SK(max_page_size, 1, 10000),
     SK(max_offset, 0, 100000000),
     SK(max_wildcard, 1, 1000000),
+    SK(suggest_cache, 0, 1000000),
     SK(rate_limit, 0, 1000000),
     SK(feedback_docs, 0, 100),
     SK(feedback_terms, 1, 1000),
@@ -238,7 +240,8 @@ int kb_config_load_env(struct kb_config *c, struct kb_error *err)
         "flush_threshold", "threads",       "workers",        "max_query_bytes",
         "max_body_bytes",  "max_page_size", "max_offset",     "max_wildcard",
         "rate_limit",      "bm25_k1",       "bm25_b",         "ranking",
-        "bb2_c",           "feedback_docs", "feedback_terms", "feedback_weight"};
+        "bb2_c",           "feedback_docs", "feedback_terms", "feedback_weight",
+        "suggest_cache"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "KB_";
         size_t j;

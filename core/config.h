@@ -40,6 +40,7 @@ struct kb_config {
     size_t max_page_size;   /* 100 */
     size_t max_offset;      /* deepest offset allowed (100000) */
     size_t max_wildcard;    /* terms a wildcard may expand to (1000) */
+    size_t suggest_cache;   /* suggest answers cached per worker thread (4096; 0 off) */
     double query_seconds;   /* time limit per query (2.0) */
     size_t rate_limit;      /* requests per second per client, 0 = none */
     /* ranking (bench/relevance/README.md has the measurements behind the defaults) */

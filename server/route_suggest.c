@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SCAN    5000 /* terms looked at per prefix */
-#define MAX_SUGGEST 20
+#define MAX_SCAN          5000 /* terms looked at per prefix */
+#define MAX_SUGGEST       20
+#define PARTIAL_EXPANSION 40 /* title words a partial last word expands to */
 
 struct cand {
     char *term;
@@ -53,16 +54,36 @@ static int by_freq(const void *a, const void *b)
     return strcmp(x->term, y->term);
 }
 
+/* Answers with a serialised answer object (`{...}`, len bytes) and its took_ms. */
+static void finish_body(struct kb_resp *resp, const char *obj, size_t len, double t0)
+{
+    char tail[64];
+    int n = snprintf(tail, sizeof tail, ",\"took_ms\":%.3f}", (kb_now() - t0) * 1000.0);
+    resp->body = malloc(len + (size_t)n + 1);
+    if (!resp->body || len < 2) {
+        free(resp->body);
+        resp->body = NULL;
+        kb_resp_error(resp, 500, "out_of_memory", "out of memory");
+        return;
+    }
+    memcpy(resp->body, obj, len - 1); /* without the closing brace */
+    memcpy(resp->body + len - 1, tail, (size_t)n + 1);
+    resp->body_len = len - 1 + (size_t)n;
+    resp->ctype = "application/json; charset=utf-8";
+    resp->status = 200;
+}
+
 void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
 {
     struct kb_error err;
-    struct kb_buf folded, tq;
+    struct kb_buf folded, tq, ckey;
     struct collect c = {0};
     xap_result *res = NULL;
     struct xap_error xe = {0};
     kb_error_clear(&err);
     kb_buf_init(&folded, 4 * req->srv->cfg.max_query_bytes + 16);
     kb_buf_init(&tq, 8 * req->srv->cfg.max_query_bytes + 64);
+    kb_buf_init(&ckey, req->srv->cfg.max_query_bytes + 32);
     double t0 = kb_now();
     const char *q = kb_req_arg(req, "q");
     const char *ls = kb_req_arg(req, "limit");
@@ -85,6 +106,23 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
             goto out;
         }
         limit = v;
+    }
+    /* the same keystrokes as a moment ago, on the same index: the answer is known */
+    struct kb_worker *w = kb_worker_get(req->srv, &err);
+    if (!w) {
+        kb_resp_error(resp, 503, "index_unavailable", "%s", err.msg);
+        goto out;
+    }
+    char lim[32];
+    snprintf(lim, sizeof lim, "%zu:", limit);
+    kb_buf_adds(&ckey, lim);
+    kb_buf_adds(&ckey, q);
+    size_t known_len = 0;
+    const char *known =
+        kb_cache_get(&w->suggest_cache, kb_buf_str(&ckey), w->epoch, &known_len);
+    if (known) {
+        finish_body(resp, known, known_len, t0);
+        goto out;
     }
     if (kb_text_normalize(q, strlen(q), 0, &folded)) {
         kb_resp_error(resp, 400, "invalid_parameter", "'q' cannot be normalised");
@@ -111,11 +149,6 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
             last_len = (size_t)(p - b);
         }
     }
-    struct kb_worker *w = kb_worker_get(req->srv, &err);
-    if (!w) {
-        kb_resp_error(resp, 503, "index_unavailable", "%s", err.msg);
-        goto out;
-    }
     json_t *comps = json_array();
     if (last && !ends_with_space) {
         xap_reader_for_each_term(w->reader, last, last_len, MAX_SCAN, on_term, &c, &xe);
@@ -133,6 +166,7 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
         }
     }
     json_t *titles = json_array();
+    int cacheable = 1;
     if (tq.len) {
         struct xap_search_req sr;
         xap_search_req_init(&sr);
@@ -143,7 +177,9 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
         sr.fields = fields;
         sr.n_fields = 1;
         sr.limit = limit;
-        sr.max_wildcard = req->srv->cfg.max_wildcard;
+        /* the last word stands for its most frequent completions only: an OR over
+         * every title word with a 4-letter prefix was most of a keystroke's cost */
+        sr.max_wildcard = PARTIAL_EXPANSION;
         sr.time_limit = req->srv->cfg.query_seconds;
         sr.collapse_slot = KB_SLOT_CHECKSUM;
         int rc = xap_search(w->reader, &sr, &res, &xe);
@@ -151,6 +187,7 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
             memset(&xe, 0, sizeof xe);
             rc = xap_search(w->reader, &sr, &res, &xe);
         }
+        cacheable = rc == XAP_OK;
         for (size_t i = 0; !rc && i < xap_result_size(res); i++) {
             struct xap_hit h;
             xap_result_hit(res, i, &h);
@@ -163,9 +200,19 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
             json_decref(hit);
         }
     }
-    resp->json = json_pack("{s:s, s:o, s:o, s:f}", "query", q, "completions", comps,
-                           "titles", titles, "took_ms", (kb_now() - t0) * 1000.0);
-    resp->status = 200;
+    /* serialised once without took_ms, kept in the cache as such; finish_body adds it */
+    json_t *o =
+        json_pack("{s:s, s:o, s:o}", "query", q, "completions", comps, "titles", titles);
+    char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!body) {
+        kb_resp_error(resp, 500, "out_of_memory", "out of memory");
+        goto out;
+    }
+    if (cacheable)
+        kb_cache_put(&w->suggest_cache, kb_buf_str(&ckey), w->epoch, body, strlen(body));
+    finish_body(resp, body, strlen(body), t0);
+    free(body);
 out:
     for (size_t i = 0; i < c.n; i++)
         free(c.v[i].term);
@@ -173,4 +220,5 @@ out:
     xap_result_free(res);
     kb_buf_release(&folded);
     kb_buf_release(&tq);
+    kb_buf_release(&ckey);
 }

@@ -12,6 +12,7 @@
 
 #include "analysis.h"
 #include "buf.h"
+#include "cache.h"
 #include "config.h"
 #include "error.h"
 #include "xapian_c.h"
@@ -66,6 +67,8 @@ struct kb_worker {
     xap_reader *reader; /* NULL until the index could be opened */
     struct kb_analysis an;
     int an_ready;
+    unsigned long epoch;           /* bumped whenever the reader moves to other data */
+    struct kb_cache suggest_cache; /* GET /api/v1/suggest answers at this epoch */
 };
 
 /* What a handler produces. Either json (preferred) or raw body bytes. */

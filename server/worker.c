@@ -56,6 +56,7 @@ void kb_worker_free(struct kb_worker *w)
     xap_reader_close(w->reader);
     if (w->an_ready)
         kb_analysis_release(&w->an);
+    kb_cache_release(&w->suggest_cache);
     free(w);
 }
 
@@ -71,6 +72,7 @@ static int open_reader(struct kb_server *srv, struct kb_worker *w, struct kb_err
     xap_reader_set_word_fn(r, kb_analysis_word_fn);
     xap_reader_close(w->reader);
     w->reader = r;
+    w->epoch++;
     return KB_OK;
 }
 
@@ -88,6 +90,7 @@ struct kb_worker *kb_worker_get(struct kb_server *srv, struct kb_error *err)
             return NULL;
         }
         w->an_ready = 1;
+        kb_cache_init(&w->suggest_cache, srv->cfg.suggest_cache); /* fails: disabled */
         pthread_mutex_lock(&srv->workers_lock);
         struct kb_worker **v = realloc(srv->workers, (srv->n_workers + 1) * sizeof *v);
         if (v) {
@@ -108,11 +111,14 @@ struct kb_worker *kb_worker_get(struct kb_server *srv, struct kb_error *err)
         return w;
     }
     struct xap_error xe = {0};
-    if (xap_reader_refresh(w->reader, NULL, &xe)) {
+    int changed = 0;
+    if (xap_reader_refresh(w->reader, &changed, &xe)) {
         /* the database went away or moved: open afresh, else keep serving the old one */
         struct kb_error e2;
         kb_error_clear(&e2);
         open_reader(srv, w, &e2);
+    } else if (changed) {
+        w->epoch++; /* a new revision or generation: cached answers are stale */
     }
     return w;
 }
@@ -124,6 +130,7 @@ int kb_worker_recover(struct kb_server *srv, struct kb_worker *w, int xap_code)
     kb_error_clear(&e);
     switch (xap_code) {
     case XAP_E_DB_MODIFIED:
+        w->epoch++;
         return xap_reader_refresh(w->reader, NULL, &xe) == XAP_OK ||
                open_reader(srv, w, &e) == KB_OK;
     case XAP_E_DB_NOT_FOUND:

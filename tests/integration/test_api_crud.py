@@ -111,6 +111,13 @@ def main():
         srv, port = start_server(tmp, index, keys)
         n0 = req(port, "GET", "/api/v1/stats", key=None)[1]["documents"]
 
+        # suggest answers are cached per worker: fill every worker's cache (4 workers)
+        def completions(q):
+            st, b = req(port, "GET", "/api/v1/suggest?q=" + q, key=None)
+            return [c["term"] for c in b["completions"]] if st == 200 else None
+        before = [completions("quokk") for _ in range(16)]
+        check(all(c == [] for c in before), "no completion for 'quokk' yet: %s" % before[:2])
+
         # --- CRUD with keys
         st, b = req(port, "PUT", "/api/v1/documents/api/crud/one", doc(0), key=None)
         check(st == 401, "PUT without a key is 401 (%d)" % st)
@@ -121,6 +128,10 @@ def main():
         st, g = req(port, "GET", "/api/v1/documents/api/crud/one", key=None)
         check(st == 200 and g["title"] == doc(0)["title"] and g["format"] == "api",
               "GET returns the document")
+        after = [completions("quokk") for _ in range(16)]
+        check(all(c == ["quokkatron"] for c in after),
+              "no worker answers suggest from its cache of the older revision: %s" %
+              [c for c in after if c != ["quokkatron"]][:2])
         check(g["revision"] >= b["revision"], "GET sees the acknowledged revision")
         st, b = req(port, "PUT", "/api/v1/documents/api/crud/one", dict(doc(0), title="Changed"))
         check(st == 200 and not b["created"], "PUT replaces")
