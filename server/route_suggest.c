@@ -3,7 +3,10 @@
  * route_suggest.c - GET /api/v1/suggest?q=hydr: search-as-you-type. The query is folded
  * like indexed text; its last word is completed from the index's terms (most frequent
  * first), and titles matching the whole input (last word as a prefix, Xapian's
- * FLAG_PARTIAL on the title field) are listed with their ids.
+ * FLAG_PARTIAL on the title field) are listed with their ids. The index holds folded
+ * words ("hydrogene"); a completion is shown as members write it ("hydrogène"), taken
+ * from the text of a document that holds it, after the input as typed. Answers are
+ * cached per worker thread (cache.h).
  */
 #include "search.h"
 #include "schema.h"
@@ -11,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #define MAX_SCAN          5000 /* terms looked at per prefix */
 #define MAX_SUGGEST       20
@@ -43,6 +47,75 @@ static int on_term(const char *term, size_t len, unsigned freq, void *ctx)
         return 1;
     c->v[c->n++].freq = freq;
     return 0;
+}
+
+/* 1 for a byte that belongs to a word: ASCII letters and digits, and any byte of a
+ * multi-byte UTF-8 character. */
+static int word_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c >= 0x80;
+}
+
+/* Lower-cases UTF-8 word w[0..len) into out (cap bytes, NUL-terminated), keeping its
+ * accents. Returns 0, or -1 when it does not fit or is not UTF-8. */
+static int lower_utf8(const char *w, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)w + i,
+                                              (utf8proc_ssize_t)(len - i), &c);
+        if (k <= 0 || o + 4 >= cap)
+            return -1;
+        o += (size_t)utf8proc_encode_char(utf8proc_tolower(c),
+                                          (utf8proc_uint8_t *)out + o);
+        i += (size_t)k;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+/* The form of folded index word `term` as members write it ("hydrogene" -> "hydrogène"):
+ * the first word with an accent or ligature, in the text of the first document that
+ * holds the term (body, then title), that folds to it, lower-cased. Words without any
+ * non-ASCII byte are passed over: they fold to themselves. Writes into out (cap bytes)
+ * and returns 1, or 0 when there is none (the term is then shown as it is). */
+static int surface_form(xap_reader *r, const char *term, char *out, size_t cap)
+{
+    char *data = NULL;
+    size_t len = 0, tlen = strlen(term);
+    struct xap_error xe = {0};
+    int found = 0;
+    if (xap_reader_term_doc_data(r, term, tlen, &data, &len, &xe) != XAP_OK)
+        return 0;
+    if (len > 1 << 20)
+        len = 1 << 20; /* a long text: the first megabyte is plenty */
+    /* stored data: metadata JSON, NUL, body; the body is plain text, look there first */
+    const char *nul = memchr(data, '\0', len);
+    size_t body = nul ? (size_t)(nul - data) + 1 : 0;
+    for (int pass = 0; pass < 2 && !found; pass++) {
+        size_t i = pass ? 0 : body, end = pass ? (nul ? body : len) : len;
+        if (!pass && !nul)
+            continue;
+        while (i < end && !found) {
+            while (i < end && !word_byte((unsigned char)data[i]))
+                i++;
+            size_t b = i;
+            int accent = 0;
+            while (i < end && word_byte((unsigned char)data[i]))
+                accent |= (unsigned char)data[i++] >= 0x80;
+            size_t n = i - b;
+            if (!accent || n < tlen || n > 3 * tlen)
+                continue;
+            char folded[256];
+            size_t fl = kb_text_fold_word(data + b, n, folded, sizeof folded);
+            if (fl == tlen && memcmp(folded, term, tlen) == 0)
+                found = lower_utf8(data + b, n, out, cap) == 0;
+        }
+    }
+    free(data);
+    return found;
 }
 
 /* qsort order: most frequent first, then alphabetical. */
@@ -153,12 +226,18 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
     if (last && !ends_with_space) {
         xap_reader_for_each_term(w->reader, last, last_len, MAX_SCAN, on_term, &c, &xe);
         qsort(c.v, c.n, sizeof *c.v, by_freq);
-        size_t head = (size_t)(last - s);
+        /* the input as typed, up to its last word ("pile à combu" -> "pile à ") */
+        size_t head = strlen(q);
+        while (head && word_byte((unsigned char)q[head - 1]))
+            head--;
         for (size_t i = 0; i < c.n && json_array_size(comps) < limit; i++) {
             struct kb_buf t;
-            kb_buf_init(&t, folded.len + strlen(c.v[i].term) + 8);
-            kb_buf_add(&t, s, head);
-            kb_buf_adds(&t, c.v[i].term);
+            char shown[256];
+            kb_buf_init(&t, head + 2 * strlen(c.v[i].term) + 256);
+            kb_buf_add(&t, q, head);
+            kb_buf_adds(&t, surface_form(w->reader, c.v[i].term, shown, sizeof shown)
+                                ? shown
+                                : c.v[i].term);
             json_array_append_new(comps, json_pack("{s:s, s:s, s:I}", "text",
                                                    kb_buf_str(&t), "term", c.v[i].term,
                                                    "freq", (json_int_t)c.v[i].freq));

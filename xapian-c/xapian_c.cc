@@ -1035,6 +1035,29 @@ extern "C" int xap_reader_get_data(xap_reader *r, const char *uid, size_t uid_le
     }
 }
 
+extern "C" int xap_reader_term_doc_data(xap_reader *r, const char *term, size_t len,
+                                        char **data, size_t *data_len, xap_error *err)
+{
+    if (!r || !term || len == 0 || !data)
+        return bad_arg(err, "xap_reader_term_doc_data: empty term");
+    try {
+        std::string t(term, len);
+        Xapian::PostingIterator p = r->db.postlist_begin(t);
+        if (p == r->db.postlist_end(t))
+            return fill_plain(err, XAP_E_NOT_FOUND, "no document has this term");
+        std::string d = r->db.get_document(*p).get_data();
+        char *copy = dup_bytes(d);
+        if (!copy)
+            return fill_plain(err, XAP_E_NOMEM, "out of memory");
+        *data = copy;
+        if (data_len)
+            *data_len = d.size();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
 extern "C" int xap_reader_for_each_term(xap_reader *r, const char *prefix,
                                         size_t prefix_len, size_t max, xap_term_fn fn,
                                         void *ctx, xap_error *err)

@@ -264,6 +264,10 @@ int xap_reader_term_freq(xap_reader *r, const char *term, size_t len, unsigned *
  */
 int xap_reader_get_data(xap_reader *r, const char *uid, size_t uid_len, char **data,
                         size_t *len, struct xap_error *err);
+/* The stored data of the first document (lowest number) indexing `term`, as
+ * xap_reader_get_data gives it; XAP_E_NOT_FOUND when no document does. */
+int xap_reader_term_doc_data(xap_reader *r, const char *term, size_t len, char **data,
+                             size_t *data_len, struct xap_error *err);
 /* Calls fn(term, freq) for terms starting with `prefix` in term order, at most `max`
  * calls; fn returns non-zero to stop. For search-as-you-type completion. */
 typedef int (*xap_term_fn)(const char *term, size_t len, unsigned freq, void *ctx);

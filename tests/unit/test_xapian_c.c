@@ -683,6 +683,13 @@ static void test_compact_many(void)
     char word[64];
     CHECK_INT(xap_reader_spell(r, "turbinx", 7, word, sizeof word, &e), XAP_OK);
     CHECK_STR(word, "turbina");
+    /* the first document holding a term (shard a's first, after the merge) */
+    CHECK_INT(xap_reader_term_doc_data(r, "blade", 5, &data, &len, &e), XAP_OK);
+    CHECK_HAS(data, "number 0 of shard 0");
+    free(data);
+    CHECK_INT(xap_reader_term_doc_data(r, "zzzabsent", 9, &data, &len, NULL),
+              XAP_E_NOT_FOUND);
+    CHECK_INT(xap_reader_term_doc_data(r, "", 0, &data, &len, NULL), XAP_E_INVALID_ARG);
     char *val = NULL;
     CHECK_INT(xap_reader_get_meta(r, "k", &val, &len, &e), XAP_OK);
     CHECK_STR(val, "first");
