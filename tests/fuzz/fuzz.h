@@ -9,6 +9,7 @@
 #ifndef KB_FUZZ_H
 #define KB_FUZZ_H
 
+#include "../clean_text.h"
 #include "reader.h"
 
 #include <stdint.h>
@@ -27,20 +28,8 @@ static inline void fuzz_limits(struct kb_read_limits *l)
 
 static inline void fuzz_utf8(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (p && *p) {
-        int k = *p < 0x80             ? 1
-                : (*p & 0xE0) == 0xC0 ? 2
-                : (*p & 0xF0) == 0xE0 ? 3
-                : (*p & 0xF8) == 0xF0 ? 4
-                                      : 0;
-        if (!k || (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r' && *p != '\f'))
-            abort();
-        for (int i = 1; i < k; i++)
-            if ((p[i] & 0xC0) != 0x80)
-                abort();
-        p += k;
-    }
+    if (!kb_test_clean_text(s))
+        abort();
 }
 
 static inline void fuzz_check_doc(const struct kb_doc *d, const struct kb_read_limits *l)

@@ -8,6 +8,7 @@
  * cut at many points and fed to every reader (must fail or succeed, never crash). The
  * data directory comes from $KB_TEST_DATA (ctest sets it to tests/data).
  */
+#include "../clean_text.h"
 #include "check.h"
 #include "reader.h"
 #include "reader_priv.h" /* kb_utf8_fix_msg */
@@ -58,35 +59,16 @@ out:
     return buf;
 }
 
-static int utf8_valid(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (p && *p) {
-        int k = *p < 0x80             ? 1
-                : (*p & 0xE0) == 0xC0 ? 2
-                : (*p & 0xF0) == 0xE0 ? 3
-                : (*p & 0xF8) == 0xF0 ? 4
-                                      : 0;
-        if (!k || (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r' && *p != '\f'))
-            return 0;
-        for (int i = 1; i < k; i++)
-            if ((p[i] & 0xC0) != 0x80)
-                return 0;
-        p += k;
-    }
-    return 1;
-}
-
 /* Every string of d is valid UTF-8 without control characters. */
 static void check_clean(const struct kb_doc *d)
 {
     const char *f[] = {d->title, d->abstract, d->body, d->lang, d->date, d->org, d->type};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        CHECK(utf8_valid(f[i]));
+        CHECK(kb_test_clean_text(f[i]));
     for (size_t i = 0; i < d->topics.n; i++)
-        CHECK(utf8_valid(d->topics.v[i]));
+        CHECK(kb_test_clean_text(d->topics.v[i]));
     for (size_t i = 0; i < d->authors.n; i++)
-        CHECK(utf8_valid(d->authors.v[i]));
+        CHECK(kb_test_clean_text(d->authors.v[i]));
 }
 
 static void check_absent(const char *s, const char *word)
