@@ -1317,8 +1317,72 @@ static size_t count_words(const Xapian::Query &q)
     return n;
 }
 
+namespace
+{
+// A word that either stop list holds: a branch's own, or the query language's.
+class EitherStopper : public Xapian::Stopper
+{
+  public:
+    EitherStopper(const Xapian::SimpleStopper *a, const Xapian::SimpleStopper *b)
+        : a_(a), b_(b)
+    {
+    }
+    bool operator()(const std::string &w) const override
+    {
+        return (a_ && (*a_)(w)) || (b_ && (*b_)(w));
+    }
+
+  private:
+    const Xapian::SimpleStopper *a_, *b_;
+};
+} // namespace
+
+// The language a query is written in, told by its function words: the one whose stop
+// list alone holds at least two of the query's distinct words, and more of them than any
+// other list alone holds (a word on several lists, such as "a" or "in", tells nothing).
+// NULL when none stands out, as for a few content words ("electric car", "AI battery").
+static const Lang *query_language(xap_reader *r, const xap_search_req *req, const char *q,
+                                  unsigned flags)
+{
+    Xapian::QueryParser qp; // no stemmer and no stop list: the words as typed
+    setup_parser(qp, r, req);
+    Xapian::Query plain = qp.parse_query(
+        q, flags & ~static_cast<unsigned>(Xapian::QueryParser::FLAG_SPELLING_CORRECTION));
+    std::vector<size_t> own(r->langs.size(), 0);
+    for (Xapian::TermIterator t = plain.get_unique_terms_begin();
+         t != plain.get_unique_terms_end(); ++t) {
+        const std::string &w = *t;
+        if (w.empty() || (w[0] >= 'A' && w[0] <= 'Z'))
+            continue; // a field's or a filter's term
+        size_t lists = 0, which = 0;
+        for (size_t i = 0; i < r->langs.size(); i++)
+            if (r->langs[i].a->has_stop && r->langs[i].a->stopper(w)) {
+                lists++;
+                which = i;
+            }
+        if (lists == 1)
+            own[which]++;
+    }
+    size_t best = 0, second = 0;
+    const Lang *lang = nullptr;
+    for (size_t i = 0; i < own.size(); i++) {
+        if (own[i] > best) {
+            second = best;
+            best = own[i];
+            lang = &r->langs[i];
+        } else if (own[i] > second) {
+            second = own[i];
+        }
+    }
+    return best >= 2 && best > second ? lang : nullptr;
+}
+
 // The user's query: one parse per language branch, each restricted to its language, with
 // the thesaurus terms `ex` (may be empty) widening each branch inside its filters.
+// Each branch drops its language's stop words and those of the language the query is
+// written in: English function words are not stop words for French, but "the" and "of"
+// typed in an English query say nothing about a French brief (and, rare among French
+// words, they would rank one that quotes an English title first).
 // *words: distinct words of the first branch.
 static Xapian::Query parse_user_query(xap_reader *r, const xap_search_req *req,
                                       unsigned flags, const Xapian::Query &ex,
@@ -1330,14 +1394,19 @@ static Xapian::Query parse_user_query(xap_reader *r, const xap_search_req *req,
         return Xapian::Query::MatchAll;
     std::vector<Xapian::Query> branches;
     bool spelled = false;
+    const Lang *typed_in =
+        r->langs.size() > 1 ? query_language(r, req, q, flags) : nullptr;
     for (const Lang &l : r->langs) {
         if (!lang_selected(req, l.code))
             continue;
+        EitherStopper stop(l.a->has_stop ? &l.a->stopper : nullptr,
+                           typed_in && typed_in != &l && typed_in->a->has_stop
+                               ? &typed_in->a->stopper
+                               : nullptr);
         Xapian::QueryParser qp;
         setup_parser(qp, r, req);
         qp.set_stemmer(l.a->stem);
-        if (l.a->has_stop)
-            qp.set_stopper(&l.a->stopper);
+        qp.set_stopper(&stop);
         qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
         unsigned f = flags;
         if (spelled)
