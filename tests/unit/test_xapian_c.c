@@ -716,90 +716,91 @@ static void test_compact_many(void)
     CHECK_STR(word, "turbine"); /* turbina left the dictionary */
     xap_reader_close(r);
     xap_analyzer_free(en);
-    /* Each language branch also drops the stop words of the language the query is written
-     * in: "the" and "of" of an English query do not match a French document that quotes
-     * an English title (in French they are rare words, so they would rank it high). One
-     * such word does not tell the language, and then each branch keeps its own list only.
-     */
-    static void test_query_language(void)
-    {
-        struct xap_error e = {0};
-        char path[300];
-        snprintf(path, sizeof path, "%s/qlang", dir);
-        const char *en_stop[] = {"the", "of", "for", "a"};
-        const char *fr_stop[] = {"le", "la", "de", "pour", "a"};
-        xap_analyzer *en = NULL, *fr = NULL;
-        CHECK_INT(xap_analyzer_new("english", en_stop, 4, &en, &e), XAP_OK);
-        CHECK_INT(xap_analyzer_new("french", fr_stop, 5, &fr, &e), XAP_OK);
-        xap_writer *w = NULL;
-        CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w, &e), XAP_OK);
-        xap_doc *d = make_doc(fr, "fr", "the state of the art des piles", "t");
-        CHECK_INT(xap_writer_replace(w, "q0", 2, d, NULL, &e), XAP_OK);
-        xap_doc_free(d);
-        d = make_doc(en, "en", "stack cost", "t");
-        CHECK_INT(xap_writer_replace(w, "q1", 2, d, NULL, &e), XAP_OK);
-        xap_doc_free(d);
-        CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
-        xap_reader *r = NULL;
-        CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
-        CHECK_INT(xap_reader_add_lang(r, "fr", fr, &e), XAP_OK);
-        CHECK_INT(xap_reader_add_lang(r, "en", en, &e), XAP_OK);
-        struct {
-            const char *q;
-            size_t total;
-        } cases[] = {
-            {"the cost of the stack", 1}, /* English: "the", "of" dropped in French too */
-            {"the stack", 2},             /* one function word: French keeps "the" */
-            {"cost a stack", 1},          /* "a" is on both lists: it tells nothing */
-        };
-        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-            struct xap_search_req req;
-            xap_search_req_init(&req);
-            req.query = cases[i].q;
-            req.check_at_least = 100;
-            xap_result *res = NULL;
-            CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
-            size_t lower = 0, est = 0, upper = 0;
-            xap_result_counts(res, &lower, &est, &upper);
-            if (lower != cases[i].total)
-                fprintf(stderr, "query '%s': %zu matches\n", cases[i].q, lower);
-            CHECK_INT(lower, cases[i].total);
-            struct xap_hit h;
-            CHECK_INT(xap_result_hit(res, 0, &h), XAP_OK);
-            CHECK(cases[i].total > 1 ||
-                  (h.data_len == 10 && !memcmp(h.data, "stack cost", 10)));
-            xap_result_free(res);
-        }
-        xap_reader_close(r);
-        CHECK_INT(xap_writer_close(w, &e), XAP_OK);
-        xap_analyzer_free(en);
-        xap_analyzer_free(fr);
-    }
+}
 
-    static void test_sortable(void)
-    {
-        char a[16], b[16];
-        size_t na = xap_sortable_serialise(20240101.0, a, sizeof a);
-        size_t nb = xap_sortable_serialise(20250101.0, b, sizeof b);
-        CHECK(na > 0 && nb > 0);
-        CHECK(memcmp(a, b, na < nb ? na : nb) < 0);
-        CHECK(xap_sortable_unserialise(a, na) == 20240101.0);
+/* Each language branch also drops the stop words of the language the query is written
+ * in: "the" and "of" of an English query do not match a French document that quotes an
+ * English title (in French they are rare words, so they would rank it high). One such
+ * word does not tell the language, and then each branch keeps its own list only. */
+static void test_query_language(void)
+{
+    struct xap_error e = {0};
+    char path[300];
+    snprintf(path, sizeof path, "%s/qlang", dir);
+    const char *en_stop[] = {"the", "of", "for", "a"};
+    const char *fr_stop[] = {"le", "la", "de", "pour", "a"};
+    xap_analyzer *en = NULL, *fr = NULL;
+    CHECK_INT(xap_analyzer_new("english", en_stop, 4, &en, &e), XAP_OK);
+    CHECK_INT(xap_analyzer_new("french", fr_stop, 5, &fr, &e), XAP_OK);
+    xap_writer *w = NULL;
+    CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w, &e), XAP_OK);
+    xap_doc *d = make_doc(fr, "fr", "the state of the art des piles", "t");
+    CHECK_INT(xap_writer_replace(w, "q0", 2, d, NULL, &e), XAP_OK);
+    xap_doc_free(d);
+    d = make_doc(en, "en", "stack cost", "t");
+    CHECK_INT(xap_writer_replace(w, "q1", 2, d, NULL, &e), XAP_OK);
+    xap_doc_free(d);
+    CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
+    xap_reader *r = NULL;
+    CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
+    CHECK_INT(xap_reader_add_lang(r, "fr", fr, &e), XAP_OK);
+    CHECK_INT(xap_reader_add_lang(r, "en", en, &e), XAP_OK);
+    struct {
+        const char *q;
+        size_t total;
+    } cases[] = {
+        {"the cost of the stack", 1}, /* English: "the", "of" dropped in French too */
+        {"the stack", 2},             /* one function word: French keeps "the" */
+        {"cost a stack", 1},          /* "a" is on both lists: it tells nothing */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct xap_search_req req;
+        xap_search_req_init(&req);
+        req.query = cases[i].q;
+        req.check_at_least = 100;
+        xap_result *res = NULL;
+        CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+        size_t lower = 0, est = 0, upper = 0;
+        xap_result_counts(res, &lower, &est, &upper);
+        if (lower != cases[i].total)
+            fprintf(stderr, "query '%s': %zu matches\n", cases[i].q, lower);
+        CHECK_INT(lower, cases[i].total);
+        struct xap_hit h;
+        CHECK_INT(xap_result_hit(res, 0, &h), XAP_OK);
+        CHECK(cases[i].total > 1 ||
+              (h.data_len == 10 && !memcmp(h.data, "stack cost", 10)));
+        xap_result_free(res);
     }
+    xap_reader_close(r);
+    CHECK_INT(xap_writer_close(w, &e), XAP_OK);
+    xap_analyzer_free(en);
+    xap_analyzer_free(fr);
+}
 
-    int main(void)
-    {
-        snprintf(dir, sizeof dir, "/tmp/kb-test-xapian-c-XXXXXX");
-        if (!mkdtemp(dir))
-            return 2;
-        test_errors_and_names();
-        test_analyzer();
-        test_doc_errors();
-        test_missing_db();
-        test_write_read_search();
-        test_expansion();
-        test_compact_many();
-        test_query_language();
-        test_sortable();
-        rm_rf(dir);
-        return check_done("test_xapian_c");
-    }
+static void test_sortable(void)
+{
+    char a[16], b[16];
+    size_t na = xap_sortable_serialise(20240101.0, a, sizeof a);
+    size_t nb = xap_sortable_serialise(20250101.0, b, sizeof b);
+    CHECK(na > 0 && nb > 0);
+    CHECK(memcmp(a, b, na < nb ? na : nb) < 0);
+    CHECK(xap_sortable_unserialise(a, na) == 20240101.0);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/kb-test-xapian-c-XXXXXX");
+    if (!mkdtemp(dir))
+        return 2;
+    test_errors_and_names();
+    test_analyzer();
+    test_doc_errors();
+    test_missing_db();
+    test_write_read_search();
+    test_expansion();
+    test_compact_many();
+    test_query_language();
+    test_sortable();
+    rm_rf(dir);
+    return check_done("test_xapian_c");
+}
