@@ -58,9 +58,12 @@ struct entry {
 
 /* Spelling words counted over the run (open addressing on XXH64), added to the index
  * once before the commit instead of one add_spelling per word per document: the sums
- * are the same, so is the dictionary. Counts are net: a replaced or deleted document
- * takes its old words out, so an edit that adds a line only touches that line's words
- * in the dictionary, and words of deleted documents leave it. */
+ * are the same, so is the dictionary. Counts are net: a replaced document takes its old
+ * words out, so an edit that adds a line only touches that line's words in the
+ * dictionary, and a word edited away leaves it. A deleted document's words stay until
+ * the next --full: taking them out rewrites the dictionary's fragment lists for every
+ * word that reaches zero, which doubled the cost of a run that deletes 1 % of 10,000
+ * files (callgrind: 1.16 -> 2.12 billion instructions). */
 struct spell_slot {
     char *word; /* malloc'ed, NUL-terminated; NULL for an empty slot */
     long long count;
@@ -476,9 +479,9 @@ static int spell_term_out(const char *term, size_t len, unsigned wdf, void *ctx)
                : 0;
 }
 
-/* Before a document of w under uid is replaced or deleted: its words go out of the
- * counts in sm. Nothing when there is no such document. Returns KB_OK or a status (in
- * err) for which is_fatal() holds. */
+/* Before a document of w under uid is replaced: its words go out of the counts in sm.
+ * Nothing when there is no such document. Returns KB_OK or a status (in err) for which
+ * is_fatal() holds. */
 static int spell_take_out(xap_writer *w, struct spell_map *sm, const char *uid,
                           struct kb_error *err)
 {
@@ -620,10 +623,7 @@ static int delete_ids(struct run *r, const char *path, const json_t *state,
     const json_t *v;
     if (!json_is_array(ids)) {
         struct xap_error xe = {0};
-        int rc = spell_take_out(r->w, &r->spell, path, err);
-        if (rc)
-            return rc;
-        rc = xap_writer_delete(r->w, path, strlen(path), &xe);
+        int rc = xap_writer_delete(r->w, path, strlen(path), &xe);
         if (rc && rc != XAP_E_NOT_FOUND) {
             char what[300];
             snprintf(what, sizeof what, "cannot delete '%s'", path);
@@ -647,10 +647,7 @@ static int delete_ids(struct run *r, const char *path, const json_t *state,
         if (!id || kept)
             continue;
         struct xap_error xe = {0};
-        int rc = spell_take_out(r->w, &r->spell, id, err);
-        if (rc)
-            return rc;
-        rc = xap_writer_delete(r->w, id, strlen(id), &xe);
+        int rc = xap_writer_delete(r->w, id, strlen(id), &xe);
         if (rc && rc != XAP_E_NOT_FOUND) {
             char what[300];
             snprintf(what, sizeof what, "cannot delete '%s'", id);

@@ -9,7 +9,8 @@
 # recorded, skipped on the next run, retried with --retry-failed and when it changes.
 # Finally kb-server shows that the same content at two paths is collapsed into one hit
 # (value slot KB_SLOT_CHECKSUM) and that a removed document is no longer found, and that
-# the spelling dictionary ("suggestion") loses the words of edited and removed files.
+# the spelling dictionary ("suggestion") loses the words edited away at once, and those
+# of removed files at the next --full.
 import json
 import os
 import shutil
@@ -183,8 +184,9 @@ def main():
               "path too long: reason in the report")
         shutil.rmtree(os.path.join(src, "a", "d" * 60))
 
-        # the spelling dictionary follows edits and deletions: a word that only an
-        # edited-away paragraph or a removed file held is no longer proposed
+        # the spelling dictionary follows edits at once (a word that only an edited-away
+        # paragraph held is no longer proposed), and deletions at the next --full (a
+        # removed file's words stay until then: see spell_map in indexer/crawl.c)
         def suggestion(q):
             return search(q).get("suggestion")
 
@@ -214,8 +216,12 @@ def main():
         expect(tmp, "spelling words taken out", 0, {"updated": 1, "deleted": 1})
         got = wait_suggestion("quetzalcoatlas", None)
         check(got is None, "a word edited away is no longer proposed (%s)" % got)
+        got = suggestion("archaeopteryz")
+        check(got == "archaeopteryx", "a removed file's word stays until --full (%s)" % got)
+        expect(tmp, "--full", 0, {"added": n}, "--full")
         got = wait_suggestion("archaeopteryz", None)
-        check(got is None, "a word of a removed file is no longer proposed (%s)" % got)
+        check(got is None, "after --full, a removed file's word is no longer proposed "
+              "(%s)" % got)
     finally:
         stop_server(server)
         shutil.rmtree(tmp, ignore_errors=True)
