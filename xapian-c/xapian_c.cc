@@ -1012,16 +1012,16 @@ extern "C" int xap_reader_term_freq(xap_reader *r, const char *term, size_t len,
     }
 }
 
-extern "C" int xap_reader_get_data(xap_reader *r, const char *uid, size_t uid_len,
-                                   char **data, size_t *len, xap_error *err)
+namespace
 {
-    if (!r || !uid || uid_len == 0 || !data)
-        return bad_arg(err, "xap_reader_get_data: empty uid");
+// The stored data of the first document indexing `term` (a malloc'ed copy in *data).
+int first_doc_data(xap_reader *r, const std::string &term, const char *missing,
+                   char **data, size_t *len, xap_error *err)
+{
     try {
-        std::string term = uid_term(uid, uid_len);
         Xapian::PostingIterator p = r->db.postlist_begin(term);
         if (p == r->db.postlist_end(term))
-            return fill_plain(err, XAP_E_NOT_FOUND, "no document with this id");
+            return fill_plain(err, XAP_E_NOT_FOUND, missing);
         std::string d = r->db.get_document(*p).get_data();
         char *copy = dup_bytes(d);
         if (!copy)
@@ -1034,6 +1034,20 @@ extern "C" int xap_reader_get_data(xap_reader *r, const char *uid, size_t uid_le
         return fail(err);
     }
 }
+} // namespace
+
+extern "C" int xap_reader_get_data(xap_reader *r, const char *uid, size_t uid_len,
+                                   char **data, size_t *len, xap_error *err)
+{
+    if (!r || !uid || uid_len == 0 || !data)
+        return bad_arg(err, "xap_reader_get_data: empty uid");
+    try {
+        return first_doc_data(r, uid_term(uid, uid_len), "no document with this id", data,
+                              len, err);
+    } catch (...) {
+        return fail(err);
+    }
+}
 
 extern "C" int xap_reader_term_doc_data(xap_reader *r, const char *term, size_t len,
                                         char **data, size_t *data_len, xap_error *err)
@@ -1041,18 +1055,8 @@ extern "C" int xap_reader_term_doc_data(xap_reader *r, const char *term, size_t 
     if (!r || !term || len == 0 || !data)
         return bad_arg(err, "xap_reader_term_doc_data: empty term");
     try {
-        std::string t(term, len);
-        Xapian::PostingIterator p = r->db.postlist_begin(t);
-        if (p == r->db.postlist_end(t))
-            return fill_plain(err, XAP_E_NOT_FOUND, "no document has this term");
-        std::string d = r->db.get_document(*p).get_data();
-        char *copy = dup_bytes(d);
-        if (!copy)
-            return fill_plain(err, XAP_E_NOMEM, "out of memory");
-        *data = copy;
-        if (data_len)
-            *data_len = d.size();
-        return XAP_OK;
+        return first_doc_data(r, std::string(term, len), "no document has this term",
+                              data, data_len, err);
     } catch (...) {
         return fail(err);
     }

@@ -65,9 +65,28 @@ def copy_docs(names, gen, src):
         shutil.copy2(os.path.join(gen, rel), dst)
 
 
+def kill_after(n, *args):
+    """Runs kb-indexer --verbose with args and kills it (-9) once it has said it stored n
+    documents. Returns (was it still running, documents it said it stored)."""
+    proc = subprocess.Popen([INDEXER, "--verbose"] + list(args), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    stored = 0
+    try:
+        for line in proc.stderr:
+            if line.startswith("kb-indexer: indexed "):
+                stored += 1
+                if stored == n:
+                    break
+        running = proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stderr.close()
+    return running, stored
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="kb-kill-")
-    proc = None
     try:
         gen = os.path.join(tmp, "gen")
         subprocess.run([sys.executable, MKCORPUS, "--docs", "300", "--seed", "7", "--out",
@@ -91,21 +110,7 @@ def main():
 
         # a small flush threshold: Xapian writes postings to disk (uncommitted) before
         # the kill, the harder case for "the previous revision is intact"
-        proc = subprocess.Popen([INDEXER, "--index=" + idx, "--verbose",
-                                 "--flush-threshold=10", src],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True)
-        stored = 0
-        for line in proc.stderr:
-            if line.startswith("kb-indexer: indexed "):
-                stored += 1
-                if stored == 30:
-                    break
-        killed = proc.poll() is None
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        proc.stderr.close()
-        proc = None
+        killed, stored = kill_after(30, "--index=" + idx, "--flush-threshold=10", src)
         check(killed and stored == 30, "indexer killed -9 mid-run after 30 documents")
 
         after = db_info(idx)
@@ -145,21 +150,8 @@ def main():
         # kill -9 in the middle of a sharded --full (two threads, each writing its own
         # shard): the stub still names gen-1 with its 300 documents, and the next run
         # removes the half-built generation and its shards, then switches to gen-2
-        proc = subprocess.Popen([INDEXER, "--index=" + idx, "--verbose", "--full",
-                                 "--threads=2", "--flush-threshold=10", src],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True)
-        stored = 0
-        for line in proc.stderr:
-            if line.startswith("kb-indexer: indexed "):
-                stored += 1
-                if stored == 100:
-                    break
-        killed = proc.poll() is None
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        proc.stderr.close()
-        proc = None
+        killed, stored = kill_after(100, "--index=" + idx, "--full", "--threads=2",
+                                    "--flush-threshold=10", src)
         left = sorted(n for n in os.listdir(idx) if ".build" in n)
         check(killed and stored == 100 and "gen-2.build" in left and
               "gen-2.build.1" in left and "gen-2.build.2" in left,
@@ -183,9 +175,6 @@ def main():
         check(dc is not None and freqs(dc) == freqs(da),
               "...and the same terms and frequencies as the incremental index")
     finally:
-        if proc:
-            proc.kill()
-            proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     return kbtest.finish()
 
