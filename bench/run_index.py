@@ -27,6 +27,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchstat import fmt  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -58,13 +61,6 @@ def timed(cmd, env=None):
     return {"wall": wall,
             "cpu": field("User time (seconds)") + field("System time (seconds)"),
             "rss_mb": field("Maximum resident set size (kbytes)") / 1024.0}
-
-
-def fmt(vals, spec="%.1f"):
-    """'median (min-max)' of a list."""
-    if len(vals) == 1:
-        return spec % vals[0]
-    return "%s (%s-%s)" % (spec % statistics.median(vals), spec % min(vals), spec % max(vals))
 
 
 def main():

@@ -27,6 +27,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchstat import fmt  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 MODES = {
@@ -98,13 +101,6 @@ def rss_mb(pid, field="VmRSS"):
     """A /proc/PID/status memory field in MB."""
     m = re.search(r"^%s:\s+(\d+) kB" % field, open("/proc/%d/status" % pid).read(), re.M)
     return int(m.group(1)) / 1024.0
-
-
-def fmt(vals, spec="%.1f"):
-    """'median (min-max)'."""
-    if len(vals) == 1:
-        return spec % vals[0]
-    return "%s (%s-%s)" % (spec % statistics.median(vals), spec % min(vals), spec % max(vals))
 
 
 def main():
