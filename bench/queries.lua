@@ -2,13 +2,28 @@
 -- queries.lua - wrk script for run_query.py: each connection cycles through the query
 -- set (one query a line), each wrk thread from its own starting point, as GET
 -- PATH?q=<query><EXTRA>. Usage: wrk ... -s queries.lua URL -- QUERIES PATH EXTRA [PREFIX]
--- With PREFIX = "prefix", q is the first 4 characters of the query's first word (suggest).
+-- With PREFIX = "prefix", q is the first 4 characters (not bytes) of the query's first
+-- word (suggest).
 local queries = {}
 local i = 1
 local counter = 0
 
 local function urlencode(s)
   return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+
+-- The first n characters of UTF-8 string s (never cutting a character in two).
+local function prefix(s, n)
+  local chars, i = 0, 1
+  while i <= #s do
+    local c = s:byte(i)
+    if c < 0x80 or c >= 0xC0 then -- not a continuation byte: a new character
+      if chars == n then break end
+      chars = chars + 1
+    end
+    i = i + 1
+  end
+  return s:sub(1, i - 1)
 end
 
 function setup(thread)
@@ -22,7 +37,7 @@ function init(args)
     local q = line
     if mode == "prefix" then
       q = line:gsub('^"', ""):match("^[^%s\"*]+") or line
-      q = q:sub(1, 4)
+      q = prefix(q, 4)
     end
     if #q > 0 then
       queries[#queries + 1] = path .. "?q=" .. urlencode(q) .. extra

@@ -170,6 +170,10 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
                       req->srv->cfg.max_query_bytes);
         goto out;
     }
+    if (!kb_utf8_valid(q, strlen(q))) { /* e.g. a prefix cut inside a character */
+        kb_resp_error(resp, 400, "invalid_parameter", "'q' is not valid UTF-8");
+        goto out;
+    }
     if (ls) {
         char *end;
         unsigned long v = strtoul(ls, &end, 10);
