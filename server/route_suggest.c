@@ -229,7 +229,8 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
     json_t *comps = json_array();
     if (last && !ends_with_space) {
         xap_reader_for_each_term(w->reader, last, last_len, MAX_SCAN, on_term, &c, &xe);
-        qsort(c.v, c.n, sizeof *c.v, by_freq);
+        if (c.n) /* qsort must not see NULL, even with 0 items */
+            qsort(c.v, c.n, sizeof *c.v, by_freq);
         /* the input as typed, up to its last word ("pile à combu" -> "pile à ") */
         size_t head = strlen(q);
         while (head && word_byte((unsigned char)q[head - 1]))
