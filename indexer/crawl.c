@@ -820,6 +820,13 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
         }
     }
     r->writes += j->kind == JOB_STORED;
+    if (rc == KB_EBUSY) {
+        /* not the file's fault (the PDF helper could not be started): reported in this
+         * run, but neither recorded as failed nor dropped, so the next run tries again */
+        add_failure(r, id, j->fe.msg);
+        rc = KB_OK;
+        goto out;
+    }
     if (rc) {
         /* the file failed: record it, and drop what an earlier version indexed */
         const char *why = j->fe.msg;

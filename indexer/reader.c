@@ -575,8 +575,8 @@ static int helper_start(const char *path, char *const argv[], pid_t *pid, int *i
     e = posix_spawn(pid, path, &fa, &sa, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&sa);
-    if (e) {
-        rc = kb_error_set(err, KB_EIO, "pdf: cannot run the helper '%s': %s", path,
+    if (e) { /* the PDF is not at fault: KB_EBUSY, so the indexer tries it again */
+        rc = kb_error_set(err, KB_EBUSY, "pdf: cannot run the helper '%s': %s", path,
                           strerror(e));
         goto out;
     }

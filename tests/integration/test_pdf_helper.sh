@@ -98,7 +98,7 @@ while read -r pid; do
     fi
 done <"$T/hang.pids"
 
-# a helper that is missing: a failed file naming it, the run goes on
+# a helper that is missing: a failed file naming it in the report, the run goes on
 rc=0
 KB_PDFTEXT="$T/no-such-helper" "$idx" --index="$T/i4" --json --quiet "$T/c2" \
     >"$T/r4.json" 2>"$T/r4.err" || rc=$?
@@ -108,5 +108,12 @@ case "$(jq -r '.failures[0].reason' "$T/r4.json")" in
 "pdf: cannot run the helper '$T/no-such-helper'"*) ok ;;
 *) fail "missing: reason $(jq -r '.failures[0].reason' "$T/r4.json")" ;;
 esac
+# ...but not recorded as a failed file: with the helper back, the next run indexes the
+# PDF (a file that fails on its own is skipped until it changes)
+rc=0
+"$idx" --index="$T/i4" --json --quiet "$T/c2" >"$T/r5.json" 2>"$T/r5.err" || rc=$?
+expect_eq "helper back: exit" "$rc" 0
+expect_eq "helper back: the PDF is indexed" "$(jq .added "$T/r5.json")" 1
+expect_eq "helper back: nothing skipped as failed" "$(jq .skipped_failed "$T/r5.json")" 0
 
 finish
