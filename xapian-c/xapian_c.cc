@@ -729,30 +729,36 @@ extern "C" int xap_writer_clear_synonyms(xap_writer *w, const char *term, xap_er
     }
 }
 
-extern "C" int xap_writer_add_spelling(xap_writer *w, const char *word, size_t len,
-                                       unsigned inc, xap_error *err)
+namespace
+{
+// Raises (add) or lowers a spelling word's frequency by n (0 counts as 1).
+int spelling_change(xap_writer *w, const char *word, size_t len, unsigned n, bool add,
+                    xap_error *err)
 {
     if (!w || !word || len == 0)
-        return bad_arg(err, "xap_writer_add_spelling: empty word");
+        return bad_arg(err, "xap_writer spelling: empty word");
     try {
-        w->db.add_spelling(std::string(word, len), inc ? inc : 1);
+        if (add)
+            w->db.add_spelling(std::string(word, len), n ? n : 1);
+        else
+            w->db.remove_spelling(std::string(word, len), n ? n : 1);
         return XAP_OK;
     } catch (...) {
         return fail(err);
     }
 }
+} // namespace
+
+extern "C" int xap_writer_add_spelling(xap_writer *w, const char *word, size_t len,
+                                       unsigned inc, xap_error *err)
+{
+    return spelling_change(w, word, len, inc, true, err);
+}
 
 extern "C" int xap_writer_remove_spelling(xap_writer *w, const char *word, size_t len,
                                           unsigned dec, xap_error *err)
 {
-    if (!w || !word || len == 0)
-        return bad_arg(err, "xap_writer_remove_spelling: empty word");
-    try {
-        w->db.remove_spelling(std::string(word, len), dec ? dec : 1);
-        return XAP_OK;
-    } catch (...) {
-        return fail(err);
-    }
+    return spelling_change(w, word, len, dec, false, err);
 }
 
 extern "C" int xap_writer_for_each_doc_term(xap_writer *w, unsigned docid, xap_term_fn fn,
