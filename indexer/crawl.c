@@ -458,25 +458,26 @@ static void spell_clear(struct spell_map *m)
     memset(m, 0, sizeof *m);
 }
 
-/* 1 when a term is a spelling word: the rule xap_writer_add_doc_spellings applies
- * (unprefixed, 3 to 40 bytes). */
-static int spell_word(const char *term, size_t len)
+/* Adds sign * (wdf or 1) to the count of a spelling word (xap_is_spelling_word); other
+ * terms are passed over. Returns 0, or 1 out of memory (a xap_term_fn's stop). */
+static int spell_count(struct spell_map *m, const char *term, size_t len, unsigned wdf,
+                       int sign)
 {
-    return len >= 3 && len <= 40 && term[0] >= 'a' && term[0] <= 'z';
+    if (!xap_is_spelling_word(term, len))
+        return 0;
+    return spell_add(m, term, len, sign * (long long)(wdf ? wdf : 1)) ? 1 : 0;
 }
 
-/* xap_term_fn: counts one plain word of a stored document (weight wdf or 1). */
+/* xap_term_fn: counts one word of a document being stored. */
 static int spell_term(const char *term, size_t len, unsigned wdf, void *ctx)
 {
-    return spell_word(term, len) && spell_add(ctx, term, len, wdf ? wdf : 1) ? 1 : 0;
+    return spell_count(ctx, term, len, wdf, 1);
 }
 
-/* xap_term_fn: takes one word of a document about to be replaced or deleted back out. */
+/* xap_term_fn: takes one word of a document about to be replaced back out. */
 static int spell_term_out(const char *term, size_t len, unsigned wdf, void *ctx)
 {
-    return spell_word(term, len) && spell_add(ctx, term, len, -(long long)(wdf ? wdf : 1))
-               ? 1
-               : 0;
+    return spell_count(ctx, term, len, wdf, -1);
 }
 
 /* Before a document of w under uid is replaced: its words go out of the counts in sm.
@@ -494,9 +495,9 @@ static int spell_take_out(xap_writer *w, struct spell_map *sm, const char *uid,
         rc = xap_writer_for_each_doc_term(w, docid, spell_term_out, sm, &xe);
     if (rc == 1)
         return kb_error_set(err, KB_ENOMEM, "out of memory");
-    if (rc) {
-        set_index_error(err, rc, &xe, "cannot read a stored document's terms");
-        return is_fatal(err->code) ? err->code : (err->code = KB_EIO);
+    if (rc) { /* whatever Xapian says, an unreadable index is not this file's fault */
+        int code = set_index_error(err, rc, &xe, "cannot read a stored document's terms");
+        return is_fatal(code) ? code : (err->code = KB_EIO);
     }
     return KB_OK;
 }

@@ -393,20 +393,34 @@ extern "C" size_t xap_doc_term_count(const xap_doc *d)
     }
 }
 
+namespace
+{
+// Calls fn(term, len, wdf, ctx) for each term of [t, end); fn's non-zero ends the walk.
+int each_term(Xapian::TermIterator t, const Xapian::TermIterator &end, xap_term_fn fn,
+              void *ctx)
+{
+    for (; t != end; ++t) {
+        const std::string term = *t;
+        int rc = fn(term.data(), term.size(), t.get_wdf(), ctx);
+        if (rc)
+            return rc;
+    }
+    return XAP_OK;
+}
+} // namespace
+
+extern "C" int xap_is_spelling_word(const char *term, size_t len)
+{
+    return term && len >= 3 && len <= 40 && term[0] >= 'a' && term[0] <= 'z';
+}
+
 extern "C" int xap_doc_for_each_term(const xap_doc *d, xap_term_fn fn, void *ctx,
                                      xap_error *err)
 {
     if (!d || !fn)
         return bad_arg(err, "xap_doc_for_each_term: NULL argument");
     try {
-        for (Xapian::TermIterator t = d->doc.termlist_begin(); t != d->doc.termlist_end();
-             ++t) {
-            const std::string &term = *t;
-            int rc = fn(term.data(), term.size(), t.get_wdf(), ctx);
-            if (rc)
-                return rc;
-        }
-        return XAP_OK;
+        return each_term(d->doc.termlist_begin(), d->doc.termlist_end(), fn, ctx);
     } catch (...) {
         return fail(err);
     }
@@ -553,8 +567,7 @@ extern "C" int xap_writer_add_doc_spellings(xap_writer *w, const xap_doc *d,
         for (Xapian::TermIterator t = d->doc.termlist_begin(); t != d->doc.termlist_end();
              ++t) {
             const std::string &term = *t;
-            if (term.size() < 3 || term.size() > 40 ||
-                !(term[0] >= 'a' && term[0] <= 'z'))
+            if (!xap_is_spelling_word(term.data(), term.size()))
                 continue;
             w->db.add_spelling(term, t.get_wdf() ? t.get_wdf() : 1);
         }
@@ -767,14 +780,7 @@ extern "C" int xap_writer_for_each_doc_term(xap_writer *w, unsigned docid, xap_t
     if (!w || !fn || docid == 0)
         return bad_arg(err, "xap_writer_for_each_doc_term: NULL argument or docid 0");
     try {
-        for (Xapian::TermIterator t = w->db.termlist_begin(docid);
-             t != w->db.termlist_end(docid); ++t) {
-            const std::string term = *t;
-            int rc = fn(term.data(), term.size(), t.get_wdf(), ctx);
-            if (rc)
-                return rc;
-        }
-        return XAP_OK;
+        return each_term(w->db.termlist_begin(docid), w->db.termlist_end(docid), fn, ctx);
     } catch (...) {
         return fail(err);
     }
