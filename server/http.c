@@ -169,10 +169,16 @@ const char *kb_req_header(const struct kb_req *req, const char *name)
 static const double buckets[KB_METRIC_BUCKETS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 
-static void record(struct kb_req *req)
+/* Counts a request in the metrics, once. Called when its response is queued, so that a
+ * client that has read an answer finds it counted in its next /metrics; a request that
+ * ends without a response is counted when MHD completes it. */
+static void count(struct kb_req *req)
 {
     struct kb_server *srv = req->srv;
     double dt = kb_now() - req->t0;
+    if (req->counted)
+        return;
+    req->counted = 1;
     int cls = req->status / 100 - 1;
     if (cls < 0 || cls > 4)
         cls = 5;
@@ -186,7 +192,13 @@ static void record(struct kb_req *req)
     srv->metrics.latency_sum += dt;
     srv->metrics.count++;
     pthread_mutex_unlock(&srv->metrics.lock);
+}
 
+/* Writes the request's access log line (once it is complete). */
+static void log_access(struct kb_req *req)
+{
+    struct kb_server *srv = req->srv;
+    double dt = kb_now() - req->t0;
     if (!srv->access_log)
         return;
     struct timespec ts;
@@ -219,7 +231,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     struct kb_req *req = *con_cls;
     if (!req)
         return;
-    record(req);
+    count(req);
+    log_access(req);
     kb_buf_release(&req->body);
     free(req);
     *con_cls = NULL;
@@ -281,6 +294,7 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
     MHD_add_response_header(r, "X-Request-Id", req->id);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     req->status = resp->status;
+    count(req);
     enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;

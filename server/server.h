@@ -99,6 +99,7 @@ struct kb_req {
     double t0;
     int route;   /* index into the route table, for metrics */
     int status;  /* final status, for the access log */
+    int counted; /* already in the metrics (counted when its response is queued) */
     char id[24]; /* request id */
 };
 

@@ -10,6 +10,7 @@ Xapian write lock is held by this test meanwhile, as a running indexer would).
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -117,6 +118,21 @@ def main():
             return [c["term"] for c in b["completions"]] if st == 200 else None
         before = [completions("quokk") for _ in range(16)]
         check(all(c == [] for c in before), "no completion for 'quokk' yet: %s" % before[:2])
+
+        # a request is in /metrics as soon as its answer is read (it used to be counted
+        # only when libmicrohttpd completed it, a moment after the client had the answer)
+        def searches_2xx():
+            r = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=30)
+            m = re.search(r'kb_http_requests_total\{route="search",status="2xx"\} (\d+)',
+                          r.read().decode())
+            return int(m.group(1)) if m else 0
+        late = 0
+        for _ in range(300):
+            n = searches_2xx()
+            req(port, "GET", "/api/v1/search?q=x&size=1", key=None)
+            late += searches_2xx() != n + 1
+        check(late == 0, "each search counted in /metrics by the time it is answered "
+              "(%d of 300 late)" % late)
 
         # --- CRUD with keys
         st, b = req(port, "PUT", "/api/v1/documents/api/crud/one", doc(0), key=None)
