@@ -48,7 +48,8 @@ void kb_config_defaults(struct kb_config *c)
     c->bm25_b = 0.5;
     c->feedback_docs = 3;
     c->feedback_terms = 40;
-    c->feedback_weight = 0.2;
+    c->feedback_weight = 0.4;
+    c->feedback_max_df = 0.2;
     snprintf(c->access_log, sizeof c->access_log, "-");
 }
 
@@ -170,6 +171,12 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v,
                                 key, c2 ? "100" : "10");
         return KB_OK;
     }
+    if (!strcmp(key, "feedback_max_df")) {
+        if (parse_double(v, 0.01, 1, &c->feedback_max_df))
+            return kb_error_set(err, KB_EINVAL,
+                                "'%s' must be a share of the documents, 0.01 to 1", key);
+        return KB_OK;
+    }
     if (!strcmp(key, "bm25_k1") || !strcmp(key, "bm25_b")) {
         int k1 = !strcmp(key, "bm25_k1");
         if (parse_double(v, 0.01, k1 ? 10 : 1, k1 ? &c->bm25_k1 : &c->bm25_b))
@@ -241,7 +248,7 @@ int kb_config_load_env(struct kb_config *c, struct kb_error *err)
         "max_body_bytes",  "max_page_size", "max_offset",     "max_wildcard",
         "rate_limit",      "bm25_k1",       "bm25_b",         "ranking",
         "bb2_c",           "feedback_docs", "feedback_terms", "feedback_weight",
-        "suggest_cache"};
+        "feedback_max_df", "suggest_cache"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "KB_";
         size_t j;

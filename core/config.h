@@ -50,8 +50,9 @@ struct kb_config {
     double bm25_b;  /* BM25 length normalisation, 0.01-1 (0.5) */
     size_t
         feedback_docs; /* pseudo-relevance feedback: first-pass documents, 0 = off (3) */
-    size_t feedback_terms;  /* expand terms taken from them, 1-1000 (40) */
-    double feedback_weight; /* weight of those terms against the query's, 0.01-10 (0.2) */
+    size_t feedback_terms;  /* words taken from them, 1-1000 (40) */
+    double feedback_weight; /* weight of those words against the query's, 0.01-10 (0.4) */
+    double feedback_max_df; /* only words in at most this share of documents (0.2) */
     char access_log[1024];  /* "-" = stderr, "" = none */
 };
 

@@ -489,6 +489,7 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.feedback_docs = p->no_expansion ? 0 : srv->cfg.feedback_docs;
     req.feedback_terms = srv->cfg.feedback_terms;
     req.feedback_weight = srv->cfg.feedback_weight;
+    req.feedback_max_df = srv->cfg.feedback_max_df;
     req.feedback_min_words = KB_FEEDBACK_MIN_WORDS;
     req.spelling_below = KB_SUGGEST_BELOW;
     req.collapse_slot = p->collapse ? KB_SLOT_CHECKSUM : -1;

@@ -1516,8 +1516,11 @@ class FeedbackDecider : public Xapian::ExpandDecider
 };
 } // namespace
 
-// Pseudo-relevance feedback (see xap_search_req): `q` re-weighted by the expand terms of
-// the first pass's top documents, or `q` unchanged when there is nothing to add.
+// Pseudo-relevance feedback (see xap_search_req): `q` re-weighted by a relevance model
+// of the first pass's top documents (Lavrenko and Croft's RM1, as RM3 uses it), or `q`
+// unchanged when there is nothing to add. Against Xapian's ESet it weighs words by how
+// much of the top documents they make up, not by how rare they are, and a word in one
+// document of three no longer outweighs the topic's words (bench/relevance/README.md).
 static Xapian::Query expand_query(xap_reader *r, const Xapian::Query &q,
                                   const xap_search_req *req)
 {
@@ -1525,28 +1528,56 @@ static Xapian::Query expand_query(xap_reader *r, const Xapian::Query &q,
     enq.set_query(restrict_query(q, req));
     set_weighting(enq, req);
     Xapian::MSet top = enq.get_mset(0, static_cast<Xapian::doccount>(req->feedback_docs));
-    Xapian::RSet rset;
+    double total = 0;
     for (Xapian::MSetIterator m = top.begin(); m != top.end(); ++m)
-        rset.add_document(*m);
-    if (rset.empty())
+        total += m.get_weight();
+    if (top.empty() || total <= 0)
         return q;
+    // P(w | R) = sum over the top documents d of P(w | d) * score(d) / sum of scores
     FeedbackDecider decider;
-    Xapian::ESet eset = enq.get_eset(
-        static_cast<Xapian::termcount>(req->feedback_terms ? req->feedback_terms : 40),
-        rset, &decider);
+    std::map<std::string, double> model;
+    std::vector<std::pair<std::string, Xapian::termcount>> words;
+    for (Xapian::MSetIterator m = top.begin(); m != top.end(); ++m) {
+        words.clear();
+        double len = 0;
+        for (Xapian::TermIterator t = r->db.termlist_begin(*m);
+             t != r->db.termlist_end(*m); ++t)
+            if (decider(*t)) {
+                words.emplace_back(*t, t.get_wdf());
+                len += t.get_wdf();
+            }
+        for (const auto &w : words)
+            model[w.first] += (m.get_weight() / total) * (w.second / len);
+    }
+    std::vector<std::pair<double, const std::string *>> ranked;
+    for (const auto &kv : model)
+        ranked.emplace_back(kv.second, &kv.first);
+    std::sort(ranked.begin(), ranked.end(),
+              [](const std::pair<double, const std::string *> &a,
+                 const std::pair<double, const std::string *> &b) {
+                  return a.first != b.first ? a.first > b.first : *a.second < *b.second;
+              });
+    // a word in a large share of the documents says little about the topic (and a
+    // model without idf would pick "vehicle" for every query of our corpus)
+    double max_df = req->feedback_max_df > 0 ? req->feedback_max_df : 0.2;
+    double max_freq = max_df * r->db.get_doccount();
+    size_t want = req->feedback_terms ? req->feedback_terms : 40;
     std::vector<Xapian::Query> terms;
     double best = 0;
-    for (Xapian::ESetIterator e = eset.begin(); e != eset.end(); ++e) {
+    for (const auto &c : ranked) {
+        if (terms.size() >= want)
+            break;
+        if (r->db.get_termfreq(*c.second) > max_freq)
+            continue;
         if (best <= 0)
-            best = e.get_weight();
-        if (best > 0 && e.get_weight() > 0)
-            terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(*e),
-                               e.get_weight() / best);
+            best = c.first;
+        terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(*c.second),
+                           c.first / best);
     }
     if (terms.empty())
         return q;
     Xapian::Query ex(Xapian::Query::OP_OR, terms.begin(), terms.end());
-    double w = req->feedback_weight > 0 ? req->feedback_weight : 0.2;
+    double w = req->feedback_weight > 0 ? req->feedback_weight : 0.4;
     // AND_MAYBE: the expand terms only re-rank what the query matches, so fields,
     // filters and NOT in the query keep their meaning and the totals do not change
     return Xapian::Query(Xapian::Query::OP_AND_MAYBE, q,

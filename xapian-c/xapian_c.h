@@ -369,14 +369,16 @@ struct xap_search_req {
     double bm25_k1, bm25_b; /* 0, 0: Xapian's defaults (1, 0.5) */
     enum xap_weighting weighting; /* ranking model (default BM25) */
     double bb2_c;                 /* BB2's parameter c (0: Xapian's 1.0) */
-    /* Pseudo-relevance feedback, for relevance order with a non-empty query only: the
-     * top feedback_docs documents of a first pass (filters applied) give their
-     * feedback_terms best expand terms (Xapian's ESet, stemmed words only); each is
-     * weighted by its expand weight relative to the best one, and the group, scaled by
-     * feedback_weight, re-ranks the query's matches (OP_AND_MAYBE: the match set and
-     * totals do not change). feedback_docs 0: off. */
+    /* Pseudo-relevance feedback, for relevance order with a non-empty query only: a
+     * relevance model of the top feedback_docs documents of a first pass (filters
+     * applied). Each stemmed word of theirs weighs its share of each document's words,
+     * times that document's share of the first-pass scores; the feedback_terms heaviest
+     * that index at most feedback_max_df of the documents (0: 0.2) are kept, each
+     * weighted relative to the heaviest, and the group, scaled by feedback_weight,
+     * re-ranks the query's matches (OP_AND_MAYBE: the match set and totals do not
+     * change). feedback_docs 0: off. bench/relevance/README.md has the measurements. */
     size_t feedback_docs, feedback_terms;
-    double feedback_weight;
+    double feedback_weight, feedback_max_df;
     /* Feedback only for queries of at least this many distinct words (0 or 1: all). */
     size_t feedback_min_words;
     /* With XAP_QP_SPELLING: compute the correction only when the match estimate is below

@@ -3,6 +3,12 @@
 real test collection (NPL, ../shared/eval/npl), next to two baselines measured the same
 way on the same documents and queries.
 
+--collection=corpus measures the same systems on our own briefs instead: corpus/ indexed
+as it is (every format), the 48 FR/IT/EN queries and graded judgements of
+bench/relevance/corpus; the baselines get each brief's text as our readers extracted it
+(title, abstract, body, fetched from the kb server), and the figures are also given per
+query language.
+
   kb       the real programs: docs.jsonl copied into a temp folder, indexed by kb-indexer
            (its JSON Lines reader), served by kb-server on 127.0.0.1 (port 0), each query
            sent as GET /api/v1/search?q=...&size=100&snippets=false&collapse=false
@@ -55,13 +61,40 @@ def write_run(path, rows, tag):
 
 # --- kb: the real indexer and server ----------------------------------------------------
 
+def get_json(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as r:
+        return json.load(r)
+
+
+def corpus_ids():
+    """The briefs of corpus/, as kb ids (paths under corpus/)."""
+    root = os.path.join(SOURCE, "corpus")
+    ids = []
+    for d, _, files in os.walk(root):
+        ids += [os.path.relpath(os.path.join(d, f), root) for f in files]
+    return sorted(ids)
+
+
+def corpus_docs(port):
+    """Each brief as {id, title, body}: the text kb's readers extracted, for baselines."""
+    docs = []
+    for i in corpus_ids():
+        d = get_json(port, "/api/v1/documents/" + urllib.parse.quote(i))
+        docs.append({"id": i, "title": d.get("title") or "",
+                     "body": " ".join(x for x in (d.get("abstract"), d.get("body")) if x)})
+    return docs
+
+
 def run_kb(args, docs_path, queries, tmp, out):
     bindir = os.path.join(args.build, "bin")
     index = args.index or os.path.join(tmp, "index")
     if not args.index or not os.path.exists(index):
-        src = os.path.join(tmp, "src")
-        os.makedirs(src)
-        shutil.copy(docs_path, src)
+        if args.collection == "corpus":
+            src = os.path.join(SOURCE, "corpus")
+        else:
+            src = os.path.join(tmp, "src")
+            os.makedirs(src)
+            shutil.copy(docs_path, src)
         t0 = time.time()
         subprocess.run([os.path.join(bindir, "kb-indexer"), f"--index={index}", "--quiet",
                         src], check=True, stdout=subprocess.DEVNULL)
@@ -83,12 +116,11 @@ def run_kb(args, docs_path, queries, tmp, out):
         port = int(open(port_file).read().strip())
         rows = {}
         for q in queries:
-            url = (f"http://127.0.0.1:{port}/api/v1/search?"
-                   + urllib.parse.urlencode({"q": q["text"], "size": 100,
-                                             "snippets": "false", "collapse": "false"}))
-            with urllib.request.urlopen(url, timeout=30) as r:
-                body = json.load(r)
+            body = get_json(port, "/api/v1/search?" + urllib.parse.urlencode(
+                {"q": q["text"], "size": 100, "snippets": "false", "collapse": "false"}))
             rows[q["id"]] = [(h["id"], h["score"]) for h in body["hits"]]
+        if args.collection == "corpus":
+            args.docs = corpus_docs(port)
     finally:
         srv.send_signal(signal.SIGTERM)
         try:
@@ -169,8 +201,11 @@ def main(argv=None):
     ap.add_argument("--build", default=os.environ.get("KB_BUILD_DIR",
                                                       os.path.join(SOURCE, "build")),
                     help="build directory holding bin/kb-indexer and bin/kb-server")
-    ap.add_argument("--eval", default=os.path.join(SOURCE, "..", "shared", "eval", "npl"),
-                    help="collection directory (docs.jsonl, queries.jsonl, qrels.txt)")
+    ap.add_argument("--collection", choices=("npl", "corpus"), default="npl",
+                    help="NPL (../shared/eval/npl) or our briefs (corpus/ and "
+                    "bench/relevance/corpus)")
+    ap.add_argument("--eval", help="collection directory (queries.jsonl, qrels.txt; "
+                    "docs.jsonl for NPL)")
     ap.add_argument("--out", help="where run files go (default BUILD/bench-relevance)")
     ap.add_argument("--systems", default="kb,sqlite,xapian")
     ap.add_argument("--split", choices=("all", "odd", "even"), default="all",
@@ -181,43 +216,54 @@ def main(argv=None):
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     a = ap.parse_args(argv)
     a.build = os.path.abspath(a.build)
+    if not a.eval:
+        a.eval = (os.path.join(HERE, "corpus") if a.collection == "corpus" else
+                  os.path.join(SOURCE, "..", "shared", "eval", "npl"))
     out = a.out or os.path.join(a.build, "bench-relevance")
     os.makedirs(out, exist_ok=True)
     docs_path = os.path.join(a.eval, "docs.jsonl")
     queries = load_jsonl(os.path.join(a.eval, "queries.jsonl"))
     if a.split != "all":
         want = 1 if a.split == "odd" else 0
-        queries = [q for q in queries if int(q["id"]) % 2 == want]
+        queries = [q for q in queries if int(q["id"].lstrip("c")) % 2 == want]
     qrels = trec_score.read_qrels(os.path.join(a.eval, "qrels.txt"))
     systems = a.systems.split(",")
-    docs = load_jsonl(docs_path) if {"sqlite", "xapian"} & set(systems) else []
+    a.docs = []
+    if a.collection == "corpus":  # the baselines read the text kb extracted
+        systems = ["kb"] + [s for s in systems if s != "kb"]
+    elif {"sqlite", "xapian"} & set(systems):
+        a.docs = load_jsonl(docs_path)
     tmp = tempfile.mkdtemp(prefix="kb-relevance-")
     runs = {}
     try:
         for s in systems:
             t0 = time.time()
             fn = {"kb": lambda: run_kb(a, docs_path, queries, tmp, out),
-                  "sqlite": lambda: run_sqlite(a, docs, queries, tmp, out),
-                  "xapian": lambda: run_xapian(a, docs, queries, tmp, out)}.get(s)
+                  "sqlite": lambda: run_sqlite(a, a.docs, queries, tmp, out),
+                  "xapian": lambda: run_xapian(a, a.docs, queries, tmp, out)}.get(s)
             if not fn:
                 ap.error(f"unknown system '{s}'")
             runs.update(fn())
             log(f"{s}: done in {time.time() - t0:.1f} s")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    qids = [q["id"] for q in queries]
+    groups = [("", [q["id"] for q in queries])]
+    langs = sorted({q["lang"] for q in queries if q.get("lang")})
+    groups += [(lang, [q["id"] for q in queries if q.get("lang") == lang])
+               for lang in langs]
     table = {}
     for name, path in runs.items():
-        means, _ = trec_score.evaluate(qrels, trec_score.read_run(path), qids)
-        table[name] = means
+        run = trec_score.read_run(path)
+        for lang, qids in groups:
+            table[name + (f" [{lang}]" if lang else "")] = trec_score.evaluate(
+                qrels, run, qids)[0]
     if a.json:
         print(json.dumps(table, indent=1))
         return 0
-    print(f"collection {os.path.basename(os.path.normpath(a.eval))}, "
-          f"{len(qids)} queries ({a.split}), top 100")
-    print(f"{'system':<16} {'MAP':>7} {'nDCG@10':>8} {'P@10':>7} {'R@100':>7}")
+    print(f"collection {a.collection}, {len(queries)} queries ({a.split}), top 100")
+    print(f"{'system':<21} {'MAP':>7} {'nDCG@10':>8} {'P@10':>7} {'R@100':>7}")
     for name, m in table.items():
-        print(f"{name:<16} {m['map']:7.4f} {m['ndcg_cut_10']:8.4f} {m['P_10']:7.4f} "
+        print(f"{name:<21} {m['map']:7.4f} {m['ndcg_cut_10']:8.4f} {m['P_10']:7.4f} "
               f"{m['recall_100']:7.4f}")
     return 0
 

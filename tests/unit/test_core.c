@@ -86,6 +86,14 @@ static void test_config(void)
     kb_error_clear(&e);
     CHECK_INT(kb_config_set(&c, "query_seconds", "0.5", &e), KB_OK);
     CHECK(c.query_seconds == 0.5);
+    CHECK(c.feedback_max_df == 0.2);
+    CHECK_INT(kb_config_set(&c, "feedback_max_df", "0.35", &e), KB_OK);
+    CHECK(c.feedback_max_df == 0.35);
+    CHECK_INT(kb_config_set(&c, "feedback_max_df", "1.5", &e), KB_EINVAL);
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_set(&c, "feedback_max_df", "many", &e), KB_EINVAL);
+    kb_error_clear(&e);
+    CHECK(c.feedback_max_df == 0.35);
 
     char path[] = "/tmp/kb-test-config-XXXXXX";
     int fd = mkstemp(path);

@@ -633,6 +633,90 @@ static void test_expansion(void)
     xap_analyzer_free(en);
 }
 
+/* The rank of the first hit whose text holds `word`, or -1. */
+static int rank_of(const xap_result *res, const char *word)
+{
+    for (size_t j = 0; j < xap_result_size(res); j++) {
+        struct xap_hit h;
+        CHECK_INT(xap_result_hit(res, j, &h), XAP_OK);
+        if (strstr(h.data, word))
+            return (int)j;
+    }
+    return -1;
+}
+
+/* Feedback by relevance model: the words that make up the top documents re-rank the
+ * query's matches, and a word in more than feedback_max_df of the documents is never
+ * taken, however much of the top documents it makes up. */
+static void test_feedback_model(void)
+{
+    struct xap_error e = {0};
+    char path[300];
+    snprintf(path, sizeof path, "%s/feedback", dir);
+    xap_analyzer *en = NULL;
+    CHECK_INT(xap_analyzer_new("english", NULL, 0, &en, &e), XAP_OK);
+    xap_writer *w = NULL;
+    CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w, &e), XAP_OK);
+    /* "fuel cell" ranks the first two on top; both are mostly "membrane" and "vehicle";
+     * "vehicle" is in 8 documents of 12, "membrane" in 3 */
+    const char *texts[] = {"fuel cell membrane membrane vehicle",
+                           "fuel cell membrane vehicle",
+                           "fuel cell catalyst vehicle vehicle vehicle vehicle vehicle",
+                           "vehicle battery",
+                           "vehicle motor",
+                           "vehicle inverter",
+                           "vehicle charging",
+                           "vehicle range",
+                           "tyre pressure",
+                           "brake wear",
+                           "fuel tank",
+                           "fuel membrane"};
+    for (int i = 0; i < 12; i++) {
+        char uid[16];
+        snprintf(uid, sizeof uid, "f%d", i);
+        xap_doc *d = make_doc(en, "en", texts[i], "t");
+        CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
+        xap_doc_free(d);
+    }
+    CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
+    xap_reader *r = NULL;
+    CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
+
+    struct xap_search_req req;
+    xap_search_req_init(&req);
+    req.query = "fuel cell";
+    req.limit = 20;
+    xap_result *res = NULL;
+    /* without feedback "fuel tank" and "fuel membrane" tie, in document order */
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK(rank_of(res, "fuel tank") < rank_of(res, "fuel membrane"));
+    size_t lower = 0, est = 0, upper = 0;
+    xap_result_counts(res, &lower, &est, &upper);
+    CHECK_INT(lower, 5);
+    xap_result_free(res);
+
+    req.feedback_docs = 2;
+    req.feedback_terms = 5;
+    req.feedback_max_df = 0.5;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_HAS(xap_result_query_desc(res), "Zmembran");
+    CHECK(strstr(xap_result_query_desc(res), "Zvehicl") == NULL); /* in 8 of 12 */
+    CHECK(rank_of(res, "fuel membrane") < rank_of(res, "fuel tank"));
+    xap_result_counts(res, &lower, &est, &upper);
+    CHECK_INT(lower, 5); /* feedback re-ranks, it adds no match */
+    CHECK(rank_of(res, "vehicle battery") < 0);
+    xap_result_free(res);
+
+    req.feedback_max_df = 1;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_HAS(xap_result_query_desc(res), "Zvehicl");
+    xap_result_free(res);
+
+    xap_reader_close(r);
+    CHECK_INT(xap_writer_close(w, &e), XAP_OK);
+    xap_analyzer_free(en);
+}
+
 /* Merging shards: documents of every source under new numbers, spelling frequencies
  * summed across sources, the first source's value for a metadata key set in several. */
 static void test_compact_many(void)
@@ -806,6 +890,7 @@ int main(void)
     test_missing_db();
     test_write_read_search();
     test_expansion();
+    test_feedback_model();
     test_compact_many();
     test_query_language();
     test_sortable();
