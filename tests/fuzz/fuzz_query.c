@@ -103,6 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.n_extra = kq.n_concepts;
     req.max_wildcard = 100;
     req.time_limit = 1.0;
+    req.feedback_docs = 3; /* the relevance-model pass too, as the server runs it */
+    req.feedback_terms = 40;
     struct xap_facet f = {5, '\x1f'};
     req.facets = &f;
     req.n_facets = 1;
