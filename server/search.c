@@ -490,6 +490,7 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.feedback_terms = srv->cfg.feedback_terms;
     req.feedback_weight = srv->cfg.feedback_weight;
     req.feedback_max_df = srv->cfg.feedback_max_df;
+    req.feedback_prefix = KB_PFX_CONCEPT;
     req.feedback_min_words = KB_FEEDBACK_MIN_WORDS;
     req.spelling_below = KB_SUGGEST_BELOW;
     req.collapse_slot = p->collapse ? KB_SLOT_CHECKSUM : -1;

@@ -1505,14 +1505,24 @@ static void set_weighting(Xapian::Enquire &enq, const xap_search_req *req)
 
 namespace
 {
-// Feedback terms: stemmed words of the body namespace ("Z" + a lower-case letter).
+// Feedback terms: stemmed words of the body namespace ("Z" + a lower-case letter), and
+// terms under `also` (the caller's language-neutral concepts; empty: none).
 class FeedbackDecider : public Xapian::ExpandDecider
 {
   public:
+    explicit FeedbackDecider(const char *also) : also_(also ? also : "")
+    {
+    }
     bool operator()(const std::string &t) const override
     {
+        if (!also_.empty() && t.size() > also_.size() &&
+            t.compare(0, also_.size(), also_) == 0)
+            return true;
         return t.size() > 3 && t[0] == 'Z' && t[1] >= 'a' && t[1] <= 'z';
     }
+
+  private:
+    std::string also_;
 };
 } // namespace
 
@@ -1533,8 +1543,10 @@ static Xapian::Query expand_query(xap_reader *r, const Xapian::Query &q,
         total += m.get_weight();
     if (top.empty() || total <= 0)
         return q;
-    // P(w | R) = sum over the top documents d of P(w | d) * score(d) / sum of scores
-    FeedbackDecider decider;
+    // P(w | R) = sum over the top documents d of P(w | d) * score(d) / sum of scores;
+    // concepts count as words, so that the model also lifts briefs on the same topic in
+    // another language (stemmed words only lift their own language)
+    FeedbackDecider decider(req->feedback_prefix);
     std::map<std::string, double> model;
     std::vector<std::pair<std::string, Xapian::termcount>> words;
     for (Xapian::MSetIterator m = top.begin(); m != top.end(); ++m) {

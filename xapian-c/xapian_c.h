@@ -379,6 +379,9 @@ struct xap_search_req {
      * change). feedback_docs 0: off. bench/relevance/README.md has the measurements. */
     size_t feedback_docs, feedback_terms;
     double feedback_weight, feedback_max_df;
+    /* Terms under this prefix join the stemmed words in the model (the thesaurus
+     * concepts, which are the same in every language); NULL: stemmed words only. */
+    const char *feedback_prefix;
     /* Feedback only for queries of at least this many distinct words (0 or 1: all). */
     size_t feedback_min_words;
     /* With XAP_QP_SPELLING: compute the correction only when the match estimate is below

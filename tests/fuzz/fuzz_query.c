@@ -8,6 +8,7 @@
  */
 #include "analysis.h"
 #include "fuzz.h"
+#include "schema.h"
 #include "text.h"
 
 #include <stdlib.h>
@@ -105,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.time_limit = 1.0;
     req.feedback_docs = 3; /* the relevance-model pass too, as the server runs it */
     req.feedback_terms = 40;
+    req.feedback_prefix = KB_PFX_CONCEPT;
     struct xap_facet f = {5, '\x1f'};
     req.facets = &f;
     req.n_facets = 1;

@@ -647,7 +647,8 @@ static int rank_of(const xap_result *res, const char *word)
 
 /* Feedback by relevance model: the words that make up the top documents re-rank the
  * query's matches, and a word in more than feedback_max_df of the documents is never
- * taken, however much of the top documents it makes up. */
+ * taken, however much of the top documents it makes up; with feedback_prefix, the
+ * top documents' concepts count too. */
 static void test_feedback_model(void)
 {
     struct xap_error e = {0};
@@ -670,11 +671,15 @@ static void test_feedback_model(void)
                            "tyre pressure",
                            "brake wear",
                            "fuel tank",
-                           "fuel membrane"};
-    for (int i = 0; i < 12; i++) {
+                           "fuel membrane",
+                           "fuel pila"};
+    for (int i = 0; i < 13; i++) {
         char uid[16];
         snprintf(uid, sizeof uid, "f%d", i);
         xap_doc *d = make_doc(en, "en", texts[i], "t");
+        /* a concept shared by the top two and by "fuel pila", which shares no word */
+        if (i < 2 || i == 12)
+            CHECK_INT(xap_doc_add_term(d, "XCfc", 4, 1, &e), XAP_OK);
         CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
         xap_doc_free(d);
     }
@@ -690,9 +695,10 @@ static void test_feedback_model(void)
     /* without feedback "fuel tank" and "fuel membrane" tie, in document order */
     CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
     CHECK(rank_of(res, "fuel tank") < rank_of(res, "fuel membrane"));
+    CHECK(rank_of(res, "fuel tank") < rank_of(res, "fuel pila"));
     size_t lower = 0, est = 0, upper = 0;
     xap_result_counts(res, &lower, &est, &upper);
-    CHECK_INT(lower, 5);
+    CHECK_INT(lower, 6);
     xap_result_free(res);
 
     req.feedback_docs = 2;
@@ -702,10 +708,22 @@ static void test_feedback_model(void)
     CHECK_HAS(xap_result_query_desc(res), "Zmembran");
     CHECK(strstr(xap_result_query_desc(res), "Zvehicl") == NULL); /* in 8 of 12 */
     CHECK(rank_of(res, "fuel membrane") < rank_of(res, "fuel tank"));
+    CHECK(strstr(xap_result_query_desc(res), "XCfc") == NULL); /* no feedback_prefix */
+    CHECK(rank_of(res, "fuel tank") < rank_of(res, "fuel pila"));
     xap_result_counts(res, &lower, &est, &upper);
-    CHECK_INT(lower, 5); /* feedback re-ranks, it adds no match */
+    CHECK_INT(lower, 6); /* feedback re-ranks, it adds no match */
     CHECK(rank_of(res, "vehicle battery") < 0);
     xap_result_free(res);
+
+    /* concepts join the model: "fuel pila" rises on the concept alone */
+    req.feedback_prefix = "XC";
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_HAS(xap_result_query_desc(res), "XCfc");
+    CHECK(rank_of(res, "fuel pila") < rank_of(res, "fuel tank"));
+    xap_result_counts(res, &lower, &est, &upper);
+    CHECK_INT(lower, 6);
+    xap_result_free(res);
+    req.feedback_prefix = NULL;
 
     req.feedback_max_df = 1;
     CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
