@@ -160,6 +160,9 @@ static int set_param(struct kb_search_params *p, const char *k, const char *v,
                      const struct kb_config *cfg, size_t *page, size_t *size,
                      int *has_page, struct kb_error *err)
 {
+    /* a query string may carry any byte (%FF); JSON bodies are already checked */
+    if (!kb_utf8_valid(v, strlen(v)))
+        return kb_error_set(err, KB_EINVAL, "'%s' is not valid UTF-8", k);
     if (!strcmp(k, "q")) {
         if (strlen(v) > cfg->max_query_bytes) {
             p->err_code = "query_too_long";
