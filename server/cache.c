@@ -36,12 +36,12 @@ const char *kb_cache_get(struct kb_cache *c, const char *key, unsigned long epoc
         struct kb_cache_entry *e = &set[i];
         if (e->key && e->hash == h && e->epoch == epoch && strcmp(e->key, key) == 0) {
             e->used = ++c->tick;
-            c->hits++;
+            __atomic_add_fetch(&c->hits, 1, __ATOMIC_RELAXED); /* read by /metrics */
             *len = e->len;
             return e->val;
         }
     }
-    c->misses++;
+    __atomic_add_fetch(&c->misses, 1, __ATOMIC_RELAXED);
     return NULL;
 }
 

@@ -25,7 +25,7 @@ struct kb_cache {
     struct kb_cache_entry *e;
     size_t n_sets; /* a power of two; 4 entries each */
     uint64_t tick;
-    size_t hits, misses;
+    size_t hits, misses; /* lookups; other threads read them with __atomic_load_n */
 };
 
 /* Sets up a cache of about `entries` answers (rounded up to 4 times a power of two);

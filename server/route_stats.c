@@ -2,8 +2,9 @@
 /*
  * route_stats.c - GET /api/v1/stats (document counts, per language from the term
  * frequencies of Lfr/Lit/Len, revision, the last indexer run from metadata kb:last_run,
- * the writer's queue) and GET /metrics (the same gauges plus request counters and the
- * latency histogram, in the Prometheus text format 0.0.4).
+ * the writer's queue) and GET /metrics (the same gauges plus request counters, the
+ * latency histogram and the suggest cache's hits and misses, in the Prometheus text
+ * format 0.0.4).
  */
 #define _GNU_SOURCE /* strptime, timegm */
 #include "routes.h"
@@ -108,6 +109,21 @@ void kb_route_metrics(struct kb_req *req, struct kb_resp *resp)
                   "kb_http_request_duration_seconds_sum %.6f\n"
                   "kb_http_request_duration_seconds_count %llu\n",
                   cum, m.latency_sum, m.count);
+    size_t hits = 0, misses = 0;
+    pthread_mutex_lock(&srv->workers_lock);
+    for (size_t i = 0; i < srv->n_workers; i++) {
+        hits += __atomic_load_n(&srv->workers[i]->suggest_cache.hits, __ATOMIC_RELAXED);
+        misses +=
+            __atomic_load_n(&srv->workers[i]->suggest_cache.misses, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&srv->workers_lock);
+    kb_buf_printf(&b,
+                  "# HELP kb_suggest_cache_lookups_total Suggest answers looked up in "
+                  "the worker caches, by result.\n"
+                  "# TYPE kb_suggest_cache_lookups_total counter\n"
+                  "kb_suggest_cache_lookups_total{result=\"hit\"} %zu\n"
+                  "kb_suggest_cache_lookups_total{result=\"miss\"} %zu\n",
+                  hits, misses);
 
     unsigned docs = 0, per_lang[KB_LANG_COUNT];
     unsigned long rev = 0;

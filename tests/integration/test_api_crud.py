@@ -118,6 +118,15 @@ def main():
             return [c["term"] for c in b["completions"]] if st == 200 else None
         before = [completions("quokk") for _ in range(16)]
         check(all(c == [] for c in before), "no completion for 'quokk' yet: %s" % before[:2])
+        # ...and /metrics counts the lookups: each of the 16 a hit or a miss, at most one
+        # miss per worker (4)
+        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                      timeout=30).read().decode()
+        looked = {k: int(v) for k, v in re.findall(
+            r'kb_suggest_cache_lookups_total\{result="(hit|miss)"\} (\d+)', text)}
+        check(looked.get("hit", 0) + looked.get("miss", 0) == 16 and
+              1 <= looked.get("miss", 0) <= 4,
+              "suggest cache lookups in /metrics: %s" % looked)
 
         # a request is in /metrics as soon as its answer is read (it used to be counted
         # only when libmicrohttpd completed it, a moment after the client had the answer)
