@@ -142,7 +142,8 @@ def main():
         compare(tmp, "full", r1, r3, True)
         r3b = index(tmp, "idx3b", 3, "--full")
         check(r3b[0] == r3[0] and same_report(r3[1], r3b[1]),
-              "full, 3 threads again: same exit code and report")
+              "full, 3 threads again: same exit code and report\n  %s %s\n  %s %s" %
+              (r3[0], r3[1], r3b[0], r3b[1]))
         same_tables("full, 3 threads twice", generation(tmp, "idx3"),
                     generation(tmp, "idx3b"), TABLES)
         leftovers = [n for n in os.listdir(os.path.join(tmp, "idx3")) if ".build" in n]
