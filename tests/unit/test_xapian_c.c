@@ -504,17 +504,38 @@ static void test_write_read_search(void)
     xap_analyzer_free(en);
 }
 
+/* A new index `name` under dir, opened for writing, holding texts[i] as document "d<i>"
+ * (language langs[i], or "en" when langs is NULL; topic "t"), with the concept term
+ * XCfc on the documents whose bit is set in `fc_mask`. Not committed; its path goes to
+ * path[0..cap). */
+static xap_writer *texts_index(const char *name, xap_analyzer *an,
+                               const char *const *texts, const char *const *langs, int n,
+                               unsigned fc_mask, char *path, size_t cap)
+{
+    struct xap_error e = {0};
+    snprintf(path, cap, "%s/%s", dir, name);
+    xap_writer *w = NULL;
+    CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w, &e), XAP_OK);
+    for (int i = 0; i < n; i++) {
+        char uid[16];
+        snprintf(uid, sizeof uid, "d%d", i);
+        xap_doc *d = make_doc(an, langs ? langs[i] : "en", texts[i], "t");
+        if (fc_mask & (1u << i))
+            CHECK_INT(xap_doc_add_term(d, "XCfc", 4, 1, &e), XAP_OK);
+        CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
+        xap_doc_free(d);
+    }
+    return w;
+}
+
 /* Searches a small index: concepts (extra terms) stay inside NOTs and filters, the
  * correction is computed only for thin results, feedback only for long queries. */
 static void test_expansion(void)
 {
     struct xap_error e = {0};
     char path[300];
-    snprintf(path, sizeof path, "%s/exp", dir);
     xap_analyzer *en = NULL;
     CHECK_INT(xap_analyzer_new("english", NULL, 0, &en, &e), XAP_OK);
-    xap_writer *w = NULL;
-    CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w, &e), XAP_OK);
     const char *texts[] = {"hydrogen fuel cell trucks",
                            "pile a combustible pour camions",
                            "cella a combustibile per autobus",
@@ -522,15 +543,8 @@ static void test_expansion(void)
                            "cell chemistry",
                            "cell balancing"};
     const char *langs[] = {"en", "fr", "it", "en", "en", "en"};
-    for (int i = 0; i < 6; i++) {
-        char uid[16];
-        snprintf(uid, sizeof uid, "x%d", i);
-        xap_doc *d = make_doc(en, langs[i], texts[i], "t");
-        if (i < 3)
-            CHECK_INT(xap_doc_add_term(d, "XCfc", 4, 1, &e), XAP_OK);
-        CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
-        xap_doc_free(d);
-    }
+    /* the first three share a concept */
+    xap_writer *w = texts_index("exp", en, texts, langs, 6, 0x7, path, sizeof path);
     CHECK_INT(xap_writer_add_spelling(w, "cell", 4, 1, &e), XAP_OK);
     CHECK_INT(xap_writer_add_spelling(w, "cells", 5, 50, &e), XAP_OK);
     CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
@@ -653,13 +667,10 @@ static void test_feedback_model(void)
 {
     struct xap_error e = {0};
     char path[300];
-    snprintf(path, sizeof path, "%s/feedback", dir);
     xap_analyzer *en = NULL;
     CHECK_INT(xap_analyzer_new("english", NULL, 0, &en, &e), XAP_OK);
-    xap_writer *w = NULL;
-    CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w, &e), XAP_OK);
     /* "fuel cell" ranks the first two on top; both are mostly "membrane" and "vehicle";
-     * "vehicle" is in 8 documents of 12, "membrane" in 3 */
+     * "vehicle" is in 8 documents of 13, "membrane" in 3 */
     const char *texts[] = {"fuel cell membrane membrane vehicle",
                            "fuel cell membrane vehicle",
                            "fuel cell catalyst vehicle vehicle vehicle vehicle vehicle",
@@ -673,16 +684,9 @@ static void test_feedback_model(void)
                            "fuel tank",
                            "fuel membrane",
                            "fuel pila"};
-    for (int i = 0; i < 13; i++) {
-        char uid[16];
-        snprintf(uid, sizeof uid, "f%d", i);
-        xap_doc *d = make_doc(en, "en", texts[i], "t");
-        /* a concept shared by the top two and by "fuel pila", which shares no word */
-        if (i < 2 || i == 12)
-            CHECK_INT(xap_doc_add_term(d, "XCfc", 4, 1, &e), XAP_OK);
-        CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
-        xap_doc_free(d);
-    }
+    /* a concept shared by the top two and by "fuel pila", which shares no word */
+    xap_writer *w =
+        texts_index("feedback", en, texts, NULL, 13, 0x3 | 1u << 12, path, sizeof path);
     CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
     xap_reader *r = NULL;
     CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
@@ -706,7 +710,7 @@ static void test_feedback_model(void)
     req.feedback_max_df = 0.5;
     CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
     CHECK_HAS(xap_result_query_desc(res), "Zmembran");
-    CHECK(strstr(xap_result_query_desc(res), "Zvehicl") == NULL); /* in 8 of 12 */
+    CHECK(strstr(xap_result_query_desc(res), "Zvehicl") == NULL); /* in 8 of 13 */
     CHECK(rank_of(res, "fuel membrane") < rank_of(res, "fuel tank"));
     CHECK(strstr(xap_result_query_desc(res), "XCfc") == NULL); /* no feedback_prefix */
     CHECK(rank_of(res, "fuel tank") < rank_of(res, "fuel pila"));
