@@ -51,6 +51,10 @@ void kb_config_defaults(struct kb_config *c)
     c->feedback_weight = 0.4;
     c->feedback_max_df = 0.2;
     snprintf(c->access_log, sizeof c->access_log, "-");
+    c->max_connections = 8192;
+    c->max_connections_per_ip = 128;
+    c->request_seconds = 20;
+    c->max_search_body_bytes = 65536;
 }
 
 static int parse_size(const char *v, size_t lo, size_t hi, size_t *out)
@@ -112,6 +116,9 @@ static const struct size_key size_keys[] = {
     SK(rate_limit, 0, 1000000),
     SK(feedback_docs, 0, 100),
     SK(feedback_terms, 1, 1000),
+    SK(max_connections, 16, 1000000),
+    SK(max_connections_per_ip, 0, 1000000),
+    SK(max_search_body_bytes, 1024, 1u << 30),
 };
 #undef SK
 
@@ -130,6 +137,17 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v,
         return copy_to(c->access_log, sizeof c->access_log, v, key, err);
     if (!strcmp(key, "bind"))
         return copy_to(c->bind, sizeof c->bind, v, key, err);
+    if (!strcmp(key, "cors_origins"))
+        return copy_to(c->cors_origins, sizeof c->cors_origins, v, key, err);
+    if (!strcmp(key, "public_url")) {
+        size_t n = strlen(v);
+        if (n && ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
+                  strpbrk(v, "<>\"'& \t\r\n") || v[n - 1] == '/'))
+            return kb_error_set(err, KB_EINVAL,
+                                "'public_url' must be an http(s) URL without a trailing "
+                                "'/', such as https://kb.example.org");
+        return copy_to(c->public_url, sizeof c->public_url, v, key, err);
+    }
     if (!strcmp(key, "source") || !strcmp(key, "sources")) {
         if (c->n_sources >= KB_CONFIG_MAX_SOURCES)
             return kb_error_set(err, KB_EINVAL, "more than %d sources",
@@ -151,8 +169,11 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v,
             return kb_error_set(err, KB_EINVAL, "'%s' must be true or false", key);
         return KB_OK;
     }
-    if (!strcmp(key, "file_seconds") || !strcmp(key, "query_seconds")) {
-        double *dst = !strcmp(key, "file_seconds") ? &c->file_seconds : &c->query_seconds;
+    if (!strcmp(key, "file_seconds") || !strcmp(key, "query_seconds") ||
+        !strcmp(key, "request_seconds")) {
+        double *dst = !strcmp(key, "file_seconds")    ? &c->file_seconds
+                      : !strcmp(key, "query_seconds") ? &c->query_seconds
+                                                      : &c->request_seconds;
         if (parse_double(v, 0.001, 3600, dst))
             return kb_error_set(err, KB_EINVAL, "'%s' must be a number of seconds", key);
         return KB_OK;
@@ -240,15 +261,42 @@ int kb_config_load_file(struct kb_config *c, const char *path, struct kb_error *
 
 int kb_config_load_env(struct kb_config *c, struct kb_error *err)
 {
-    static const char *keys[] = {
-        "index",           "data_dir",      "web_dir",        "keys_file",
-        "access_log",      "bind",          "port",           "search_needs_key",
-        "file_seconds",    "query_seconds", "max_file_mb",    "max_text_mb",
-        "flush_threshold", "threads",       "workers",        "max_query_bytes",
-        "max_body_bytes",  "max_page_size", "max_offset",     "max_wildcard",
-        "rate_limit",      "bm25_k1",       "bm25_b",         "ranking",
-        "bb2_c",           "feedback_docs", "feedback_terms", "feedback_weight",
-        "feedback_max_df", "suggest_cache"};
+    static const char *keys[] = {"index",
+                                 "data_dir",
+                                 "web_dir",
+                                 "keys_file",
+                                 "access_log",
+                                 "bind",
+                                 "port",
+                                 "search_needs_key",
+                                 "file_seconds",
+                                 "query_seconds",
+                                 "max_file_mb",
+                                 "max_text_mb",
+                                 "flush_threshold",
+                                 "threads",
+                                 "workers",
+                                 "max_query_bytes",
+                                 "max_body_bytes",
+                                 "max_page_size",
+                                 "max_offset",
+                                 "max_wildcard",
+                                 "rate_limit",
+                                 "bm25_k1",
+                                 "bm25_b",
+                                 "ranking",
+                                 "bb2_c",
+                                 "feedback_docs",
+                                 "feedback_terms",
+                                 "feedback_weight",
+                                 "feedback_max_df",
+                                 "suggest_cache",
+                                 "max_connections",
+                                 "max_connections_per_ip",
+                                 "request_seconds",
+                                 "max_search_body_bytes",
+                                 "cors_origins",
+                                 "public_url"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "KB_";
         size_t j;

@@ -54,6 +54,14 @@ struct kb_config {
     double feedback_weight; /* weight of those words against the query's, 0.01-10 (0.4) */
     double feedback_max_df; /* only words in at most this share of documents (0.2) */
     char access_log[1024];  /* "-" = stderr, "" = none */
+    /* server: hostile clients (docs/reliability.md) */
+    size_t max_connections;        /* open connections in all (8192) */
+    size_t max_connections_per_ip; /* open connections per client address (128) */
+    double
+        request_seconds; /* a request's headers and body must arrive within this (20) */
+    size_t max_search_body_bytes; /* POST /api/v1/search bodies (65536) */
+    char cors_origins[1024]; /* origins allowed to read answers, comma list ("" = none) */
+    char public_url[256];    /* base of absolute links in feeds ("" = relative links) */
 };
 
 /* Fills every default. */

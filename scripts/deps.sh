@@ -10,7 +10,7 @@ mode=${1:-test}
 build="cmake make gcc g++ pkg-config
  libxapian-dev libmicrohttpd-dev libjansson-dev libxml2-dev libpoppler-glib-dev
  libcmark-dev libyaml-dev libutf8proc-dev libexttextcat-dev libuchardet-dev libzip-dev
- libmagic-dev libxxhash-dev libsodium-dev"
+ libmagic-dev libxxhash-dev libsodium-dev zlib1g-dev"
 runtime="xapian-tools curl"
 testing="python3 python3-jsonschema jq valgrind clang-format libxml2-utils poppler-utils
  chromium fonts-dejavu-core ca-certificates"

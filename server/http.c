@@ -4,18 +4,39 @@
  * polling), per-request state, request bodies with a hard cap (413), routing to one
  * handler per route, JSON errors, CORS, the JSON-lines access log and the request
  * metrics. Handlers never touch libmicrohttpd; they fill a struct kb_resp.
+ *
+ * Hostile clients (docs/reliability.md): connections are capped in all and per client
+ * address; a request's headers and body must arrive within cfg.request_seconds of the
+ * connection's start (or of the previous answer on a kept-alive connection), however
+ * slowly the bytes trickle in: a watchdog thread shuts late sockets down. Route, method,
+ * key and declared length are checked on the headers alone, before any body is read;
+ * JSON bodies are pre-scanned for depth and element count before jansson parses them.
+ * Every answer carries the browser-safety headers; CORS is an allow-list; answers are
+ * gzipped when the client asks; libmicrohttpd's messages go through a rate-limited log.
  */
 #include "server.h"
 #include "routes.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <zlib.h>
+
+#define MAX_URI_BYTES   16384 /* the whole request target; longer is a 414 */
+#define MAX_PATH_BYTES  2048
+#define MAX_JSON_DEPTH  32
+#define MAX_JSON_VALUES 20000       /* values in one request body */
+#define GZIP_MIN_BYTES  1024        /* smaller answers are sent as they are */
+#define CONN_MEMORY     (64 * 1024) /* libmicrohttpd's buffer per connection */
 
 double kb_now(void)
 {
@@ -85,6 +106,67 @@ static const char *http_code_name(int status)
     }
 }
 
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return len;
+}
+
+/* 1 when s is valid UTF-8 without control characters. */
+static int utf8_clean(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    while (n) {
+        size_t k = utf8_seq(p, n);
+        if (!k || *p < 0x20 || *p == 0x7f)
+            return 0;
+        p += k;
+        n -= k;
+    }
+    return 1;
+}
+
+/* Replaces every byte that is not part of valid UTF-8 with '?', in place (a message
+ * that quotes a client's bytes must still make a JSON string). */
+static void utf8_scrub(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    size_t n = strlen(s);
+    while (n) {
+        size_t k = utf8_seq(p, n);
+        if (!k) {
+            *p = '?';
+            k = 1;
+        }
+        p += k;
+        n -= k;
+    }
+}
+
 void kb_resp_error(struct kb_resp *resp, int http_status, const char *code,
                    const char *fmt, ...)
 {
@@ -93,6 +175,7 @@ void kb_resp_error(struct kb_resp *resp, int http_status, const char *code,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    utf8_scrub(msg);
     json_decref(resp->json);
     resp->json = json_pack("{s:{s:s, s:s, s:i}}", "error", "code",
                            code ? code : http_code_name(http_status), "message", msg,
@@ -119,6 +202,38 @@ json_t *kb_req_json_body(const struct kb_req *req, struct kb_resp *resp, int ct_
         kb_resp_error(resp, 415, "unsupported_media_type",
                       "the body must be application/json, not '%s'", ct ? ct : "(none)");
         return NULL;
+    }
+    /* jansson has no limit of its own on nesting or size: count first, cheaply */
+    size_t depth = 0, values = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < req->body.len; i++) {
+        char c = req->body.data[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+            continue;
+        }
+        if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            values++;
+            if (++depth > MAX_JSON_DEPTH) {
+                kb_resp_error(resp, 400, "invalid_json",
+                              "the body is nested deeper than %d levels", MAX_JSON_DEPTH);
+                return NULL;
+            }
+        } else if (c == ']' || c == '}') {
+            depth -= depth > 0;
+        } else if (c == ',' || c == ':') {
+            values++;
+        }
+        if (values > MAX_JSON_VALUES) {
+            kb_resp_error(resp, 413, "payload_too_large",
+                          "the body holds more than %d JSON values", MAX_JSON_VALUES);
+            return NULL;
+        }
     }
     json_error_t je;
     json_t *body =
@@ -161,6 +276,211 @@ int kb_req_only_args(const struct kb_req *req, struct kb_resp *resp,
 const char *kb_req_header(const struct kb_req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+int kb_url_path_encode(struct kb_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+        unsigned c = *p;
+        int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                   (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                   c == '~' || c == '/';
+        int rc = keep ? kb_buf_addc(b, (char)c)
+                      : kb_buf_printf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+/* --- the server's log: rate-limited, so that no client can flood it --------------------
+ */
+
+#define LOG_BURST  20   /* lines per window */
+#define LOG_WINDOW 10.0 /* seconds */
+
+static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
+static double log_window_start;
+static unsigned log_lines, log_dropped;
+
+static void log_v(const char *fmt, va_list ap)
+{
+    double now = kb_now();
+    pthread_mutex_lock(&log_mutex);
+    if (now - log_window_start > LOG_WINDOW) {
+        if (log_dropped)
+            fprintf(stderr, "kb-server: %u log lines left out in the last %.0f s\n",
+                    log_dropped, now - log_window_start);
+        log_window_start = now;
+        log_lines = log_dropped = 0;
+    }
+    if (log_lines++ < LOG_BURST) {
+        fputs("kb-server: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        size_t n = strlen(fmt);
+        if (!n || fmt[n - 1] != '\n')
+            fputc('\n', stderr);
+        fflush(stderr);
+    } else {
+        log_dropped++;
+    }
+    pthread_mutex_unlock(&log_mutex);
+}
+
+void kb_log(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_v(fmt, ap);
+    va_end(ap);
+}
+
+/* libmicrohttpd's messages: what a client's behaviour causes (a peer that closed or
+ * reset its socket, a refused connection over a limit) is routine and left out; the
+ * rest goes through the rate-limited log. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    static const char *const routine[] = {"onnection was closed",
+                                          "reset by peer",
+                                          "Failed to send",
+                                          "Failed to receive",
+                                          "connection limit",
+                                          "from this IP",
+                                          "imed out",
+                                          "closed by remote",
+                                          "Broken pipe",
+                                          "Socket disconnected",
+                                          "losing connection"};
+    (void)cls;
+    for (size_t i = 0; i < sizeof routine / sizeof routine[0]; i++)
+        if (strstr(fmt, routine[i]))
+            return;
+    log_v(fmt, ap);
+}
+
+/* --- connections and their deadlines ---------------------------------------------------
+ */
+
+/* One open connection. t0 is when it opened, or when its last answer was sent: the next
+ * request's headers and body must be in within cfg.request_seconds of t0. */
+struct kb_conn {
+    struct kb_conn *prev, *next;
+    int fd;
+    struct sockaddr_storage peer;
+    double t0;
+    int busy; /* a request is being answered: no deadline */
+    int shut; /* the watchdog shut it down */
+};
+
+struct kb_conns {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t thread;
+    int stop;
+    struct kb_conn *head;
+    double limit;
+    unsigned long long expired; /* connections shut down for lateness */
+};
+
+static struct kb_conn *conn_state(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void conn_busy(struct kb_server *srv, struct MHD_Connection *c, int busy)
+{
+    struct kb_conn *kc = conn_state(c);
+    if (!kc || !srv->conns)
+        return;
+    pthread_mutex_lock(&srv->conns->lock);
+    kc->busy = busy;
+    kc->t0 = kb_now();
+    pthread_mutex_unlock(&srv->conns->lock);
+}
+
+static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode toe)
+{
+    struct kb_server *srv = cls;
+    struct kb_conns *cs = srv->conns;
+    struct kb_conn *kc = *socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        kc = calloc(1, sizeof *kc);
+        if (!kc)
+            return;
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ad =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        kc->fd = fd ? fd->connect_fd : -1;
+        if (ad && ad->client_addr)
+            memcpy(&kc->peer, ad->client_addr,
+                   ad->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                          : sizeof(struct sockaddr_in));
+        kc->t0 = kb_now();
+        pthread_mutex_lock(&cs->lock);
+        kc->next = cs->head;
+        if (cs->head)
+            cs->head->prev = kc;
+        cs->head = kc;
+        pthread_mutex_unlock(&cs->lock);
+        *socket_context = kc;
+    } else if (kc) {
+        pthread_mutex_lock(&cs->lock);
+        if (kc->prev)
+            kc->prev->next = kc->next;
+        else
+            cs->head = kc->next;
+        if (kc->next)
+            kc->next->prev = kc->prev;
+        pthread_mutex_unlock(&cs->lock);
+        free(kc);
+        *socket_context = NULL;
+    }
+}
+
+/* 1 when fd is still the socket of kc (its number may have been reused). */
+static int same_peer(const struct kb_conn *kc)
+{
+    struct sockaddr_storage ss;
+    socklen_t n = sizeof ss;
+    memset(&ss, 0, sizeof ss);
+    if (getpeername(kc->fd, (struct sockaddr *)&ss, &n) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET)
+        return !memcmp(&ss, &kc->peer, sizeof(struct sockaddr_in));
+    return !memcmp(&ss, &kc->peer, sizeof(struct sockaddr_in6));
+}
+
+/* The watchdog: shuts down every connection whose request is not in by its deadline.
+ * libmicrohttpd then reads the end of the stream and closes the connection itself. */
+static void *watchdog(void *arg)
+{
+    struct kb_conns *cs = arg;
+    double tick = cs->limit / 4 < 0.5 ? cs->limit / 4 : 0.5;
+    pthread_mutex_lock(&cs->lock);
+    while (!cs->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        long ns = ts.tv_nsec + (long)(tick * 1e9);
+        ts.tv_sec += ns / 1000000000L;
+        ts.tv_nsec = ns % 1000000000L;
+        pthread_cond_timedwait(&cs->wake, &cs->lock, &ts);
+        double now = kb_now();
+        for (struct kb_conn *kc = cs->head; kc && !cs->stop; kc = kc->next) {
+            if (kc->busy || kc->shut || kc->fd < 0 || now - kc->t0 <= cs->limit)
+                continue;
+            if (same_peer(kc))
+                shutdown(kc->fd, SHUT_RDWR);
+            kc->shut = 1;
+            cs->expired++;
+        }
+    }
+    pthread_mutex_unlock(&cs->lock);
+    return NULL;
 }
 
 /* --- metrics and access log -----------------------------------------------------------
@@ -225,14 +545,16 @@ static void log_access(struct kb_req *req)
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)c;
+    struct kb_server *srv = cls;
     (void)toe;
     struct kb_req *req = *con_cls;
+    conn_busy(srv, c, 0); /* the next request's deadline starts now */
     if (!req)
         return;
-    count(req);
-    log_access(req);
+    if (req->started) {
+        count(req);
+        log_access(req);
+    }
     kb_buf_release(&req->body);
     free(req);
     *con_cls = NULL;
@@ -241,12 +563,108 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* --- responses
  * -------------------------------------------------------------------------- */
 
+/* 1 when the client accepts gzip (Accept-Encoding names it without q=0). */
+static int accepts_gzip(const char *ae)
+{
+    while (ae && *ae) {
+        while (*ae == ' ' || *ae == ',')
+            ae++;
+        size_t n = strcspn(ae, ",");
+        size_t name = strcspn(ae, ";, ");
+        if ((name == 4 && !strncasecmp(ae, "gzip", 4)) ||
+            (name == 6 && !strncasecmp(ae, "x-gzip", 6))) {
+            const char *q = strstr(ae, ";");
+            if (!q || q > ae + n)
+                return 1;
+            q = strchr(q, '=');
+            return !(q && q < ae + n && strtod(q + 1, NULL) <= 0.0);
+        }
+        ae += n;
+    }
+    return 0;
+}
+
+static int compressible(const char *ctype)
+{
+    return ctype &&
+           (!strncmp(ctype, "application/json", 16) || !strncmp(ctype, "text/", 5) ||
+            !strncmp(ctype, "image/svg", 9) || !strncmp(ctype, "application/atom", 16) ||
+            !strncmp(ctype, "application/manifest", 20));
+}
+
+/* body gzipped into a new buffer (*out, *out_len); -1 when it cannot be done. */
+static int gzip_buf(const char *body, size_t len, char **out, size_t *out_len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -1;
+    uLong cap = deflateBound(&z, (uLong)len);
+    char *buf = malloc(cap);
+    if (!buf) {
+        deflateEnd(&z);
+        return -1;
+    }
+    z.next_in = (Bytef *)(uintptr_t)body;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)buf;
+    z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    *out_len = z.total_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    return 0;
+}
+
+/* The Origin header when it is in cfg.cors_origins (an exact, comma-separated list). */
+static const char *allowed_origin(const struct kb_req *req)
+{
+    const char *origin = kb_req_header(req, "Origin");
+    const char *list = req->srv->cfg.cors_origins;
+    if (!origin || !*origin || !*list)
+        return NULL;
+    size_t n = strlen(origin);
+    while (*list) {
+        while (*list == ' ' || *list == ',')
+            list++;
+        size_t k = strcspn(list, ", ");
+        if (k == n && !strncmp(list, origin, n))
+            return origin;
+        list += k;
+    }
+    return NULL;
+}
+
+/* A 5xx error's message may carry a path or an engine's detail: it goes to the log,
+ * and the client gets a generic message with the request id to quote. */
+static void hide_details(struct kb_req *req, struct kb_resp *resp)
+{
+    json_t *e = json_object_get(resp->json, "error");
+    const char *code = json_string_value(json_object_get(e, "code"));
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    if (resp->status < 500 || !code || !msg || !strcmp(code, "query_timeout") ||
+        !strcmp(code, "writes_unavailable"))
+        return;
+    kb_log("request %s: %d %s: %s", req->id, resp->status, code, msg);
+    char generic[160];
+    snprintf(generic, sizeof generic, "%s (request %s; details are in the server log)",
+             !strcmp(code, "index_unavailable") ? "the index is not available right now"
+                                                : "the server could not answer",
+             req->id);
+    json_object_set_new(e, "message", json_string(generic));
+}
+
 static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
 {
     char *body = NULL;
     size_t len = 0;
     const char *ctype = resp->ctype;
     if (resp->json) {
+        hide_details(req, resp);
         body = json_dumps(resp->json, JSON_COMPACT | JSON_ENSURE_ASCII * 0);
         if (!body) {
             resp->status = 500;
@@ -261,6 +679,19 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
         len = resp->body_len;
         resp->body = NULL;
     }
+    int gz = 0;
+    if (body && compressible(ctype) && resp->status == 200) {
+        char *z = NULL;
+        size_t zlen = 0;
+        if (len >= GZIP_MIN_BYTES &&
+            accepts_gzip(kb_req_header(req, "Accept-Encoding")) &&
+            !gzip_buf(body, len, &z, &zlen)) {
+            free(body);
+            body = z;
+            len = zlen;
+            gz = 1;
+        }
+    }
     struct MHD_Response *r = MHD_create_response_from_buffer(
         len, body ? body : (void *)"",
         body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -270,8 +701,15 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
     }
     if (ctype)
         MHD_add_response_header(r, "Content-Type", ctype);
-    if (resp->etag[0])
-        MHD_add_response_header(r, "ETag", resp->etag);
+    if (gz)
+        MHD_add_response_header(r, "Content-Encoding", "gzip");
+    if (resp->etag[0]) {
+        /* a gzipped body is another representation: its validator is weak (as nginx) */
+        char weak[90];
+        snprintf(weak, sizeof weak, "W/%s", resp->etag);
+        MHD_add_response_header(r, "ETag",
+                                gz && strncmp(resp->etag, "W/", 2) ? weak : resp->etag);
+    }
     if (resp->cache[0])
         MHD_add_response_header(r, "Cache-Control", resp->cache);
     if (resp->location[0])
@@ -280,8 +718,6 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
         MHD_add_response_header(r, "Allow", resp->allow);
     if (resp->disposition[0])
         MHD_add_response_header(r, "Content-Disposition", resp->disposition);
-    if (resp->sandbox)
-        MHD_add_response_header(r, "Content-Security-Policy", "sandbox");
     if (resp->retry_after[0])
         MHD_add_response_header(r, "Retry-After", resp->retry_after);
     if (resp->auth_realm[0]) {
@@ -289,12 +725,38 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
         snprintf(h, sizeof h, "Bearer realm=\"%s\"", resp->auth_realm);
         MHD_add_response_header(r, "WWW-Authenticate", h);
     }
-    if (resp->allow_cors || !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"))
-        MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
-    MHD_add_response_header(r, "X-Request-Id", req->id);
+    const char *origin = allowed_origin(req);
+    if (origin) {
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
+        if (resp->allow_cors) {
+            MHD_add_response_header(r, "Access-Control-Allow-Methods", resp->allow);
+            MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                                    "Authorization, Content-Type, X-Request-Id");
+            MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+        }
+        MHD_add_response_header(r, "Access-Control-Expose-Headers",
+                                "ETag, Location, Retry-After, X-Request-Id");
+    }
+    int vary_origin = req->srv->cfg.cors_origins[0] != '\0';
+    if (compressible(ctype) || vary_origin)
+        MHD_add_response_header(r, "Vary",
+                                !vary_origin          ? "Accept-Encoding"
+                                : compressible(ctype) ? "Accept-Encoding, Origin"
+                                                      : "Origin");
+    /* browser safety on every answer: no framing, no sniffing, no referrer, and only our
+     * own scripts and styles (the page has no inline ones) */
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            resp->sandbox ? "sandbox; frame-ancestors 'none'"
+                                          : "default-src 'self'; base-uri 'none'; "
+                                            "form-action 'self'; object-src 'none'; "
+                                            "frame-ancestors 'none'");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Request-Id", req->id);
     req->status = resp->status;
     count(req);
+    conn_busy(req->srv, req->conn, 1);
     enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -303,6 +765,53 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
 /* --- the access handler
  * ------------------------------------------------------------------ */
 
+/* Called by libmicrohttpd once the request line is in, before the path and the query
+ * are decoded: the request's state starts here, with what only the raw URI shows. */
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct kb_server *srv = cls;
+    struct kb_req *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL;
+    req->srv = srv;
+    req->conn = conn;
+    req->t0 = kb_now();
+    req->status = 500;
+    req->uri_len = strlen(uri);
+    for (const char *p = strchr(uri, '%'); p; p = strchr(p + 1, '%'))
+        if (p[1] == '0' && p[2] == '0')
+            req->uri_nul = 1;
+    kb_buf_init(&req->body, 0);
+    return req;
+}
+
+/* The client's X-Request-Id when it is 1-64 characters of [A-Za-z0-9._:/+=@-], else a
+ * new one. */
+static void set_request_id(struct kb_req *req)
+{
+    static unsigned long long seq;
+    const char *cid = kb_req_header(req, "X-Request-Id");
+    size_t n = cid ? strlen(cid) : 0;
+    int ok = n >= 1 && n <= 64;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (cid[i] >= 'a' && cid[i] <= 'z') || (cid[i] >= 'A' && cid[i] <= 'Z') ||
+             (cid[i] >= '0' && cid[i] <= '9') || strchr("._:/+=@-", cid[i]);
+    if (ok)
+        memcpy(req->id, cid, n + 1);
+    else
+        snprintf(req->id, sizeof req->id, "%llx-%llx",
+                 (unsigned long long)(req->srv->started * 1000) & 0xffffff,
+                 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+}
+
+static enum MHD_Result answer(struct kb_req *req, struct kb_resp *resp)
+{
+    enum MHD_Result ret = send_resp(req, resp);
+    json_decref(resp->json);
+    free(resp->body);
+    return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -310,23 +819,39 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     struct kb_server *srv = cls;
     (void)version;
     struct kb_req *req = *con_cls;
+    struct kb_resp resp;
+    memset(&resp, 0, sizeof resp);
+    resp.status = 200;
     if (!req) {
-        static unsigned long long seq;
-        req = calloc(1, sizeof *req);
+        req = uri_log(srv, url, conn);
         if (!req)
             return MHD_NO;
-        req->srv = srv;
+        *con_cls = req;
+    }
+    if (!req->started) {
+        /* the headers are in, the body (if any) is not: decide what we can now */
+        req->started = 1;
         req->conn = conn;
         req->method = method;
         req->url = url;
-        req->t0 = kb_now();
-        req->route = 0;
-        req->status = 500;
-        snprintf(req->id, sizeof req->id, "%llx-%llx",
-                 (unsigned long long)(srv->started * 1000) & 0xffffff,
-                 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
-        kb_buf_init(&req->body, srv->cfg.max_body_bytes);
-        *con_cls = req;
+        set_request_id(req);
+        size_t cap = 0;
+        int now = 1;
+        if (req->uri_nul)
+            kb_resp_error(&resp, 400, "invalid_parameter",
+                          "the URL holds a NUL character (%%00)");
+        else if (req->uri_len > MAX_URI_BYTES || strlen(url) > MAX_PATH_BYTES)
+            kb_resp_error(&resp, 414, "uri_too_long",
+                          "the URL is longer than %d bytes (the path %d)", MAX_URI_BYTES,
+                          MAX_PATH_BYTES);
+        else if (!utf8_clean(url))
+            kb_resp_error(&resp, 400, "invalid_path",
+                          "the path is not UTF-8 text once percent-decoded");
+        else
+            now = kb_route_begin(req, &resp, &cap);
+        if (now)
+            return answer(req, &resp);
+        kb_buf_init(&req->body, cap);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -335,22 +860,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         *upload_size = 0;
         return MHD_YES;
     }
-
-    struct kb_resp resp;
-    memset(&resp, 0, sizeof resp);
-    resp.status = 200;
-    if (req->body_too_big) {
+    conn_busy(srv, conn, 1);
+    if (req->body_too_big)
         kb_resp_error(&resp, 413, "payload_too_large",
-                      "request body is larger than %zu bytes", srv->cfg.max_body_bytes);
-    } else if (strlen(url) > 2048) {
-        kb_resp_error(&resp, 414, "uri_too_long", "the path is longer than 2048 bytes");
-    } else {
-        kb_route_dispatch(req, &resp);
-    }
-    enum MHD_Result ret = send_resp(req, &resp);
-    json_decref(resp.json);
-    free(resp.body);
-    return ret;
+                      "request body is larger than %zu bytes", req->body.max);
+    else
+        kb_route_run(req, &resp);
+    return answer(req, &resp);
+}
+
+/* Raises the open-file limit to what max_connections needs (up to the hard limit). */
+static void raise_nofile(size_t want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        kb_log("cannot raise the open-file limit to %zu: %s", want, strerror(errno));
 }
 
 int kb_http_start(struct kb_server *srv, struct kb_error *err)
@@ -363,25 +890,63 @@ int kb_http_start(struct kb_server *srv, struct kb_error *err)
     if (inet_pton(AF_INET, srv->cfg.bind, &addr.sin_addr) != 1)
         return kb_error_set(err, KB_EINVAL, "bind address '%s' is not an IPv4 address",
                             srv->cfg.bind);
+    const struct kb_config *c = &srv->cfg;
+    raise_nofile(c->max_connections + 256);
+    struct kb_conns *cs = calloc(1, sizeof *cs);
+    if (!cs)
+        return kb_error_set(err, KB_ENOMEM, "out of memory");
+    pthread_mutex_init(&cs->lock, NULL);
+    pthread_cond_init(&cs->wake, NULL);
+    cs->limit = c->request_seconds;
+    srv->conns = cs;
+    if (pthread_create(&cs->thread, NULL, watchdog, cs) != 0) {
+        pthread_mutex_destroy(&cs->lock);
+        pthread_cond_destroy(&cs->wake);
+        free(cs);
+        srv->conns = NULL;
+        return kb_error_set(err, KB_ENOMEM, "cannot start the connection watchdog");
+    }
+    /* libmicrohttpd splits the connection limit among its threads */
+    size_t limit = c->max_connections;
     srv->daemon = MHD_start_daemon(
-        flags, (uint16_t)srv->cfg.port, NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.workers,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
-    if (!srv->daemon)
-        return kb_error_set(err, KB_EIO, "cannot listen on %s:%u (port in use?)",
-                            srv->cfg.bind, srv->cfg.port);
+        flags, (uint16_t)c->port, NULL, NULL, handle, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->workers, MHD_OPTION_NOTIFY_COMPLETED,
+        completed, srv, MHD_OPTION_NOTIFY_CONNECTION, notify_conn, srv,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->max_connections_per_ip,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+    if (!srv->daemon) {
+        kb_http_stop(srv);
+        return kb_error_set(err, KB_EIO, "cannot listen on %s:%u (port in use?)", c->bind,
+                            c->port);
+    }
     const union MHD_DaemonInfo *info =
         MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info ? info->port : srv->cfg.port;
+    srv->port = info ? info->port : c->port;
     return KB_OK;
 }
 
 void kb_http_stop(struct kb_server *srv)
 {
+    struct kb_conns *cs = srv->conns;
+    if (cs) {
+        pthread_mutex_lock(&cs->lock);
+        cs->stop = 1;
+        pthread_cond_signal(&cs->wake);
+        pthread_mutex_unlock(&cs->lock);
+        pthread_join(cs->thread, NULL);
+    }
     if (srv->daemon) {
         MHD_stop_daemon(srv->daemon);
         srv->daemon = NULL;
+    }
+    if (cs) {
+        pthread_mutex_destroy(&cs->lock);
+        pthread_cond_destroy(&cs->wake);
+        free(cs);
+        srv->conns = NULL;
     }
 }

@@ -5,10 +5,18 @@
  * cfg.search_needs_key is set, and a handler. Writes (PUT, DELETE) always need scope
  * "write"; that and the per-client rate limit are checked here, once, before any handler
  * runs. Adding an endpoint is one line here plus its handler.
+ *
+ * kb_route_begin runs on the request headers alone, before any byte of a body is read:
+ * an unknown path, a method not allowed, a missing key, a rate limit or a declared
+ * length over the route's body limit is answered at once (and "Expect: 100-continue" is
+ * then never answered 100). Only POST /api/v1/search and PUT /api/v1/documents/{id}
+ * take a body; every other route refuses one.
  */
 #include "routes.h"
 
+#include <microhttpd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { M_GET = 1, M_POST = 2, M_PUT = 4, M_DELETE = 8, M_HEAD = 16, M_OPTIONS = 32 };
@@ -19,23 +27,25 @@ struct route {
     const char *path;
     int api_read; /* 1: needs scope search when cfg.search_needs_key */
     kb_handler fn;
+    unsigned body_methods; /* the methods that take a request body here */
 };
 
 /* Index 0 is "other" (unmatched paths) for metrics. */
 static const struct route routes[] = {
-    {"other", 0, "", 0, NULL},
-    {"healthz", M_GET | M_HEAD, "/healthz", 0, kb_route_health},
-    {"search", M_GET | M_POST | M_HEAD, "/api/v1/search", 1, kb_route_search},
-    {"suggest", M_GET | M_HEAD, "/api/v1/suggest", 1, kb_route_suggest},
+    {"other", 0, "", 0, NULL, 0},
+    {"healthz", M_GET | M_HEAD, "/healthz", 0, kb_route_health, 0},
+    {"search", M_GET | M_POST | M_HEAD, "/api/v1/search", 1, kb_route_search, M_POST},
+    {"suggest", M_GET | M_HEAD, "/api/v1/suggest", 1, kb_route_suggest, 0},
     {"documents", M_GET | M_HEAD | M_PUT | M_DELETE, "/api/v1/documents/", 1,
-     kb_route_documents},
-    {"stats", M_GET | M_HEAD, "/api/v1/stats", 1, kb_route_stats},
-    {"openapi", M_GET | M_HEAD, "/api/v1/openapi.json", 0, kb_route_openapi},
-    {"metrics", M_GET | M_HEAD, "/metrics", 0, kb_route_metrics},
-    {"feed", M_GET | M_HEAD, "/feed.atom", 1, kb_route_feed},
-    {"files", M_GET | M_HEAD, "/files/", 1, kb_route_files},
-    {"page", M_GET | M_HEAD, "/", 0, kb_route_static},
-    {"static", M_GET | M_HEAD, "/static/", 0, kb_route_static},
+     kb_route_documents, M_PUT},
+    {"stats", M_GET | M_HEAD, "/api/v1/stats", 1, kb_route_stats, 0},
+    {"openapi", M_GET | M_HEAD, "/api/v1/openapi.json", 0, kb_route_openapi, 0},
+    {"schemas", M_GET | M_HEAD, "/api/v1/api/", 0, kb_route_openapi, 0},
+    {"metrics", M_GET | M_HEAD, "/metrics", 0, kb_route_metrics, 0},
+    {"feed", M_GET | M_HEAD, "/feed.atom", 1, kb_route_feed, 0},
+    {"files", M_GET | M_HEAD, "/files/", 1, kb_route_files, 0},
+    {"page", M_GET | M_HEAD, "/", 0, kb_route_static, 0},
+    {"static", M_GET | M_HEAD, "/static/", 0, kb_route_static, 0},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
@@ -103,9 +113,43 @@ static int refuse_unauthorised(struct kb_req *req, struct kb_resp *resp, unsigne
     return 1;
 }
 
-void kb_route_dispatch(struct kb_req *req, struct kb_resp *resp)
+/* The body limit of route r for method m: 0 when it takes no body. */
+static size_t body_cap(const struct kb_server *srv, const struct route *r, unsigned m)
+{
+    if (!(r->body_methods & m))
+        return 0;
+    return m == M_POST ? srv->cfg.max_search_body_bytes : srv->cfg.max_body_bytes;
+}
+
+/* Refuses a body the route does not take, or one declared larger than its limit. */
+static int refuse_body(struct kb_req *req, struct kb_resp *resp, size_t cap)
+{
+    const char *cl = kb_req_header(req, "Content-Length");
+    const char *te = kb_req_header(req, "Transfer-Encoding");
+    unsigned long long n = 0;
+    if (cl) {
+        char *end;
+        n = strtoull(cl, &end, 10);
+        if (end == cl || *end)
+            n = ~0ULL;
+    }
+    if (cap == 0 && (n > 0 || te)) {
+        kb_resp_error(resp, 413, "payload_too_large", "'%s %s' takes no request body",
+                      req->method, req->url);
+        return 1;
+    }
+    if (n > cap) {
+        kb_resp_error(resp, 413, "payload_too_large",
+                      "request body is larger than %zu bytes", cap);
+        return 1;
+    }
+    return 0;
+}
+
+int kb_route_begin(struct kb_req *req, struct kb_resp *resp, size_t *cap)
 {
     unsigned m = method_bit(req->method);
+    *cap = 0;
     for (size_t i = 1; i < N_ROUTES; i++) {
         if (!path_matches(routes[i].path, req->url))
             continue;
@@ -114,13 +158,13 @@ void kb_route_dispatch(struct kb_req *req, struct kb_resp *resp)
             resp->status = 204;
             resp->allow_cors = 1;
             allow_header(routes[i].methods | M_OPTIONS, resp->allow, sizeof resp->allow);
-            return;
+            return 1;
         }
         if (!(routes[i].methods & m)) {
             allow_header(routes[i].methods, resp->allow, sizeof resp->allow);
             kb_resp_error(resp, 405, "method_not_allowed", "'%s' is not allowed on '%s'",
                           req->method, req->url);
-            return;
+            return 1;
         }
         if (req->srv->ratelimit && strcmp(routes[i].name, "healthz") != 0) {
             char ip[64];
@@ -132,13 +176,23 @@ void kb_route_dispatch(struct kb_req *req, struct kb_resp *resp)
                     resp, 429, "rate_limited",
                     "more than %zu requests per second from '%s': retry in %u s",
                     req->srv->cfg.rate_limit, ip, wait);
-                return;
+                return 1;
             }
         }
         if (refuse_unauthorised(req, resp, m, &routes[i]))
-            return;
-        routes[i].fn(req, resp);
-        return;
+            return 1;
+        *cap = body_cap(req->srv, &routes[i], m);
+        return refuse_body(req, resp, *cap);
     }
+    req->route = 0;
     kb_resp_error(resp, 404, "not_found", "no route for '%s'", req->url);
+    return 1;
+}
+
+void kb_route_run(struct kb_req *req, struct kb_resp *resp)
+{
+    if (req->route > 0 && (size_t)req->route < N_ROUTES && routes[req->route].fn)
+        routes[req->route].fn(req, resp);
+    else
+        kb_resp_error(resp, 404, "not_found", "no route for '%s'", req->url);
 }

@@ -8,8 +8,14 @@
 
 #include "server.h"
 
-/* Finds the route for req (method + path) and runs it; 404 / 405 otherwise. */
-void kb_route_dispatch(struct kb_req *req, struct kb_resp *resp);
+/* On the request headers alone: finds the route for req (method + path), applies the
+ * rate limit and the key check, and refuses a body the route does not take or one
+ * declared over its limit. Returns 1 when resp holds the answer to send now (404, 405,
+ * 429, 401, 403, 413, or 204 for OPTIONS), else 0 with req->route set and *cap the
+ * route's body limit (0: no body). */
+int kb_route_begin(struct kb_req *req, struct kb_resp *resp, size_t *cap);
+/* Runs the handler of the route kb_route_begin chose. */
+void kb_route_run(struct kb_req *req, struct kb_resp *resp);
 /* Name of route i for metrics ("search", "healthz", ...); NULL past the end. */
 const char *kb_route_name(int i);
 

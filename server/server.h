@@ -26,6 +26,7 @@ struct MHD_Connection;
 struct kb_keys;
 struct kb_writer;
 struct kb_ratelimit;
+struct kb_conns;
 
 enum kb_scope {
     KB_SCOPE_SEARCH = 1 << 0,
@@ -52,6 +53,7 @@ struct kb_server {
     struct kb_ratelimit *ratelimit; /* NULL when cfg.rate_limit is 0 */
     struct kb_metrics metrics;
     struct MHD_Daemon *daemon;
+    struct kb_conns *conns; /* open connections and their deadlines (http.c) */
     pthread_key_t worker_key;
     pthread_mutex_t workers_lock;
     struct kb_worker **workers; /* every worker ever created, freed at shutdown */
@@ -81,7 +83,7 @@ struct kb_resp {
     char etag[80];         /* "" for none */
     char cache[64];        /* Cache-Control value, "" for none */
     char location[256];    /* Location header, "" for none */
-    int allow_cors;        /* add Access-Control-Allow-Origin: * */
+    int allow_cors;        /* a CORS preflight answer (OPTIONS) */
     char allow[64];        /* Allow header for 405 */
     char retry_after[16];  /* Retry-After header (429, 503), "" for none */
     char auth_realm[32];   /* WWW-Authenticate: Bearer realm="..." (401), "" for none */
@@ -97,10 +99,13 @@ struct kb_req {
     struct kb_buf body;
     int body_too_big;
     double t0;
-    int route;   /* index into the route table, for metrics */
-    int status;  /* final status, for the access log */
-    int counted; /* already in the metrics (counted when its response is queued) */
-    char id[24]; /* request id */
+    int route;      /* index into the route table, for metrics */
+    int status;     /* final status, for the access log */
+    int counted;    /* already in the metrics (counted when its response is queued) */
+    int started;    /* the checks made on the headers alone are done */
+    int uri_nul;    /* the raw URI holds %00 */
+    size_t uri_len; /* length of the raw URI (path and query) */
+    char id[72];    /* request id: the client's X-Request-Id when sane, else ours */
 };
 
 /* Seconds from a monotonic clock. */
@@ -129,6 +134,11 @@ int kb_req_only_args(const struct kb_req *req, struct kb_resp *resp,
                      const char *const *allowed);
 /* Request header, or NULL. */
 const char *kb_req_header(const struct kb_req *req, const char *name);
+/* Appends `s` percent-encoded for a URL path (RFC 3986 unreserved characters and '/'
+ * are kept) to b. Returns 0, or -1 when b is full. */
+int kb_url_path_encode(struct kb_buf *b, const char *s);
+/* Writes a line to stderr through the server's rate-limited log ("kb-server: ..."). */
+void kb_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* --- worker.c ---------------------------------------------------------------------- */
 /* This thread's worker, created on first use; its reader refreshed to the newest

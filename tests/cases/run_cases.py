@@ -5,7 +5,8 @@ request.json ({method, path, headers?, body?, body_raw?, body_size?, before?, se
 "server" holds kb-server options, plus "index": "missing" and "data": "unreadable-openapi";
 "before" is a list of requests run first, each with an optional expected "status" and
 "capture": {"var": "Header-Name"} to use {{var}} later)
-and expect.json ({status, schema?, content_type?, headers?, body_contains?, xml?,
+and expect.json ({status, schema?, content_type?, headers? (a regex, true for present,
+null for absent), body_contains?, xml?,
 asserts: [{path, op, value}]}). The runner indexes corpus/ with the real kb-indexer into
 a temp dir, starts the real kb-server on port 0 (one per distinct "server" option set)
 with a temp keys file, runs every case in name order, validates every JSON answer against
@@ -264,6 +265,10 @@ def run_case(name, port, subst, statuses, exercised):
         return False, "content type '%s', expected '%s'" % (ctype, ex["content_type"])
     for k, v in ex.get("headers", {}).items():
         got = hdrs.get(k.lower())
+        if v is None:
+            if got is not None:
+                return False, "header '%s' is %r, expected none" % (k, got)
+            continue
         if v is True and got is None:
             return False, "header '%s' missing" % k
         if v is not True and (got is None or re.fullmatch(v, got) is None):
