@@ -8,7 +8,9 @@
 #include "server.h"
 #include "version.h"
 
+#include <arpa/inet.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +35,58 @@ static void usage(FILE *f)
                "  --keys-file=FILE  API keys for writes (see README)\n"
                "  --port-file=FILE  write the chosen port to FILE once listening\n"
                "  --hash-key=KEY [--scopes=search,write]\n"
-               "                    print the keys-file line for KEY and exit\n"
+               "                    print the keys-file line for KEY and exit; with\n"
+               "                    --hash-key=- the key is read from standard input\n"
+               "  --new-key [--scopes=search,write]\n"
+               "                    make a random key, print it and its keys-file line\n"
                "  --version         print the version\n"
                "exit codes: 0 stopped by a signal, 2 usage error, 4 could not start\n");
+}
+
+/* --hash-key=KEY, --hash-key=- (the key from standard input, so that it stays out of
+ * the command line and the shell's history) and --new-key (a random key). */
+static int key_command(int argc, char **argv, const char *key)
+{
+    const char *scopes = "search,write";
+    char line[256], in[1024], made[64];
+    struct kb_error err;
+    kb_error_clear(&err);
+    for (int j = 1; j < argc; j++)
+        if (!strncmp(argv[j], "--scopes=", 9))
+            scopes = argv[j] + 9;
+    if (key && !strcmp(key, "-")) {
+        if (!fgets(in, sizeof in, stdin)) {
+            fprintf(stderr, "kb-server: --hash-key=-: no key on standard input\n");
+            return 2;
+        }
+        in[strcspn(in, "\r\n")] = '\0';
+        key = in;
+    } else if (!key) {
+        unsigned char raw[32];
+        if (sodium_init() < 0) {
+            fprintf(stderr, "kb-server: libsodium cannot start\n");
+            return 4;
+        }
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2base64(made, sizeof made, raw, sizeof raw,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        sodium_memzero(raw, sizeof raw);
+        key = made;
+    }
+    int rc = kb_keys_line(key, scopes, line, sizeof line, &err);
+    if (!rc && key == made)
+        printf("# the new key: give it to its user, it is stored nowhere\n%s\n"
+               "# its line for the keys file\n",
+               made);
+    if (!rc)
+        printf("%s\n", line);
+    sodium_memzero(in, sizeof in);
+    sodium_memzero(made, sizeof made);
+    if (rc) {
+        fprintf(stderr, "kb-server: %s\n", err.msg);
+        return 2;
+    }
+    return 0;
 }
 
 static void free_worker_key(void *p)
@@ -50,19 +101,10 @@ int main(int argc, char **argv)
     const char *port_file = NULL;
     kb_error_clear(&err);
     for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--hash-key=", 11) != 0)
+        int new_key = !strcmp(argv[i], "--new-key");
+        if (strncmp(argv[i], "--hash-key=", 11) != 0 && !new_key)
             continue;
-        const char *scopes = "search,write";
-        char line[256];
-        for (int j = 1; j < argc; j++)
-            if (!strncmp(argv[j], "--scopes=", 9))
-                scopes = argv[j] + 9;
-        if (kb_keys_line(argv[i] + 11, scopes, line, sizeof line, &err)) {
-            fprintf(stderr, "kb-server: %s\n", err.msg);
-            return 2;
-        }
-        printf("%s\n", line);
-        return 0;
+        return key_command(argc, argv, new_key ? NULL : argv[i] + 11);
     }
     kb_config_defaults(&srv.cfg);
     for (int i = 1; i < argc; i++)
@@ -105,6 +147,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "kb-server: %s\n", err.msg);
             return 2;
         }
+    }
+    struct in_addr bind_addr;
+    if (inet_pton(AF_INET, srv.cfg.bind, &bind_addr) != 1) {
+        fprintf(stderr, "kb-server: bind address '%s' is not an IPv4 address\n",
+                srv.cfg.bind);
+        return 2;
     }
     if (kb_resources_load(&srv.res, &err)) {
         fprintf(stderr, "kb-server: %s\n", err.msg);

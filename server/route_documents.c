@@ -4,7 +4,9 @@
  * the index revision and the id, 304 on If-None-Match), GET .../similar (more like this),
  * PUT (a JSON document, written through the single writer: 200 once applied, 202 when
  * still queued after about two seconds) and DELETE. Ids are paths such as
- * "en/hydrogen.md", so the id is everything after /api/v1/documents/. Documents indexed
+ * "en/hydrogen.md", so the id is everything after /api/v1/documents/, percent-decoded
+ * (a file named "rapport été.txt" is /api/v1/documents/rapport%20%C3%A9t%C3%A9.txt, and
+ * every URL we emit for it is encoded so). Documents indexed
  * from files cannot be replaced or deleted through the API (409): the next indexer run
  * would undo it.
  */
@@ -20,16 +22,18 @@
 #define SIMILAR            "/similar"
 #define APPLY_WAIT_SECONDS 2.0
 
-/* API ids: 1..256 bytes of [A-Za-z0-9._~-/], no empty or dot segments. */
+/* Ids: 1..256 bytes of UTF-8 text (http.c already refused a path that is not UTF-8 or
+ * holds control characters), no backslash, no empty or dot segments, no segment that
+ * starts or ends with a space. */
 static int id_valid(const char *id, size_t len)
 {
     if (!len || len > 256 || id[0] == '/' || id[len - 1] == '/')
         return 0;
     for (size_t i = 0; i < len; i++) {
         char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '~' || c == '-' ||
-              c == '/'))
+        if ((unsigned char)c < 0x20 || c == 0x7f || c == '\\')
+            return 0;
+        if (c == ' ' && (i == 0 || i + 1 == len || id[i - 1] == '/' || id[i + 1] == '/'))
             return 0;
         if (c == '/' && id[i + 1] == '/')
             return 0;
@@ -102,9 +106,12 @@ static void get_document(struct kb_req *req, struct kb_resp *resp, struct kb_wor
         resp->status = 304;
         goto out;
     }
-    char url[600];
-    snprintf(url, sizeof url, PREFIX "%s", id);
-    json_object_set_new(d, "url", json_string(url));
+    struct kb_buf url;
+    kb_buf_init(&url, 4096);
+    kb_buf_adds(&url, PREFIX);
+    kb_url_path_encode(&url, id);
+    json_object_set_new(d, "url", json_string(kb_buf_str(&url)));
+    kb_buf_release(&url);
     json_object_set_new(d, "revision", json_integer((json_int_t)rev));
     resp->json = d;
     d = NULL;
@@ -284,8 +291,14 @@ static void write_document(struct kb_req *req, struct kb_resp *resp, struct kb_w
     if (applied)
         json_object_set_new(resp->json, "revision", json_integer((json_int_t)rev));
     json_object_set_new(resp->json, "created", json_boolean(is_put && !old));
-    if (is_put)
-        snprintf(resp->location, sizeof resp->location, PREFIX "%s", id);
+    if (is_put) {
+        struct kb_buf loc;
+        kb_buf_init(&loc, sizeof resp->location - 1);
+        kb_buf_adds(&loc, PREFIX);
+        if (!kb_url_path_encode(&loc, id))
+            snprintf(resp->location, sizeof resp->location, "%s", kb_buf_str(&loc));
+        kb_buf_release(&loc);
+    }
     resp->status = applied ? 200 : 202;
 out:
     kb_doc_release(&d);
@@ -307,8 +320,9 @@ void kb_route_documents(struct kb_req *req, struct kb_resp *resp)
     }
     if (!id_valid(rest, len)) {
         kb_resp_error(resp, 400, "invalid_id",
-                      "a document id is 1 to 256 characters from A-Z a-z 0-9 . _ ~ - / "
-                      "without empty or dot segments");
+                      "a document id is 1 to 256 bytes of text without control "
+                      "characters or backslashes, empty or dot segments, or spaces at "
+                      "the ends of a segment");
         goto out;
     }
     id = strndup(rest, len);

@@ -3,18 +3,62 @@
  * route_feed.c - GET /feed.atom?q=...: an Atom 1.0 feed (RFC 4287) of the newest
  * documents matching a query. It takes the search parameters (q, lang, topic, org,
  * type, from, to, size/limit) and always sorts newest first. Every text is XML-escaped,
- * and characters XML 1.0 forbids are dropped, so any stored document yields a valid feed.
+ * and characters XML 1.0 forbids (C0 controls, U+FFFE, U+FFFF) are dropped and bytes
+ * that are not UTF-8 become U+FFFD, so any stored document yields a valid feed. Links
+ * are relative, or absolute under cfg.public_url: never built from the Host header,
+ * which the client chooses.
  */
 #include "search.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* Length of the UTF-8 sequence at s that XML 1.0 allows as a character; 0 for bytes
+ * that are not UTF-8, and -1 (as a size) for a character XML forbids. */
+static size_t xml_char(const unsigned char *s)
+{
+    unsigned c = s[0], cp;
+    size_t len;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, cp = c & 0x07;
+    else
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    if (cp == 0xfffe || cp == 0xffff)
+        return (size_t)-1;
+    return len;
+}
+
 /* Appends s XML-escaped (text and attribute values alike). */
 static void xml_escape(struct kb_buf *b, const char *s)
 {
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
+        if (c >= 0x80) {
+            size_t n = xml_char((const unsigned char *)s);
+            if (n == 0) {
+                kb_buf_adds(b, "\xEF\xBF\xBD"); /* U+FFFD for a stray byte */
+            } else if (n == (size_t)-1) {
+                s += 2; /* U+FFFE and U+FFFF are three bytes long */
+            } else {
+                kb_buf_add(b, s, n);
+                s += n - 1;
+            }
+            continue;
+        }
         switch (c) {
         case '&':
             kb_buf_adds(b, "&amp;");
@@ -85,10 +129,7 @@ void kb_route_feed(struct kb_req *req, struct kb_resp *resp)
         kb_resp_from_error(resp, &err);
         goto out;
     }
-    const char *host = kb_req_header(req, "Host");
-    char base[300];
-    snprintf(base, sizeof base, "http://%s",
-             host && !strpbrk(host, "<>\"& ") ? host : "localhost");
+    const char *base = req->srv->cfg.public_url; /* "" = relative links */
     json_t *hits = json_object_get(o, "hits");
     char updated[40];
     rfc3339(json_string_value(json_object_get(json_array_get(hits, 0), "date")), updated,
@@ -109,7 +150,11 @@ void kb_route_feed(struct kb_req *req, struct kb_resp *resp)
         &b,
         "  <author><name>powertrain-kb</name></author>\n  <link rel=\"self\" href=\"");
     xml_escape(&b, base);
-    xml_escape(&b, req->url);
+    struct kb_buf self;
+    kb_buf_init(&self, 8192);
+    kb_url_path_encode(&self, req->url);
+    xml_escape(&b, kb_buf_str(&self));
+    kb_buf_release(&self);
     kb_buf_adds(&b, "\"/>\n");
     size_t i;
     json_t *h;

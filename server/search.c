@@ -370,9 +370,12 @@ static json_t *hit_from_meta(const json_t *d)
     json_t *hit = json_object();
     json_object_set(hit, "id", json_object_get(d, "id"));
     json_object_set_new(hit, "title", json_string(title ? title : ""));
-    char url[600];
-    snprintf(url, sizeof url, "/api/v1/documents/%s", id ? id : "");
-    json_object_set_new(hit, "url", json_string(url));
+    struct kb_buf url;
+    kb_buf_init(&url, 4096);
+    kb_buf_adds(&url, "/api/v1/documents/");
+    kb_url_path_encode(&url, id);
+    json_object_set_new(hit, "url", json_string(kb_buf_str(&url)));
+    kb_buf_release(&url);
     static const char *copy[] = {"lang", "date", "org", "type", "format", "source"};
     for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
         json_t *v = json_object_get(d, copy[i]);

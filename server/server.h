@@ -82,7 +82,7 @@ struct kb_resp {
     const char *ctype;     /* content type for body (static string) */
     char etag[80];         /* "" for none */
     char cache[64];        /* Cache-Control value, "" for none */
-    char location[256];    /* Location header, "" for none */
+    char location[1024];   /* Location header, "" for none */
     int allow_cors;        /* a CORS preflight answer (OPTIONS) */
     char allow[64];        /* Allow header for 405 */
     char retry_after[16];  /* Retry-After header (429, 503), "" for none */
@@ -217,7 +217,8 @@ void kb_route_stats(struct kb_req *req, struct kb_resp *resp);
 void kb_route_metrics(struct kb_req *req, struct kb_resp *resp);
 /* route_feed.c: GET /feed.atom?q=... */
 void kb_route_feed(struct kb_req *req, struct kb_resp *resp);
-/* route_openapi.c: GET /api/v1/openapi.json (schemas/openapi.json) */
+/* route_openapi.c: GET /api/v1/openapi.json (schemas/openapi.json) and the JSON Schemas
+ * it refers to, GET /api/v1/api/NAME.schema.json */
 void kb_route_openapi(struct kb_req *req, struct kb_resp *resp);
 /* route_static.c: the search page (GET / and /static/...) from cfg.web_dir. */
 void kb_route_static(struct kb_req *req, struct kb_resp *resp);
