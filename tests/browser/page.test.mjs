@@ -43,7 +43,7 @@ after(async () => {
   if (browser) await browser.close();
 });
 
-// A fresh context (cookies, storage) and page. Page errors fail the test.
+// A fresh context (cookies, storage) and page. Page errors and CSP violations fail the test.
 async function open(t, opts = {}) {
   const ctx = await browser.newContext({
     viewport: opts.viewport || DESKTOP,
@@ -56,6 +56,10 @@ async function open(t, opts = {}) {
   page.setDefaultTimeout(T);
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  // the server's Content-Security-Policy must not block anything the page does
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
   t.after(async () => {
     await ctx.close();
     assert.deepEqual(errors, [], 'no JavaScript errors on the page');
