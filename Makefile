@@ -2,7 +2,8 @@
 # The two commands of the README, as a thin layer over CMake (as Neovim does):
 #   make run    install what is missing, build, index corpus/, serve http://127.0.0.1:8080
 #   make test   install what is missing, build, run the whole suite, then again under ASan+UBSan
-# Other targets: build, index, test-fast (one pass, no sanitizers), test-valgrind, lint, clean.
+# Other targets: build, index, test-fast (one pass, no sanitizers), test-valgrind, soak, lint,
+# clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -13,7 +14,7 @@ INDEX      ?= var/index
 # CI builds with -Werror
 WERROR     ?= $(if $(CI),ON,OFF)
 
-.PHONY: all deps deps-run deps-bench build index run test test-fast test-asan test-valgrind lint clean
+.PHONY: all deps deps-run deps-bench build index run test test-fast test-asan test-valgrind soak lint clean
 
 all: build
 
@@ -60,6 +61,12 @@ test-valgrind: deps
 	cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKB_VALGRIND=ON >/dev/null
 	cmake --build $(VG_BUILD) -j$(JOBS)
 	cd $(VG_BUILD) && ctest --output-on-failure -j$(JOBS) -L unit
+
+# The server's 10-minute soak at 1,000 connections (not part of `make test`): see
+# tests/integration/test_load.py and docs/reliability.md.
+soak: build
+	KB_SOAK=1 KB_BIN_DIR=$(CURDIR)/$(BUILD)/bin KB_SOURCE_DIR=$(CURDIR) \
+	    KB_DATA_DIR=$(CURDIR)/schemas python3 tests/integration/test_load.py
 
 lint: deps
 	cmake -S . -B $(BUILD) >/dev/null && cd $(BUILD) && ctest --output-on-failure -L lint

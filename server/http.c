@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -450,8 +451,9 @@ static int same_peer(const struct kb_conn *kc)
     return !memcmp(&ss, &kc->peer, sizeof(struct sockaddr_in6));
 }
 
-/* The watchdog: shuts down every connection whose request is not in by its deadline.
- * libmicrohttpd then reads the end of the stream and closes the connection itself. */
+/* The watchdog: shuts down every connection whose request is not in by its deadline,
+ * unless bytes of it wait unread (then the server is late, not the client). libmicrohttpd
+ * then reads the end of the stream and closes the connection itself. */
 static void *watchdog(void *arg)
 {
     struct kb_conns *cs = arg;
@@ -467,6 +469,11 @@ static void *watchdog(void *arg)
         double now = kb_now();
         for (struct kb_conn *kc = cs->head; kc && !cs->stop; kc = kc->next) {
             if (kc->busy || kc->shut || kc->fd < 0 || now - kc->t0 <= cs->limit)
+                continue;
+            /* bytes waiting unread mean that the server is behind (its thread was busy
+             * with another request), not that the client is slow: spare it */
+            int unread = 0;
+            if (ioctl(kc->fd, FIONREAD, &unread) == 0 && unread > 0)
                 continue;
             if (same_peer(kc))
                 shutdown(kc->fd, SHUT_RDWR);
