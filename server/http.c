@@ -457,7 +457,7 @@ static int same_peer(const struct kb_conn *kc)
 static void *watchdog(void *arg)
 {
     struct kb_conns *cs = arg;
-    double tick = cs->limit / 4 < 0.5 ? cs->limit / 4 : 0.5;
+    double tick = cs->limit / 4 < 0.05 ? 0.05 : cs->limit / 4 < 0.5 ? cs->limit / 4 : 0.5;
     pthread_mutex_lock(&cs->lock);
     while (!cs->stop) {
         struct timespec ts;
@@ -929,6 +929,17 @@ int kb_http_start(struct kb_server *srv, struct kb_error *err)
         MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : c->port;
     return KB_OK;
+}
+
+unsigned long long kb_http_expired(struct kb_server *srv)
+{
+    unsigned long long n = 0;
+    if (srv->conns) {
+        pthread_mutex_lock(&srv->conns->lock);
+        n = srv->conns->expired;
+        pthread_mutex_unlock(&srv->conns->lock);
+    }
+    return n;
 }
 
 void kb_http_stop(struct kb_server *srv)

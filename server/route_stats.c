@@ -124,6 +124,12 @@ void kb_route_metrics(struct kb_req *req, struct kb_resp *resp)
                   "kb_suggest_cache_lookups_total{result=\"hit\"} %zu\n"
                   "kb_suggest_cache_lookups_total{result=\"miss\"} %zu\n",
                   hits, misses);
+    kb_buf_printf(&b,
+                  "# HELP kb_http_connections_expired_total Connections shut because "
+                  "their request was not in within request_seconds.\n"
+                  "# TYPE kb_http_connections_expired_total counter\n"
+                  "kb_http_connections_expired_total %llu\n",
+                  kb_http_expired(srv));
 
     unsigned docs = 0, per_lang[KB_LANG_COUNT];
     unsigned long rev = 0;

@@ -115,6 +115,8 @@ double kb_now(void);
 /* Starts the daemon on cfg.bind:cfg.port (0 = any free port; srv->port tells which). */
 int kb_http_start(struct kb_server *srv, struct kb_error *err);
 void kb_http_stop(struct kb_server *srv);
+/* Connections the watchdog shut because their request was late (for /metrics). */
+unsigned long long kb_http_expired(struct kb_server *srv);
 /* The one function that maps a kb_status to an HTTP status. */
 int kb_http_status(int kb_status);
 /* Sets resp to the JSON error {"error":{"code","message","status"}}. */

@@ -158,6 +158,9 @@ def slowloris(tmp, idx):
         closed = sum(is_closed(s, 0.5) for s in socks)
         check(closed == len(socks), "trickling connections shut at the 2 s deadline: "
               "%d of %d closed after 5 s of a header line every 0.5 s" % (closed, len(socks)))
+        st, _, metrics = request(srv.port, "GET", "/metrics", source="127.0.0.6")
+        check(b"kb_http_connections_expired_total 15" in metrics,
+              "/metrics counts the 15 expired connections")
         print("reliability: slowloris deadline: %d of %d trickling connections shut within "
               "5 s (deadline 2 s)" % (closed, len(socks)), flush=True)
         for s in socks:
