@@ -908,18 +908,24 @@ int kb_http_start(struct kb_server *srv, struct kb_error *err)
         srv->conns = NULL;
         return kb_error_set(err, KB_ENOMEM, "cannot start the connection watchdog");
     }
-    /* libmicrohttpd splits the connection limit among its threads */
+    /* libmicrohttpd splits the connection limit among its threads. Its own time-out only
+     * catches connections with no progress at all (a reader that stopped reading): slow
+     * requests are the watchdog's. It must be long, because libmicrohttpd applies it to
+     * connections whose bytes wait unread while their thread answers others: 1,000
+     * requests at once on 4 threads, some of them writes, took over 30 s on 2 cores. */
     size_t limit = c->max_connections;
+    unsigned idle =
+        (unsigned)(c->request_seconds * 3 > 120 ? c->request_seconds * 3 : 120);
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)c->port, NULL, NULL, handle, srv, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->workers, MHD_OPTION_NOTIFY_COMPLETED,
         completed, srv, MHD_OPTION_NOTIFY_CONNECTION, notify_conn, srv,
-        MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->max_connections_per_ip,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv, MHD_OPTION_CONNECTION_TIMEOUT, idle,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)c->max_connections_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONN_MEMORY, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_END);
     if (!srv->daemon) {
         kb_http_stop(srv);
         return kb_error_set(err, KB_EIO, "cannot listen on %s:%u (port in use?)", c->bind,

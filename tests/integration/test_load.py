@@ -30,6 +30,9 @@ from kbtest import SERVER, check  # noqa: E402
 from httptest import Server, corpus_index, get_json, raise_nofile, source_addresses  # noqa: E402
 
 KEY = "load-write-key-0123456789abcdef"
+# Under AddressSanitizer the server's memory is mostly the sanitizer's: figures printed,
+# memory bounds not checked.
+SANITIZED = bool(os.environ.get("ASAN_OPTIONS"))
 QUERIES = ["hydrogen", "pile à combustible", "batterie", "idrogeno", "fuel cell truck",
            "800 V", "e-fuels", "PHEV", "recharge bidirectionnelle", "sodium-ion"]
 PREFIXES = ["hydr", "batt", "pil", "idro", "elec", "moteur", "cel"]
@@ -238,8 +241,8 @@ def main():
         check(not results["errors"] and results["ok"] == 3000,
               "1,000 connections x 3 mixed requests: %d answered, %d errors %s" %
               (results["ok"], len(results["errors"]), results["errors"][:3]))
-        check(rss < 100 * 1024, "server peak RSS with 1,000 connections: %d MB (bound 100)"
-              % (rss // 1024))
+        check(SANITIZED or rss < 100 * 1024, "server peak RSS with 1,000 connections: %d MB "
+              "(bound 100%s)" % (rss // 1024, ", not checked under ASan" if SANITIZED else ""))
         print("reliability: 1,000 concurrent connections: %d requests (search, suggest, "
               "document, write), %d errors, server RSS %d MB, %.1f s" %
               (results["ok"], len(results["errors"]), rss // 1024, dt), flush=True)
