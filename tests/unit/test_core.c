@@ -94,6 +94,20 @@ static void test_config(void)
     CHECK_INT(kb_config_set(&c, "feedback_max_df", "many", &e), KB_EINVAL);
     kb_error_clear(&e);
     CHECK(c.feedback_max_df == 0.35);
+    /* the server's limits on clients and its browser-facing settings */
+    CHECK_INT((int)c.max_connections_per_ip, 128);
+    CHECK(c.request_seconds == 20);
+    CHECK_STR(c.cors_origins, "");
+    CHECK_INT(kb_config_set(&c, "public_url", "https://kb.example.org", &e), KB_OK);
+    CHECK_STR(c.public_url, "https://kb.example.org");
+    CHECK_INT(kb_config_set(&c, "public_url", "https://kb.example.org/", &e), KB_EINVAL);
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_set(&c, "public_url", "javascript:alert(1)", &e), KB_EINVAL);
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_set(&c, "public_url", "http://x\"><script>", &e), KB_EINVAL);
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_set(&c, "request_seconds", "2.5", &e), KB_OK);
+    CHECK(c.request_seconds == 2.5);
 
     char path[] = "/tmp/kb-test-config-XXXXXX";
     int fd = mkstemp(path);
