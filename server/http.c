@@ -665,6 +665,9 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
     char *body = NULL;
     size_t len = 0;
     const char *ctype = resp->ctype;
+    if (!resp->json && !resp->body && resp->status >= 400)
+        kb_resp_error(resp, resp->status, NULL, "%s",
+                      "the request failed"); /* never empty */
     if (resp->json) {
         hide_details(req, resp);
         body = json_dumps(resp->json, JSON_COMPACT | JSON_ENSURE_ASCII * 0);
