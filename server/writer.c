@@ -183,8 +183,9 @@ static int apply_put(struct kb_writer *w, xap_writer *xw, const char *id,
         goto out;
     if ((rc = kb_analysis_build(&w->an, &d, &x, err)))
         goto out;
+    /* member-only documents keep their words out of the shared spelling dictionary */
     if (xap_writer_replace(xw, id, strlen(id), x, NULL, &xe) ||
-        xap_writer_add_doc_spellings(xw, x, &xe))
+        (d.visibility != KB_VIS_MEMBERS && xap_writer_add_doc_spellings(xw, x, &xe)))
         rc = kb_error_set(err, KB_EINDEX, "cannot store '%s': %s", id, xe.msg);
 out:
     xap_doc_free(x);
