@@ -51,6 +51,10 @@ void kb_config_defaults(struct kb_config *c)
     c->feedback_weight = 0.4;
     c->feedback_max_df = 0.2;
     snprintf(c->access_log, sizeof c->access_log, "-");
+    snprintf(c->remote_user_scopes, sizeof c->remote_user_scopes, "search,members");
+    c->session_minutes = 720;
+    c->max_sessions = 10000;
+    c->cookie_secure = -1;
 }
 
 static int parse_size(const char *v, size_t lo, size_t hi, size_t *out)
@@ -112,6 +116,8 @@ static const struct size_key size_keys[] = {
     SK(rate_limit, 0, 1000000),
     SK(feedback_docs, 0, 100),
     SK(feedback_terms, 1, 1000),
+    SK(session_minutes, 1, 525600),
+    SK(max_sessions, 1, 10000000),
 };
 #undef SK
 
@@ -130,6 +136,20 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v,
         return copy_to(c->access_log, sizeof c->access_log, v, key, err);
     if (!strcmp(key, "bind"))
         return copy_to(c->bind, sizeof c->bind, v, key, err);
+    if (!strcmp(key, "trusted_proxies"))
+        return copy_to(c->trusted_proxies, sizeof c->trusted_proxies, v, key, err);
+    if (!strcmp(key, "remote_user_scopes"))
+        return copy_to(c->remote_user_scopes, sizeof c->remote_user_scopes, v, key, err);
+    if (!strcmp(key, "cookie_secure")) {
+        int b;
+        if (!strcmp(v, "auto"))
+            c->cookie_secure = -1;
+        else if (parse_bool(v, &b))
+            return kb_error_set(err, KB_EINVAL, "'%s' must be auto, true or false", key);
+        else
+            c->cookie_secure = b;
+        return KB_OK;
+    }
     if (!strcmp(key, "source") || !strcmp(key, "sources")) {
         if (c->n_sources >= KB_CONFIG_MAX_SOURCES)
             return kb_error_set(err, KB_EINVAL, "more than %d sources",
@@ -240,15 +260,41 @@ int kb_config_load_file(struct kb_config *c, const char *path, struct kb_error *
 
 int kb_config_load_env(struct kb_config *c, struct kb_error *err)
 {
-    static const char *keys[] = {
-        "index",           "data_dir",      "web_dir",        "keys_file",
-        "access_log",      "bind",          "port",           "search_needs_key",
-        "file_seconds",    "query_seconds", "max_file_mb",    "max_text_mb",
-        "flush_threshold", "threads",       "workers",        "max_query_bytes",
-        "max_body_bytes",  "max_page_size", "max_offset",     "max_wildcard",
-        "rate_limit",      "bm25_k1",       "bm25_b",         "ranking",
-        "bb2_c",           "feedback_docs", "feedback_terms", "feedback_weight",
-        "feedback_max_df", "suggest_cache"};
+    static const char *keys[] = {"index",
+                                 "data_dir",
+                                 "web_dir",
+                                 "keys_file",
+                                 "access_log",
+                                 "bind",
+                                 "port",
+                                 "search_needs_key",
+                                 "file_seconds",
+                                 "query_seconds",
+                                 "max_file_mb",
+                                 "max_text_mb",
+                                 "flush_threshold",
+                                 "threads",
+                                 "workers",
+                                 "max_query_bytes",
+                                 "max_body_bytes",
+                                 "max_page_size",
+                                 "max_offset",
+                                 "max_wildcard",
+                                 "rate_limit",
+                                 "bm25_k1",
+                                 "bm25_b",
+                                 "ranking",
+                                 "bb2_c",
+                                 "feedback_docs",
+                                 "feedback_terms",
+                                 "feedback_weight",
+                                 "feedback_max_df",
+                                 "suggest_cache",
+                                 "trusted_proxies",
+                                 "remote_user_scopes",
+                                 "session_minutes",
+                                 "max_sessions",
+                                 "cookie_secure"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "KB_";
         size_t j;

@@ -54,6 +54,13 @@ struct kb_config {
     double feedback_weight; /* weight of those words against the query's, 0.01-10 (0.4) */
     double feedback_max_df; /* only words in at most this share of documents (0.2) */
     char access_log[1024];  /* "-" = stderr, "" = none */
+    /* members (server/session.c) */
+    char trusted_proxies[512];   /* addresses whose Remote-User header is believed ("") */
+    char remote_user_scopes[64]; /* scopes a trusted Remote-User gets (search,members) */
+    size_t session_minutes;      /* a sign-in lasts this long (720) */
+    size_t max_sessions;         /* signed-in sessions kept at once (10000) */
+    int cookie_secure; /* session cookie Secure: 1 always, 0 never, -1 auto (default:
+                        * when a trusted proxy says X-Forwarded-Proto: https) */
 };
 
 /* Fills every default. */
