@@ -56,7 +56,8 @@ struct kb_config {
     char access_log[1024];  /* "-" = stderr, "" = none */
     /* members (server/session.c) */
     char trusted_proxies[512];   /* addresses whose Remote-User header is believed ("") */
-    char remote_user_scopes[64]; /* scopes a trusted Remote-User gets (search,members) */
+    char remote_user_scopes[64]; /* scopes given to a trusted Remote-User (search,members)
+                                  */
     size_t session_minutes;      /* a sign-in lasts this long (720) */
     size_t max_sessions;         /* signed-in sessions kept at once (10000) */
     int cookie_secure; /* session cookie Secure: 1 always, 0 never, -1 auto (default:
