@@ -304,10 +304,11 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
         while (head && word_byte((unsigned char)q[head - 1]))
             head--;
         unsigned hidden = 0;
-        if (!members)
+        if (!members &&
             xap_reader_term_freq(w->reader, KB_TERM_MEMBERS, strlen(KB_TERM_MEMBERS),
-                                 &hidden, &xe);
-        if (hidden) { /* keep the candidates public documents hold, with their counts */
+                                 &hidden, &xe) != XAP_OK)
+            hidden = 1; /* not known: check every candidate (fail closed) */
+        if (hidden) {   /* keep the candidates public documents hold, with their counts */
             size_t kept = 0;
             for (size_t i = 0; i < c.n; i++) {
                 char shown[256];

@@ -401,8 +401,8 @@ int kb_search_data_visible(const char *data, size_t len, int members)
     return ok;
 }
 
-int kb_search_count_visible(struct kb_worker *w, int members, unsigned *docs,
-                            unsigned per_lang[KB_LANG_COUNT], struct xap_error *xe)
+static int count_visible(struct kb_worker *w, int members, unsigned *docs,
+                         unsigned per_lang[KB_LANG_COUNT], struct xap_error *xe)
 {
     unsigned hidden = 0;
     int rc = xap_reader_doc_count(w->reader, docs, xe);
@@ -462,6 +462,18 @@ int kb_search_count_visible(struct kb_worker *w, int members, unsigned *docs,
     }
     xap_result_free(res);
     return XAP_OK;
+}
+
+int kb_search_count_visible(struct kb_worker *w, int members, unsigned *docs,
+                            unsigned per_lang[KB_LANG_COUNT], struct xap_error *xe)
+{
+    int rc = count_visible(w, members, docs, per_lang, xe);
+    if (rc) { /* never a half-done count: the index's total would count hidden ones */
+        *docs = 0;
+        for (int l = 0; l < KB_LANG_COUNT; l++)
+            per_lang[l] = 0;
+    }
+    return rc;
 }
 
 json_t *kb_search_hit_json(const char *data, size_t len)

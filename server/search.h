@@ -66,7 +66,8 @@ int kb_search_run(struct kb_server *srv, struct kb_worker *w,
  * not JSON, is not shown: fail closed). */
 int kb_search_data_visible(const char *data, size_t len, int members);
 /* Documents a client can see, in all and per language (kb_lang order): the index's
- * counts for members, else those of public documents only. Returns an xap_code. */
+ * counts for members, else those of public documents only. Returns an xap_code; on
+ * failure every count is 0. */
 int kb_search_count_visible(struct kb_worker *w, int members, unsigned *docs,
                             unsigned per_lang[KB_LANG_COUNT], struct xap_error *xe);
 

@@ -343,20 +343,29 @@ def main():
         check(st == 200 and b.get("user") == "alice" and b["members"],
               "Remote-User from a trusted proxy: a member named alice")
 
-        # API writes: visibility in the body, changed by the next PUT
+        # API writes: visibility in the body, changed by the next PUT (and the spelling
+        # dictionary follows: a document made member-only takes its words out)
         doc = {"title": "Club note on the glimmervolt e-axle", "lang": "en", "type": "note",
                "body": "The glimmervolt e-axle prototype passed its first bench runs.",
-               "visibility": "members"}
+               "visibility": "public"}
         wh = {"Authorization": "Bearer " + WKEY}
+        mh = {"Authorization": "Bearer " + MKEY}
         st, _, _ = http(port, "PUT", "/api/v1/documents/api/glimmervolt", wh, doc)
         st2, b = get_json(port, "/api/v1/search?q=glimmervolt")
-        st3, b3 = get_json(port, "/api/v1/search?q=glimmervolt", {"Authorization": "Bearer " + MKEY})
+        st3, b3 = get_json(port, "/api/v1/search?q=glimmervolx")
+        check(st == 200 and b["total"] == 1 and b3["suggestion"] == "glimmervolt",
+              "API PUT public: found anonymously, and offered for a misspelling (%r)"
+              % b3["suggestion"])
+        doc["visibility"] = "members"
+        st, _, _ = http(port, "PUT", "/api/v1/documents/api/glimmervolt", wh, doc)
+        st2, b = get_json(port, "/api/v1/search?q=glimmervolt")
+        st3, b3 = get_json(port, "/api/v1/search?q=glimmervolt", mh)
         check(st == 200 and b["total"] == 0 and b3["total"] == 1,
               "API PUT with visibility members: hidden anonymously, seen by members")
-        doc["visibility"] = "public"
-        st, _, _ = http(port, "PUT", "/api/v1/documents/api/glimmervolt", wh, doc)
-        st2, b = get_json(port, "/api/v1/search?q=glimmervolt")
-        check(st == 200 and b["total"] == 1, "API PUT back to public: found anonymously")
+        for h in ({}, mh):
+            st, b = get_json(port, "/api/v1/search?q=glimmervolx", h)
+            check(st == 200 and b["suggestion"] is None,
+                  "its words left the spelling dictionary (%r)" % b["suggestion"])
 
         # the next nightly run picks up a changed .kb-visibility and front matter
         os.unlink(os.path.join(corpus, "fr", "club", ".kb-visibility"))
