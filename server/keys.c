@@ -5,7 +5,8 @@
  * a leaked keys file gives no access. A request's "Authorization: Bearer KEY" is hashed
  * and compared with every entry in constant time (sodium_memcmp, no early exit), so the
  * time taken says nothing about how close a guess was. `kb-server --hash-key=KEY`
- * prints the line to add.
+ * prints the line to add. Scopes: search, write, members (sees member-only documents,
+ * session.c) and admin (all of them).
  */
 #include "server.h"
 

@@ -154,8 +154,9 @@ void kb_server_release_extra(struct kb_server *srv);
 
 /* --- keys.c: API keys (hashed with libsodium, compared in constant time) ------------ */
 /* Loads path: lines "HEX-HASH SCOPES [label]" where SCOPES is a comma list of search,
- * write, admin; '#' starts a comment. *out is freed with kb_keys_free. KB_ENOTFOUND when
- * the file is missing, KB_EPARSE naming the line when a line is malformed. */
+ * write, admin, members; '#' starts a comment. *out is freed with kb_keys_free.
+ * KB_ENOTFOUND when the file is missing, KB_EPARSE naming the line when a line is
+ * malformed. */
 int kb_keys_load(const char *path, struct kb_keys **out, struct kb_error *err);
 void kb_keys_free(struct kb_keys *k);
 /* Writes the keys-file line for `key` with `scopes` ("HEX-HASH scopes") into buf.
