@@ -262,6 +262,8 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
     }
     if (!rc && d->format)
         rc = add_bool(x, KB_PFX_FORMAT, d->format, &xe);
+    if (!rc)
+        rc = add_bool(x, KB_PFX_VISIBILITY, kb_visibility_name(d->visibility), &xe);
 
     /* values */
     if (!rc)
@@ -290,6 +292,10 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
         rc = xap_doc_set_value(x, KB_SLOT_TYPE, d->type, strlen(d->type), &xe);
     if (!rc && year)
         rc = xap_doc_set_value(x, KB_SLOT_YEAR, ybuf, strlen(ybuf), &xe);
+    if (!rc) {
+        const char *vis = kb_visibility_name(d->visibility);
+        rc = xap_doc_set_value(x, KB_SLOT_VISIBILITY, vis, strlen(vis), &xe);
+    }
 
     /* data: the metadata as JSON, a NUL byte, then the body as is (snippets and the
      * document view), so that a search hit decodes only the small part; readers:

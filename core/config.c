@@ -55,6 +55,10 @@ void kb_config_defaults(struct kb_config *c)
     c->max_connections_per_ip = 128;
     c->request_seconds = 20;
     c->max_search_body_bytes = 65536;
+    snprintf(c->remote_user_scopes, sizeof c->remote_user_scopes, "search,members");
+    c->session_minutes = 720;
+    c->max_sessions = 10000;
+    c->cookie_secure = -1;
 }
 
 static int parse_size(const char *v, size_t lo, size_t hi, size_t *out)
@@ -119,6 +123,8 @@ static const struct size_key size_keys[] = {
     SK(max_connections, 16, 1000000),
     SK(max_connections_per_ip, 0, 1000000),
     SK(max_search_body_bytes, 1024, 1u << 30),
+    SK(session_minutes, 1, 525600),
+    SK(max_sessions, 1, 10000000),
 };
 #undef SK
 
@@ -147,6 +153,20 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v,
                                 "'public_url' must be an http(s) URL without a trailing "
                                 "'/', such as https://kb.example.org");
         return copy_to(c->public_url, sizeof c->public_url, v, key, err);
+    }
+    if (!strcmp(key, "trusted_proxies"))
+        return copy_to(c->trusted_proxies, sizeof c->trusted_proxies, v, key, err);
+    if (!strcmp(key, "remote_user_scopes"))
+        return copy_to(c->remote_user_scopes, sizeof c->remote_user_scopes, v, key, err);
+    if (!strcmp(key, "cookie_secure")) {
+        int b;
+        if (!strcmp(v, "auto"))
+            c->cookie_secure = -1;
+        else if (parse_bool(v, &b))
+            return kb_error_set(err, KB_EINVAL, "'%s' must be auto, true or false", key);
+        else
+            c->cookie_secure = b;
+        return KB_OK;
     }
     if (!strcmp(key, "source") || !strcmp(key, "sources")) {
         if (c->n_sources >= KB_CONFIG_MAX_SOURCES)
@@ -296,7 +316,12 @@ int kb_config_load_env(struct kb_config *c, struct kb_error *err)
                                  "request_seconds",
                                  "max_search_body_bytes",
                                  "cors_origins",
-                                 "public_url"};
+                                 "public_url",
+                                 "trusted_proxies",
+                                 "remote_user_scopes",
+                                 "session_minutes",
+                                 "max_sessions",
+                                 "cookie_secure"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "KB_";
         size_t j;

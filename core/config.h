@@ -62,6 +62,14 @@ struct kb_config {
     size_t max_search_body_bytes; /* POST /api/v1/search bodies (65536) */
     char cors_origins[1024]; /* origins allowed to read answers, comma list ("" = none) */
     char public_url[256];    /* base of absolute links in feeds ("" = relative links) */
+    /* members (server/session.c) */
+    char trusted_proxies[512];   /* addresses whose Remote-User header is believed ("") */
+    char remote_user_scopes[64]; /* scopes given to a trusted Remote-User (search,members)
+                                  */
+    size_t session_minutes;      /* a sign-in lasts this long (720) */
+    size_t max_sessions;         /* signed-in sessions kept at once (10000) */
+    int cookie_secure; /* session cookie Secure: 1 always, 0 never, -1 auto (default:
+                        * when a trusted proxy says X-Forwarded-Proto: https) */
 };
 
 /* Fills every default. */

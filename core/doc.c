@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_FIELD (64u * 1024u)         /* metadata fields */
 #define MAX_BODY  (16u * 1024u * 1024u) /* body text */
@@ -110,6 +111,7 @@ json_t *kb_doc_to_json(const struct kb_doc *d, int with_body)
         rc |= json_object_set_new(o, "size", json_integer(d->size));
     if (d->pages)
         rc |= json_object_set_new(o, "pages", json_integer(d->pages));
+    rc |= put_str(o, "visibility", kb_visibility_name(d->visibility));
     if (with_body)
         rc |= put_str(o, "body", d->body ? d->body : "");
     if (rc) {
@@ -174,9 +176,9 @@ static int get_list(const json_t *o, const char *k, struct kb_strlist *l,
 int kb_doc_from_json(struct kb_doc *d, const json_t *o, int strict, struct kb_error *err)
 {
     static const char *known[] = {
-        "id",    "source", "title",  "abstract",     "body",    "lang",     "date",
-        "org",   "type",   "format", "topics",       "authors", "concepts", "checksum",
-        "mtime", "size",   "pages",  "organisation", "url"};
+        "id",    "source", "title",  "abstract",     "body",    "lang",      "date",
+        "org",   "type",   "format", "topics",       "authors", "concepts",  "checksum",
+        "mtime", "size",   "pages",  "organisation", "url",     "visibility"};
     if (!json_is_object(o))
         return kb_error_set(err, KB_EPARSE, "a document must be a JSON object");
     if (strict) {
@@ -222,6 +224,16 @@ int kb_doc_from_json(struct kb_doc *d, const json_t *o, int strict, struct kb_er
         rc = get_list(o, "concepts", &d->concepts, err);
     if (rc)
         return rc;
+    const json_t *vis = json_object_get(o, "visibility");
+    if (vis && !json_is_null(vis)) {
+        int v = json_is_string(vis)
+                    ? kb_visibility_parse(json_string_value(vis), json_string_length(vis))
+                    : -1;
+        if (v < 0)
+            return kb_error_set(err, KB_EPARSE,
+                                "field 'visibility' must be 'public' or 'members'");
+        d->visibility = v;
+    }
     if (d->date && !kb_date_valid(d->date))
         return kb_error_set(err, KB_EPARSE,
                             "field 'date' must be YYYY-MM-DD, not '%.40s'", d->date);
@@ -239,6 +251,35 @@ int kb_doc_from_json(struct kb_doc *d, const json_t *o, int strict, struct kb_er
         json_integer_value(n) < 100000)
         d->pages = (unsigned)json_integer_value(n);
     return KB_OK;
+}
+
+const char *kb_visibility_name(int v)
+{
+    return v == KB_VIS_MEMBERS ? "members" : "public";
+}
+
+int kb_visibility_parse(const char *s, size_t n)
+{
+    if (!s)
+        return -1;
+    if (n == (size_t)-1)
+        n = strlen(s);
+    while (n && isspace((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    static const struct {
+        const char *name;
+        int v;
+    } tab[] = {{"public", KB_VIS_PUBLIC},   {"members", KB_VIS_MEMBERS},
+               {"member", KB_VIS_MEMBERS},  {"members-only", KB_VIS_MEMBERS},
+               {"private", KB_VIS_MEMBERS}, {"internal", KB_VIS_MEMBERS}};
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (strlen(tab[i].name) == n && !strncasecmp(s, tab[i].name, n))
+            return tab[i].v;
+    return -1;
 }
 
 int kb_date_valid(const char *s)

@@ -16,6 +16,12 @@
 
 #define KB_DOC_MAX_LIST 64 /* topics, authors, concepts per document */
 
+/* Who may see a document. Public documents are seen by everyone; member-only documents
+ * only by requests that carry the "members" scope (an API key, a session cookie or a
+ * trusted Remote-User; server/session.c). The index keeps it as a boolean term and a
+ * value (schema.h), so every search filters on it cheaply. */
+enum kb_visibility { KB_VIS_PUBLIC = 0, KB_VIS_MEMBERS = 1 };
+
 struct kb_strlist {
     char **v;
     size_t n;
@@ -39,6 +45,7 @@ struct kb_doc {
     int64_t mtime;              /* source modification time (s), 0 if none */
     int64_t size;               /* source size in bytes */
     unsigned pages;             /* number of pages for paged formats, else 0 */
+    int visibility;             /* enum kb_visibility (KB_VIS_PUBLIC by default) */
 };
 
 void kb_doc_init(struct kb_doc *d);
@@ -60,6 +67,13 @@ json_t *kb_doc_to_json(const struct kb_doc *d, int with_body);
  * `id` may be absent (the caller sets it). Returns 0 or KB_EPARSE / KB_ENOMEM with a
  * message naming the field. */
 int kb_doc_from_json(struct kb_doc *d, const json_t *o, int strict, struct kb_error *err);
+
+/* "public" / "members" for a visibility. */
+const char *kb_visibility_name(int v);
+/* Parses s (n bytes, or strlen(s) when n is (size_t)-1): "public" or "members", case and
+ * surrounding blanks ignored ("member", "members-only" and "private" are read as
+ * members). Returns the enum kb_visibility, or -1 when s is none of these. */
+int kb_visibility_parse(const char *s, size_t n);
 
 /* A valid ISO date "YYYY-MM-DD" (0 when not)? */
 int kb_date_valid(const char *s);

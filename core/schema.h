@@ -9,7 +9,7 @@
 #ifndef KB_SCHEMA_H
 #define KB_SCHEMA_H
 
-#define KB_SCHEMA_VERSION "1"
+#define KB_SCHEMA_VERSION "2" /* 2: visibility (XV term, slot 9) */
 
 /* Free-text prefixes (positional, stemmed). The body is unprefixed. */
 #define KB_PFX_TITLE    "S"
@@ -26,18 +26,25 @@
 #define KB_PFX_ORG     "XORG"  /* XORGpolo automotive torino */
 #define KB_PFX_FORMAT  "XFMT"  /* XFMTpdf */
 #define KB_PFX_CONCEPT "XC"    /* XCfuel-cell: weighted, wdf = occurrences */
+/* Every document has exactly one of these two terms. Anonymous searches are filtered on
+ * KB_TERM_PUBLIC (a positive term, so a document without either is never shown: an
+ * index built before visibility existed fails closed). */
+#define KB_PFX_VISIBILITY "XV"
+#define KB_TERM_PUBLIC    "XVpublic"
+#define KB_TERM_MEMBERS   "XVmembers"
 
 /* Value slots. */
 enum kb_slot {
-    KB_SLOT_MTIME = 0,    /* source mtime, sortable number */
-    KB_SLOT_SIZE = 1,     /* source size, sortable number */
-    KB_SLOT_CHECKSUM = 2, /* xxh64 hex of the content: collapse key for duplicates */
-    KB_SLOT_DATE = 3,     /* YYYYMMDD, sortable number: sort and date ranges */
-    KB_SLOT_LANG = 4,     /* "fr" | "it" | "en": facet */
-    KB_SLOT_TOPICS = 5,   /* topic ids separated by KB_MULTI_SEP: facet */
-    KB_SLOT_ORG = 6,      /* organisation as written: facet */
-    KB_SLOT_TYPE = 7,     /* document type: facet */
-    KB_SLOT_YEAR = 8      /* "2024": facet */
+    KB_SLOT_MTIME = 0,     /* source mtime, sortable number */
+    KB_SLOT_SIZE = 1,      /* source size, sortable number */
+    KB_SLOT_CHECKSUM = 2,  /* xxh64 hex of the content: collapse key for duplicates */
+    KB_SLOT_DATE = 3,      /* YYYYMMDD, sortable number: sort and date ranges */
+    KB_SLOT_LANG = 4,      /* "fr" | "it" | "en": facet */
+    KB_SLOT_TOPICS = 5,    /* topic ids separated by KB_MULTI_SEP: facet */
+    KB_SLOT_ORG = 6,       /* organisation as written: facet */
+    KB_SLOT_TYPE = 7,      /* document type: facet */
+    KB_SLOT_YEAR = 8,      /* "2024": facet */
+    KB_SLOT_VISIBILITY = 9 /* "public" | "members" */
 };
 #define KB_MULTI_SEP '\x1f'
 

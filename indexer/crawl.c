@@ -99,8 +99,10 @@ struct job {
     enum kb_format fmt;
     char *buf; /* JOB_JSONL: the file's bytes */
     size_t len;
-    xap_doc *x;    /* JOB_DOC */
-    char lang[16]; /* JOB_DOC: detected language, for --verbose */
+    xap_doc *x;     /* JOB_DOC */
+    char lang[16];  /* JOB_DOC: detected language, for --verbose */
+    int folder_vis; /* enum kb_visibility of the file's folder (.kb-visibility) */
+    int doc_vis;    /* JOB_DOC: the document's own, after its metadata */
 };
 
 struct run;
@@ -491,6 +493,14 @@ static int spell_take_out(xap_writer *w, struct spell_map *sm, const char *uid,
     int rc = xap_writer_lookup(w, uid, strlen(uid), &docid, &xe);
     if (rc == XAP_E_NOT_FOUND)
         return KB_OK;
+    char vis[16];
+    size_t vlen = 0;
+    if (!rc &&
+        xap_writer_get_value(w, docid, KB_SLOT_VISIBILITY, vis, sizeof vis, &vlen, &xe) ==
+            XAP_OK &&
+        vlen == 7 && !memcmp(vis, "members", 7))
+        return KB_OK; /* a member-only document gave the dictionary no words */
+    memset(&xe, 0, sizeof xe);
     if (!rc)
         rc = xap_writer_for_each_doc_term(w, docid, spell_term_out, sm, &xe);
     if (rc == 1)
@@ -530,11 +540,14 @@ static int spell_flush(xap_writer *w, struct spell_map *sm, struct kb_error *err
 /* Stores a built document under id in w and counts its words in sm for the spelling
  * dictionary (the main thread with the run's writer, or an analysis thread with its
  * shard). `replacing`: an earlier version may be stored, whose words go out first.
+ * A member-only document (`members`) adds no words: the dictionary is shared by every
+ * client, and "did you mean" must never propose a word that only member-only documents
+ * hold (server/route_suggest.c says more).
  * Does not free x. Returns KB_OK; a status for which is_fatal() holds when the index
  * cannot be written; or another status when only this document is at fault (a term
  * Xapian refuses). */
 static int store_doc(xap_writer *w, struct spell_map *sm, const char *id, xap_doc *x,
-                     int replacing, struct kb_error *err)
+                     int replacing, int members, struct kb_error *err)
 {
     struct xap_error xe = {0};
     int rc = replacing ? spell_take_out(w, sm, id, err) : KB_OK;
@@ -546,7 +559,7 @@ static int store_doc(xap_writer *w, struct spell_map *sm, const char *id, xap_do
         snprintf(what, sizeof what, "cannot store '%s'", id);
         return set_index_error(err, rc, &xe, what);
     }
-    rc = xap_doc_for_each_term(x, spell_term, sm, &xe);
+    rc = members ? XAP_OK : xap_doc_for_each_term(x, spell_term, sm, &xe);
     if (rc == 1)
         return kb_error_set(err, KB_ENOMEM, "out of memory");
     if (rc)
@@ -567,13 +580,15 @@ static int index_doc(struct run *r, struct kb_doc *d, struct kb_error *err)
     if (rc)
         return rc == KB_ENOMEM ? rc : KB_EPARSE;
     r->writes++;
-    rc = store_doc(r->w, &r->spell, d->id, x, !r->build_dir, err);
+    rc = store_doc(r->w, &r->spell, d->id, x, !r->build_dir,
+                   d->visibility == KB_VIS_MEMBERS, err);
     xap_doc_free(x);
     return rc;
 }
 
 struct jsonl_ctx {
     struct run *r;
+    int folder_vis;
     const char *path;
     json_t *ids;
     int fatal;
@@ -588,6 +603,8 @@ static int jsonl_doc(struct kb_doc *d, size_t line, void *ctx)
         return KB_ENOMEM;
     if (!d->source && kb_doc_set(&d->source, j->path, (size_t)-1))
         return KB_ENOMEM;
+    if (j->folder_vis == KB_VIS_MEMBERS)
+        d->visibility = KB_VIS_MEMBERS;
     struct kb_error e;
     kb_error_clear(&e);
     int rc = index_doc(j->r, d, &e);
@@ -720,6 +737,8 @@ static void work_file(struct worker *wk, struct job *j)
         goto out;
     }
     memcpy(d.checksum, j->sum, sizeof d.checksum);
+    if (j->folder_vis == KB_VIS_MEMBERS) /* the stricter of folder and file wins */
+        d.visibility = KB_VIS_MEMBERS;
     d.mtime = (int64_t)j->st.st_mtim.tv_sec;
     d.size = (int64_t)j->st.st_size;
     if (!d.date || !kb_date_valid(d.date)) {
@@ -742,9 +761,11 @@ static void work_file(struct worker *wk, struct job *j)
         goto out;
     }
     j->kind = JOB_DOC;
+    j->doc_vis = d.visibility;
     copy_trunc(j->lang, sizeof j->lang, d.lang ? d.lang : "?");
     if (wk->shard) { /* sharded build: store it here, in this thread's own database */
-        rc = store_doc(wk->shard, &wk->spell, j->id, j->x, 0, &j->fe);
+        rc = store_doc(wk->shard, &wk->spell, j->id, j->x, 0,
+                       j->doc_vis == KB_VIS_MEMBERS, &j->fe);
         j->kind = rc ? (is_fatal(rc) ? JOB_FATAL : JOB_FAILED) : JOB_STORED;
         xap_doc_free(j->x);
         j->x = NULL;
@@ -790,12 +811,14 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
         return set_meta_json(r, MANIFEST_PREFIX, id, e->state, err);
     }
     state = json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "c", j->sum);
+    if (state && j->folder_vis == KB_VIS_MEMBERS) /* "v": see do_file */
+        json_object_set_new(state, "v", json_string("members"));
     if (!state) {
         rc = kb_error_set(err, KB_ENOMEM, "out of memory");
         goto out;
     }
     if (j->kind == JOB_JSONL) {
-        struct jsonl_ctx jc = {r, id, json_array(), 0, err};
+        struct jsonl_ctx jc = {r, j->folder_vis, id, json_array(), 0, err};
         kb_read_jsonl(j->buf, j->len, &r->lim, jsonl_doc, jsonl_err, &jc);
         if (jc.fatal) {
             json_decref(jc.ids);
@@ -814,7 +837,8 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
     }
     if (j->kind == JOB_DOC) {
         r->writes++;
-        rc = store_doc(r->w, &r->spell, id, j->x, e != NULL, &j->fe);
+        rc = store_doc(r->w, &r->spell, id, j->x, e != NULL, j->doc_vis == KB_VIS_MEMBERS,
+                       &j->fe);
         if (is_fatal(rc)) {
             kb_error_set(err, rc, "%s", j->fe.msg);
             goto out;
@@ -1087,18 +1111,22 @@ static int submit(struct run *r, struct job *j, struct kb_error *err)
  * it is, else hand it to the analysis. Returns KB_OK, or a fatal error (I/O on the
  * index, out of memory) that stops the run. */
 static int do_file(struct run *r, const char *full, const char *id, const struct stat *st,
-                   struct kb_error *err)
+                   int folder_vis, struct kb_error *err)
 {
     r->rep->seen++;
     progress(r);
     struct entry *e = find_entry(r, id);
     json_int_t m = (json_int_t)st->st_mtim.tv_sec, s = (json_int_t)st->st_size;
     json_int_t ns = (json_int_t)st->st_mtim.tv_nsec;
+    /* the folder's visibility when the file was indexed ("v", absent: public): a
+     * .kb-visibility added, changed or removed since reindexes the file unread */
+    const char *was = e ? json_string_value(json_object_get(e->state, "v")) : NULL;
+    int vis_changed = e && (was ? KB_VIS_MEMBERS : KB_VIS_PUBLIC) != folder_vis;
     if (e) {
         e->seen = 1;
         /* stat only: an unchanged file is never opened. Nanoseconds catch an edit
          * within the same second that keeps the size (when the filesystem has them). */
-        if (e->m == m && e->s == s && (e->ns < 0 || e->ns == ns)) {
+        if (!vis_changed && e->m == m && e->s == s && (e->ns < 0 || e->ns == ns)) {
             r->rep->unchanged++;
             return KB_OK;
         }
@@ -1115,7 +1143,9 @@ static int do_file(struct run *r, const char *full, const char *id, const struct
     j.id = strdup(id);
     j.st = *st;
     j.e = e;
-    const char *old = e ? json_string_value(json_object_get(e->state, "c")) : NULL;
+    j.folder_vis = folder_vis;
+    const char *old =
+        e && !vis_changed ? json_string_value(json_object_get(e->state, "c")) : NULL;
     if (old)
         copy_trunc(j.old_sum, sizeof j.old_sum, old);
     if (!j.full || !j.id) {
@@ -1130,12 +1160,41 @@ static int cmp_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Walks a folder in name order (deterministic), calling do_file or counting files. */
-static int walk(struct run *r, const char *dir, const char *rel, int depth,
+/* The visibility a folder sets for itself and what is below it: its `.kb-visibility`
+ * file holds "members" or "public" (the first word that is not a '#' comment). A folder
+ * is member-only when it or any folder above it says members: a nested "public" cannot
+ * open a member-only tree, and a file that cannot be read or says anything else makes
+ * the folder member-only (fail closed). No file: `inherited`. */
+static int folder_visibility(const char *dir, int inherited)
+{
+    char path[4200], line[256];
+    if (inherited == KB_VIS_MEMBERS ||
+        (size_t)snprintf(path, sizeof path, "%s/.kb-visibility", dir) >= sizeof path)
+        return inherited;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT ? inherited : KB_VIS_MEMBERS;
+    int v = -1;
+    while (v < 0 && fgets(line, sizeof line, f)) {
+        char *p = line + strspn(line, " \t");
+        if (*p == '#' || *p == '\n' || *p == '\r' || !*p)
+            continue;
+        v = kb_visibility_parse(p, strcspn(p, " \t\r\n#"));
+        if (v < 0)
+            v = KB_VIS_MEMBERS;
+    }
+    fclose(f);
+    return v < 0 ? inherited : v;
+}
+
+/* Walks a folder in name order (deterministic), calling do_file or counting files.
+ * `vis` is the visibility of the folder above (folder_visibility). */
+static int walk(struct run *r, const char *dir, const char *rel, int depth, int vis,
                 int count_only, struct kb_error *err)
 {
     if (depth > MAX_DEPTH)
         return KB_OK;
+    vis = folder_visibility(dir, vis);
     DIR *d = opendir(dir);
     if (!d)
         return depth == 0 ? kb_error_set(err, KB_ENOTFOUND, "cannot open source '%s': %s",
@@ -1183,9 +1242,10 @@ static int walk(struct run *r, const char *dir, const char *rel, int depth,
             continue;
         }
         if (S_ISDIR(st.st_mode))
-            rc = walk(r, full, id, depth + 1, count_only, err);
+            rc = walk(r, full, id, depth + 1, vis, count_only, err);
         else if (S_ISREG(st.st_mode) && kb_format_from_name(names[i]) != KB_FMT_UNKNOWN)
-            rc = count_only ? (r->total_files++, KB_OK) : do_file(r, full, id, &st, err);
+            rc = count_only ? (r->total_files++, KB_OK)
+                            : do_file(r, full, id, &st, vis, err);
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -1480,13 +1540,13 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     }
     if (r.tty && o->progress) /* the total for the bar costs a second walk: only then */
         for (size_t i = 0; i < c->n_sources; i++)
-            walk(&r, c->sources[i], "", 0, 1, NULL);
+            walk(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 1, NULL);
     size_t empty_sources = 0;
     for (size_t i = 0; i < c->n_sources; i++) {
         size_t before = rep->seen;
         struct kb_error we;
         kb_error_clear(&we);
-        rc = walk(&r, c->sources[i], "", 0, 0, &we);
+        rc = walk(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 0, &we);
         if (rc == KB_ENOTFOUND) {
             fprintf(stderr, "kb-indexer: %s\n", we.msg);
             empty_sources++;

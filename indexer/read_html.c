@@ -73,6 +73,8 @@ static int on_meta(struct html_state *st, const xmlNode *n)
         rc = kb_rd_set(&d->org, content);
     else if (strcasecmp(name, "type") == 0)
         rc = kb_rd_set(&d->type, content);
+    else if (strcasecmp(name, "visibility") == 0)
+        kb_rd_visibility(d, content);
 out:
     free(name);
     free(content);

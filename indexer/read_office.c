@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zip.h>
 
 struct office {
@@ -126,6 +127,17 @@ static int set_text(char **dst, const xmlNode *n)
     return rc;
 }
 
+/* A "visibility" property (ODT meta:user-defined, DOCX custom property). */
+static int set_visibility(struct kb_doc *d, const xmlNode *n)
+{
+    char *s = kb_xml_text_dup(n, 64);
+    if (!s)
+        return KB_ENOMEM;
+    kb_rd_visibility(d, s);
+    free(s);
+    return KB_OK;
+}
+
 static int add_text(struct kb_strlist *l, const xmlNode *n, const char *seps)
 {
     char *s = kb_xml_text_dup(n, KB_RD_MAX_ABSTRACT);
@@ -237,6 +249,21 @@ static int docx_core(const xmlNode *root, struct kb_doc *d)
     return rc;
 }
 
+/* docProps/custom.xml: <property name="visibility"><vt:lpwstr>members</vt:lpwstr>. */
+static int docx_custom(const xmlNode *root, struct kb_doc *d)
+{
+    int rc = KB_OK;
+    for (const xmlNode *c = root ? root->children : NULL; c && !rc; c = c->next) {
+        if (!kb_xml_is(c, NULL, "property"))
+            continue;
+        char *name = kb_xml_attr(c, NULL, "name");
+        if (name && strcasecmp(name, "visibility") == 0)
+            rc = set_visibility(d, c);
+        free(name);
+    }
+    return rc;
+}
+
 static int docx_app(const xmlNode *root, struct kb_doc *d)
 {
     int rc = KB_OK;
@@ -253,7 +280,7 @@ int kb_read_docx(const char *buf, size_t len, const struct kb_read_limits *lim,
     struct office o = {"docx", kb_rd_limits(lim, &tmp), kb_rd_now(), NULL, err};
     struct kb_text body;
     struct docx_walk w = {&body, NULL};
-    xmlDocPtr core = NULL, app = NULL, docxml = NULL;
+    xmlDocPtr core = NULL, app = NULL, custom = NULL, docxml = NULL;
     int rc;
     kb_text_init(&body, o.lim->max_text);
     if (len > o.lim->max_file) {
@@ -273,9 +300,14 @@ int kb_read_docx(const char *buf, size_t len, const struct kb_read_limits *lim,
     app = parse_member(&o, "docProps/app.xml", 0, &rc);
     if (rc)
         goto out;
+    custom = parse_member(&o, "docProps/custom.xml", 0, &rc);
+    if (rc)
+        goto out;
     rc = docx_core(xmlDocGetRootElement(core), d);
     if (!rc)
         rc = docx_app(xmlDocGetRootElement(app), d);
+    if (!rc)
+        rc = docx_custom(xmlDocGetRootElement(custom), d);
     if (!rc && docxml)
         rc = docx_rec(&w, (const xmlNode *)docxml, 0);
     if (rc)
@@ -286,6 +318,7 @@ out:
     xmlFreeDoc(docxml);
     xmlFreeDoc(core);
     xmlFreeDoc(app);
+    xmlFreeDoc(custom);
     if (o.zip)
         zip_discard(o.zip);
     free(w.heading);
@@ -372,6 +405,8 @@ static int odt_meta(const xmlNode *root, struct kb_doc *d)
                 rc = set_text(&d->org, c);
             else if (name && strcmp(name, "type") == 0)
                 rc = set_text(&d->type, c);
+            else if (name && strcmp(name, "visibility") == 0)
+                rc = set_visibility(d, c);
             free(name);
         }
     }

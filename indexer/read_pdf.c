@@ -15,6 +15,7 @@
  * crashes poppler is killed with its process. The tests and the fuzz target link kb_pdf
  * and call this reader in-process.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include "reader_priv.h"
 
 #include <poppler.h>
@@ -127,6 +128,18 @@ static int read_info(PopplerDocument *pd, struct kb_doc *d)
         rc = kb_rd_set(&d->abstract, subject);
     if (!rc && d->topics.n == 0)
         rc = kb_rd_add_split(&d->topics, keywords, ",;");
+    /* a keyword "visibility: members" (or "visibility=members") in the Info dictionary */
+    for (const char *k = keywords; k && (k = strcasestr(k, "visibility")); k++) {
+        const char *v = k + strlen("visibility");
+        while (*v == ' ')
+            v++;
+        if (*v != ':' && *v != '=')
+            continue;
+        char val[32];
+        size_t n = strcspn(++v, ",;");
+        snprintf(val, sizeof val, "%.*s", (int)(n < 31 ? n : 31), v);
+        kb_rd_visibility(d, val);
+    }
     time_t t = poppler_document_get_creation_date(pd);
     struct tm tm;
     char date[32];

@@ -308,7 +308,11 @@ int kb_read_xml(const char *buf, size_t len, const struct kb_read_limits *lim,
             rc = dup_into(&d->lang, c, 64);
         else if (kb_xml_is(c, NULL, "type"))
             rc = dup_into(&d->type, c, 256);
-        else if (kb_xml_is(c, NULL, "topics"))
+        else if (kb_xml_is(c, NULL, "visibility")) {
+            char *v = kb_xml_text_dup(c, 64);
+            kb_rd_visibility(d, v ? v : "members");
+            free(v);
+        } else if (kb_xml_is(c, NULL, "topics"))
             rc = add_items(&d->topics, c, "topic");
         else if (kb_xml_is(c, NULL, "abstract"))
             rc = dup_into(&d->abstract, c, KB_RD_MAX_ABSTRACT * 4);

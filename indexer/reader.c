@@ -243,6 +243,12 @@ int kb_rd_set(char **dst, const char *s)
     return kb_doc_set(dst, s, (size_t)-1);
 }
 
+void kb_rd_visibility(struct kb_doc *d, const char *s)
+{
+    if (s && !is_blank(s) && kb_visibility_parse(s, (size_t)-1) != KB_VIS_PUBLIC)
+        d->visibility = KB_VIS_MEMBERS;
+}
+
 int kb_rd_add_split(struct kb_strlist *l, const char *s, const char *seps)
 {
     int rc = KB_OK;

@@ -46,6 +46,11 @@ const struct kb_read_limits *kb_rd_limits(const struct kb_read_limits *lim,
 /* Sets *dst to a copy of s when s holds anything but whitespace and *dst is still NULL
  * (the first source of a field wins). Returns 0 or KB_ENOMEM. */
 int kb_rd_set(char **dst, const char *s);
+/* A visibility found in a file's metadata (front matter, XML element, office property,
+ * PDF keyword): "members" (or any value that is not "public": a typo never publishes a
+ * document) makes d member-only; "public" or blank leaves it as it is, so the stricter
+ * of several sources wins. Never fails. */
+void kb_rd_visibility(struct kb_doc *d, const char *s);
 /* Adds each item of s split on any of `seps` (trimmed, empty ones skipped). */
 int kb_rd_add_split(struct kb_strlist *l, const char *s, const char *seps);
 /* The ending of every reader: d->format = fmt, then every string normalised (valid UTF-8,

@@ -13,6 +13,10 @@ int kb_server_init_extra(struct kb_server *srv, struct kb_error *err)
     int rc = KB_OK;
     if (srv->cfg.keys_file[0] && (rc = kb_keys_load(srv->cfg.keys_file, &srv->keys, err)))
         goto out;
+    if (!(srv->sessions = kb_sessions_new(srv->cfg.max_sessions))) {
+        rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+        goto out;
+    }
     if (srv->cfg.rate_limit &&
         !(srv->ratelimit = kb_ratelimit_new(srv->cfg.rate_limit))) {
         rc = kb_error_set(err, KB_ENOMEM, "out of memory");
@@ -36,4 +40,6 @@ void kb_server_release_extra(struct kb_server *srv)
     srv->keys = NULL;
     kb_ratelimit_free(srv->ratelimit);
     srv->ratelimit = NULL;
+    kb_sessions_free(srv->sessions);
+    srv->sessions = NULL;
 }

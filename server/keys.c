@@ -5,7 +5,8 @@
  * a leaked keys file gives no access. A request's "Authorization: Bearer KEY" is hashed
  * and compared with every entry in constant time (sodium_memcmp, no early exit), so the
  * time taken says nothing about how close a guess was. `kb-server --hash-key=KEY`
- * prints the line to add.
+ * prints the line to add. Scopes: search, write, members (sees member-only documents,
+ * session.c) and admin (all of them).
  */
 #include "server.h"
 
@@ -35,8 +36,7 @@ void kb_keys_free(struct kb_keys *k)
     free(k);
 }
 
-/* Parses "search,write" into scope bits; -1 for an unknown name. */
-static int parse_scopes(const char *s, size_t len)
+int kb_scopes_parse(const char *s, size_t len)
 {
     int bits = 0;
     while (len) {
@@ -49,6 +49,8 @@ static int parse_scopes(const char *s, size_t len)
             bits |= KB_SCOPE_WRITE;
         else if (n == 5 && !strncmp(s, "admin", 5))
             bits |= KB_SCOPE_ADMIN;
+        else if (n == 7 && !strncmp(s, "members", 7))
+            bits |= KB_SCOPE_MEMBERS;
         else if (n)
             return -1;
         s += n;
@@ -96,14 +98,15 @@ int kb_keys_load(const char *path, struct kb_keys **out, struct kb_error *err)
         size_t sl = strcspn(s + sp, " \t\r\n#");
         struct kb_key key;
         size_t bin_len = 0;
-        int scopes = sl ? parse_scopes(s + sp, sl) : -1;
+        int scopes = sl ? kb_scopes_parse(s + sp, sl) : -1;
         if (hl != 2 * HASH_LEN || !sp || scopes < 0 ||
             sodium_hex2bin(key.hash, sizeof key.hash, p, hl, NULL, &bin_len, NULL) != 0 ||
             bin_len != HASH_LEN) {
-            rc = kb_error_set(err, KB_EPARSE,
-                              "keys file '%s' line %u: expected 'HEX-HASH SCOPES' with a "
-                              "64-digit hash and scopes from search, write, admin",
-                              path, lineno);
+            rc = kb_error_set(
+                err, KB_EPARSE,
+                "keys file '%s' line %u: expected 'HEX-HASH SCOPES' with a "
+                "64-digit hash and scopes from search, write, admin, members",
+                path, lineno);
             goto out;
         }
         key.scopes = (unsigned)scopes;
@@ -135,9 +138,10 @@ int kb_keys_line(const char *key, const char *scopes, char *buf, size_t cap,
         return kb_error_set(err, KB_EINVAL, "the key is empty");
     if (strlen(key) < 16)
         return kb_error_set(err, KB_EINVAL, "the key is shorter than 16 characters");
-    if (parse_scopes(scopes, strlen(scopes)) < 0)
+    if (kb_scopes_parse(scopes, strlen(scopes)) < 0)
         return kb_error_set(err, KB_EINVAL,
-                            "scopes '%s' are not a list of search, write, admin", scopes);
+                            "scopes '%s' are not a list of search, write, admin, members",
+                            scopes);
     crypto_generichash(h, sizeof h, (const unsigned char *)key, strlen(key), NULL, 0);
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
     if ((size_t)snprintf(buf, cap, "%s %s", hex, scopes) >= cap)
@@ -145,32 +149,53 @@ int kb_keys_line(const char *key, const char *scopes, char *buf, size_t cap,
     return KB_OK;
 }
 
-int kb_keys_check(const struct kb_server *srv, const struct kb_req *req, unsigned scope,
+/* The entry's scopes for key (found: *found = 1), compared with every entry. */
+static unsigned key_scopes(const struct kb_server *srv, const char *key, unsigned *found)
+{
+    unsigned char h[HASH_LEN];
+    unsigned scopes = 0;
+    *found = 0;
+    if (!srv->keys || !key || !*key)
+        return 0;
+    crypto_generichash(h, sizeof h, (const unsigned char *)key, strlen(key), NULL, 0);
+    for (size_t i = 0; i < srv->keys->n; i++) {
+        /* no early exit: every entry is compared */
+        unsigned eq = sodium_memcmp(h, srv->keys->v[i].hash, HASH_LEN) == 0;
+        *found |= eq;
+        scopes |= eq ? srv->keys->v[i].scopes : 0u;
+    }
+    return scopes;
+}
+
+unsigned kb_keys_scopes(const struct kb_server *srv, const char *key)
+{
+    unsigned found = 0, scopes = key_scopes(srv, key, &found);
+    if (scopes & KB_SCOPE_ADMIN)
+        scopes |= KB_SCOPE_SEARCH | KB_SCOPE_WRITE | KB_SCOPE_MEMBERS;
+    return found ? scopes : 0;
+}
+
+int kb_keys_check(const struct kb_server *srv, struct kb_req *req, unsigned scope,
                   struct kb_error *err)
 {
     const char *auth = kb_req_header(req, "Authorization");
+    if ((!auth || !*auth) && (scope == KB_SCOPE_SEARCH || scope == KB_SCOPE_MEMBERS) &&
+        (kb_req_scopes(req) & scope))
+        return KB_OK; /* a signed-in member, or a trusted single-sign-on proxy's user */
     if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !auth[7])
         return kb_error_set(err, KB_EAUTH,
                             "an API key is required: 'Authorization: Bearer KEY'");
     if (!srv->keys)
         return kb_error_set(err, KB_EAUTH,
                             "no API key is accepted: the server has no keys file");
-    const char *key = auth + 7;
-    unsigned char h[HASH_LEN];
-    crypto_generichash(h, sizeof h, (const unsigned char *)key, strlen(key), NULL, 0);
-    unsigned found = 0, scopes = 0;
-    for (size_t i = 0; i < srv->keys->n; i++) {
-        /* no early exit: every entry is compared */
-        unsigned eq = sodium_memcmp(h, srv->keys->v[i].hash, HASH_LEN) == 0;
-        found |= eq;
-        scopes |= eq ? srv->keys->v[i].scopes : 0u;
-    }
+    unsigned found = 0, scopes = key_scopes(srv, auth + 7, &found);
     if (!found)
         return kb_error_set(err, KB_EAUTH, "the API key is not valid");
     if (!(scopes & (scope | KB_SCOPE_ADMIN)))
         return kb_error_set(err, KB_EFORBIDDEN, "the API key lacks the scope '%s'",
-                            scope == KB_SCOPE_WRITE    ? "write"
-                            : scope == KB_SCOPE_SEARCH ? "search"
-                                                       : "admin");
+                            scope == KB_SCOPE_WRITE     ? "write"
+                            : scope == KB_SCOPE_SEARCH  ? "search"
+                            : scope == KB_SCOPE_MEMBERS ? "members"
+                                                        : "admin");
     return KB_OK;
 }

@@ -8,7 +8,9 @@
  * (a file named "rapport été.txt" is /api/v1/documents/rapport%20%C3%A9t%C3%A9.txt, and
  * every URL we emit for it is encoded so). Documents indexed
  * from files cannot be replaced or deleted through the API (409): the next indexer run
- * would undo it.
+ * would undo it. A member-only document is, for a client without the members scope,
+ * a document that does not exist: 404 document_not_found on GET and on .../similar
+ * (never 403, which would say it is there), and absent from similar documents.
  */
 #include "schema.h"
 #include "search.h"
@@ -46,9 +48,10 @@ static int id_valid(const char *id, size_t len)
 }
 
 /* The stored JSON of a document (with "body" when with_body): KB_OK and *out (new
- * reference), KB_ENOTFOUND, or an engine error. */
+ * reference), KB_ENOTFOUND (also for a member-only document unless `members`), or an
+ * engine error. */
 static int load_doc(struct kb_server *srv, struct kb_worker *w, const char *id,
-                    int with_body, json_t **out, struct kb_error *err)
+                    int with_body, int members, json_t **out, struct kb_error *err)
 {
     struct xap_error xe = {0};
     char *data = NULL;
@@ -62,6 +65,10 @@ static int load_doc(struct kb_server *srv, struct kb_worker *w, const char *id,
         return kb_error_set(err, KB_ENOTFOUND, "no document '%s'", id);
     if (rc)
         return kb_from_xap(&xe, err);
+    if (!kb_search_data_visible(data, len, members)) {
+        free(data); /* the same answer as for an id that was never indexed */
+        return kb_error_set(err, KB_ENOTFOUND, "no document '%s'", id);
+    }
     *out = kb_search_data_json(data, len, with_body);
     free(data);
     if (!*out)
@@ -86,7 +93,8 @@ static void get_document(struct kb_req *req, struct kb_resp *resp, struct kb_wor
     }
     if (body_arg && !strcmp(body_arg, "false"))
         with_body = 0;
-    if (load_doc(req->srv, w, id, with_body, &d, &err)) {
+    int members = kb_req_members(req);
+    if (load_doc(req->srv, w, id, with_body, members, &d, &err)) {
         kb_resp_error(resp, kb_http_status(err.code),
                       err.code == KB_ENOTFOUND ? "document_not_found"
                                                : kb_status_name(err.code),
@@ -100,7 +108,9 @@ static void get_document(struct kb_req *req, struct kb_resp *resp, struct kb_wor
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
     snprintf(resp->etag, sizeof resp->etag, "\"%lu-%s%s\"", rev, hex,
              with_body ? "" : "-m");
-    snprintf(resp->cache, sizeof resp->cache, "no-cache");
+    /* a member-only document must not be kept by a shared cache */
+    snprintf(resp->cache, sizeof resp->cache, "%s",
+             members ? "private, no-cache" : "no-cache");
     const char *inm = kb_req_header(req, "If-None-Match");
     if (inm && (strstr(inm, resp->etag) || !strcmp(inm, "*"))) {
         resp->status = 304;
@@ -171,12 +181,32 @@ static void get_similar(struct kb_req *req, struct kb_resp *resp, struct kb_work
             goto out;
         }
     }
+    int members = kb_req_members(req);
+    if (!members) { /* the source must be one the client may see */
+        struct kb_error err;
+        json_t *src = NULL;
+        kb_error_clear(&err);
+        if (load_doc(req->srv, w, id, 0, 0, &src, &err)) {
+            kb_resp_error(resp, kb_http_status(err.code),
+                          err.code == KB_ENOTFOUND ? "document_not_found"
+                                                   : kb_status_name(err.code),
+                          "%s", err.msg);
+            goto out;
+        }
+        json_decref(src);
+    }
+    static const char *const public_only[] = {KB_TERM_PUBLIC};
+    struct xap_term_group pub = {public_only, 1};
     struct xap_search_req sr;
     xap_search_req_init(&sr);
     sr.offset = offset;
     sr.limit = limit;
     sr.collapse_slot = KB_SLOT_CHECKSUM;
     sr.time_limit = cfg->query_seconds;
+    if (!members) {
+        sr.filters = &pub;
+        sr.n_filters = 1;
+    }
     int rc = xap_similar(w->reader, id, strlen(id), 20, &sr, &res, &xe);
     if (rc && kb_worker_recover(req->srv, w, rc)) {
         memset(&xe, 0, sizeof xe);
@@ -260,7 +290,7 @@ static void write_document(struct kb_req *req, struct kb_resp *resp, struct kb_w
             goto out;
         }
     }
-    int rc = load_doc(req->srv, w, id, 0, &old, &err);
+    int rc = load_doc(req->srv, w, id, 0, 1, &old, &err);
     if (rc && rc != KB_ENOTFOUND) {
         kb_resp_from_error(resp, &err);
         goto out;

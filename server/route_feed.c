@@ -120,6 +120,7 @@ void kb_route_feed(struct kb_req *req, struct kb_resp *resp)
     p.sort = KB_SORT_NEWEST;
     p.facets = 0;
     p.spelling = 0;
+    p.members = kb_req_members(req); /* a feed reader with a members key sees them */
     struct kb_worker *w = kb_worker_get(req->srv, &err);
     if (!w) {
         kb_resp_error(resp, 503, "index_unavailable", "%s", err.msg);

@@ -5,10 +5,12 @@
  * document in the index AND a regular file inside one of the configured source folders
  * (resolved with realpath, so ".." or symbolic links cannot leave them). Files are
  * untrusted content: HTML, XML and Markdown are served as text/plain, office files as
- * downloads, and every answer carries "Content-Security-Policy: sandbox".
+ * downloads, and every answer carries "Content-Security-Policy: sandbox". The file of a
+ * member-only document is 404 for a client without the members scope, as for a file
+ * the index does not know.
  */
 #include "reader.h"
-#include "server.h"
+#include "search.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -74,6 +76,9 @@ void kb_route_files(struct kb_req *req, struct kb_resp *resp)
     char *data = NULL;
     size_t len = 0;
     int rc = xap_reader_get_data(w->reader, id, strlen(id), &data, &len, &xe);
+    int members = kb_req_members(req);
+    if (!rc && !kb_search_data_visible(data, len, members))
+        rc = XAP_E_NOT_FOUND;
     free(data);
     if (rc) {
         kb_resp_error(resp, rc == XAP_E_NOT_FOUND ? 404 : 503,
@@ -127,4 +132,6 @@ void kb_route_files(struct kb_req *req, struct kb_resp *resp)
              download ? "attachment" : "inline", safe);
     snprintf(resp->etag, sizeof resp->etag, "\"f%lx-%lx\"", (unsigned long)st.st_mtime,
              (unsigned long)st.st_size);
+    if (members)
+        snprintf(resp->cache, sizeof resp->cache, "private");
 }

@@ -37,6 +37,7 @@ void kb_route_search(struct kb_req *req, struct kb_resp *resp)
         kb_resp_error(resp, status, code, "%s", err.msg);
         goto out;
     }
+    p.members = kb_req_members(req);
     struct kb_worker *w = kb_worker_get(req->srv, &err);
     if (!w) {
         kb_resp_error(resp, 503, "index_unavailable", "%s", err.msg);

@@ -4,11 +4,15 @@
  * frequencies of Lfr/Lit/Len, revision, the last indexer run from metadata kb:last_run,
  * the writer's queue) and GET /metrics (the same gauges plus request counters, the
  * latency histogram and the suggest cache's hits and misses, in the Prometheus text
- * format 0.0.4).
+ * format 0.0.4). For a client without the members scope every figure leaves member-only
+ * documents out: the counts are those of public documents, and the last run is shown
+ * only as when it finished and how long it took (its added/updated/failed counts and
+ * failure paths would count and name member-only files).
  */
 #define _GNU_SOURCE /* strptime, timegm */
 #include "routes.h"
 #include "schema.h"
+#include "search.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +25,7 @@ static int index_figures(struct kb_req *req, struct kb_resp *resp, unsigned *doc
                          unsigned per_lang[KB_LANG_COUNT], unsigned long *rev,
                          json_t **last_run)
 {
+    int members = kb_req_members(req);
     struct kb_error err;
     kb_error_clear(&err);
     struct kb_worker *w = kb_worker_get(req->srv, &err);
@@ -29,20 +34,31 @@ static int index_figures(struct kb_req *req, struct kb_resp *resp, unsigned *doc
         return -1;
     }
     struct xap_error xe = {0};
-    xap_reader_doc_count(w->reader, docs, &xe);
-    xap_reader_revision(w->reader, rev, &xe);
-    for (int l = 0; l < KB_LANG_COUNT; l++) {
-        char term[16];
-        snprintf(term, sizeof term, KB_PFX_LANG "%s", kb_lang_code(l));
-        per_lang[l] = 0;
-        xap_reader_term_freq(w->reader, term, strlen(term), &per_lang[l], &xe);
+    int rc = kb_search_count_visible(w, members, docs, per_lang, &xe);
+    if (rc && kb_worker_recover(req->srv, w, rc)) {
+        memset(&xe, 0, sizeof xe);
+        rc = kb_search_count_visible(w, members, docs, per_lang, &xe);
     }
+    if (rc) {
+        kb_resp_error(resp, 503, "index_unavailable", "cannot count the documents");
+        return -1;
+    }
+    xap_reader_revision(w->reader, rev, &xe);
     char *meta = NULL;
     size_t len = 0;
     *last_run = NULL;
     if (xap_reader_get_meta(w->reader, KB_META_LAST_RUN, &meta, &len, &xe) == XAP_OK)
         *last_run = json_loadb(meta, len, 0, NULL);
     free(meta);
+    if (*last_run && !members) {
+        json_t *full = *last_run;
+        *last_run = json_object();
+        static const char *const keep[] = {"finished", "seconds"};
+        for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+            if (json_object_get(full, keep[i]))
+                json_object_set(*last_run, keep[i], json_object_get(full, keep[i]));
+        json_decref(full);
+    }
     if (!*last_run)
         *last_run = json_null();
     return 0;

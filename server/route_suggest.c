@@ -6,7 +6,24 @@
  * FLAG_PARTIAL on the title field) are listed with their ids. The index holds folded
  * words ("hydrogene"); a completion is shown as members write it ("hydrogène"), taken
  * from the text of a document that holds it, after the input as typed. Answers are
- * cached per worker thread (cache.h).
+ * cached per worker thread (cache.h), keyed by what the client may see.
+ *
+ * Member-only documents. Xapian's term list and spelling dictionary are global to the
+ * index, so a word that only member-only documents hold would leak through them. Two
+ * doors, closed differently:
+ *  - "Did you mean" (search.c) reads the spelling dictionary, and member-only documents
+ *    never put words in it (indexer/crawl.c, server/writer.c): members get no
+ *    corrections towards words only member-only documents hold. A second, per-viewer
+ *    dictionary would give them those, at the cost of a second table to keep net on
+ *    every run; a correction is a convenience, so we chose the one table.
+ *  - Completions here read the term list. For a client without the members scope, when
+ *    the index has member-only documents, each candidate is checked with a filtered
+ *    query (the term AND XVpublic): a candidate no public document holds is dropped, the
+ *    frequency shown is the number of public documents that hold it, and its surface
+ *    form comes from one of them. That costs one small query per completion shown (at
+ *    most MAX_CHECKED per keystroke, then cached), and nothing when no document is
+ *    member-only. What is left: candidates are still taken in the order of their
+ *    frequency over all documents, which a client cannot tell from the answer.
  */
 #include "search.h"
 #include "schema.h"
@@ -19,10 +36,12 @@
 #define MAX_SCAN          5000 /* terms looked at per prefix */
 #define MAX_SUGGEST       20
 #define PARTIAL_EXPANSION 40 /* title words a partial last word expands to */
+#define MAX_CHECKED       64 /* candidates checked against public documents per request */
 
 struct cand {
     char *term;
     unsigned freq;
+    char *shown; /* surface form, or NULL: the term */
 };
 
 struct collect {
@@ -43,6 +62,7 @@ static int on_term(const char *term, size_t len, unsigned freq, void *ctx)
         c->cap = cap;
     }
     c->v[c->n].term = strndup(term, len);
+    c->v[c->n].shown = NULL;
     if (!c->v[c->n].term)
         return 1;
     c->v[c->n++].freq = freq;
@@ -81,14 +101,11 @@ static int lower_utf8(const char *w, size_t len, char *out, size_t cap)
  * holds the term (body, then title), that folds to it, lower-cased. Words without any
  * non-ASCII byte are passed over: they fold to themselves. Writes into out (cap bytes)
  * and returns 1, or 0 when there is none (the term is then shown as it is). */
-static int surface_form(xap_reader *r, const char *term, char *out, size_t cap)
+static int surface_form_in(const char *data, size_t len, const char *term, char *out,
+                           size_t cap)
 {
-    char *data = NULL;
-    size_t len = 0, tlen = strlen(term);
-    struct xap_error xe = {0};
+    size_t tlen = strlen(term);
     int found = 0;
-    if (xap_reader_term_doc_data(r, term, tlen, &data, &len, &xe) != XAP_OK)
-        return 0;
     if (len > 1 << 20)
         len = 1 << 20; /* a long text: the first megabyte is plenty */
     /* stored data: metadata JSON, NUL, body; the body is plain text, look there first */
@@ -114,8 +131,54 @@ static int surface_form(xap_reader *r, const char *term, char *out, size_t cap)
                 found = lower_utf8(data + b, n, out, cap) == 0;
         }
     }
+    return found;
+}
+
+static int surface_form(xap_reader *r, const char *term, char *out, size_t cap)
+{
+    char *data = NULL;
+    size_t len = 0;
+    struct xap_error xe = {0};
+    if (xap_reader_term_doc_data(r, term, strlen(term), &data, &len, &xe) != XAP_OK)
+        return 0;
+    int found = surface_form_in(data, len, term, out, cap);
     free(data);
     return found;
+}
+
+/* For a client who may not see member-only documents: the number of public documents
+ * holding `term` (at most `freq`, the term's frequency) into *count, and the surface
+ * form from one of them into out (or "" when none). Returns an xap_code. */
+static int public_term(xap_reader *r, const char *term, unsigned freq, unsigned *count,
+                       char *out, size_t cap)
+{
+    const char *t[1] = {term};
+    static const char *const pub[] = {KB_TERM_PUBLIC};
+    struct xap_term_group g[2] = {{t, 1}, {pub, 1}};
+    struct xap_search_req sr;
+    struct xap_error xe = {0};
+    xap_result *res = NULL;
+    xap_search_req_init(&sr);
+    sr.query = "";
+    sr.filters = g;
+    sr.n_filters = 2;
+    sr.limit = 1;
+    sr.check_at_least = freq;
+    out[0] = '\0';
+    *count = 0;
+    int rc = xap_search(r, &sr, &res, &xe);
+    if (rc)
+        return rc;
+    size_t lower, est, upper;
+    xap_result_counts(res, &lower, &est, &upper);
+    struct xap_hit h;
+    if (xap_result_size(res) && xap_result_hit(res, 0, &h) == XAP_OK) {
+        *count = lower ? (unsigned)lower : 1;
+        if (!surface_form_in(h.data, h.data_len, term, out, cap))
+            out[0] = '\0';
+    }
+    xap_result_free(res);
+    return XAP_OK;
 }
 
 /* qsort order: most frequent first, then alphabetical. */
@@ -190,8 +253,10 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
         kb_resp_error(resp, 503, "index_unavailable", "%s", err.msg);
         goto out;
     }
+    /* answers differ by what the client may see: never one cache entry for both */
+    int members = kb_req_members(req);
     char lim[32];
-    snprintf(lim, sizeof lim, "%zu:", limit);
+    snprintf(lim, sizeof lim, "%c%zu:", members ? 'm' : 'p', limit);
     kb_buf_adds(&ckey, lim);
     kb_buf_adds(&ckey, q);
     size_t known_len = 0;
@@ -227,6 +292,9 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
         }
     }
     json_t *comps = json_array();
+    int cacheable = 1;
+    static const char *const public_only[] = {KB_TERM_PUBLIC};
+    struct xap_term_group pub = {public_only, 1};
     if (last && !ends_with_space) {
         xap_reader_for_each_term(w->reader, last, last_len, MAX_SCAN, on_term, &c, &xe);
         if (c.n) /* qsort must not see NULL, even with 0 items */
@@ -235,14 +303,45 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
         size_t head = strlen(q);
         while (head && word_byte((unsigned char)q[head - 1]))
             head--;
+        unsigned hidden = 0;
+        if (!members &&
+            xap_reader_term_freq(w->reader, KB_TERM_MEMBERS, strlen(KB_TERM_MEMBERS),
+                                 &hidden, &xe) != XAP_OK)
+            hidden = 1; /* not known: check every candidate (fail closed) */
+        if (hidden) {   /* keep the candidates public documents hold, with their counts */
+            size_t kept = 0;
+            for (size_t i = 0; i < c.n; i++) {
+                char shown[256];
+                unsigned n = 0;
+                if (kept < limit && i < MAX_CHECKED &&
+                    public_term(w->reader, c.v[i].term, c.v[i].freq, &n, shown,
+                                sizeof shown) == XAP_OK &&
+                    n) {
+                    c.v[i].freq = n;
+                    c.v[i].shown = shown[0] ? strdup(shown) : NULL;
+                    struct cand tmp = c.v[kept];
+                    c.v[kept++] = c.v[i];
+                    c.v[i] = tmp;
+                }
+            }
+            for (size_t i = kept; i < c.n; i++) {
+                free(c.v[i].term);
+                free(c.v[i].shown);
+            }
+            c.n = kept;
+            if (c.n)
+                qsort(c.v, c.n, sizeof *c.v, by_freq);
+        }
         for (size_t i = 0; i < c.n && json_array_size(comps) < limit; i++) {
             struct kb_buf t;
             char shown[256];
             kb_buf_init(&t, head + 2 * strlen(c.v[i].term) + 256);
             kb_buf_add(&t, q, head);
-            kb_buf_adds(&t, surface_form(w->reader, c.v[i].term, shown, sizeof shown)
-                                ? shown
-                                : c.v[i].term);
+            kb_buf_adds(
+                &t, c.v[i].shown ? c.v[i].shown
+                    : !hidden && surface_form(w->reader, c.v[i].term, shown, sizeof shown)
+                        ? shown
+                        : c.v[i].term);
             json_array_append_new(comps, json_pack("{s:s, s:s, s:I}", "text",
                                                    kb_buf_str(&t), "term", c.v[i].term,
                                                    "freq", (json_int_t)c.v[i].freq));
@@ -250,7 +349,6 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
         }
     }
     json_t *titles = json_array();
-    int cacheable = 1;
     if (tq.len) {
         struct xap_search_req sr;
         xap_search_req_init(&sr);
@@ -266,6 +364,10 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
         sr.max_wildcard = PARTIAL_EXPANSION;
         sr.time_limit = req->srv->cfg.query_seconds;
         sr.collapse_slot = KB_SLOT_CHECKSUM;
+        if (!members) {
+            sr.filters = &pub;
+            sr.n_filters = 1;
+        }
         int rc = xap_search(w->reader, &sr, &res, &xe);
         if (rc && kb_worker_recover(req->srv, w, rc)) {
             memset(&xe, 0, sizeof xe);
@@ -298,8 +400,10 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
     finish_body(resp, body, strlen(body), t0);
     free(body);
 out:
-    for (size_t i = 0; i < c.n; i++)
+    for (size_t i = 0; i < c.n; i++) {
         free(c.v[i].term);
+        free(c.v[i].shown);
+    }
     free(c.v);
     xap_result_free(res);
     kb_buf_release(&folded);

@@ -9,8 +9,8 @@
  * kb_route_begin runs on the request headers alone, before any byte of a body is read:
  * an unknown path, a method not allowed, a missing key, a rate limit or a declared
  * length over the route's body limit is answered at once (and "Expect: 100-continue" is
- * then never answered 100). Only POST /api/v1/search and PUT /api/v1/documents/{id}
- * take a body; every other route refuses one.
+ * then never answered 100). Only POST /api/v1/search, POST /api/v1/session and
+ * PUT /api/v1/documents/{id} take a body; every other route refuses one.
  */
 #include "routes.h"
 
@@ -39,6 +39,8 @@ static const struct route routes[] = {
     {"documents", M_GET | M_HEAD | M_PUT | M_DELETE, "/api/v1/documents/", 1,
      kb_route_documents, M_PUT},
     {"stats", M_GET | M_HEAD, "/api/v1/stats", 1, kb_route_stats, 0},
+    {"session", M_GET | M_HEAD | M_POST | M_DELETE, "/api/v1/session", 0, kb_route_session,
+     M_POST},
     {"openapi", M_GET | M_HEAD, "/api/v1/openapi.json", 0, kb_route_openapi, 0},
     {"schemas", M_GET | M_HEAD, "/api/v1/api/", 0, kb_route_openapi, 0},
     {"metrics", M_GET | M_HEAD, "/metrics", 0, kb_route_metrics, 0},
@@ -93,6 +95,8 @@ static int refuse_unauthorised(struct kb_req *req, struct kb_resp *resp, unsigne
                                const struct route *r)
 {
     unsigned scope = 0;
+    if (r->fn == kb_route_session)
+        return 0; /* signing in and out: session.c checks the key itself */
     if (m & (M_PUT | M_DELETE))
         scope = KB_SCOPE_WRITE;
     else if (r->api_read && req->srv->cfg.search_needs_key)

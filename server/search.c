@@ -10,6 +10,8 @@
  *   snippets  true | false (default true)
  * A query the parser rejects is retried as plain words (no operators), so natural
  * language never fails; "relaxed": true in the response says so.
+ * Clients without the members scope search with the filter XVpublic (schema.h), so
+ * member-only documents are absent from their hits, totals, facet counts and feedback.
  */
 #include "search.h"
 #include "schema.h"
@@ -383,7 +385,98 @@ static json_t *hit_from_meta(const json_t *d)
     }
     json_t *topics = json_object_get(d, "topics");
     json_object_set(hit, "topics", topics ? topics : json_array());
+    const char *vis = json_string_value(json_object_get(d, "visibility"));
+    json_object_set_new(hit, "visibility", json_string(vis ? vis : "public"));
     return hit;
+}
+
+int kb_search_data_visible(const char *data, size_t len, int members)
+{
+    if (members)
+        return 1;
+    size_t mlen, blen;
+    const char *body;
+    kb_search_data_split(data, len, &mlen, &body, &blen);
+    json_t *d = data ? json_loadb(data, mlen, 0, NULL) : NULL;
+    const char *v = json_string_value(json_object_get(d, "visibility"));
+    int ok = v && !strcmp(v, "public");
+    json_decref(d);
+    return ok;
+}
+
+static int count_visible(struct kb_worker *w, int members, unsigned *docs,
+                         unsigned per_lang[KB_LANG_COUNT], struct xap_error *xe)
+{
+    unsigned hidden = 0;
+    int rc = xap_reader_doc_count(w->reader, docs, xe);
+    if (!rc && !members)
+        rc = xap_reader_term_freq(w->reader, KB_TERM_MEMBERS, strlen(KB_TERM_MEMBERS),
+                                  &hidden, xe);
+    for (int l = 0; l < KB_LANG_COUNT; l++)
+        per_lang[l] = 0;
+    if (rc)
+        return rc;
+    if (members || !hidden) { /* nothing to hide: the index's own counts */
+        for (int l = 0; l < KB_LANG_COUNT && !rc; l++) {
+            char term[16];
+            snprintf(term, sizeof term, KB_PFX_LANG "%s", kb_lang_code(l));
+            rc = xap_reader_term_freq(w->reader, term, strlen(term), &per_lang[l], xe);
+        }
+        if (!members) { /* an index without visibility terms shows nothing */
+            unsigned pub = 0;
+            if (!rc)
+                rc = xap_reader_term_freq(w->reader, KB_TERM_PUBLIC,
+                                          strlen(KB_TERM_PUBLIC), &pub, xe);
+            if (!rc && pub != *docs) {
+                members = 0;
+                hidden = 1;
+            }
+        }
+        if (rc || members || !hidden)
+            return rc;
+    }
+    /* public documents only: their number, and a language facet over them */
+    static const char *const pub[] = {KB_TERM_PUBLIC};
+    struct xap_term_group g = {pub, 1};
+    struct xap_facet f = {KB_SLOT_LANG, 0};
+    struct xap_search_req sr;
+    xap_search_req_init(&sr);
+    sr.query = "";
+    sr.filters = &g;
+    sr.n_filters = 1;
+    sr.facets = &f;
+    sr.n_facets = 1;
+    sr.limit = 0;
+    sr.check_at_least = *docs;
+    xap_result *res = NULL;
+    rc = xap_search(w->reader, &sr, &res, xe);
+    if (rc)
+        return rc;
+    size_t lower, est, upper;
+    xap_result_counts(res, &lower, &est, &upper);
+    *docs = (unsigned)lower;
+    for (size_t j = 0; j < xap_result_facet_size(res, 0); j++) {
+        const char *val;
+        size_t len, count;
+        xap_result_facet_value(res, 0, j, &val, &len, &count);
+        for (int l = 0; l < KB_LANG_COUNT; l++)
+            if (strlen(kb_lang_code(l)) == len && !memcmp(val, kb_lang_code(l), len))
+                per_lang[l] = (unsigned)count;
+    }
+    xap_result_free(res);
+    return XAP_OK;
+}
+
+int kb_search_count_visible(struct kb_worker *w, int members, unsigned *docs,
+                            unsigned per_lang[KB_LANG_COUNT], struct xap_error *xe)
+{
+    int rc = count_visible(w, members, docs, per_lang, xe);
+    if (rc) { /* never a half-done count: the index's total would count hidden ones */
+        *docs = 0;
+        for (int l = 0; l < KB_LANG_COUNT; l++)
+            per_lang[l] = 0;
+    }
+    return rc;
 }
 
 json_t *kb_search_hit_json(const char *data, size_t len)
@@ -511,8 +604,11 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
 
     char *terms[4 * KB_SEARCH_MAX_VALUES];
     size_t nt = 0;
-    struct xap_term_group groups[4];
+    struct xap_term_group groups[5];
     size_t ng = 0;
+    static const char *const public_only[] = {KB_TERM_PUBLIC};
+    if (!p->members) /* the one door for hits, totals, facets and feedback */
+        groups[ng++] = (struct xap_term_group){public_only, 1};
     struct {
         char **vals;
         size_t n;

@@ -31,6 +31,8 @@ struct kb_search_params {
     int spelling;         /* 1: suggest a correction */
     const char *err_code; /* OUT: stable error code when parsing failed (static string) */
     int no_expansion;     /* 1: no thesaurus or feedback terms (the query as typed) */
+    int members; /* 1: member-only documents too; set by the route from the request
+                  * (kb_req_members), never from a parameter */
 };
 
 /* Up to this many documents, totals are always exact (every match is counted). */
@@ -58,6 +60,16 @@ int kb_search_params_from_json(struct kb_search_params *p, const json_t *o,
  * concurrent commit. */
 int kb_search_run(struct kb_server *srv, struct kb_worker *w,
                   const struct kb_search_params *p, json_t **out, struct kb_error *err);
+
+/* 1 when a document's stored data may be shown to a client: every document for members,
+ * else only one whose metadata says "visibility": "public" (data without it, or that is
+ * not JSON, is not shown: fail closed). */
+int kb_search_data_visible(const char *data, size_t len, int members);
+/* Documents a client can see, in all and per language (kb_lang order): the index's
+ * counts for members, else those of public documents only. Returns an xap_code; on
+ * failure every count is 0. */
+int kb_search_count_visible(struct kb_worker *w, int members, unsigned *docs,
+                            unsigned per_lang[KB_LANG_COUNT], struct xap_error *xe);
 
 /* A hit as JSON from a document's stored data (new reference), without snippet. */
 json_t *kb_search_hit_json(const char *data, size_t len);

@@ -27,11 +27,13 @@ struct kb_keys;
 struct kb_writer;
 struct kb_ratelimit;
 struct kb_conns;
+struct kb_sessions;
 
 enum kb_scope {
     KB_SCOPE_SEARCH = 1 << 0,
     KB_SCOPE_WRITE = 1 << 1,
-    KB_SCOPE_ADMIN = 1 << 2
+    KB_SCOPE_ADMIN = 1 << 2,
+    KB_SCOPE_MEMBERS = 1 << 3 /* sees member-only documents */
 };
 
 /* Request counters for /metrics, guarded by one mutex (cheap next to a search). */
@@ -51,6 +53,7 @@ struct kb_server {
     struct kb_keys *keys;           /* NULL: no keys file, writes are refused */
     struct kb_writer *writer;       /* the single writer thread (writer.c) */
     struct kb_ratelimit *ratelimit; /* NULL when cfg.rate_limit is 0 */
+    struct kb_sessions *sessions;   /* signed-in members (session.c) */
     struct kb_metrics metrics;
     struct MHD_Daemon *daemon;
     struct kb_conns *conns; /* open connections and their deadlines (http.c) */
@@ -89,6 +92,7 @@ struct kb_resp {
     char auth_realm[32];   /* WWW-Authenticate: Bearer realm="..." (401), "" for none */
     char disposition[300]; /* Content-Disposition, "" for none */
     int sandbox;           /* 1: Content-Security-Policy: sandbox (untrusted content) */
+    char set_cookie[200];  /* Set-Cookie header, "" for none (session.c) */
 };
 
 struct kb_req {
@@ -106,6 +110,7 @@ struct kb_req {
     int uri_nul;    /* the raw URI holds %00 */
     size_t uri_len; /* length of the raw URI (path and query) */
     char id[72];    /* request id: the client's X-Request-Id when sane, else ours */
+    int viewer; /* 0 not yet known, else 1 + the scopes the request carries (session.c) */
 };
 
 /* Seconds from a monotonic clock. */
@@ -161,8 +166,9 @@ void kb_server_release_extra(struct kb_server *srv);
 
 /* --- keys.c: API keys (hashed with libsodium, compared in constant time) ------------ */
 /* Loads path: lines "HEX-HASH SCOPES [label]" where SCOPES is a comma list of search,
- * write, admin; '#' starts a comment. *out is freed with kb_keys_free. KB_ENOTFOUND when
- * the file is missing, KB_EPARSE naming the line when a line is malformed. */
+ * write, admin, members; '#' starts a comment. *out is freed with kb_keys_free.
+ * KB_ENOTFOUND when the file is missing, KB_EPARSE naming the line when a line is
+ * malformed. */
 int kb_keys_load(const char *path, struct kb_keys **out, struct kb_error *err);
 void kb_keys_free(struct kb_keys *k);
 /* Writes the keys-file line for `key` with `scopes` ("HEX-HASH scopes") into buf.
@@ -171,10 +177,33 @@ void kb_keys_free(struct kb_keys *k);
 int kb_keys_line(const char *key, const char *scopes, char *buf, size_t cap,
                  struct kb_error *err);
 /* Checks the request's "Authorization: Bearer KEY" for `scope` (admin implies every
- * scope). Returns KB_OK, KB_EAUTH (no key, unknown key, or no keys file) or
+ * scope). For scopes search and members, a request without the header may also hold it
+ * through a session cookie or a trusted Remote-User (kb_req_scopes); write and admin
+ * take a key. Returns KB_OK, KB_EAUTH (no key, unknown key, or no keys file) or
  * KB_EFORBIDDEN (known key without the scope), with a message in err. */
-int kb_keys_check(const struct kb_server *srv, const struct kb_req *req, unsigned scope,
+int kb_keys_check(const struct kb_server *srv, struct kb_req *req, unsigned scope,
                   struct kb_error *err);
+
+/* Scope bits of `key` in the keys file (admin adds every scope), 0 for an unknown key or
+ * no keys file. Constant time in the key. */
+unsigned kb_keys_scopes(const struct kb_server *srv, const char *key);
+/* Parses "search,members" into scope bits; -1 for an unknown name or an empty list. */
+int kb_scopes_parse(const char *s, size_t len);
+
+/* --- session.c: who is asking (members), sign-in sessions, Remote-User ---------------
+ */
+/* The scopes a request carries, computed once per request: a valid Bearer key's, else a
+ * session cookie's, else a Remote-User's when the request comes from a trusted proxy
+ * (cfg.trusted_proxies; from any other address the header is ignored). 0: anonymous. */
+unsigned kb_req_scopes(struct kb_req *req);
+/* 1 when the request may see member-only documents (scope members or admin). */
+int kb_req_members(struct kb_req *req);
+/* The session table (bounded by cfg.max_sessions); NULL when out of memory. */
+struct kb_sessions *kb_sessions_new(size_t max);
+void kb_sessions_free(struct kb_sessions *s);
+/* route: GET (who am I), POST (sign in with a key: sets the cookie), DELETE (sign out)
+ * /api/v1/session */
+void kb_route_session(struct kb_req *req, struct kb_resp *resp);
 
 /* --- ratelimit.c: per-client-IP token buckets ------------------------------------------
  */

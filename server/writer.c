@@ -11,6 +11,7 @@
  * a new generation (--full), the new generation lacks kb:api_seq and the store is
  * replayed into it, so API documents survive rebuilds.
  */
+#include "schema.h"
 #include "server.h"
 
 #include <dirent.h>
@@ -165,6 +166,36 @@ static int write_file_durable(const char *path, const char *s)
 /* --- applying operations
  * ------------------------------------------------------------------ */
 
+/* xap_term_fn: takes one word of a replaced document out of the spelling dictionary. */
+static int unspell_term(const char *term, size_t len, unsigned wdf, void *ctx)
+{
+    if (!xap_is_spelling_word(term, len))
+        return 0;
+    return xap_writer_remove_spelling(ctx, term, len, wdf ? wdf : 1, NULL) ? 1 : 0;
+}
+
+/* Before document `id` is replaced: a public version's words leave the spelling
+ * dictionary (a member-only one gave none), so a document made member-only leaves no
+ * word of its own there for "did you mean" to offer. */
+static int take_out_spellings(xap_writer *xw, const char *id, struct xap_error *xe)
+{
+    unsigned docid = 0;
+    char vis[16];
+    size_t vlen = 0;
+    int rc = xap_writer_lookup(xw, id, strlen(id), &docid, xe);
+    if (rc == XAP_E_NOT_FOUND)
+        return XAP_OK;
+    if (!rc &&
+        xap_writer_get_value(xw, docid, KB_SLOT_VISIBILITY, vis, sizeof vis, &vlen, xe) ==
+            XAP_OK &&
+        vlen == 7 && !memcmp(vis, "members", 7))
+        return XAP_OK;
+    memset(xe, 0, sizeof *xe);
+    if (!rc)
+        rc = xap_writer_for_each_doc_term(xw, docid, unspell_term, xw, xe);
+    return rc == 1 ? XAP_E_DATABASE : rc;
+}
+
 /* Builds and stores one document from its API JSON. */
 static int apply_put(struct kb_writer *w, xap_writer *xw, const char *id,
                      const json_t *doc, struct kb_error *err)
@@ -183,8 +214,10 @@ static int apply_put(struct kb_writer *w, xap_writer *xw, const char *id,
         goto out;
     if ((rc = kb_analysis_build(&w->an, &d, &x, err)))
         goto out;
-    if (xap_writer_replace(xw, id, strlen(id), x, NULL, &xe) ||
-        xap_writer_add_doc_spellings(xw, x, &xe))
+    /* member-only documents keep their words out of the shared spelling dictionary */
+    if (take_out_spellings(xw, id, &xe) ||
+        xap_writer_replace(xw, id, strlen(id), x, NULL, &xe) ||
+        (d.visibility != KB_VIS_MEMBERS && xap_writer_add_doc_spellings(xw, x, &xe)))
         rc = kb_error_set(err, KB_EINDEX, "cannot store '%s': %s", id, xe.msg);
 out:
     xap_doc_free(x);

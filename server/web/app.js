@@ -37,6 +37,8 @@
   let searchSeq = 0;
   let searchAbort = null;
   let lastDocId = null; // to give focus back to its result link
+  let session = { signed_in: false, members: false }; // GET /api/v1/session
+  let signinOpen = false;
   const expanded = new Set(); // facets showing all their values
 
   // ---- texts ------------------------------------------------------------------------
@@ -73,7 +75,119 @@
       n.setAttribute('aria-label', t(n.dataset.i18nAriaLabel));
     $('ui-lang').value = ui;
     $('feed-link').title = t('feedTitle');
+    renderAccount();
   }
+
+  // ---- members' sign-in -------------------------------------------------------------
+  // A member signs in with their key: POST /api/v1/session answers with a session cookie
+  // (HttpOnly: this script never sees it; the key is neither kept nor put in a URL), and
+  // every later request of the page carries it, so member-only briefs appear in results,
+  // suggestions and the document view. X-Requested-With is the CSRF guard the server
+  // asks for. Behind a single-sign-on proxy (Remote-User) members are signed in already:
+  // there is nothing to sign in or out of.
+
+  async function sessionRequest(method, body) {
+    const res = await fetch('/api/v1/session', {
+      method,
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'X-Requested-With': 'kb-page' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    let data = null;
+    try {
+      data = await res.json();
+    } catch (e) {
+      data = null;
+    }
+    if (!res.ok) {
+      const err = new Error(data && data.error ? data.error.message : 'HTTP ' + res.status);
+      err.status = res.status;
+      throw err;
+    }
+    return data;
+  }
+
+  async function loadSession() {
+    try {
+      session = await getJson('/api/v1/session');
+    } catch (e) {
+      session = { signed_in: false, members: false };
+    }
+    renderAccount();
+  }
+
+  async function signIn(ev) {
+    ev.preventDefault();
+    const input = $('signin-key');
+    const key = input.value;
+    const msg = $('signin-error');
+    if (!key) return;
+    try {
+      session = await sessionRequest('POST', { key });
+      input.value = '';
+      signinOpen = false;
+      renderAccount();
+      $('sign-out').focus();
+      lastResults = lastDoc = null; // what is on screen was what an anonymous client sees
+      route(); // the same view, now with member-only briefs
+    } catch (e) {
+      msg.textContent = e.status === 401 ? t('signInFailed') : t('signInError', { msg: e.message });
+      msg.hidden = false;
+      input.select();
+    }
+  }
+
+  async function signOut() {
+    try {
+      session = await sessionRequest('DELETE');
+    } catch (e) {
+      session = { signed_in: false, members: false };
+    }
+    renderAccount();
+    $('sign-in').focus();
+    lastResults = lastDoc = null;
+    route();
+  }
+
+  function renderAccount() {
+    const top = document.querySelector('.top-inner');
+    if (!top) return;
+    let box = $('account');
+    if (!box) {
+      box = el('div', { class: 'account', id: 'account' });
+      top.append(box);
+    }
+    box.replaceChildren();
+    if (session.user && !session.signed_in) {
+      box.append(el('span', { class: 'account-state', text: t('memberAs', { user: session.user }) }));
+      return;
+    }
+    if (session.signed_in) {
+      box.append(
+        el('span', { class: 'account-state', text: session.members ? t('signedInMembers') : t('signedIn') }),
+        el('button', { type: 'button', class: 'btn', id: 'sign-out', text: t('signOut'), onclick: signOut }));
+      return;
+    }
+    const toggle = el('button', {
+      type: 'button', class: 'btn', id: 'sign-in', 'aria-expanded': String(signinOpen),
+      'aria-controls': 'signin-form', text: t('signIn'),
+      onclick: () => {
+        signinOpen = !signinOpen;
+        renderAccount();
+        if (signinOpen) $('signin-key').focus();
+        else $('sign-in').focus();
+      },
+    });
+    // method post: were this script to fail, the key would still never reach a URL
+    const form = el('form', { class: 'signin', id: 'signin-form', method: 'post', action: '/api/v1/session', hidden: !signinOpen, onsubmit: signIn },
+      el('label', { for: 'signin-key', class: 'visually-hidden', text: t('signInKey') }),
+      el('input', { id: 'signin-key', type: 'password', autocomplete: 'current-password', required: true, placeholder: t('signInKey'), spellcheck: 'false' }),
+      el('button', { type: 'submit', class: 'btn primary', text: t('signInSubmit') }),
+      el('p', { id: 'signin-error', class: 'signin-error', role: 'alert', hidden: true }));
+    box.append(toggle, form);
+  }
+
+  const membersBadge = () => el('span', { class: 'badge members', title: t('membersOnlyTitle'), text: t('membersOnly') });
 
   const langName = (code) => (t('lang_' + code) !== 'lang_' + code ? t('lang_' + code) : code);
   const typeName = (v) => (t('type_' + v) !== 'type_' + v ? t('type_' + v) : v);
@@ -511,6 +625,7 @@
     if (h.lang) a.setAttribute('hreflang', h.lang);
     const meta = el('p', { class: 'hit-meta' });
     if (h.lang) meta.append(el('span', { class: 'badge', title: langName(h.lang), text: h.lang.toUpperCase() }));
+    if (h.visibility === 'members') meta.append(membersBadge());
     const parts = [];
     if (h.date) parts.push(el('time', { datetime: h.date, text: fmtDate(h.date) }));
     if (h.org) parts.push(el('span', { text: h.org }));
@@ -716,6 +831,7 @@
     const title = $('doc-title');
     title.textContent = d.title || s.doc;
     title.lang = d.lang || '';
+    if (d.visibility === 'members') title.append(' ', membersBadge());
 
     const meta = $('doc-meta');
     meta.replaceChildren();
@@ -864,6 +980,7 @@
     ui = pickUiLang();
     applyTexts();
     wire();
+    loadSession(); // in parallel: the sign-in control appears when it answers
     try {
       const res = await fetch('/static/topics.json');
       if (res.ok) topics = await res.json();

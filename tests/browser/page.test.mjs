@@ -407,3 +407,30 @@ test('phone layout: results, filters and document fit the screen', async (t) => 
   await waitResults(page);
   await shot(page, 'phone-home');
 });
+
+test('a member signs in with their key, sees member-only briefs with a badge, signs out', async (t) => {
+  const key = process.env.KB_MEMBERS_KEY;
+  if (!key) return t.skip('KB_MEMBERS_KEY is not set (run.sh sets it)');
+  const page = await open(t);
+  await page.goto(BASE + '/');
+  await search(page, 'tramontex');
+  assert.equal(await hitCount(page), 0, 'anonymous: no member-only brief');
+  await page.click('#sign-in');
+  await page.fill('#signin-key', 'not-a-valid-key-0123456789');
+  await page.press('#signin-key', 'Enter');
+  await page.locator('#signin-error:not([hidden])').waitFor();
+  await page.fill('#signin-key', key);
+  await page.press('#signin-key', 'Enter');
+  await page.locator('#sign-out').waitFor();
+  await waitResults(page);
+  assert.equal(await hitCount(page), 2, 'signed in: both member-only briefs');
+  assert.equal(await page.locator('#hits .badge.members').count(), 2);
+  assert.ok(!page.url().includes(key), 'the key is never in the URL');
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'kb_session');
+  assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Strict' && !cookie.value.includes(key));
+  assert.equal(await page.evaluate(() => document.cookie.includes('kb_session')), false);
+  await shot(page, 'desktop-members-signed-in');
+  await page.click('#sign-out');
+  await page.locator('#sign-in').waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('#hits > li.hit').length === 0);
+});

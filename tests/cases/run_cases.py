@@ -4,7 +4,8 @@
 request.json ({method, path, headers?, body?, body_raw?, body_size?, before?, server?};
 "server" holds kb-server options, plus "index": "missing" and "data": "unreadable-openapi";
 "before" is a list of requests run first, each with an optional expected "status" and
-"capture": {"var": "Header-Name"} to use {{var}} later)
+"capture": {"var": "Header-Name"} to use {{var}} later; a captured Set-Cookie keeps its
+name=value only, ready for a Cookie header)
 and expect.json ({status, schema?, content_type?, headers? (a regex, true for present,
 null for absent), body_contains?, xml?,
 asserts: [{path, op, value}]}). The runner indexes corpus/ with the real kb-indexer into
@@ -13,7 +14,8 @@ with a temp keys file, runs every case in name order, validates every JSON answe
 schemas/api (errors against error.schema.json) and prints "N passed, M failed" last.
 
 Placeholders in paths, header values and bodies: {{write_key}}, {{search_key}},
-{{admin_key}}, {{x*N}} (N times "x"). Paths use dotted JSONPath-like selectors:
+{{admin_key}}, {{members_key}} (scopes search,members), {{x*N}} (N times "x").
+Paths use dotted JSONPath-like selectors:
 "hits.0.id", "facets.lang", "hits.*.lang" (every element; fails on an empty list).
 """
 import json
@@ -39,7 +41,8 @@ DATA = os.environ.get("KB_DATA_DIR", os.path.join(SRC, "schemas"))
 SCHEMAS = os.path.join(SRC, "schemas", "api")
 KEYS = {"write_key": ("writer-key-0123456789abcdef", "write"),
         "search_key": ("search-key-0123456789abcdef", "search"),
-        "admin_key": ("admin-key-0123456789abcdef", "admin")}
+        "admin_key": ("admin-key-0123456789abcdef", "admin"),
+        "members_key": ("members-key-0123456789abcdef", "search,members")}
 ALL_STATUSES = {400, 401, 403, 404, 405, 409, 413, 414, 415, 429, 500, 503}
 
 
@@ -254,6 +257,8 @@ def run_case(name, port, subst, statuses, exercised):
         h = {k.lower(): v for k, v in h.items()}
         for var, header in b.get("capture", {}).items():
             subst[var] = h.get(header.lower(), "")
+            if header.lower() == "set-cookie":  # sent back as a Cookie: name=value only
+                subst[var] = subst[var].split(";")[0]
     st, hdrs, body = send(port, rq, subst)
     statuses.add(st)
     exercised.add((rq["method"], expand(rq["path"], subst)))

@@ -108,6 +108,21 @@ static void test_config(void)
     kb_error_clear(&e);
     CHECK_INT(kb_config_set(&c, "request_seconds", "2.5", &e), KB_OK);
     CHECK(c.request_seconds == 2.5);
+    /* members: single-sign-on proxies and sessions */
+    kb_config_defaults(&c);
+    CHECK_STR(c.remote_user_scopes, "search,members");
+    CHECK_STR(c.trusted_proxies, "");
+    CHECK_INT(c.cookie_secure, -1);
+    CHECK_INT(kb_config_set(&c, "trusted_proxies", "127.0.0.1,::1", &e), KB_OK);
+    CHECK_STR(c.trusted_proxies, "127.0.0.1,::1");
+    CHECK_INT(kb_config_set(&c, "cookie_secure", "true", &e), KB_OK);
+    CHECK_INT(c.cookie_secure, 1);
+    CHECK_INT(kb_config_set(&c, "cookie_secure", "sometimes", &e), KB_EINVAL);
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_set(&c, "max_sessions", "0", &e), KB_EINVAL);
+    kb_error_clear(&e);
+    CHECK_INT(kb_config_set(&c, "session_minutes", "30", &e), KB_OK);
+    CHECK_INT(c.session_minutes, 30);
 
     char path[] = "/tmp/kb-test-config-XXXXXX";
     int fd = mkstemp(path);
@@ -177,6 +192,36 @@ static void test_doc(void)
         kb_doc_release(&d);
         json_decref(j);
     }
+    /* visibility: public by default, "members" kept, anything else refused */
+    kb_doc_init(&d);
+    CHECK_INT(d.visibility, KB_VIS_PUBLIC);
+    j = json_loads("{\"title\":\"T\",\"visibility\":\"members\"}", 0, NULL);
+    kb_error_clear(&e);
+    CHECK_INT(kb_doc_from_json(&d, j, 1, &e), KB_OK);
+    CHECK_INT(d.visibility, KB_VIS_MEMBERS);
+    back = kb_doc_to_json(&d, 0);
+    CHECK_STR(json_string_value(json_object_get(back, "visibility")), "members");
+    json_decref(back);
+    json_decref(j);
+    kb_doc_release(&d);
+    const char *badvis[] = {"{\"visibility\":\"secret\"}", "{\"visibility\":1}"};
+    for (size_t i = 0; i < 2; i++) {
+        j = json_loads(badvis[i], 0, NULL);
+        kb_doc_init(&d);
+        kb_error_clear(&e);
+        CHECK_INT(kb_doc_from_json(&d, j, 1, &e), KB_EPARSE);
+        CHECK_HAS(e.msg, "visibility");
+        kb_doc_release(&d);
+        json_decref(j);
+    }
+    CHECK_INT(kb_visibility_parse(" Members\n", (size_t)-1), KB_VIS_MEMBERS);
+    CHECK_INT(kb_visibility_parse("public", 6), KB_VIS_PUBLIC);
+    CHECK_INT(kb_visibility_parse("private", (size_t)-1), KB_VIS_MEMBERS);
+    CHECK_INT(kb_visibility_parse("publicx", (size_t)-1), -1);
+    CHECK_INT(kb_visibility_parse("", 0), -1);
+    CHECK_STR(kb_visibility_name(KB_VIS_MEMBERS), "members");
+    CHECK_STR(kb_visibility_name(KB_VIS_PUBLIC), "public");
+
     CHECK(kb_date_valid("2024-12-31"));
     CHECK(!kb_date_valid("2024-13-01"));
     CHECK(!kb_date_valid("24-01-01"));

@@ -46,6 +46,16 @@ static void test_keys(void)
               KB_EINVAL);
     kb_error_clear(&e);
     CHECK_INT(kb_keys_line("k-0123456789abcdef", "search", line2, 10, &e), KB_ETOOBIG);
+    kb_error_clear(&e);
+    CHECK_INT(
+        kb_keys_line("k-0123456789abcdef", "search,members", line2, sizeof line2, &e),
+        KB_OK);
+    CHECK_HAS(line2, " search,members");
+    CHECK_INT(kb_scopes_parse("search,members", 14),
+              (int)(KB_SCOPE_SEARCH | KB_SCOPE_MEMBERS));
+    CHECK_INT(kb_scopes_parse("members,", 8), (int)KB_SCOPE_MEMBERS);
+    CHECK_INT(kb_scopes_parse("member", 6), -1);
+    CHECK_INT(kb_scopes_parse("", 0), -1);
 
     char text[600];
     snprintf(text, sizeof text, "# keys\n\n%s\n", line);

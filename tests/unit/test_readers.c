@@ -716,6 +716,68 @@ static void *reader_thread(void *arg)
     return NULL;
 }
 
+/* The visibility each reader takes from its format's metadata (the office formats and
+ * PDF are covered end to end by tests/integration/test_visibility.py). */
+static void test_visibility(void)
+{
+    struct kb_doc d;
+    struct kb_error err;
+    static const struct {
+        enum kb_format f;
+        const char *text;
+        int want;
+    } t[] = {
+        {KB_FMT_MARKDOWN, "---\ntitle: A\nvisibility: members\n---\n\nBody text.\n",
+         KB_VIS_MEMBERS},
+        {KB_FMT_MARKDOWN, "---\ntitle: A\nvisibility: public\n---\n\nBody text.\n",
+         KB_VIS_PUBLIC},
+        {KB_FMT_MARKDOWN, "---\ntitle: A\nvisibility: membres\n---\n\nBody text.\n",
+         KB_VIS_MEMBERS}, /* a typo is not public */
+        {KB_FMT_MARKDOWN, "---\ntitle: A\nvisibility: [x]\n---\n\nBody text.\n",
+         KB_VIS_MEMBERS},
+        {KB_FMT_MARKDOWN, "---\ntitle: A\n---\n\nBody text.\n", KB_VIS_PUBLIC},
+        {KB_FMT_HTML,
+         "<html><head><title>A</title><meta name=\"visibility\" content=\"members\">"
+         "</head><body><p>Body text.</p></body></html>",
+         KB_VIS_MEMBERS},
+        {KB_FMT_HTML,
+         "<html><head><title>A</title></head><body><p>Body.</p></body></html>",
+         KB_VIS_PUBLIC},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        kb_doc_init(&d);
+        kb_error_clear(&err);
+        CHECK_INT(kb_read_document(t[i].f, t[i].text, strlen(t[i].text), NULL, &d, &err),
+                  0);
+        CHECK_INT(d.visibility, t[i].want);
+        kb_doc_release(&d);
+    }
+    /* XML: the optional <visibility> element after <type>, checked by report.xsd */
+    size_t len;
+    char *xml = load("formats", "report-it.xml", &len);
+    CHECK(xml != NULL);
+    const char *at = xml ? strstr(xml, "</type>") : NULL;
+    CHECK(at != NULL);
+    for (int k = 0; at && k < 2; k++) {
+        const char *el =
+            k ? "<visibility>secret</visibility>" : "<visibility>members</visibility>";
+        size_t head = (size_t)(at - xml) + strlen("</type>");
+        char *x = malloc(len + strlen(el) + 1);
+        memcpy(x, xml, head);
+        memcpy(x + head, el, strlen(el));
+        memcpy(x + head + strlen(el), xml + head, len - head);
+        kb_doc_init(&d);
+        kb_error_clear(&err);
+        int rc = kb_read_document(KB_FMT_XML, x, len + strlen(el), NULL, &d, &err);
+        CHECK_INT(rc, k ? KB_EPARSE : 0); /* "secret" is not in the schema */
+        if (!k)
+            CHECK_INT(d.visibility, KB_VIS_MEMBERS);
+        kb_doc_release(&d);
+        free(x);
+    }
+    free(xml);
+}
+
 static void test_threads(void)
 {
     pthread_t t[4];
@@ -742,6 +804,7 @@ int main(void)
     test_jsonl();
     test_limits();
     test_hostile();
+    test_visibility();
     test_threads();
     return check_done("test_readers");
 }
