@@ -39,6 +39,10 @@ struct kb_doc {
     int64_t mtime;              /* source modification time (s), 0 if none */
     int64_t size;               /* source size in bytes */
     unsigned pages;             /* number of pages for paged formats, else 0 */
+    /* where the date comes from: "metadata" (the format's own fields, the API, JSON
+     * Lines), "text" (a date line in the text) or "file" (the file's modification
+     * time: not a publication date); NULL is "metadata" when a date is set */
+    char *date_source;
 };
 
 void kb_doc_init(struct kb_doc *d);
@@ -60,6 +64,13 @@ json_t *kb_doc_to_json(const struct kb_doc *d, int with_body);
  * `id` may be absent (the caller sets it). Returns 0 or KB_EPARSE / KB_ENOMEM with a
  * message naming the field. */
 int kb_doc_from_json(struct kb_doc *d, const json_t *o, int strict, struct kb_error *err);
+
+/* The date_source values. */
+#define KB_DATE_METADATA "metadata"
+#define KB_DATE_TEXT     "text"
+#define KB_DATE_FILE     "file"
+/* Is d's date only the file's modification time (date_source "file")? */
+int kb_doc_date_is_file(const struct kb_doc *d);
 
 /* A valid ISO date "YYYY-MM-DD" (0 when not)? */
 int kb_date_valid(const char *s);
