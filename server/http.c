@@ -246,6 +246,9 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
     char *body = NULL;
     size_t len = 0;
     const char *ctype = resp->ctype;
+    json_t *error = resp->json ? json_object_get(resp->json, "error") : NULL;
+    if (resp->revision && json_is_object(error))
+        json_object_set_new(error, "revision", json_integer((json_int_t)resp->revision));
     if (resp->json) {
         body = json_dumps(resp->json, JSON_COMPACT | JSON_ENSURE_ASCII * 0);
         if (!body) {
@@ -293,6 +296,11 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
         MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(r, "X-Request-Id", req->id);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    if (resp->revision) { /* the index revision this answer read */
+        char rev[24];
+        snprintf(rev, sizeof rev, "%lu", resp->revision);
+        MHD_add_response_header(r, "X-KB-Revision", rev);
+    }
     req->status = resp->status;
     count(req);
     enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)resp->status, r);
@@ -345,7 +353,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     } else if (strlen(url) > 2048) {
         kb_resp_error(&resp, 414, "uri_too_long", "the path is longer than 2048 bytes");
     } else {
+        struct kb_worker *w = pthread_getspecific(srv->worker_key);
+        if (w)
+            w->rev_read = 0;
         kb_route_dispatch(req, &resp);
+        w = pthread_getspecific(srv->worker_key); /* the handler may have created it */
+        if (w && w->rev_read && !resp.revision)
+            resp.revision = w->rev;
     }
     enum MHD_Result ret = send_resp(req, &resp);
     json_decref(resp.json);

@@ -18,7 +18,7 @@ void kb_route_health(struct kb_req *req, struct kb_resp *resp)
     unsigned long rev = 0;
     struct xap_error xe = {0};
     xap_reader_doc_count(w->reader, &docs, &xe);
-    xap_reader_revision(w->reader, &rev, &xe);
+    rev = kb_worker_revision(w);
     resp->json =
         json_pack("{s:s, s:I, s:I, s:f}", "status", "ok", "documents", (json_int_t)docs,
                   "revision", (json_int_t)rev, "uptime_s", kb_now() - req->srv->started);

@@ -2,9 +2,10 @@
 /*
  * route_stats.c - GET /api/v1/stats (document counts, per language from the term
  * frequencies of Lfr/Lit/Len, revision, the last indexer run from metadata kb:last_run,
- * the writer's queue) and GET /metrics (the same gauges plus request counters, the
- * latency histogram and the suggest cache's hits and misses, in the Prometheus text
- * format 0.0.4).
+ * the files that still fail (the failure records the last run left in the index, also
+ * those it skipped as remembered), the writer's queue) and GET /metrics (the same gauges
+ * plus request counters, the latency histogram and the suggest cache's hits and misses,
+ * in the Prometheus text format 0.0.4).
  */
 #define _GNU_SOURCE /* strptime, timegm */
 #include "routes.h"
@@ -30,7 +31,7 @@ static int index_figures(struct kb_req *req, struct kb_resp *resp, unsigned *doc
     }
     struct xap_error xe = {0};
     xap_reader_doc_count(w->reader, docs, &xe);
-    xap_reader_revision(w->reader, rev, &xe);
+    *rev = kb_worker_revision(w);
     for (int l = 0; l < KB_LANG_COUNT; l++) {
         char term[16];
         snprintf(term, sizeof term, KB_PFX_LANG "%s", kb_lang_code(l));
@@ -66,6 +67,20 @@ void kb_route_stats(struct kb_req *req, struct kb_resp *resp)
         "languages", langs, "revision", (json_int_t)rev, "last_run", last_run, "writes",
         "enabled", req->srv->writer != NULL, "pending", (json_int_t)pending,
         "applied_seq", (json_int_t)applied, "uptime_s", kb_now() - req->srv->started);
+    /* files that still fail; runs that change nothing keep the index's records as they
+     * were, so the last stored run tells them (an older report: its own failures) */
+    json_t *lr = json_object_get(resp->json, "last_run");
+    json_t *files = json_object_get(lr, "failing");
+    json_t *count = json_object_get(lr, "failing_count");
+    if (!json_is_array(files))
+        files = json_object_get(lr, "failures");
+    if (!json_is_integer(count))
+        count = json_object_get(lr, "failed");
+    json_object_set_new(
+        resp->json, "failing",
+        json_pack("{s:I, s:o}", "count",
+                  (json_int_t)(json_is_integer(count) ? json_integer_value(count) : 0),
+                  "files", json_is_array(files) ? json_incref(files) : json_array()));
     resp->status = 200;
 }
 

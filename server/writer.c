@@ -11,6 +11,7 @@
  * a new generation (--full), the new generation lacks kb:api_seq and the store is
  * replayed into it, so API documents survive rebuilds.
  */
+#include "schema.h"
 #include "server.h"
 
 #include <dirent.h>
@@ -364,6 +365,11 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
         rc = kb_error_set(err, KB_EINDEX, "cannot commit: %s", xe.msg);
         goto out;
     }
+    char *base = NULL; /* the location's revision: the generation's base plus this one */
+    if (xap_writer_get_meta(xw, KB_META_REV_BASE, &base, NULL, &xe) == XAP_OK)
+        *rev += strtoul(base, NULL, 10);
+    free(base);
+    memset(&xe, 0, sizeof xe);
     rc = xap_writer_close(xw, &xe)
              ? kb_error_set(err, KB_EINDEX, "cannot close: %s", xe.msg)
              : KB_OK;
