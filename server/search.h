@@ -31,6 +31,8 @@ struct kb_search_params {
     int spelling;         /* 1: suggest a correction */
     const char *err_code; /* OUT: stable error code when parsing failed (static string) */
     int no_expansion;     /* 1: no thesaurus or feedback terms (the query as typed) */
+    char
+        prefer_lang[3]; /* "fr", "it", "en": a small boost for documents in it; "" none */
 };
 
 /* Up to this many documents, totals are always exact (every match is counted). */
