@@ -340,7 +340,10 @@ int kb_search_params_from_json(struct kb_search_params *p, const json_t *o,
 #define KB_FEEDBACK_MIN_WORDS 2
 /* prefer_lang: documents in the reader's language gain this share of the top score, so
  * that they lead among near-equals (single-word scores of a topic's briefs lie within
- * some 15 % of each other) without passing clearly better matches. */
+ * some 15 % of each other) without passing clearly better matches. On the corpus
+ * collection, whose judgements ignore language, sending each query's language costs MAP
+ * 0.654 -> 0.609 (0.634 at 0.05, 0.642 at 0.03; run.py --prefer-lang); without the
+ * parameter nothing changes. */
 #define KB_PREFER_LANG_SHARE 0.1
 
 static const struct xap_field fields[] = {
