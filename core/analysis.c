@@ -246,7 +246,9 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
         rc = add_bool(x, KB_PFX_LANG, d->lang, &xe);
     for (size_t i = 0; !rc && i < d->topics.n; i++)
         rc = add_bool(x, KB_PFX_TOPIC, d->topics.v[i], &xe);
-    int year = kb_date_year(d->date);
+    /* a file's time is no publication date: no year, no date slots */
+    int dated = kb_date_valid(d->date) && !kb_doc_date_is_file(d);
+    int year = dated ? kb_date_year(d->date) : 0;
     char ybuf[8] = "";
     if (year)
         snprintf(ybuf, sizeof ybuf, "%04d", year);
@@ -273,8 +275,10 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
     if (!rc && d->checksum[0])
         rc =
             xap_doc_set_value(x, KB_SLOT_CHECKSUM, d->checksum, strlen(d->checksum), &xe);
-    if (!rc && kb_date_valid(d->date))
+    if (!rc && dated)
         rc = xap_doc_set_value_number(x, KB_SLOT_DATE, kb_date_number(d->date), &xe);
+    if (!rc && dated)
+        rc = xap_doc_set_value_number(x, KB_SLOT_DATE_NEG, -kb_date_number(d->date), &xe);
     if (!rc)
         rc = xap_doc_set_value(x, KB_SLOT_LANG, d->lang, strlen(d->lang), &xe);
     if (!rc && d->topics.n) {

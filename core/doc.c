@@ -26,8 +26,9 @@ void kb_strlist_clear(struct kb_strlist *l)
 
 void kb_doc_release(struct kb_doc *d)
 {
-    char **fields[] = {&d->id,   &d->source, &d->title, &d->abstract, &d->body,
-                       &d->lang, &d->date,   &d->org,   &d->type,     &d->format};
+    char **fields[] = {&d->id,   &d->source, &d->title,      &d->abstract,
+                       &d->body, &d->lang,   &d->date,       &d->org,
+                       &d->type, &d->format, &d->date_source};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         free(*fields[i]);
     kb_strlist_clear(&d->topics);
@@ -103,6 +104,9 @@ json_t *kb_doc_to_json(const struct kb_doc *d, int with_body)
              put_str(o, "type", d->type) | put_str(o, "format", d->format) |
              put_list(o, "topics", &d->topics) | put_list(o, "authors", &d->authors) |
              put_list(o, "concepts", &d->concepts);
+    if (d->date)
+        rc |=
+            put_str(o, "date_source", d->date_source ? d->date_source : KB_DATE_METADATA);
     if (d->checksum[0])
         rc |= json_object_set_new(o, "checksum", json_string(d->checksum));
     if (d->mtime)
@@ -176,9 +180,10 @@ static int get_list(const json_t *o, const char *k, struct kb_strlist *l,
 int kb_doc_from_json(struct kb_doc *d, const json_t *o, int strict, struct kb_error *err)
 {
     static const char *known[] = {
-        "id",    "source", "title",  "abstract",     "body",    "lang",      "date",
-        "org",   "type",   "format", "topics",       "authors", "concepts",  "checksum",
-        "mtime", "size",   "pages",  "organisation", "url",     "visibility"};
+        "id",       "source",     "title",      "abstract", "body",   "lang",
+        "date",     "org",        "type",       "format",   "topics", "authors",
+        "concepts", "checksum",   "mtime",      "size",     "pages",  "organisation",
+        "url",      "visibility", "date_source"};
     if (!json_is_object(o))
         return kb_error_set(err, KB_EPARSE, "a document must be a JSON object");
     if (strict) {
@@ -209,6 +214,8 @@ int kb_doc_from_json(struct kb_doc *d, const json_t *o, int strict, struct kb_er
     if (!rc)
         rc = get_str(o, "date", &d->date, 32, 0, err);
     if (!rc)
+        rc = get_str(o, "date_source", &d->date_source, 16, 0, err);
+    if (!rc)
         rc = get_str(o, "org", &d->org, 256, 0, err);
     if (!rc && !d->org)
         rc = get_str(o, "organisation", &d->org, 256, 0, err);
@@ -237,6 +244,12 @@ int kb_doc_from_json(struct kb_doc *d, const json_t *o, int strict, struct kb_er
     if (d->date && !kb_date_valid(d->date))
         return kb_error_set(err, KB_EPARSE,
                             "field 'date' must be YYYY-MM-DD, not '%.40s'", d->date);
+    if (d->date_source && strcmp(d->date_source, KB_DATE_METADATA) &&
+        strcmp(d->date_source, KB_DATE_TEXT) && strcmp(d->date_source, KB_DATE_FILE))
+        return kb_error_set(
+            err, KB_EPARSE,
+            "field 'date_source' must be metadata, text or file, not '%.20s'",
+            d->date_source);
     const json_t *cs = json_object_get(o, "checksum");
     if (json_is_string(cs) && json_string_length(cs) < sizeof d->checksum)
         memcpy(d->checksum, json_string_value(cs), json_string_length(cs) + 1);
@@ -280,6 +293,11 @@ int kb_visibility_parse(const char *s, size_t n)
         if (strlen(tab[i].name) == n && !strncasecmp(s, tab[i].name, n))
             return tab[i].v;
     return -1;
+}
+
+int kb_doc_date_is_file(const struct kb_doc *d)
+{
+    return d->date && d->date_source && strcmp(d->date_source, KB_DATE_FILE) == 0;
 }
 
 int kb_date_valid(const char *s)

@@ -46,6 +46,10 @@ struct kb_doc {
     int64_t size;               /* source size in bytes */
     unsigned pages;             /* number of pages for paged formats, else 0 */
     int visibility;             /* enum kb_visibility (KB_VIS_PUBLIC by default) */
+    /* where the date comes from: "metadata" (the format's own fields, the API, JSON
+     * Lines), "text" (a date line in the text) or "file" (the file's modification
+     * time: not a publication date); NULL is "metadata" when a date is set */
+    char *date_source;
 };
 
 void kb_doc_init(struct kb_doc *d);
@@ -74,6 +78,12 @@ const char *kb_visibility_name(int v);
  * surrounding blanks ignored ("member", "members-only" and "private" are read as
  * members). Returns the enum kb_visibility, or -1 when s is none of these. */
 int kb_visibility_parse(const char *s, size_t n);
+/* The date_source values. */
+#define KB_DATE_METADATA "metadata"
+#define KB_DATE_TEXT     "text"
+#define KB_DATE_FILE     "file"
+/* Is d's date only the file's modification time (date_source "file")? */
+int kb_doc_date_is_file(const struct kb_doc *d);
 
 /* A valid ISO date "YYYY-MM-DD" (0 when not)? */
 int kb_date_valid(const char *s);

@@ -9,7 +9,8 @@
 #ifndef KB_SCHEMA_H
 #define KB_SCHEMA_H
 
-#define KB_SCHEMA_VERSION "2" /* 2: visibility (XV term, slot 9) */
+#define KB_SCHEMA_VERSION "2" /* 2: visibility (XV term, slot 9), date_source (slot 10)  \
+                               */
 
 /* Free-text prefixes (positional, stemmed). The body is unprefixed. */
 #define KB_PFX_TITLE    "S"
@@ -34,23 +35,31 @@
 #define KB_TERM_MEMBERS   "XVmembers"
 
 /* Value slots. */
+/* KB_SLOT_DATE is unset when the date is only the file's time (date_source "file");
+ * KB_SLOT_DATE_NEG holds -YYYYMMDD: oldest first is that slot descending, so that
+ * documents without a publication date come last both ways. */
 enum kb_slot {
-    KB_SLOT_MTIME = 0,     /* source mtime, sortable number */
-    KB_SLOT_SIZE = 1,      /* source size, sortable number */
-    KB_SLOT_CHECKSUM = 2,  /* xxh64 hex of the content: collapse key for duplicates */
-    KB_SLOT_DATE = 3,      /* YYYYMMDD, sortable number: sort and date ranges */
-    KB_SLOT_LANG = 4,      /* "fr" | "it" | "en": facet */
-    KB_SLOT_TOPICS = 5,    /* topic ids separated by KB_MULTI_SEP: facet */
-    KB_SLOT_ORG = 6,       /* organisation as written: facet */
-    KB_SLOT_TYPE = 7,      /* document type: facet */
-    KB_SLOT_YEAR = 8,      /* "2024": facet */
-    KB_SLOT_VISIBILITY = 9 /* "public" | "members" */
+    KB_SLOT_MTIME = 0,      /* source mtime, sortable number */
+    KB_SLOT_SIZE = 1,       /* source size, sortable number */
+    KB_SLOT_CHECKSUM = 2,   /* xxh64 hex of the content: collapse key for duplicates */
+    KB_SLOT_DATE = 3,       /* YYYYMMDD, sortable number: sort and date ranges */
+    KB_SLOT_LANG = 4,       /* "fr" | "it" | "en": facet */
+    KB_SLOT_TOPICS = 5,     /* topic ids separated by KB_MULTI_SEP: facet */
+    KB_SLOT_ORG = 6,        /* organisation as written: facet */
+    KB_SLOT_TYPE = 7,       /* document type: facet */
+    KB_SLOT_YEAR = 8,       /* "2024": facet */
+    KB_SLOT_VISIBILITY = 9, /* "public" | "members" */
+    KB_SLOT_DATE_NEG = 10   /* -YYYYMMDD, sortable number: oldest first */
 };
 #define KB_MULTI_SEP '\x1f'
 
 /* Metadata keys. */
 #define KB_META_SCHEMA   "kb:schema"   /* KB_SCHEMA_VERSION */
 #define KB_META_LAST_RUN "kb:last_run" /* JSON report of the last indexer run */
+/* The index location's revision is this base plus the generation's Xapian revision: a new
+ * generation (--full) starts its base at the previous generation's last revision, so the
+ * revision clients see grows for the life of the location, across generations. */
+#define KB_META_REV_BASE "kb:revision_base" /* decimal; absent: 0 */
 #define KB_META_FAILED_PREFIX                                                            \
     "kb:failed:" /* + document id -> JSON {mtime,size,reason}                            \
                   */

@@ -162,7 +162,8 @@ struct run {
     struct kb_read_limits lim;
     struct entry *e; /* sorted by path */
     size_t n_e, cap_e;
-    json_t *failed; /* path -> {"m","s","reason"} of earlier failures */
+    json_t *failed;  /* path -> {"m","s","reason"} of earlier failures */
+    json_t *failing; /* the failure records as this run leaves them (for the report) */
     size_t total_files;
     size_t writes; /* changes made to the index so far in this run */
     int tty;
@@ -230,8 +231,10 @@ static int load_failed_cb(const char *key, const char *val, size_t len, void *ct
 {
     struct run *r = ctx;
     json_t *st = json_loadb(val, len, 0, NULL);
-    if (st)
+    if (st) {
+        json_object_set(r->failing, key + strlen(KB_META_FAILED_PREFIX), st);
         json_object_set_new(r->failed, key + strlen(KB_META_FAILED_PREFIX), st);
+    }
     return 0;
 }
 
@@ -346,6 +349,12 @@ static int set_meta_json(struct run *r, const char *prefix, const char *path, js
     }
     if (rc)
         return set_index_error(err, rc, &xe, "cannot write index state");
+    if (!strcmp(prefix, KB_META_FAILED_PREFIX)) {
+        if (v)
+            json_object_set(r->failing, path, v);
+        else
+            json_object_del(r->failing, path);
+    }
     return KB_OK;
 }
 
@@ -747,7 +756,9 @@ static void work_file(struct worker *wk, struct job *j)
         time_t t = j->st.st_mtime;
         gmtime_r(&t, &tm);
         strftime(date, sizeof date, "%Y-%m-%d", &tm);
+        /* only the file's time: said so, and not used as a publication date */
         kb_doc_set(&d.date, date, (size_t)-1);
+        kb_doc_set(&d.date_source, KB_DATE_FILE, (size_t)-1);
     }
     if ((rc = ensure_analysis(wk, &j->fe))) {
         if (rc != KB_ENOMEM)
@@ -861,8 +872,11 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
             rec = json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "reason",
                             "unreadable (message not UTF-8)");
         add_failure(r, id, why);
-        rc = rec ? set_meta_json(r, KB_META_FAILED_PREFIX, id, rec, err)
-                 : kb_error_set(err, KB_ENOMEM, "out of memory");
+        /* the same failure as recorded (--retry-failed): nothing to write */
+        int same = rec && json_equal(rec, json_object_get(r->failed, id));
+        rc = same  ? KB_OK
+             : rec ? set_meta_json(r, KB_META_FAILED_PREFIX, id, rec, err)
+                   : kb_error_set(err, KB_ENOMEM, "out of memory");
         json_decref(rec);
         if (!rc && e) {
             rc = delete_ids(r, id, e->state, NULL, err);
@@ -1255,6 +1269,26 @@ static int walk(struct run *r, const char *dir, const char *rel, int depth, int 
 
 /* --- index location: a directory with a XAPIANDB stub and generations ------------- */
 
+/* The location's revision that generation g reached: its KB_META_REV_BASE plus its
+ * Xapian revision (0 when it cannot be read). */
+static unsigned long generation_revision(const char *index, int g)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/gen-%d", index, g);
+    struct xap_error xe = {0};
+    xap_reader *rd = NULL;
+    unsigned long rev = 0;
+    char *base = NULL;
+    if (xap_reader_open(path, &rd, &xe))
+        return 0;
+    xap_reader_revision(rd, &rev, &xe);
+    if (xap_reader_get_meta(rd, KB_META_REV_BASE, &base, NULL, &xe) == XAP_OK)
+        rev += strtoul(base, NULL, 10);
+    free(base);
+    xap_reader_close(rd);
+    return rev;
+}
+
 static int read_generation(const char *index, int *gen)
 {
     char stub[1200], line[256];
@@ -1342,7 +1376,7 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
-json_t *kb_run_report_json(const struct kb_run_report *rep)
+static json_t *report_core_json(const struct kb_run_report *rep)
 {
     json_t *fails = json_array();
     for (size_t i = 0; i < rep->n_failures; i++) {
@@ -1368,6 +1402,28 @@ json_t *kb_run_report_json(const struct kb_run_report *rep)
                      "generation", rep->generation, "finished", when, "failures", fails);
 }
 
+json_t *kb_run_report_json(const struct kb_run_report *rep)
+{
+    json_t *o = report_core_json(rep);
+    if (!o)
+        return NULL;
+    /* every file that still fails (remembered and skipped ones too): "failures" holds
+     * only the files this run tried */
+    json_t *failing = json_array();
+    for (size_t i = 0; i < rep->n_failing; i++) {
+        json_t *one = json_pack("{s:s, s:s}", "path", rep->failing[i].path, "reason",
+                                rep->failing[i].reason);
+        if (!one)
+            one = json_pack("{s:s, s:s}", "path", "(name not UTF-8)", "reason",
+                            "(not UTF-8)");
+        json_array_append_new(failing, one);
+    }
+    json_object_set_new(o, "failing", failing);
+    json_object_set_new(o, "failing_count",
+                        json_integer((json_int_t)rep->n_failing_total));
+    return o;
+}
+
 static void run_release(struct run *r)
 {
     for (size_t i = 0; i < r->n_e; i++) {
@@ -1376,6 +1432,7 @@ static void run_release(struct run *r)
     }
     free(r->e);
     json_decref(r->failed);
+    json_decref(r->failing);
     pool_stop(r);
     if (r->main_w.an_ready)
         kb_analysis_release(&r->main_w.an);
@@ -1383,6 +1440,39 @@ static void run_release(struct run *r)
         kb_resources_release(&r->res);
     pthread_mutex_destroy(&r->res_mu);
     spell_clear(&r->spell);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The files whose failure record the run leaves in the index (tried again and failed,
+ * or skipped as remembered), in path order, into the report. */
+static void report_failing(struct run *r)
+{
+    size_t n = json_object_size(r->failing), k = 0;
+    const char **paths = n ? malloc(n * sizeof *paths) : NULL;
+    const char *key;
+    json_t *v;
+    r->rep->n_failing_total = n;
+    r->rep->n_failing = 0;
+    if (!paths)
+        return;
+    json_object_foreach(r->failing, key, v)
+    {
+        paths[k++] = key;
+    }
+    qsort(paths, k, sizeof *paths, cmp_str);
+    for (size_t i = 0; i < k && r->rep->n_failing < KB_RUN_MAX_FAILURES; i++) {
+        const char *why = json_string_value(
+            json_object_get(json_object_get(r->failing, paths[i]), "reason"));
+        size_t j = r->rep->n_failing++;
+        copy_trunc(r->rep->failing[j].path, sizeof r->rep->failing[j].path, paths[i]);
+        copy_trunc(r->rep->failing[j].reason, sizeof r->rep->failing[j].reason,
+                   why ? why : "");
+    }
+    free(paths);
 }
 
 /* Removes a new generation's build folder and its shards (gen-N.build, .build.K). */
@@ -1454,6 +1544,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     r.lim.max_text = c->max_text_mb << 20;
     r.lim.max_seconds = c->file_seconds;
     r.failed = json_object();
+    r.failing = json_object();
 
     if (mkdir_p(c->index) < 0) {
         kb_error_set(err, KB_EIO, "cannot create index folder '%s': %s", c->index,
@@ -1473,6 +1564,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         goto out;
     }
     int have_gen = read_generation(c->index, &gen) == 0;
+    int old_gen = have_gen ? gen : 0;
     remove_leftovers(c->index, have_gen ? gen : 0);
     if (!have_gen || o->full) {
         int next = gen + 1;
@@ -1519,8 +1611,13 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     }
     if (r.n_e) /* qsort and bsearch must not see NULL, even with 0 items */
         qsort(r.e, r.n_e, sizeof *r.e, cmp_entry);
-    unsigned long base_rev = 0;
+    unsigned long base_rev = 0, rev_base = 0; /* Xapian's, and KB_META_REV_BASE */
     xap_writer_revision(r.w, &base_rev, &xe);
+    char *rb = NULL;
+    if (!build_dir[0] &&
+        xap_writer_get_meta(r.w, KB_META_REV_BASE, &rb, NULL, &xe) == XAP_OK)
+        rev_base = strtoul(rb, NULL, 10);
+    free(rb);
     memset(&xe, 0, sizeof xe);
 
     /* Everything from here to commit is one transaction: readers see all or nothing,
@@ -1529,15 +1626,9 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         set_index_error(err, rc, &xe, "cannot start a transaction");
         goto out;
     }
-    if (o->retry_failed) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(r.failed, k, v)
-        {
-            if (set_meta_json(&r, KB_META_FAILED_PREFIX, k, NULL, err))
-                goto out;
-        }
-    }
+    /* --retry-failed: remembered failures are tried again by the walk; a record goes
+     * when its file indexes, is rewritten only when the failure changed, and goes with
+     * its file. A retry that changes nothing makes no new revision. */
     if (r.tty && o->progress) /* the total for the bar costs a second walk: only then */
         for (size_t i = 0; i < c->n_sources; i++)
             walk(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 1, NULL);
@@ -1609,6 +1700,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         }
     }
 
+    report_failing(&r);
     xap_writer_doc_count(r.w, &rep->docs, &xe);
     rep->docs += r.shard_docs;
     memset(&xe, 0, sizeof xe);
@@ -1616,14 +1708,27 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         /* Nothing changed: leave the index untouched. No new revision, no fsync (the
          * largest cost of a no-op run), readers need not reopen; kb:last_run keeps the
          * last run that changed something. The transaction is cancelled at out:. */
-        rep->revision = base_rev;
+        rep->revision = rev_base + base_rev;
         rep->seconds = now_s() - t0;
         exit_code = rep->failed || rep->deletions_refused ? KB_EXIT_FAILED : KB_EXIT_OK;
         goto out;
     }
     if (spell_flush(r.w, &r.spell, err)) /* the run's words, once, before the commit */
         goto out;
-    rep->revision = base_rev + 1; /* what the commit below creates (checked after it) */
+    if (build_dir[0] && old_gen) {
+        /* a new generation goes on from the last revision of the one it replaces, read
+         * as late as possible (API writes may still commit to it) */
+        char num[32];
+        rev_base = generation_revision(c->index, old_gen);
+        snprintf(num, sizeof num, "%lu", rev_base);
+        if (rev_base &&
+            (rc = xap_writer_set_meta(r.w, KB_META_REV_BASE, num, strlen(num), &xe))) {
+            set_index_error(err, rc, &xe, "cannot set the revision base");
+            goto out;
+        }
+    }
+    /* what the commit below creates (checked after it) */
+    rep->revision = rev_base + base_rev + 1;
     rep->seconds = now_s() - t0;
     json_t *report = kb_run_report_json(rep);
     if (set_meta_json(&r, KB_META_LAST_RUN, "", report, err)) {
@@ -1638,6 +1743,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         goto out;
     }
     xap_writer_revision(r.w, &rep->revision, &xe);
+    rep->revision += rev_base;
     rc = xap_writer_close(r.w, &xe);
     r.w = NULL;
     if (rc) {
@@ -1660,7 +1766,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
             remove_tree(gen_dir);
             goto out;
         }
-        rep->revision = 1; /* compaction starts the new generation at revision 1 */
+        /* compaction starts the new generation at revision 1 */
+        rep->revision = rev_base + 1;
         remove_build(build_dir, r.threads);
         build_dir[0] = '\0';
         if (write_stub(c->index, gen, err))

@@ -53,6 +53,13 @@ struct kb_run_report {
         char reason[512];
     } failures[KB_RUN_MAX_FAILURES];
     size_t n_failures;
+    /* the files whose failure is recorded in the index after the run (path order, the
+     * first KB_RUN_MAX_FAILURES), tried this run or skipped as remembered */
+    struct {
+        char path[512];
+        char reason[512];
+    } failing[KB_RUN_MAX_FAILURES];
+    size_t n_failing, n_failing_total;
 };
 
 /* Runs the indexer with configuration c, filling rep (caller-owned). Returns a kb_exit

@@ -668,6 +668,9 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
     if (!resp->json && !resp->body && resp->status >= 400)
         kb_resp_error(resp, resp->status, NULL, "%s",
                       "the request failed"); /* never empty */
+    json_t *error = resp->json ? json_object_get(resp->json, "error") : NULL;
+    if (resp->revision && json_is_object(error))
+        json_object_set_new(error, "revision", json_integer((json_int_t)resp->revision));
     if (resp->json) {
         hide_details(req, resp);
         body = json_dumps(resp->json, JSON_COMPACT | JSON_ENSURE_ASCII * 0);
@@ -761,6 +764,11 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "X-Request-Id", req->id);
+    if (resp->revision) { /* the index revision this answer read */
+        char rev[24];
+        snprintf(rev, sizeof rev, "%lu", resp->revision);
+        MHD_add_response_header(r, "X-KB-Revision", rev);
+    }
     req->status = resp->status;
     count(req);
     conn_busy(req->srv, req->conn, 1);
@@ -871,8 +879,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (req->body_too_big)
         kb_resp_error(&resp, 413, "payload_too_large",
                       "request body is larger than %zu bytes", req->body.max);
-    else
+    else {
+        /* an answer that read the index says which revision (X-KB-Revision) */
+        struct kb_worker *w = pthread_getspecific(srv->worker_key);
+        if (w)
+            w->rev_read = 0;
         kb_route_run(req, &resp);
+        w = pthread_getspecific(srv->worker_key); /* the handler may have created it */
+        if (w && w->rev_read && !resp.revision)
+            resp.revision = w->rev;
+    }
     return answer(req, &resp);
 }
 

@@ -84,7 +84,6 @@ static void get_document(struct kb_req *req, struct kb_resp *resp, struct kb_wor
     kb_error_clear(&err);
     json_t *d = NULL;
     unsigned long rev = 0;
-    struct xap_error xe = {0};
     const char *body_arg = kb_req_arg(req, "body");
     int with_body = 1;
     if (body_arg && strcmp(body_arg, "true") && strcmp(body_arg, "false")) {
@@ -101,7 +100,7 @@ static void get_document(struct kb_req *req, struct kb_resp *resp, struct kb_wor
                       "%s", err.msg);
         goto out;
     }
-    xap_reader_revision(w->reader, &rev, &xe);
+    rev = kb_worker_revision(w);
     unsigned char h[8];
     char hex[17];
     crypto_generichash(h, sizeof h, (const unsigned char *)id, strlen(id), NULL, 0);
@@ -234,7 +233,7 @@ static void get_similar(struct kb_req *req, struct kb_resp *resp, struct kb_work
         json_array_append_new(hits, hit);
     }
     unsigned long rev = 0;
-    xap_reader_revision(w->reader, &rev, &xe);
+    rev = kb_worker_revision(w);
     resp->json =
         json_pack("{s:s, s:I, s:b, s:I, s:I, s:o, s:I, s:f}", "id", id, "total",
                   (json_int_t)est, "total_exact", lower == upper, "offset",
@@ -318,8 +317,10 @@ static void write_document(struct kb_req *req, struct kb_resp *resp, struct kb_w
     resp->json =
         json_pack("{s:s, s:s, s:s, s:I}", "id", id, "op", is_put ? "put" : "delete",
                   "status", applied ? "applied" : "queued", "seq", (json_int_t)seq);
-    if (applied)
+    if (applied) {
         json_object_set_new(resp->json, "revision", json_integer((json_int_t)rev));
+        resp->revision = rev;
+    }
     json_object_set_new(resp->json, "created", json_boolean(is_put && !old));
     if (is_put) {
         struct kb_buf loc;

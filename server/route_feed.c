@@ -2,11 +2,13 @@
 /*
  * route_feed.c - GET /feed.atom?q=...: an Atom 1.0 feed (RFC 4287) of the newest
  * documents matching a query. It takes the search parameters (q, lang, topic, org,
- * type, from, to, size/limit) and always sorts newest first. Every text is XML-escaped,
- * and characters XML 1.0 forbids (C0 controls, U+FFFE, U+FFFF) are dropped and bytes
- * that are not UTF-8 become U+FFFD, so any stored document yields a valid feed. Links
- * are relative, or absolute under cfg.public_url: never built from the Host header,
- * which the client chooses.
+ * type, from, to, size/limit) and always sorts newest first. Documents without a
+ * publication date (only a file's time, date_source "file") are left out: a feed entry's
+ * date must not be the day a file was copied. The feed carries the index revision it read
+ * as <kb:revision>. Every text is XML-escaped, and characters XML 1.0 forbids (C0
+ * controls, U+FFFE, U+FFFF) are dropped and bytes that are not UTF-8 become U+FFFD, so
+ * any stored document yields a valid feed. Links are relative, or absolute under
+ * cfg.public_url: never built from the Host header, which the client chooses.
  */
 #include "search.h"
 
@@ -118,6 +120,8 @@ void kb_route_feed(struct kb_req *req, struct kb_resp *resp)
     if (!kb_req_arg(req, "size") && !kb_req_arg(req, "limit"))
         p.limit = 20;
     p.sort = KB_SORT_NEWEST;
+    if (p.date_from <= 0)
+        p.date_from = 1; /* a publication date is required (the date slot is set) */
     p.facets = 0;
     p.spelling = 0;
     p.members = kb_req_members(req); /* a feed reader with a members key sees them */
@@ -137,7 +141,8 @@ void kb_route_feed(struct kb_req *req, struct kb_resp *resp)
             sizeof updated);
     const char *q = p.q ? p.q : "";
     kb_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                    "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+                    "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+                    "xmlns:kb=\"urn:powertrain-kb\">\n");
     struct kb_buf t;
     kb_buf_init(&t, 4096);
     kb_buf_printf(&t, "Powertrain KB: %s", *q ? q : "newest documents");
@@ -147,6 +152,8 @@ void kb_route_feed(struct kb_req *req, struct kb_resp *resp)
     xml_escape(&b, q);
     kb_buf_adds(&b, "</id>\n");
     element(&b, "  ", "updated", updated);
+    kb_buf_printf(&b, "  <kb:revision>%lld</kb:revision>\n",
+                  (long long)json_integer_value(json_object_get(o, "revision")));
     kb_buf_adds(
         &b,
         "  <author><name>powertrain-kb</name></author>\n  <link rel=\"self\" href=\"");

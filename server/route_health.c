@@ -20,7 +20,7 @@ void kb_route_health(struct kb_req *req, struct kb_resp *resp)
     unsigned per_lang[KB_LANG_COUNT];
     /* public documents only for anonymous clients (session.c) */
     kb_search_count_visible(w, kb_req_members(req), &docs, per_lang, &xe);
-    xap_reader_revision(w->reader, &rev, &xe);
+    rev = kb_worker_revision(w);
     resp->json =
         json_pack("{s:s, s:I, s:I, s:f}", "status", "ok", "documents", (json_int_t)docs,
                   "revision", (json_int_t)rev, "uptime_s", kb_now() - req->srv->started);

@@ -2,12 +2,13 @@
 /*
  * route_stats.c - GET /api/v1/stats (document counts, per language from the term
  * frequencies of Lfr/Lit/Len, revision, the last indexer run from metadata kb:last_run,
- * the writer's queue) and GET /metrics (the same gauges plus request counters, the
- * latency histogram and the suggest cache's hits and misses, in the Prometheus text
- * format 0.0.4). For a client without the members scope every figure leaves member-only
- * documents out: the counts are those of public documents, and the last run is shown
- * only as when it finished and how long it took (its added/updated/failed counts and
- * failure paths would count and name member-only files).
+ * the files that still fail (the failure records the last run left in the index, also
+ * those it skipped as remembered), the writer's queue) and GET /metrics (the same gauges
+ * plus request counters, the latency histogram and the suggest cache's hits and misses,
+ * in the Prometheus text format 0.0.4). For a client without the members scope every
+ * figure leaves member-only documents out: the counts are those of public documents,
+ * and the last run is shown only as when it finished and how long it took (its
+ * added/updated/failed counts and failure paths would count and name member-only files).
  */
 #define _GNU_SOURCE /* strptime, timegm */
 #include "routes.h"
@@ -43,7 +44,7 @@ static int index_figures(struct kb_req *req, struct kb_resp *resp, unsigned *doc
         kb_resp_error(resp, 503, "index_unavailable", "cannot count the documents");
         return -1;
     }
-    xap_reader_revision(w->reader, rev, &xe);
+    *rev = kb_worker_revision(w);
     char *meta = NULL;
     size_t len = 0;
     *last_run = NULL;
@@ -82,7 +83,24 @@ void kb_route_stats(struct kb_req *req, struct kb_resp *resp)
         "languages", langs, "revision", (json_int_t)rev, "last_run", last_run, "writes",
         "enabled", req->srv->writer != NULL, "pending", (json_int_t)pending,
         "applied_seq", (json_int_t)applied, "uptime_s", kb_now() - req->srv->started);
+    /* files that still fail; runs that change nothing keep the index's records as they
+     * were, so the last stored run tells them (an older report: its own failures). Only
+     * for members: a failing path may name a member-only file. */
     resp->status = 200;
+    if (!kb_req_members(req))
+        return;
+    json_t *lr = json_object_get(resp->json, "last_run");
+    json_t *files = json_object_get(lr, "failing");
+    json_t *count = json_object_get(lr, "failing_count");
+    if (!json_is_array(files))
+        files = json_object_get(lr, "failures");
+    if (!json_is_integer(count))
+        count = json_object_get(lr, "failed");
+    json_object_set_new(
+        resp->json, "failing",
+        json_pack("{s:I, s:o}", "count",
+                  (json_int_t)(json_is_integer(count) ? json_integer_value(count) : 0),
+                  "files", json_is_array(files) ? json_incref(files) : json_array()));
 }
 
 static const char *class_name[6] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};

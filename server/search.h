@@ -33,6 +33,8 @@ struct kb_search_params {
     int no_expansion;     /* 1: no thesaurus or feedback terms (the query as typed) */
     int members; /* 1: member-only documents too; set by the route from the request
                   * (kb_req_members), never from a parameter */
+    char
+        prefer_lang[3]; /* "fr", "it", "en": a small boost for documents in it; "" none */
 };
 
 /* Up to this many documents, totals are always exact (every match is counted). */

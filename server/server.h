@@ -74,6 +74,8 @@ struct kb_worker {
     int an_ready;
     unsigned long epoch;           /* bumped whenever the reader moves to other data */
     struct kb_cache suggest_cache; /* GET /api/v1/suggest answers at this epoch */
+    unsigned long rev;             /* the index revision last read (kb_worker_revision) */
+    int rev_read;                  /* the current request read the index */
 };
 
 /* What a handler produces. Either json (preferred) or raw body bytes. */
@@ -93,6 +95,8 @@ struct kb_resp {
     char disposition[300]; /* Content-Disposition, "" for none */
     int sandbox;           /* 1: Content-Security-Policy: sandbox (untrusted content) */
     char set_cookie[200];  /* Set-Cookie header, "" for none (session.c) */
+    /* X-KB-Revision and error.revision; 0: the worker's, when the request read it */
+    unsigned long revision;
 };
 
 struct kb_req {
@@ -156,6 +160,9 @@ struct kb_worker *kb_worker_get(struct kb_server *srv, struct kb_error *err);
  * Returns 1 when the caller should retry its whole operation once. */
 int kb_worker_recover(struct kb_server *srv, struct kb_worker *w, int xap_code);
 void kb_worker_free(struct kb_worker *w);
+/* The index location's revision the worker reads (KB_META_REV_BASE plus the Xapian
+ * revision; grows across generations), also kept in w->rev. */
+unsigned long kb_worker_revision(struct kb_worker *w);
 /* Maps an xap_error to a kb_error. */
 int kb_from_xap(const struct xap_error *xe, struct kb_error *err);
 

@@ -7,6 +7,7 @@
  * ../shared/notes/xapian-1.4.md §2: a modified revision is reopened and the whole
  * operation retried once; a vanished database is opened afresh.
  */
+#include "schema.h"
 #include "server.h"
 
 #include <stdlib.h>
@@ -108,6 +109,7 @@ struct kb_worker *kb_worker_get(struct kb_server *srv, struct kb_error *err)
     if (!w->reader) {
         if (open_reader(srv, w, err))
             return NULL;
+        kb_worker_revision(w);
         return w;
     }
     struct xap_error xe = {0};
@@ -120,7 +122,24 @@ struct kb_worker *kb_worker_get(struct kb_server *srv, struct kb_error *err)
     } else if (changed) {
         w->epoch++; /* a new revision or generation: cached answers are stale */
     }
+    kb_worker_revision(w);
     return w;
+}
+
+unsigned long kb_worker_revision(struct kb_worker *w)
+{
+    struct xap_error xe = {0};
+    unsigned long rev = 0;
+    char *base = NULL;
+    if (!w || !w->reader)
+        return 0;
+    xap_reader_revision(w->reader, &rev, &xe);
+    if (xap_reader_get_meta(w->reader, KB_META_REV_BASE, &base, NULL, &xe) == XAP_OK)
+        rev += strtoul(base, NULL, 10);
+    free(base);
+    w->rev = rev;
+    w->rev_read = 1;
+    return rev;
 }
 
 int kb_worker_recover(struct kb_server *srv, struct kb_worker *w, int xap_code)

@@ -397,6 +397,11 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
         rc = kb_error_set(err, KB_EINDEX, "cannot commit: %s", xe.msg);
         goto out;
     }
+    char *base = NULL; /* the location's revision: the generation's base plus this one */
+    if (xap_writer_get_meta(xw, KB_META_REV_BASE, &base, NULL, &xe) == XAP_OK)
+        *rev += strtoul(base, NULL, 10);
+    free(base);
+    memset(&xe, 0, sizeof xe);
     rc = xap_writer_close(xw, &xe)
              ? kb_error_set(err, KB_EINDEX, "cannot close: %s", xe.msg)
              : KB_OK;

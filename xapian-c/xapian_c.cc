@@ -1596,6 +1596,24 @@ static Xapian::Query expand_query(xap_reader *r, const Xapian::Query &q,
                          Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, ex, w));
 }
 
+// `q` with documents indexing req->boost_term lifted by boost_share of q's top score
+// (a fixed weight filtered by the term, AND_MAYBE: it only re-ranks q's matches).
+static Xapian::Query boost_query(xap_reader *r, const Xapian::Query &q,
+                                 const xap_search_req *req)
+{
+    Xapian::Enquire enq(r->db);
+    enq.set_query(q);
+    set_weighting(enq, req);
+    Xapian::MSet top = enq.get_mset(0, 1);
+    double w = top.empty() ? 0 : top.begin().get_weight() * req->boost_share;
+    if (w <= 0)
+        return q;
+    Xapian::Query fixed((new Xapian::FixedWeightPostingSource(w))->release());
+    return Xapian::Query(
+        Xapian::Query::OP_AND_MAYBE, q,
+        Xapian::Query(Xapian::Query::OP_FILTER, fixed, Xapian::Query(req->boost_term)));
+}
+
 // Runs `q` and copies everything the caller reads into a new result.
 static xap_result *run_query(xap_reader *r, const Xapian::Query &q,
                              const xap_search_req *req, std::string corrected)
@@ -1713,6 +1731,9 @@ extern "C" int xap_search(xap_reader *r, const xap_search_req *req, xap_result *
             q = fb;
         }
         q = expanded ? restrict_query(q, req) : typed;
+        if (req->boost_term && *req->boost_term && req->boost_share > 0 &&
+            req->sort == XAP_SORT_RELEVANCE && typed_query)
+            q = boost_query(r, q, req);
         std::unique_ptr<xap_result> res(run_query(r, q, req, corrected));
         if (spell_later && res->estimate < req->spelling_below) {
             std::string c;

@@ -387,6 +387,11 @@ struct xap_search_req {
     /* With XAP_QP_SPELLING: compute the correction only when the match estimate is below
      * this (a second parse after the match); 0: always, while parsing. */
     size_t spelling_below;
+    /* Relevance order with a non-empty query: documents indexing boost_term (e.g. a
+     * language term) gain boost_share of the top score of a first top-1 pass
+     * (OP_AND_MAYBE: the match set and totals do not change). NULL or 0: off. */
+    const char *boost_term;
+    double boost_share;
 };
 
 /* Initialises a request with defaults: XAP_QP_DEFAULT, OR, limit 10, no collapse. */

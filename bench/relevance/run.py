@@ -122,8 +122,10 @@ def run_kb(args, docs_path, queries, tmp, out):
         port = int(open(port_file).read().strip())
         rows = {}
         for q in queries:
-            body = get_json(port, "/api/v1/search?" + urllib.parse.urlencode(
-                {"q": q["text"], "size": 100, "snippets": "false", "collapse": "false"}))
+            params = {"q": q["text"], "size": 100, "snippets": "false", "collapse": "false"}
+            if args.prefer_lang and q.get("lang"):  # as the page does in its language
+                params["prefer_lang"] = q["lang"]
+            body = get_json(port, "/api/v1/search?" + urllib.parse.urlencode(params))
             rows[q["id"]] = [(h["id"], h["score"]) for h in body["hits"]]
         if args.collection == "corpus":
             args.docs = corpus_docs(port)
@@ -217,6 +219,9 @@ def main(argv=None):
     ap.add_argument("--split", choices=("all", "odd", "even"), default="all",
                     help="score all queries, or only odd / even query ids")
     ap.add_argument("--index", help="reuse (or build once into) this kb index directory")
+    ap.add_argument("--prefer-lang", action="store_true",
+                    help="kb: send each query's language as prefer_lang (the page sends "
+                         "its interface language)")
     ap.add_argument("--kb-arg", action="append", default=[],
                     help="extra kb-server setting, e.g. --kb-arg=--bm25-k1=1.0")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")

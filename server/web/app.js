@@ -4,8 +4,9 @@
 // (q, lang, topic, org, type, from, to, sort, page; doc and p for the document view), so
 // a URL can be shared and back/forward replay it: every change goes through navigate(),
 // which pushes a history entry, and route() renders whatever the URL says. Data comes
-// from the JSON API; nothing from the server is inserted as HTML except snippets, which
-// pass through sanitizeSnippet() (text and <mark> only). Texts come from i18n.js; the
+// from the JSON API; nothing from the server is inserted as HTML except snippets and
+// highlighted titles, which pass through sanitizeSnippet() (text and <mark> only), and
+// Markdown originals are rendered by renderMarkdown() into DOM nodes (never as HTML). Texts come from i18n.js; the
 // interface language is ?ui=, else the last choice (localStorage), else the browser's.
 'use strict';
 
@@ -518,7 +519,7 @@
     $('feed-link').href = '/feed.atom' + (feed.toString() ? '?' + feed : '');
     document.title = (s.q ? s.q + ' – ' : '') + t('brand');
 
-    if (lastResults && stateUrl(lastResults.state) === stateUrl(s)) {
+    if (lastResults && stateUrl(lastResults.state) === stateUrl(s) && lastResults.ui === ui) {
       renderResults(s, lastResults.data);
       return;
     }
@@ -535,10 +536,12 @@
     api.set('size', String(PAGE_SIZE));
     api.set('facets', 'true');
     api.set('snippets', 'true');
+    // among near-equals, briefs in the reader's language first (a boost, not a filter)
+    if (s.q) api.set('prefer_lang', ui);
     try {
       const data = await getJson('/api/v1/search?' + api, searchAbort.signal);
       if (seq !== searchSeq) return;
-      lastResults = { state: s, data };
+      lastResults = { state: s, data, ui };
       renderResults(s, data);
     } catch (e) {
       if (e.name === 'AbortError' || seq !== searchSeq) return;
@@ -557,7 +560,7 @@
     $('hits').replaceChildren();
     $('pager').hidden = true;
     $('did-you-mean').hidden = true;
-    $('facet-groups').replaceChildren();
+    renderFacets(s, {});
     $('status').textContent = t('errorTitle');
     const retry = el('button', { type: 'button', class: 'btn', text: t('retry') });
     retry.addEventListener('click', () => showResults(s));
@@ -589,12 +592,7 @@
     for (const h of hits) list.append(renderHit(s, h));
 
     if (!hits.length) {
-      const actions = [];
-      if (data.suggestion) {
-        actions.push(el('span', { text: t('didYouMean') + ' ' }),
-          linkTo(withChanges(s, { q: data.suggestion, page: 1 }), { class: 'suggestion' },
-            data.suggestion), ' ');
-      }
+      const actions = []; // "did you mean" is already the line above the results
       if (hasFilters(s)) {
         const b = el('button', { type: 'button', class: 'btn', text: t('removeFilters') });
         b.addEventListener('click', () => navigate(clearedFilters(s)));
@@ -620,14 +618,15 @@
   function renderHit(s, h) {
     const id = String(h.id);
     const docState = withChanges(s, { doc: id, p: h.page || 0 });
-    const title = h.title || id;
+    const title = h.title_highlight ? sanitizeSnippet(h.title_highlight) : h.title || id;
     const a = linkTo(docState, { 'data-id': id, class: 'hit-link' }, title);
     if (h.lang) a.setAttribute('hreflang', h.lang);
     const meta = el('p', { class: 'hit-meta' });
     if (h.lang) meta.append(el('span', { class: 'badge', title: langName(h.lang), text: h.lang.toUpperCase() }));
     if (h.visibility === 'members') meta.append(membersBadge());
     const parts = [];
-    if (h.date) parts.push(el('time', { datetime: h.date, text: fmtDate(h.date) }));
+    // a file's time is not a publication date: not shown in the list
+    if (h.date && h.date_source !== 'file') parts.push(el('time', { datetime: h.date, text: fmtDate(h.date) }));
     if (h.org) parts.push(el('span', { text: h.org }));
     if (h.type) parts.push(el('span', { text: typeName(h.type) }));
     if (h.page) parts.push(el('span', { class: 'hit-page', text: t('pageShort', { n: h.page }) }));
@@ -741,6 +740,11 @@
       }
       box.append(group);
     }
+    // nothing to refine (no results): no empty "Refine" box, no Filters button
+    const none = !box.children.length;
+    $('facets').hidden = none;
+    $('filters-toggle').hidden = none;
+    document.querySelector('#results-view .layout').classList.toggle('no-facets', none);
   }
 
   function renderPager(s, total) {
@@ -814,12 +818,18 @@
     const similar = getJson('/api/v1/documents/' + id + '/similar', searchAbort.signal)
       .then((b) => (b && Array.isArray(b.hits) ? b.hits : []))
       .catch(() => []);
-    const original = fetch('/files/' + id, { method: 'HEAD', signal: searchAbort.signal })
-      .then((r) => r.ok)
+    // a Markdown original is read whole, to show its headings, lists and tables
+    const md = String(entry.doc.format) === 'md';
+    const original = fetch('/files/' + id, { method: md ? 'GET' : 'HEAD', signal: searchAbort.signal })
+      .then(async (r) => {
+        if (r.ok && md) entry.markdown = await r.text();
+        return r.ok;
+      })
       .catch(() => false);
     entry.similar = (await similar).filter((h) => String(h.id) !== s.doc).slice(0, 6);
     entry.original = await original;
     if (seq !== searchSeq) return;
+    if (entry.markdown) renderBody(s, entry);
     renderDocExtras(s, entry);
   }
 
@@ -836,7 +846,7 @@
     const meta = $('doc-meta');
     meta.replaceChildren();
     const row = (key, ...value) => meta.append(el('div', { class: ['topics', 'authors', 'source'].includes(key) ? 'wide' : null }, el('dt', { text: t('meta_' + key) }), el('dd', {}, ...value)));
-    if (d.date) row('date', el('time', { datetime: d.date, text: fmtDate(d.date) }));
+    if (d.date) row(d.date_source === 'file' ? 'fileDate' : 'date', el('time', { datetime: d.date, text: fmtDate(d.date) }));
     if (d.lang) row('lang', langName(d.lang));
     if (d.org) row('org', d.org);
     if (d.type) row('type', typeName(d.type));
@@ -850,28 +860,10 @@
     if (d.pages) row('pages', fmtNumber(d.pages));
     if (d.source) row('source', el('span', { class: 'source', text: d.source }));
 
-    const terms = queryTerms(s.q);
-    const body = $('doc-body');
-    body.replaceChildren();
-    body.lang = d.lang || '';
-    const pages = String(d.body || '').split('\f');
-    const paged = pages.length > 1;
-    pages.forEach((text, i) => {
-      const sec = el('section', { class: 'page', id: 'page-' + (i + 1) });
-      if (paged) sec.append(el('h2', { class: 'page-label', text: t('pageN', { n: i + 1 }) }));
-      if (paged && s.p === i + 1) sec.classList.add('match-page');
-      for (const para of text.split(/\n\s*\n/)) {
-        const clean = para.replace(/\n(?![-*•\d])/g, ' ').trim();
-        if (!clean) continue;
-        const p = el('p');
-        appendHighlighted(p, clean, terms);
-        sec.append(p);
-      }
-      body.append(sec);
-    });
+    const pages = renderBody(s, entry);
 
     const match = $('doc-match-link');
-    if (paged && s.p >= 1 && s.p <= pages.length) {
+    if (pages > 1 && s.p >= 1 && s.p <= pages) {
       match.textContent = t('goToMatch', { n: s.p });
       match.href = '#page-' + s.p;
       match.hidden = false;
@@ -884,6 +876,194 @@
       };
     } else match.hidden = true;
     renderDocExtras(s, entry);
+  }
+
+  // The document's text: its Markdown original when there is one (headings, lists,
+  // tables), else the stored text, where a short line without final punctuation is a
+  // heading and PDF pages are cut into paragraphs at lines that end a sentence short of
+  // the page's width. Returns the number of pages.
+  function renderBody(s, entry) {
+    const d = entry.doc;
+    const terms = queryTerms(s.q);
+    const body = $('doc-body');
+    body.replaceChildren();
+    body.lang = d.lang || '';
+    if (entry.markdown) {
+      const sec = el('section', { class: 'page md', id: 'page-1' });
+      renderMarkdown(sec, entry.markdown, terms, d.title || '');
+      body.append(sec);
+      return 1;
+    }
+    const pages = String(d.body || '').split('\f');
+    const paged = pages.length > 1;
+    const pdf = String(d.format) === 'pdf';
+    pages.forEach((text, i) => {
+      const sec = el('section', { class: 'page', id: 'page-' + (i + 1) });
+      if (paged) sec.append(el('h2', { class: 'page-label', text: t('pageN', { n: i + 1 }) }));
+      if (paged && s.p === i + 1) sec.classList.add('match-page');
+      let first = i === 0;
+      for (const para of textBlocks(text, pdf)) {
+        // the title again at the top of the text: already the page's heading
+        if (first && fold(para.text) === fold(d.title || '')) {
+          first = false;
+          continue;
+        }
+        first = false;
+        const n = el(para.heading ? 'h3' : 'p', para.heading ? { class: 'doc-h' } : {});
+        appendHighlighted(n, para.text, terms);
+        sec.append(n);
+      }
+      body.append(sec);
+    });
+    return pages.length;
+  }
+
+  const ENDS_SENTENCE = /[.!?:;…»)"”]$/;
+
+  // Stored text as [{text, heading}]: blank lines part paragraphs; a PDF page (lines,
+  // no blank lines) is cut where a line ends a sentence well short of the widest line.
+  function textBlocks(text, pdf) {
+    const out = [];
+    const push = (lines) => {
+      const txt = lines.join(' ').replace(/\s+/g, ' ').trim();
+      if (!txt) return;
+      const heading = lines.length === 1 && txt.length <= 90 && !ENDS_SENTENCE.test(txt) && /^\p{Lu}/u.test(txt);
+      out.push({ text: txt, heading });
+    };
+    for (const block of String(text).split(/\n\s*\n/)) {
+      const lines = block.split('\n').map((l) => l.trim()).filter(Boolean);
+      if (!pdf || lines.length < 2) {
+        // list items keep their own lines
+        if (lines.some((l) => /^([-*•]|\d+[.)])\s/.test(l))) for (const l of lines) push([l]);
+        else push(lines);
+        continue;
+      }
+      const width = Math.max(...lines.map((l) => l.length));
+      let cur = [];
+      lines.forEach((line, j) => {
+        const short = line.length < width * 0.8;
+        const next = lines[j + 1] || '';
+        if (short && !ENDS_SENTENCE.test(line) && /^\p{Lu}/u.test(line) && /^\p{Lu}/u.test(next) && !cur.length) {
+          push([line]); // a heading line
+          return;
+        }
+        cur.push(line);
+        if (short && ENDS_SENTENCE.test(line)) {
+          push(cur);
+          cur = [];
+        }
+      });
+      push(cur);
+    }
+    return out;
+  }
+
+  // Inline Markdown (**strong**, *em*, `code`, [text](url)) into node, highlighted.
+  // Text only: links keep their words, never their target.
+  function appendInline(node, text, terms) {
+    const re = /(\*\*|__)(.+?)\1|(\*|_)(?=\S)(.+?)\3(?!\w)|`([^`]+)`|\[([^\]]+)\]\([^)]*\)/g;
+    let last = 0;
+    let m;
+    while ((m = re.exec(text)) !== null) {
+      if (m.index > last) appendHighlighted(node, text.slice(last, m.index), terms);
+      if (m[2] !== undefined) appendInline(node.appendChild(el('strong')), m[2], terms);
+      else if (m[4] !== undefined) appendInline(node.appendChild(el('em')), m[4], terms);
+      else if (m[5] !== undefined) node.append(el('code', { text: m[5] }));
+      else appendHighlighted(node, m[6], terms);
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) appendHighlighted(node, text.slice(last), terms);
+  }
+
+  // A small, safe Markdown renderer for the briefs (CommonMark's common part: ATX
+  // headings, paragraphs, - * + and 1. lists, > quotes, ``` code, pipe tables). Every
+  // text goes in as text: raw HTML in the source shows as written, never as markup.
+  function renderMarkdown(into, src, terms, title) {
+    let text = String(src).replace(/\r\n?/g, '\n');
+    text = text.replace(/^---\n[\s\S]*?\n(---|\.\.\.)\n/, ''); // front matter
+    const lines = text.split('\n');
+    let para = [];
+    let list = null;
+    let item = null;
+    let firstHeading = true;
+    const flush = () => {
+      if (para.length) {
+        const p = el('p');
+        appendInline(p, para.join(' ').replace(/\s+/g, ' ').trim(), terms);
+        into.append(p);
+      }
+      para = [];
+    };
+    const endList = () => {
+      list = null;
+      item = null;
+    };
+    const cells = (l) => l.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      let m;
+      if (/^\s*```/.test(line)) {
+        flush();
+        endList();
+        const code = [];
+        for (i++; i < lines.length && !/^\s*```/.test(lines[i]); i++) code.push(lines[i]);
+        into.append(el('pre', {}, el('code', { text: code.join('\n') })));
+      } else if ((m = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line))) {
+        flush();
+        endList();
+        const level = Math.min(m[1].length + 1, 6); // the page's h1 is the title
+        if (firstHeading && m[1].length === 1 && fold(m[2]) === fold(title)) {
+          firstHeading = false;
+          continue;
+        }
+        firstHeading = false;
+        const h = el('h' + level, { class: 'doc-h' });
+        appendInline(h, m[2], terms);
+        into.append(h);
+      } else if (/^\s*\|.*\|\s*$/.test(line) && /^\s*\|?[\s:|-]+\|?\s*$/.test(lines[i + 1] || '') && (lines[i + 1] || '').includes('-')) {
+        flush();
+        endList();
+        const table = el('table', { class: 'md-table' });
+        const head = el('tr');
+        for (const c of cells(line)) appendInline(head.appendChild(el('th', { scope: 'col' })), c, terms);
+        table.append(el('thead', {}, head));
+        const tb = el('tbody');
+        for (i += 2; i < lines.length && /^\s*\|.*\|\s*$/.test(lines[i]); i++) {
+          const tr = el('tr');
+          for (const c of cells(lines[i])) appendInline(tr.appendChild(el('td')), c, terms);
+          tb.append(tr);
+        }
+        i--;
+        table.append(tb);
+        into.append(el('div', { class: 'table-wrap' }, table));
+      } else if ((m = /^\s*([-*+]|\d+[.)])\s+(.*)$/.exec(line))) {
+        flush();
+        const ordered = /\d/.test(m[1]);
+        if (!list || list.ordered !== ordered) {
+          list = { ordered, node: el(ordered ? 'ol' : 'ul', { class: 'md-list' }) };
+          into.append(list.node);
+        }
+        item = el('li');
+        appendInline(item, m[2], terms);
+        list.node.append(item);
+      } else if ((m = /^\s*>\s?(.*)$/.exec(line))) {
+        flush();
+        endList();
+        const q = el('blockquote');
+        appendInline(q.appendChild(el('p')), m[1], terms);
+        into.append(q);
+      } else if (!line.trim()) {
+        flush();
+        if (!(lines[i + 1] || '').match(/^\s*([-*+]|\d+[.)])\s/)) endList();
+      } else if (item && /^\s+\S/.test(line)) {
+        item.append(' ');
+        appendInline(item, line.trim(), terms); // a list item's next line
+      } else {
+        endList();
+        para.push(line.trim());
+      }
+    }
+    flush();
   }
 
   function renderDocExtras(s, entry) {
@@ -906,7 +1086,7 @@
     for (const h of entry.similar) {
       const a = linkTo(withChanges(s, { doc: String(h.id), p: 0 }), { lang: h.lang || null }, h.title || String(h.id));
       const meta = el('span', { class: 'muted small' },
-        [h.lang ? h.lang.toUpperCase() : '', h.date ? fmtDate(h.date) : '', h.org || ''].filter(Boolean).join(' · '));
+        [h.lang ? h.lang.toUpperCase() : '', h.date && h.date_source !== 'file' ? fmtDate(h.date) : '', h.org || ''].filter(Boolean).join(' · '));
       list.append(el('li', {}, a, meta));
     }
   }

@@ -4,7 +4,7 @@
 # run.sh - the "browser" ctest: installs playwright-core into tests/browser when missing
 # (npm ci, from the committed package-lock.json), indexes corpus/ into a temp dir with
 # $KB_BIN_DIR/kb-indexer, starts $KB_BIN_DIR/kb-server on a free port serving
-# server/web, runs page.test.mjs in chromium (node --test) and stops the server.
+# server/web, runs page.test.mjs and page-reading.test.mjs in chromium (node --test) and stops the server.
 # Screenshots land in tests/browser/artifacts/ (git-ignored).
 set -euo pipefail
 
@@ -36,7 +36,7 @@ fi
 members_key="browser-members-key-$$-$RANDOM$RANDOM" # for the sign-in test only
 "$bin/kb-server" --hash-key="$members_key" --scopes=search,members >"$tmp/keys"
 "$bin/kb-server" --index="$tmp/index" --port=0 --port-file="$tmp/port" --workers=2 \
-    --web-dir="$src/server/web" --keys-file="$tmp/keys" >"$tmp/server.log" 2>&1 &
+    --web-dir="$src/server/web" --keys-file="$tmp/keys" --source="$src/corpus" >"$tmp/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
     [ -s "$tmp/port" ] && break
@@ -49,7 +49,7 @@ port=$(cat "$tmp/port")
 rc=0
 (cd "$here" && KB_TEST_URL="http://127.0.0.1:$port" KB_SOURCE_DIR="$src" KB_CHROMIUM="$chromium" \
     KB_MEMBERS_KEY="$members_key" \
-    KB_ARTIFACTS="$here/artifacts" node --test --test-concurrency=1 page.test.mjs) || rc=$?
+    KB_ARTIFACTS="$here/artifacts" node --test --test-concurrency=1 page.test.mjs page-reading.test.mjs) || rc=$?
 if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "browser: kb-server died during the tests; its log:" >&2
     tail -n 30 "$tmp/server.log" >&2

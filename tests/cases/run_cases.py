@@ -298,6 +298,9 @@ def run_case(name, port, subst, statuses, exercised):
         doc = {"root": root.tag, "entries": [
             {c.tag.split("}")[1]: (c.text or c.attrib) for c in e}
             for e in root.findall("{http://www.w3.org/2005/Atom}entry")]}
+        rev = root.find("{urn:powertrain-kb}revision")
+        if rev is not None:
+            doc["revision"] = rev.text
     if ex.get("json_body") and doc is None:
         doc = json.loads(text)
     if ex.get("lines"):

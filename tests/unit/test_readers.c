@@ -385,6 +385,54 @@ static void test_text(void)
     kb_doc_release(&d);
 }
 
+/* A .txt brief's date line: want_date "" when none is expected; want_title checks that
+ * the date line left the text. */
+static void expect_text_date(const char *text, const char *want_date,
+                             const char *want_title, const char *body_lacks)
+{
+    struct kb_doc d;
+    struct kb_error err;
+    kb_doc_init(&d);
+    kb_error_clear(&err);
+    CHECK_INT(kb_read_text(text, strlen(text), NULL, &d, &err), 0);
+    if (*want_date) {
+        CHECK_STR(d.date, want_date);
+        CHECK_STR(d.date_source, KB_DATE_TEXT);
+    } else {
+        CHECK(d.date == NULL);
+        CHECK(d.date_source == NULL);
+    }
+    CHECK_STR(d.title, want_title);
+    if (body_lacks)
+        CHECK(d.body && !strstr(d.body, body_lacks));
+    kb_doc_release(&d);
+}
+
+static void test_text_dates(void)
+{
+    expect_text_date("Titre\nDate : 12 mars 2025\n\nCorps.", "2025-03-12", "Titre",
+                     "mars");
+    expect_text_date("Titolo\nData: 3 aprile 2024\n\nTesto.", "2024-04-03", "Titolo",
+                     "aprile");
+    expect_text_date("Title\n\nDate: 2024-05-01\n\nBody.", "2024-05-01", "Title", "Date");
+    expect_text_date("Title\nMay 1, 2024\nBody.", "2024-05-01", "Title", "May");
+    expect_text_date("1st May 2024\nTitle\nBody.", "2024-05-01", "Title", "May");
+    expect_text_date("Titre\nPublié le 1er décembre 2023.\nCorps.", "2023-12-01", "Titre",
+                     "Publié");
+    expect_text_date("Titre\nDATE: 7 Février 2022\nCorps.", "2022-02-07", "Titre", NULL);
+    expect_text_date("Title\nPublished: 9 Sept. 2021\nBody.", "2021-09-09", "Title",
+                     NULL);
+    /* not date lines: a date inside a sentence, a label that is a longer word, an
+     * impossible date, a date too far down */
+    expect_text_date("Title\nThe rule applies from 1 May 2024 to all new cars.\n", "",
+                     "Title", NULL);
+    expect_text_date("Title\nDatabase: 2024-05-01\n", "", "Title", NULL);
+    expect_text_date("Title\nDate: 31 février 2024\n", "", "Title", NULL);
+    expect_text_date("Title\nDate: 2024-13-01\n", "", "Title", NULL);
+    expect_text_date("T\na\nb\nc\nd\ne\nf\nDate: 2024-05-01\n", "", "T", NULL);
+    expect_text_date("Title\nMarch 2024\n", "", "Title", NULL);
+}
+
 static void expect_utf8(const char *in, size_t n, size_t max, const char *want)
 {
     char *out = NULL;
@@ -798,6 +846,7 @@ int main(void)
     test_xml();
     test_markdown();
     test_text();
+    test_text_dates();
     test_encoding();
     test_pdf();
     test_office();
