@@ -9,8 +9,8 @@
 #ifndef KB_SCHEMA_H
 #define KB_SCHEMA_H
 
-#define KB_SCHEMA_VERSION "2" /* 2: visibility (XV term, slot 9), date_source (slot 10)  \
-                               */
+/* 2: visibility (XV term, slot 9), date_source and -date (slot 10) */
+#define KB_SCHEMA_VERSION "2"
 
 /* Free-text prefixes (positional, stemmed). The body is unprefixed. */
 #define KB_PFX_TITLE    "S"

@@ -20,11 +20,12 @@ from kbtest import check  # noqa: E402
 from httptest import Server, get_json, index_folder, request  # noqa: E402
 
 FILES = {
-    "rapport été.txt": "Rapport d'été : l'électrolyseur zephyrine a tenu la charge "
+    # dated in their text: the feed leaves out documents dated only by their file
+    "rapport été.txt": "Date: 2025-06-02\n\nRapport d'été : l'électrolyseur zephyrine a tenu la charge "
                        "pendant tout l'essai, et la pile à combustible aussi.\n",
-    "notes/plan de charge.md": "# Plan de charge\n\nLe plan de charge zephyrine des "
+    "notes/plan de charge.md": "---\ndate: 2025-06-03\n---\n# Plan de charge\n\nLe plan de charge zephyrine des "
                                "bornes rapides pour les poids lourds à hydrogène.\n",
-    "essai 50% #2 ?.txt": "Essai zephyrine numéro deux : cinquante pour cent de charge "
+    "essai 50% #2 ?.txt": "Date: 2025-06-04\n\nEssai zephyrine numéro deux : cinquante pour cent de charge "
                           "sur le banc de la pile à combustible.\n",
 }
 

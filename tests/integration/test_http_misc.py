@@ -40,7 +40,8 @@ def feed(tmp, idx, keys):
     srv = Server(tmp, idx, "--keys-file=" + keys, "--access-log=")
     try:
         doc = {"title": "Quarzite \ufffe bilan \uffff de l'essai", "body": "Le banc quarzite "
-               "a mesuré la pile à combustible \ufffe pendant l'essai.", "lang": "fr"}
+               "a mesuré la pile à combustible \ufffe pendant l'essai.", "lang": "fr",
+               "date": "2025-06-02"}
         st, _, b = request(srv.port, "PUT", "/api/v1/documents/api/quarzite",
                            {"Authorization": "Bearer " + WRITE_KEY,
                             "Content-Type": "application/json"},
