@@ -128,6 +128,8 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v,
         return copy_to(c->keys_file, sizeof c->keys_file, v, key, err);
     if (!strcmp(key, "access_log"))
         return copy_to(c->access_log, sizeof c->access_log, v, key, err);
+    if (!strcmp(key, "analytics_file"))
+        return copy_to(c->analytics_file, sizeof c->analytics_file, v, key, err);
     if (!strcmp(key, "bind"))
         return copy_to(c->bind, sizeof c->bind, v, key, err);
     if (!strcmp(key, "source") || !strcmp(key, "sources")) {
@@ -248,7 +250,7 @@ int kb_config_load_env(struct kb_config *c, struct kb_error *err)
         "max_body_bytes",  "max_page_size", "max_offset",     "max_wildcard",
         "rate_limit",      "bm25_k1",       "bm25_b",         "ranking",
         "bb2_c",           "feedback_docs", "feedback_terms", "feedback_weight",
-        "feedback_max_df", "suggest_cache"};
+        "feedback_max_df", "suggest_cache",  "analytics_file"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "KB_";
         size_t j;

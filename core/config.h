@@ -54,6 +54,7 @@ struct kb_config {
     double feedback_weight; /* weight of those words against the query's, 0.01-10 (0.4) */
     double feedback_max_df; /* only words in at most this share of documents (0.2) */
     char access_log[1024];  /* "-" = stderr, "" = none */
+    char analytics_file[1024]; /* query counts: "" = beside the index, "off" = none */
 };
 
 /* Fills every default. */

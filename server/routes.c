@@ -3,8 +3,9 @@
  * routes.c - the route table. A route is a method set, a path (exact, or a prefix when it
  * ends in '/'), whether reading it needs a key with scope "search" when
  * cfg.search_needs_key is set, and a handler. Writes (PUT, DELETE) always need scope
- * "write"; that and the per-client rate limit are checked here, once, before any handler
- * runs. Adding an endpoint is one line here plus its handler.
+ * "write", and a route may require a scope of its own (analytics: "admin"); that and
+ * the per-client rate limit are checked here, once, before any handler runs. Adding an
+ * endpoint is one line here plus its handler.
  */
 #include "routes.h"
 
@@ -34,11 +35,20 @@ static const struct route routes[] = {
     {"metrics", M_GET | M_HEAD, "/metrics", 0, kb_route_metrics},
     {"feed", M_GET | M_HEAD, "/feed.atom", 1, kb_route_feed},
     {"files", M_GET | M_HEAD, "/files/", 1, kb_route_files},
+    {"analytics", M_GET | M_HEAD, "/api/v1/analytics/queries", 0, kb_route_analytics},
     {"page", M_GET | M_HEAD, "/", 0, kb_route_static},
     {"static", M_GET | M_HEAD, "/static/", 0, kb_route_static},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
+
+/* Scopes that a route always requires, whatever search_needs_key says. */
+static const struct {
+    kb_handler fn;
+    unsigned scope;
+} route_scopes[] = {
+    {kb_route_analytics, KB_SCOPE_ADMIN},
+};
 
 const char *kb_route_name(int i)
 {
@@ -82,10 +92,13 @@ static int path_matches(const char *pattern, const char *url)
 static int refuse_unauthorised(struct kb_req *req, struct kb_resp *resp, unsigned m,
                                const struct route *r)
 {
-    unsigned scope = 0;
-    if (m & (M_PUT | M_DELETE))
+    unsigned scope = 0; /* the route's own scope first */
+    for (size_t i = 0; i < sizeof route_scopes / sizeof route_scopes[0]; i++)
+        if (route_scopes[i].fn == r->fn)
+            scope = route_scopes[i].scope;
+    if (!scope && (m & (M_PUT | M_DELETE)))
         scope = KB_SCOPE_WRITE;
-    else if (r->api_read && req->srv->cfg.search_needs_key)
+    else if (!scope && r->api_read && req->srv->cfg.search_needs_key)
         scope = KB_SCOPE_SEARCH;
     if (!scope)
         return 0;

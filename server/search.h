@@ -31,6 +31,7 @@ struct kb_search_params {
     int spelling;         /* 1: suggest a correction */
     const char *err_code; /* OUT: stable error code when parsing failed (static string) */
     int no_expansion;     /* 1: no thesaurus or feedback terms (the query as typed) */
+    int typing;           /* 1: search-as-you-type, not counted in query analytics */
 };
 
 /* Up to this many documents, totals are always exact (every match is counted). */

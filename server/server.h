@@ -26,6 +26,7 @@ struct MHD_Connection;
 struct kb_keys;
 struct kb_writer;
 struct kb_ratelimit;
+struct kb_analytics;
 
 enum kb_scope {
     KB_SCOPE_SEARCH = 1 << 0,
@@ -50,6 +51,7 @@ struct kb_server {
     struct kb_keys *keys;           /* NULL: no keys file, writes are refused */
     struct kb_writer *writer;       /* the single writer thread (writer.c) */
     struct kb_ratelimit *ratelimit; /* NULL when cfg.rate_limit is 0 */
+    struct kb_analytics *analytics; /* query counts (analytics.h) */
     struct kb_metrics metrics;
     struct MHD_Daemon *daemon;
     pthread_key_t worker_key;
@@ -213,5 +215,7 @@ void kb_route_openapi(struct kb_req *req, struct kb_resp *resp);
 void kb_route_static(struct kb_req *req, struct kb_resp *resp);
 /* route_files.c: GET /files/{id}, the original file of an indexed document. */
 void kb_route_files(struct kb_req *req, struct kb_resp *resp);
+/* route_analytics.c: GET /api/v1/analytics/queries (scope admin) */
+void kb_route_analytics(struct kb_req *req, struct kb_resp *resp);
 
 #endif
