@@ -250,7 +250,7 @@ int kb_config_load_env(struct kb_config *c, struct kb_error *err)
         "max_body_bytes",  "max_page_size", "max_offset",     "max_wildcard",
         "rate_limit",      "bm25_k1",       "bm25_b",         "ranking",
         "bb2_c",           "feedback_docs", "feedback_terms", "feedback_weight",
-        "feedback_max_df", "suggest_cache",  "analytics_file"};
+        "feedback_max_df", "suggest_cache", "analytics_file"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "KB_";
         size_t j;
