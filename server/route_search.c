@@ -63,8 +63,8 @@ void kb_route_search(struct kb_req *req, struct kb_resp *resp)
         goto out;
     }
     /* query analytics: the first page of a final query (typing=true marks
-     * search-as-you-type; suggest and the feed are never counted) */
-    if (!p.typing && p.offset == 0)
+     * search-as-you-type; HEAD probes, suggest and the feed are never counted) */
+    if (!p.typing && p.offset == 0 && strcmp(req->method, "HEAD") != 0)
         kb_analytics_record(req->srv->analytics, p.q,
                             json_integer_value(json_object_get(o, "total")) == 0,
                             time(NULL));
