@@ -141,6 +141,8 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v,
         return copy_to(c->keys_file, sizeof c->keys_file, v, key, err);
     if (!strcmp(key, "access_log"))
         return copy_to(c->access_log, sizeof c->access_log, v, key, err);
+    if (!strcmp(key, "analytics_file"))
+        return copy_to(c->analytics_file, sizeof c->analytics_file, v, key, err);
     if (!strcmp(key, "bind"))
         return copy_to(c->bind, sizeof c->bind, v, key, err);
     if (!strcmp(key, "cors_origins"))
@@ -321,7 +323,8 @@ int kb_config_load_env(struct kb_config *c, struct kb_error *err)
                                  "remote_user_scopes",
                                  "session_minutes",
                                  "max_sessions",
-                                 "cookie_secure"};
+                                 "cookie_secure",
+                                 "analytics_file"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "KB_";
         size_t j;

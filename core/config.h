@@ -70,6 +70,7 @@ struct kb_config {
     size_t max_sessions;         /* signed-in sessions kept at once (10000) */
     int cookie_secure; /* session cookie Secure: 1 always, 0 never, -1 auto (default:
                         * when a trusted proxy says X-Forwarded-Proto: https) */
+    char analytics_file[1024]; /* query counts: "" = beside the index, "off" = none */
 };
 
 /* Fills every default. */

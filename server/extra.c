@@ -4,9 +4,27 @@
  * rate limiter, the single writer for document CRUD). Kept apart from main.c so that
  * tests and benchmarks can start a server the same way.
  */
+#include "analytics.h"
 #include "server.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Where query analytics are kept: the analytics_file setting, else analytics.json in
+ * the index directory (or beside an index stub file); "" for "off" (memory only). */
+static void analytics_path(const struct kb_config *cfg, char *buf, size_t cap)
+{
+    struct stat st;
+    if (!strcmp(cfg->analytics_file, "off"))
+        snprintf(buf, cap, "%s", "");
+    else if (cfg->analytics_file[0])
+        snprintf(buf, cap, "%s", cfg->analytics_file);
+    else if (stat(cfg->index, &st) == 0 && !S_ISDIR(st.st_mode))
+        snprintf(buf, cap, "%s.analytics.json", cfg->index);
+    else
+        snprintf(buf, cap, "%s/analytics.json", cfg->index);
+}
 
 int kb_server_init_extra(struct kb_server *srv, struct kb_error *err)
 {
@@ -19,6 +37,12 @@ int kb_server_init_extra(struct kb_server *srv, struct kb_error *err)
     }
     if (srv->cfg.rate_limit &&
         !(srv->ratelimit = kb_ratelimit_new(srv->cfg.rate_limit))) {
+        rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+        goto out;
+    }
+    char apath[1200];
+    analytics_path(&srv->cfg, apath, sizeof apath);
+    if (!(srv->analytics = kb_analytics_new(apath))) {
         rc = kb_error_set(err, KB_ENOMEM, "out of memory");
         goto out;
     }
@@ -42,4 +66,6 @@ void kb_server_release_extra(struct kb_server *srv)
     srv->ratelimit = NULL;
     kb_sessions_free(srv->sessions);
     srv->sessions = NULL;
+    kb_analytics_free(srv->analytics); /* writes the counts a last time */
+    srv->analytics = NULL;
 }

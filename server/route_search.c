@@ -5,10 +5,12 @@
  * own error: query_too_long (414 in the URI, 413 in a body), page_too_large,
  * offset_too_deep, wildcard_too_broad (400) and query_timeout (503).
  */
+#include "analytics.h"
 #include "search.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 void kb_route_search(struct kb_req *req, struct kb_resp *resp)
 {
@@ -61,6 +63,12 @@ void kb_route_search(struct kb_req *req, struct kb_resp *resp)
                       req->srv->cfg.query_seconds);
         goto out;
     }
+    /* query analytics: the first page of a final query (typing=true marks
+     * search-as-you-type; HEAD probes, suggest and the feed are never counted) */
+    if (!p.typing && p.offset == 0 && strcmp(req->method, "HEAD") != 0)
+        kb_analytics_record(req->srv->analytics, p.q,
+                            json_integer_value(json_object_get(o, "total")) == 0,
+                            time(NULL));
     resp->json = o;
     resp->status = 200;
 out:

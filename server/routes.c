@@ -3,8 +3,9 @@
  * routes.c - the route table. A route is a method set, a path (exact, or a prefix when it
  * ends in '/'), whether reading it needs a key with scope "search" when
  * cfg.search_needs_key is set, and a handler. Writes (PUT, DELETE) always need scope
- * "write"; that and the per-client rate limit are checked here, once, before any handler
- * runs. Adding an endpoint is one line here plus its handler.
+ * "write", and a route may require a scope of its own (analytics: "admin"); that and
+ * the per-client rate limit are checked here, once, before any handler runs. Adding an
+ * endpoint is one line here plus its handler.
  *
  * kb_route_begin runs on the request headers alone, before any byte of a body is read:
  * an unknown path, a method not allowed, a missing key, a rate limit or a declared
@@ -28,26 +29,29 @@ struct route {
     int api_read; /* 1: needs scope search when cfg.search_needs_key */
     kb_handler fn;
     unsigned body_methods; /* the methods that take a request body here */
+    unsigned scope;        /* a scope the route always needs (0: the rules above) */
 };
 
 /* Index 0 is "other" (unmatched paths) for metrics. */
 static const struct route routes[] = {
-    {"other", 0, "", 0, NULL, 0},
-    {"healthz", M_GET | M_HEAD, "/healthz", 0, kb_route_health, 0},
-    {"search", M_GET | M_POST | M_HEAD, "/api/v1/search", 1, kb_route_search, M_POST},
-    {"suggest", M_GET | M_HEAD, "/api/v1/suggest", 1, kb_route_suggest, 0},
+    {"other", 0, "", 0, NULL, 0, 0},
+    {"healthz", M_GET | M_HEAD, "/healthz", 0, kb_route_health, 0, 0},
+    {"search", M_GET | M_POST | M_HEAD, "/api/v1/search", 1, kb_route_search, M_POST, 0},
+    {"suggest", M_GET | M_HEAD, "/api/v1/suggest", 1, kb_route_suggest, 0, 0},
     {"documents", M_GET | M_HEAD | M_PUT | M_DELETE, "/api/v1/documents/", 1,
-     kb_route_documents, M_PUT},
-    {"stats", M_GET | M_HEAD, "/api/v1/stats", 1, kb_route_stats, 0},
+     kb_route_documents, M_PUT, 0},
+    {"stats", M_GET | M_HEAD, "/api/v1/stats", 1, kb_route_stats, 0, 0},
     {"session", M_GET | M_HEAD | M_POST | M_DELETE, "/api/v1/session", 0,
-     kb_route_session, M_POST},
-    {"openapi", M_GET | M_HEAD, "/api/v1/openapi.json", 0, kb_route_openapi, 0},
-    {"schemas", M_GET | M_HEAD, "/api/v1/api/", 0, kb_route_openapi, 0},
-    {"metrics", M_GET | M_HEAD, "/metrics", 0, kb_route_metrics, 0},
-    {"feed", M_GET | M_HEAD, "/feed.atom", 1, kb_route_feed, 0},
-    {"files", M_GET | M_HEAD, "/files/", 1, kb_route_files, 0},
-    {"page", M_GET | M_HEAD, "/", 0, kb_route_static, 0},
-    {"static", M_GET | M_HEAD, "/static/", 0, kb_route_static, 0},
+     kb_route_session, M_POST, 0},
+    {"openapi", M_GET | M_HEAD, "/api/v1/openapi.json", 0, kb_route_openapi, 0, 0},
+    {"schemas", M_GET | M_HEAD, "/api/v1/api/", 0, kb_route_openapi, 0, 0},
+    {"metrics", M_GET | M_HEAD, "/metrics", 0, kb_route_metrics, 0, 0},
+    {"feed", M_GET | M_HEAD, "/feed.atom", 1, kb_route_feed, 0, 0},
+    {"files", M_GET | M_HEAD, "/files/", 1, kb_route_files, 0, 0},
+    {"analytics", M_GET | M_HEAD, "/api/v1/analytics/queries", 0, kb_route_analytics, 0,
+     KB_SCOPE_ADMIN},
+    {"page", M_GET | M_HEAD, "/", 0, kb_route_static, 0, 0},
+    {"static", M_GET | M_HEAD, "/static/", 0, kb_route_static, 0, 0},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
@@ -94,12 +98,12 @@ static int path_matches(const char *pattern, const char *url)
 static int refuse_unauthorised(struct kb_req *req, struct kb_resp *resp, unsigned m,
                                const struct route *r)
 {
-    unsigned scope = 0;
+    unsigned scope = r->scope; /* the route's own scope first */
     if (r->fn == kb_route_session)
         return 0; /* signing in and out: session.c checks the key itself */
-    if (m & (M_PUT | M_DELETE))
+    if (!scope && (m & (M_PUT | M_DELETE)))
         scope = KB_SCOPE_WRITE;
-    else if (r->api_read && req->srv->cfg.search_needs_key)
+    else if (!scope && r->api_read && req->srv->cfg.search_needs_key)
         scope = KB_SCOPE_SEARCH;
     if (!scope)
         return 0;

@@ -238,6 +238,8 @@ static int set_param(struct kb_search_params *p, const char *k, const char *v,
         return parse_bool(v, &p->snippets, k, err);
     if (!strcmp(k, "collapse"))
         return parse_bool(v, &p->collapse, k, err);
+    if (!strcmp(k, "typing"))
+        return parse_bool(v, &p->typing, k, err);
     p->err_code = "unknown_parameter";
     return kb_error_set(err, KB_EINVAL, "unknown parameter '%s'", k);
 }

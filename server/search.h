@@ -35,6 +35,7 @@ struct kb_search_params {
                   * (kb_req_members), never from a parameter */
     char
         prefer_lang[3]; /* "fr", "it", "en": a small boost for documents in it; "" none */
+    int typing;         /* 1: search-as-you-type, not counted in query analytics */
 };
 
 /* Up to this many documents, totals are always exact (every match is counted). */

@@ -28,6 +28,7 @@ struct kb_writer;
 struct kb_ratelimit;
 struct kb_conns;
 struct kb_sessions;
+struct kb_analytics;
 
 enum kb_scope {
     KB_SCOPE_SEARCH = 1 << 0,
@@ -54,6 +55,7 @@ struct kb_server {
     struct kb_writer *writer;       /* the single writer thread (writer.c) */
     struct kb_ratelimit *ratelimit; /* NULL when cfg.rate_limit is 0 */
     struct kb_sessions *sessions;   /* signed-in members (session.c) */
+    struct kb_analytics *analytics; /* query counts (analytics.h) */
     struct kb_metrics metrics;
     struct MHD_Daemon *daemon;
     struct kb_conns *conns; /* open connections and their deadlines (http.c) */
@@ -262,5 +264,7 @@ void kb_route_openapi(struct kb_req *req, struct kb_resp *resp);
 void kb_route_static(struct kb_req *req, struct kb_resp *resp);
 /* route_files.c: GET /files/{id}, the original file of an indexed document. */
 void kb_route_files(struct kb_req *req, struct kb_resp *resp);
+/* route_analytics.c: GET /api/v1/analytics/queries (scope admin) */
+void kb_route_analytics(struct kb_req *req, struct kb_resp *resp);
 
 #endif

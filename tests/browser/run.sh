@@ -34,7 +34,11 @@ fi
     { cat "$tmp/indexer.log" >&2; echo "browser: kb-indexer failed" >&2; exit 1; }
 
 members_key="browser-members-key-$$-$RANDOM$RANDOM" # for the sign-in test only
-"$bin/kb-server" --hash-key="$members_key" --scopes=search,members >"$tmp/keys"
+# keys for admin.test.mjs (query analytics)
+export KB_TEST_ADMIN_KEY=browser-admin-key-0123456789 KB_TEST_SEARCH_KEY=browser-search-key-0123456789
+{ "$bin/kb-server" --hash-key="$members_key" --scopes=search,members
+  "$bin/kb-server" --hash-key="$KB_TEST_ADMIN_KEY" --scopes=admin
+  "$bin/kb-server" --hash-key="$KB_TEST_SEARCH_KEY" --scopes=search; } >"$tmp/keys"
 "$bin/kb-server" --index="$tmp/index" --port=0 --port-file="$tmp/port" --workers=2 \
     --web-dir="$src/server/web" --keys-file="$tmp/keys" --source="$src/corpus" >"$tmp/server.log" 2>&1 &
 server_pid=$!
@@ -49,7 +53,7 @@ port=$(cat "$tmp/port")
 rc=0
 (cd "$here" && KB_TEST_URL="http://127.0.0.1:$port" KB_SOURCE_DIR="$src" KB_CHROMIUM="$chromium" \
     KB_MEMBERS_KEY="$members_key" \
-    KB_ARTIFACTS="$here/artifacts" node --test --test-concurrency=1 page.test.mjs page-reading.test.mjs) || rc=$?
+    KB_ARTIFACTS="$here/artifacts" node --test --test-concurrency=1 page.test.mjs page-reading.test.mjs admin.test.mjs) || rc=$?
 if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "browser: kb-server died during the tests; its log:" >&2
     tail -n 30 "$tmp/server.log" >&2
