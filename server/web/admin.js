@@ -104,16 +104,6 @@
   }
 
   function build() {
-    const style = el('style', {
-      text:
-        'body.admin-mode #results-view, body.admin-mode #doc-view { display: none !important; }' +
-        ' #admin-view { max-width: 60rem; margin: 0 auto; padding: 1rem; }' +
-        ' #admin-view form, #admin-view .admin-period { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; margin: 1rem 0; }' +
-        ' #admin-view .admin-lists { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: 2rem; }' +
-        ' #admin-view ol { padding-left: 1.5rem; } #admin-view li { margin: .25rem 0; }' +
-        ' #admin-view .admin-count { margin-left: .5rem; opacity: .75; font-variant-numeric: tabular-nums; }',
-    });
-    document.head.append(style);
     const days = el('select', { id: 'admin-days' });
     for (const d of [7, 30, 90, 365]) days.append(el('option', { value: String(d), i18n: 'adminDays' + d }));
     days.value = '30';
