@@ -46,4 +46,12 @@ void kb_thesaurus_match(const struct kb_thesaurus *t, const char *norm, size_t n
                         const char *orig, size_t orig_len, int any_case,
                         unsigned *counts);
 
+/* The concept named at the start of a token sequence (tokens of normalised text, as the
+ * query side cuts them): the longest label whose tokens are tok[0..k), or else an acronym
+ * equal to tok[0] in any case. Returns k (0: none) and sets *concept. */
+size_t kb_thesaurus_lookup(const struct kb_thesaurus *t, const char *const *tok,
+                           const size_t *len, size_t n, size_t *concept);
+/* The broader concept of concept i, or -1. */
+long kb_thesaurus_broader(const struct kb_thesaurus *t, size_t i);
+
 #endif

@@ -349,11 +349,19 @@ struct xap_search_req {
     size_t n_ranges;
     /* Extra weighted terms (e.g. thesaurus concepts), each scaled: ORed into the
      * positive part of the query, inside its filters and NOTs (a document that a NOT, a
-     * "field:value" filter or req->filters leave out stays out); where the positive
-     * part itself holds a NOT or a filter, they only re-rank its matches. */
+     * "field:value" filter or req->filters leave out stays out), when that part is an
+     * OR of words; where it is an AND, a NOT, a filter, or a phrase or NEAR on its own,
+     * they only re-rank its matches, so they never turn an AND into an OR. */
     const char *const *extra_terms;
     size_t n_extra;
     double extra_scale;
+    /* A field the query string uses for weighted terms in place: "<concept_field>:N"
+     * stands for concept_terms[N] scaled by extra_scale (nothing when N is out of
+     * range), so a caller can widen one operand ("(battery OR kbconcept:0) AND x")
+     * rather than the whole query. NULL: no such field. */
+    const char *concept_field;
+    const char *const *concept_terms;
+    size_t n_concept_terms;
     const char *const
         *exclude_uids; /* unique ids to leave out (e.g. the source of MLT) */
     size_t n_exclude;
