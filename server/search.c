@@ -173,8 +173,20 @@ static int set_param(struct kb_search_params *p, const char *k, const char *v,
         p->q = strdup(v);
         return p->q ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
     }
-    if (!strcmp(k, "lang"))
-        return add_values(p->langs, &p->n_langs, v, k, err);
+    if (!strcmp(k, "lang")) {
+        /* a language we do not index is a mistake, not a filter that finds nothing */
+        size_t first = p->n_langs;
+        int rc = add_values(p->langs, &p->n_langs, v, k, err);
+        for (size_t i = first; !rc && i < p->n_langs; i++) {
+            int l = kb_lang_from_code(p->langs[i]);
+            if (l < 0)
+                return kb_error_set(err, KB_EINVAL, "'lang' must be fr, it or en");
+            free(p->langs[i]);
+            if (!(p->langs[i] = strdup(kb_lang_code(l))))
+                rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+        }
+        return rc;
+    }
     if (!strcmp(k, "topic"))
         return add_values(p->topics, &p->n_topics, v, k, err);
     if (!strcmp(k, "org"))
@@ -207,9 +219,13 @@ static int set_param(struct kb_search_params *p, const char *k, const char *v,
     if (!strcmp(k, "size") || !strcmp(k, "limit")) {
         if (!strcmp(k, "size"))
             *has_page = 1;
-        int rc = parse_uint(v, cfg->max_page_size, size, k, err);
-        if (rc) {
-            kb_error_clear(err);
+        /* not a number (or negative): invalid_parameter, as for page=0; a number past
+         * the limit: page_too_large */
+        if (parse_uint(v, (size_t)-1, size, k, NULL))
+            return kb_error_set(err, KB_EINVAL,
+                                "'%s' must be a whole number from 0 to %zu", k,
+                                cfg->max_page_size);
+        if (*size > cfg->max_page_size) {
             p->err_code = "page_too_large";
             return kb_error_set(err, KB_EINVAL, "'%s' must be from 0 to %zu", k,
                                 cfg->max_page_size);
@@ -217,10 +233,16 @@ static int set_param(struct kb_search_params *p, const char *k, const char *v,
         return KB_OK;
     }
     if (!strcmp(k, "offset")) {
-        int rc = parse_uint(v, cfg->max_offset, &p->offset, k, err);
-        if (rc)
+        if (parse_uint(v, (size_t)-1, &p->offset, k, NULL))
+            return kb_error_set(err, KB_EINVAL,
+                                "'offset' must be a whole number from 0 to %zu",
+                                cfg->max_offset);
+        if (p->offset > cfg->max_offset) {
             p->err_code = "offset_too_deep";
-        return rc;
+            return kb_error_set(err, KB_EINVAL, "'offset' must be from 0 to %zu",
+                                cfg->max_offset);
+        }
+        return KB_OK;
     }
     if (!strcmp(k, "facets"))
         return parse_facets(v, &p->facets, err);

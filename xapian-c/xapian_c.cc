@@ -1024,6 +1024,32 @@ extern "C" int xap_reader_term_freq(xap_reader *r, const char *term, size_t len,
     }
 }
 
+extern "C" int xap_reader_term_freq_in(xap_reader *r, const char *term, size_t len,
+                                       const char *const *filter, size_t n,
+                                       unsigned *freq, xap_error *err)
+{
+    if (!r || !term || !freq || (n && !filter))
+        return bad_arg(err, "xap_reader_term_freq_in: NULL argument");
+    try {
+        std::vector<Xapian::Query> f;
+        for (size_t i = 0; i < n; i++)
+            if (filter[i])
+                f.emplace_back(filter[i]);
+        Xapian::Query q(std::string(term, len));
+        if (!f.empty())
+            q = Xapian::Query(Xapian::Query::OP_FILTER, q,
+                              Xapian::Query(Xapian::Query::OP_OR, f.begin(), f.end()));
+        Xapian::Enquire enq(r->db);
+        enq.set_query(q);
+        enq.set_weighting_scheme(Xapian::BoolWeight());
+        Xapian::MSet m = enq.get_mset(0, 0, r->db.get_doccount());
+        *freq = m.get_matches_lower_bound();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
 namespace
 {
 // The stored data of the first document indexing `term` (a malloc'ed copy in *data).

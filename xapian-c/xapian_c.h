@@ -264,6 +264,11 @@ int xap_reader_get_meta(xap_reader *r, const char *key, char **val, size_t *len,
 /* Number of documents indexing `term` (0 when absent). */
 int xap_reader_term_freq(xap_reader *r, const char *term, size_t len, unsigned *freq,
                          struct xap_error *err);
+/* Number of documents indexing `term` and at least one of filter[0..n) (e.g. language
+ * terms): which languages a word is written in. */
+int xap_reader_term_freq_in(xap_reader *r, const char *term, size_t len,
+                            const char *const *filter, size_t n, unsigned *freq,
+                            struct xap_error *err);
 /* Document data for a unique id: malloc'ed copy in *data (caller frees), XAP_E_NOT_FOUND.
  */
 int xap_reader_get_data(xap_reader *r, const char *uid, size_t uid_len, char **data,
