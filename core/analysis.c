@@ -502,6 +502,26 @@ static long concept_slot(char ***v, size_t *n, const char *id)
     return (long)(*n)++;
 }
 
+/* Index of concept `id` in out->concepts, added when missing, and the longest span of
+ * `words` words naming it kept; -1 when out of memory. */
+static long add_concept(struct kb_query *out, const char *id, size_t words)
+{
+    size_t n = out->n_concepts;
+    long slot = concept_slot(&out->concepts, &out->n_concepts, id);
+    if (slot < 0)
+        return -1;
+    if (out->n_concepts > n) {
+        size_t *v = realloc(out->concept_words, out->n_concepts * sizeof *v);
+        if (!v)
+            return -1;
+        out->concept_words = v;
+        v[slot] = 0;
+    }
+    if (words > out->concept_words[slot])
+        out->concept_words[slot] = words;
+    return slot;
+}
+
 struct span {
     size_t from,
         to; /* byte range of the text widened (a quoted phrase with its quotes) */
@@ -589,8 +609,8 @@ static int widen_concepts(const struct kb_thesaurus *t, struct kb_query *out)
                     continue;
                 }
                 sp[ns++] = (struct span){from ? from - 1 : 0, to < len ? to + 1 : len, 0};
-                sp[ns - 1].slot = concept_slot(&out->concepts, &out->n_concepts,
-                                               kb_thesaurus_concept_id(t, concept));
+                sp[ns - 1].slot =
+                    add_concept(out, kb_thesaurus_concept_id(t, concept), all);
             }
             k += all;
             continue;
@@ -600,8 +620,7 @@ static int widen_concepts(const struct kb_thesaurus *t, struct kb_query *out)
             continue;
         }
         sp[ns++] = (struct span){tk[k].start, tk[k + got - 1].end, 0};
-        sp[ns - 1].slot = concept_slot(&out->concepts, &out->n_concepts,
-                                       kb_thesaurus_concept_id(t, concept));
+        sp[ns - 1].slot = add_concept(out, kb_thesaurus_concept_id(t, concept), got);
         /* the broader concepts re-rank; not those of an excluded word */
         size_t from = tk[k].start;
         int negated = (from >= 1 && s[from - 1] == '-' &&
@@ -705,6 +724,7 @@ void kb_query_release(struct kb_query *q)
     for (size_t i = 0; i < q->n_concepts; i++)
         free(q->concepts[i]);
     free(q->concepts);
+    free(q->concept_words);
     for (size_t i = 0; i < q->n_broader; i++)
         free(q->broader[i]);
     free(q->broader);

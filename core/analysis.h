@@ -47,7 +47,8 @@ struct kb_query {
                     or phrase that names a concept becomes "(words OR kbconcept:N)",
                     N indexing `concepts`, so the concept joins that operand only and
                     AND, NOT, +/- keep their meaning (KB_QUERY_CONCEPT_FIELD) */
-    char **concepts; /* "XC<id>" terms of thesaurus concepts found in the query */
+    char **concepts;       /* "XC<id>" terms of thesaurus concepts found in the query */
+    size_t *concept_words; /* per concept: words of the longest query span naming it */
     size_t n_concepts;
     char **broader; /* "XC<id>" terms of the broader concepts of those not negated, for
                        re-ranking only */

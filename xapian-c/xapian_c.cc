@@ -1293,8 +1293,9 @@ class ConceptField : public Xapian::FieldProcessor
             !*req_->concept_terms[n])
             return Xapian::Query();
         Xapian::Query t(req_->concept_terms[n]);
-        if (req_->extra_scale > 0 && req_->extra_scale != 1.0)
-            t = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, t, req_->extra_scale);
+        double scale = req_->concept_scales ? req_->concept_scales[n] : req_->extra_scale;
+        if (scale > 0 && scale != 1.0)
+            t = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, t, scale);
         return t;
     }
 

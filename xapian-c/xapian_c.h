@@ -366,6 +366,7 @@ struct xap_search_req {
      * rather than the whole query. NULL: no such field. */
     const char *concept_field;
     const char *const *concept_terms;
+    const double *concept_scales; /* per term; NULL: extra_scale for all */
     size_t n_concept_terms;
     const char *const
         *exclude_uids; /* unique ids to leave out (e.g. the source of MLT) */
