@@ -598,17 +598,15 @@ static int widen_concepts(const struct kb_thesaurus *t, struct kb_query *out)
             size_t all = 0;
             while (k + all < n && tk[k + all].quote == q)
                 all++;
-            if (got && got == all && m == all) {
-                size_t from = tk[k].start, to = tk[k + all - 1].end;
-                while (from > 0 && s[from - 1] != '"')
-                    from--;
-                while (to < len && s[to] != '"')
-                    to++;
-                if (from >= 2 && s[from - 2] == ':') { /* title:"..." is a field's */
-                    k += all;
-                    continue;
-                }
-                sp[ns++] = (struct span){from ? from - 1 : 0, to < len ? to + 1 : len, 0};
+            size_t qopen = tk[k].start, qclose = tk[k + all - 1].end;
+            while (qopen > 0 && s[qopen - 1] != '"')
+                qopen--;
+            while (qclose < len && s[qclose] != '"')
+                qclose++;
+            /* a closed phrase, not a field's (title:"...") */
+            if (got && got == all && m == all && qopen > 0 && qclose < len &&
+                !(qopen >= 2 && s[qopen - 2] == ':')) {
+                sp[ns++] = (struct span){qopen - 1, qclose + 1, 0};
                 sp[ns - 1].slot =
                     add_concept(out, kb_thesaurus_concept_id(t, concept), all);
             }
