@@ -526,6 +526,11 @@ static int is_query_operator(const char *s, size_t n)
 }
 
 #define DYM_MAX_WORDS 32
+/* Words edited letter by letter (some 50 index lookups per letter): at most this long,
+ * and at most DYM_MAX_EDITED of them in a query, so a long query of unknown words costs
+ * little more than a short one. */
+#define DYM_MAX_EDIT_LEN 24
+#define DYM_MAX_EDITED   4
 
 struct dym_word {
     size_t start, len; /* in the query as typed */
@@ -563,7 +568,7 @@ static int label_correction(struct kb_worker *w, const struct kb_thesaurus *t,
     const char *word = v[i].folded;
     size_t len = v[i].fn;
     char c[72];
-    if (len + 2 > sizeof c || len < 2)
+    if (len > DYM_MAX_EDIT_LEN || len < 2)
         return 0;
     unsigned best = 0;
     for (int kind = 0; kind < 4; kind++) { /* delete, transpose, replace, insert */
@@ -663,12 +668,14 @@ static char *did_you_mean(struct kb_server *srv, struct kb_worker *w, const char
     kb_buf_init(&out, n * 2 + 64);
     int changed = 0;
     size_t at = 0;
+    size_t edited = 0;
     for (size_t k = 0; k < nw; k++) {
         char sug[64] = "";
         struct xap_error xe = {0};
         if (v[k].keep)
             continue;
-        if (!label_correction(w, srv->res.thes, v, nw, k, sug, sizeof sug) &&
+        if (!(edited++ < DYM_MAX_EDITED &&
+              label_correction(w, srv->res.thes, v, nw, k, sug, sizeof sug)) &&
             (xap_reader_spell(w->reader, v[k].folded, v[k].fn, sug, sizeof sug, &xe) ||
              !sug[0] || !strcmp(sug, v[k].folded) || same_stem(w, sug, v[k].folded)))
             continue;
