@@ -425,6 +425,260 @@ static int has_lower(const char *s, size_t n)
     return 0;
 }
 
+/* The field names server/search.c gives the query parser: "word:" with any other word is
+ * read as two plain words. */
+static const char query_fields[] = " title author org lang topic type year abstract ";
+
+static int is_word_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 128;
+}
+
+/* "foo:bar" -> "foo bar" for a field name the parser does not know, and "title:" with
+ * nothing after it -> "title ": a plain word, never a did-you-mean on a field name. */
+static void plain_unknown_fields(char *s)
+{
+    for (char *p = s; *p; p++) {
+        if (*p != ':' || p == s || !is_word_byte((unsigned char)p[-1]))
+            continue;
+        char *w = p;
+        while (w > s && is_word_byte((unsigned char)w[-1]))
+            w--;
+        char key[32];
+        size_t n = (size_t)(p - w);
+        int known = 0;
+        if (n + 3 <= sizeof key) {
+            key[0] = ' ';
+            memcpy(key + 1, w, n);
+            key[n + 1] = ' ';
+            key[n + 2] = '\0';
+            known = strstr(query_fields, key) != NULL;
+        }
+        if (!known || p[1] == '\0' || p[1] == ' ' || p[1] == ')')
+            *p = ' ';
+    }
+}
+
+enum { QT_WORD, QT_OP };
+
+struct qtok {
+    size_t start, end;
+    int kind;
+    int quote;    /* 0, or the number of the quoted phrase holding it */
+    int eligible; /* may name a concept: a plain word outside fields, NEAR and quotes */
+};
+
+#define QUERY_MAX_TOKS 256
+#define LABEL_MAX_TOKS 12
+
+static int is_op(const char *s, const struct qtok *t, const char *op)
+{
+    size_t n = strlen(op);
+    return t->kind == QT_OP && t->end - t->start == n && !memcmp(s + t->start, op, n);
+}
+
+/* Is the text between two neighbouring tokens something a label can span: spaces, or a
+ * hyphen or slash inside a word ("plug-in", "iso/iec"), no syntax? */
+static int joinable(const char *s, const struct qtok *a, const struct qtok *b)
+{
+    if (a->quote != b->quote)
+        return 0;
+    for (size_t i = a->end; i < b->start; i++) {
+        char c = s[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+            continue;
+        if ((c == '-' || c == '/' || c == '.') && i > 0 &&
+            is_word_byte((unsigned char)s[i - 1]))
+            continue;
+        return 0;
+    }
+    return 1;
+}
+
+/* Index of term "XC<id>" in v[0..*n), added when missing; -1 when out of memory. */
+static long concept_slot(char ***v, size_t *n, const char *id)
+{
+    char term[160];
+    snprintf(term, sizeof term, "%s%s", KB_PFX_CONCEPT, id);
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*v)[i], term))
+            return (long)i;
+    char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+    if (!nv)
+        return -1;
+    *v = nv;
+    if (!(nv[*n] = strdup(term)))
+        return -1;
+    return (long)(*n)++;
+}
+
+/* Index of concept `id` in out->concepts, added when missing, and the longest span of
+ * `words` words naming it kept; -1 when out of memory. */
+static long add_concept(struct kb_query *out, const char *id, size_t words)
+{
+    size_t n = out->n_concepts;
+    long slot = concept_slot(&out->concepts, &out->n_concepts, id);
+    if (slot < 0)
+        return -1;
+    if (out->n_concepts > n) {
+        size_t *v = realloc(out->concept_words, out->n_concepts * sizeof *v);
+        if (!v)
+            return -1;
+        out->concept_words = v;
+        v[slot] = 0;
+    }
+    if (words > out->concept_words[slot])
+        out->concept_words[slot] = words;
+    return slot;
+}
+
+struct span {
+    size_t from,
+        to; /* byte range of the text widened (a quoted phrase with its quotes) */
+    long slot;
+};
+
+/* Finds the concepts of out->text and writes out->parse. */
+static int widen_concepts(const struct kb_thesaurus *t, struct kb_query *out)
+{
+    const char *s = out->text;
+    size_t len = strlen(s);
+    struct qtok *tk = calloc(QUERY_MAX_TOKS, sizeof *tk);
+    struct span *sp = calloc(QUERY_MAX_TOKS, sizeof *sp);
+    struct kb_buf b;
+    kb_buf_init(&b, len * 2 + 64 + QUERY_MAX_TOKS * 24);
+    size_t n = 0, ns = 0;
+    int rc = KB_ENOMEM;
+    if (!tk || !sp)
+        goto out;
+    /* tokens: words (lower case) and operators (upper case, as the normaliser keeps
+     * them), with their quoted phrase */
+    int quote = 0, quotes = 0;
+    for (size_t i = 0; i < len && n < QUERY_MAX_TOKS;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"') {
+            quote = quote ? 0 : ++quotes;
+            i++;
+            continue;
+        }
+        int word = is_word_byte(c), op = c >= 'A' && c <= 'Z';
+        if (!word && !op) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < len &&
+               (is_word_byte((unsigned char)s[j]) || (op && s[j] >= 'A' && s[j] <= 'Z')))
+            j++;
+        tk[n] = (struct qtok){i, j, op ? QT_OP : QT_WORD, quote, 0};
+        char before = i ? s[i - 1] : ' ', after = j < len ? s[j] : ' ';
+        tk[n].eligible = !op && before != ':' && after != ':' && after != '*';
+        n++;
+        i = j;
+    }
+    /* NEAR and ADJ take words: neither their operands nor their "/3" are widened */
+    for (size_t k = 0; k < n; k++) {
+        if (!is_op(s, &tk[k], "NEAR") && !is_op(s, &tk[k], "ADJ"))
+            continue;
+        if (k)
+            tk[k - 1].eligible = 0;
+        size_t next = k + 1;
+        if (next < n && tk[next].start == tk[k].end + 1 && s[tk[k].end] == '/')
+            tk[next++].eligible = 0;
+        if (next < n)
+            tk[next].eligible = 0;
+    }
+    for (size_t k = 0; k < n;) {
+        const char *tok[LABEL_MAX_TOKS];
+        size_t tl[LABEL_MAX_TOKS], m = 0, concept;
+        if (!tk[k].eligible) {
+            k++;
+            continue;
+        }
+        while (k + m < n && m < LABEL_MAX_TOKS && tk[k + m].eligible &&
+               (m == 0 || joinable(s, &tk[k + m - 1], &tk[k + m]))) {
+            tok[m] = s + tk[k + m].start;
+            tl[m] = tk[k + m].end - tk[k + m].start;
+            m++;
+        }
+        size_t got = kb_thesaurus_lookup(t, tok, tl, m, &concept);
+        int q = tk[k].quote;
+        if (q) {
+            /* a quoted phrase is widened only when it is a label as a whole */
+            size_t all = 0;
+            while (k + all < n && tk[k + all].quote == q)
+                all++;
+            size_t qopen = tk[k].start, qclose = tk[k + all - 1].end;
+            while (qopen > 0 && s[qopen - 1] != '"')
+                qopen--;
+            while (qclose < len && s[qclose] != '"')
+                qclose++;
+            /* a closed phrase, not a field's (title:"...") */
+            if (got && got == all && m == all && qopen > 0 && qclose < len &&
+                !(qopen >= 2 && s[qopen - 2] == ':')) {
+                sp[ns++] = (struct span){qopen - 1, qclose + 1, 0};
+                sp[ns - 1].slot =
+                    add_concept(out, kb_thesaurus_concept_id(t, concept), all);
+            }
+            k += all;
+            continue;
+        }
+        if (!got) {
+            k++;
+            continue;
+        }
+        sp[ns++] = (struct span){tk[k].start, tk[k + got - 1].end, 0};
+        sp[ns - 1].slot = add_concept(out, kb_thesaurus_concept_id(t, concept), got);
+        /* the broader concepts re-rank; not those of an excluded word */
+        size_t from = tk[k].start;
+        int negated = (from >= 1 && s[from - 1] == '-' &&
+                       (from == 1 || s[from - 2] == ' ' || s[from - 2] == '(')) ||
+                      (k && is_op(s, &tk[k - 1], "NOT"));
+        for (long c = kb_thesaurus_broader(t, concept), d = 0;
+             !negated && c >= 0 && d < 8; c = kb_thesaurus_broader(t, (size_t)c), d++)
+            if (concept_slot(&out->broader, &out->n_broader,
+                             kb_thesaurus_concept_id(t, (size_t)c)) < 0)
+                goto out;
+        k += got;
+    }
+    for (size_t i = 0; i < ns; i++)
+        if (sp[i].slot < 0)
+            goto out;
+    size_t at = 0;
+    for (size_t i = 0; i < ns; i++) {
+        char tail[48];
+        snprintf(tail, sizeof tail, " OR %s:%ld)", KB_QUERY_CONCEPT_FIELD, sp[i].slot);
+        if (kb_buf_add(&b, s + at, sp[i].from - at) || kb_buf_addc(&b, '(') ||
+            kb_buf_add(&b, s + sp[i].from, sp[i].to - sp[i].from) ||
+            kb_buf_adds(&b, tail))
+            goto out;
+        at = sp[i].to;
+    }
+    if (kb_buf_add(&b, s + at, len - at))
+        goto out;
+    /* a broader concept that the query names itself is not a broader one */
+    for (size_t i = 0; i < out->n_broader;) {
+        int dup = 0;
+        for (size_t j = 0; j < out->n_concepts; j++)
+            dup |= !strcmp(out->broader[i], out->concepts[j]);
+        if (!dup) {
+            i++;
+            continue;
+        }
+        free(out->broader[i]);
+        memmove(&out->broader[i], &out->broader[i + 1],
+                (out->n_broader - i - 1) * sizeof(char *));
+        out->n_broader--;
+    }
+    out->parse = kb_buf_steal(&b);
+    rc = out->parse ? KB_OK : KB_ENOMEM;
+out:
+    kb_buf_release(&b);
+    free(tk);
+    free(sp);
+    return rc;
+}
+
 int kb_query_prepare(const struct kb_resources *res, const char *q, size_t len,
                      struct kb_query *out, struct kb_error *err)
 {
@@ -450,7 +704,7 @@ int kb_query_prepare(const struct kb_resources *res, const char *q, size_t len,
         if (!out->relaxed_case)
             flags = KB_NORM_QUERY;
     }
-    int rc = kb_text_normalize(q, len, flags, &b);
+    int rc = kb_text_normalize(q, len, flags | KB_NORM_DROP_ELISION, &b);
     if (rc) {
         kb_buf_release(&b);
         return kb_error_set(err, rc, "query too long");
@@ -459,37 +713,28 @@ int kb_query_prepare(const struct kb_resources *res, const char *q, size_t len,
     if (!out->text)
         return kb_error_set(err, KB_ENOMEM, "out of memory");
     strip_request(out->text);
+    plain_unknown_fields(out->text);
     const struct kb_thesaurus *t = res ? res->thes : NULL;
-    size_t n = kb_thesaurus_concepts(t);
-    if (!n)
-        return KB_OK;
-    unsigned *counts = calloc(n, sizeof *counts);
-    if (!counts)
+    rc = t ? widen_concepts(t, out) : KB_OK;
+    if (!rc && !out->parse && !(out->parse = strdup(out->text)))
+        rc = KB_ENOMEM;
+    if (rc) {
+        kb_query_release(out);
         return kb_error_set(err, KB_ENOMEM, "out of memory");
-    kb_thesaurus_match(t, out->text, strlen(out->text), q, len, 1, counts);
-    for (size_t i = 0; i < n; i++) {
-        if (!counts[i])
-            continue;
-        char **v = realloc(out->concepts, (out->n_concepts + 1) * sizeof *v);
-        if (!v)
-            break;
-        out->concepts = v;
-        size_t tl = strlen(kb_thesaurus_concept_id(t, i)) + 3;
-        v[out->n_concepts] = malloc(tl);
-        if (!v[out->n_concepts])
-            break;
-        snprintf(v[out->n_concepts++], tl, "%s%s", KB_PFX_CONCEPT,
-                 kb_thesaurus_concept_id(t, i));
     }
-    free(counts);
     return KB_OK;
 }
 
 void kb_query_release(struct kb_query *q)
 {
     free(q->text);
+    free(q->parse);
     for (size_t i = 0; i < q->n_concepts; i++)
         free(q->concepts[i]);
     free(q->concepts);
+    free(q->concept_words);
+    for (size_t i = 0; i < q->n_broader; i++)
+        free(q->broader[i]);
+    free(q->broader);
     memset(q, 0, sizeof *q);
 }

@@ -41,14 +41,32 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
 
 /* A query made ready for the engine. */
 struct kb_query {
-    char *text;      /* normalised query string (malloc'ed) */
-    char **concepts; /* "XC<id>" terms of thesaurus concepts found in the query */
+    char *text;  /* normalised query string (malloc'ed): the words as typed, for
+                    spelling and for the forgiving plain-words retry */
+    char *parse; /* `text` with each thesaurus word widened in place (malloc'ed): a word
+                    or phrase that names a concept becomes "(words OR kbconcept:N)",
+                    N indexing `concepts`, so the concept joins that operand only and
+                    AND, NOT, +/- keep their meaning (KB_QUERY_CONCEPT_FIELD) */
+    char **concepts;       /* "XC<id>" terms of thesaurus concepts found in the query */
+    size_t *concept_words; /* per concept: words of the longest query span naming it */
     size_t n_concepts;
+    char **broader; /* "XC<id>" terms of the broader concepts of those not negated, for
+                       re-ranking only */
+    size_t n_broader;
     int relaxed_case; /* 1 when an all-capitals query was treated as plain words */
 };
 
+/* The field name that `parse` uses for concepts; the parser must map its value N to
+ * concepts[N] (weighted, not a filter). Not a field members can type: like any
+ * unknown field, "kbconcept:" in a query is read as a plain word. */
+#define KB_QUERY_CONCEPT_FIELD "kbconcept"
+
 /* Normalises `q` for parsing (elisions, accents, units, case; an all-capitals query has
- * its operators lower-cased too, as it is shouting, not syntax) and finds its concepts.
+ * its operators lower-cased too, as it is shouting, not syntax), drops elided articles
+ * and request preambles, reads an unknown "field:" (or one with no value) as a plain
+ * word, and finds its concepts. A word under a field prefix, next to NEAR/ADJ or with
+ * a wildcard is not widened: a field restricts to what was typed (stemmed in each
+ * language), and NEAR takes words only.
  */
 int kb_query_prepare(const struct kb_resources *res, const char *q, size_t len,
                      struct kb_query *out, struct kb_error *err);

@@ -170,7 +170,10 @@ static int end_word(struct state *st)
     for (size_t i = 0; i < n; i++) {
         if (w[i] != '\'')
             continue;
-        if (kb_text_is_elision(w + seg, i - seg) || i + 1 == n || i == seg)
+        int elided = kb_text_is_elision(w + seg, i - seg);
+        if (elided && i + 1 < n && (st->flags & KB_NORM_DROP_ELISION))
+            memset(w + seg, ' ', i - seg);
+        if (elided || i + 1 == n || i == seg)
             w[i] = ' ';
         seg = i + 1;
     }

@@ -20,7 +20,10 @@
 #include <stddef.h>
 
 enum kb_norm_flags {
-    KB_NORM_QUERY = 1 << 0 /* keep upper-case boolean operators */
+    KB_NORM_QUERY = 1 << 0,       /* keep upper-case boolean operators */
+    KB_NORM_DROP_ELISION = 1 << 1 /* drop elided articles ("l'hydrogène" -> "hydrogene"):
+                                      a query word "l" or "dell" would match the English
+                                      "L" of kW/L, or "della" in every Italian brief */
 };
 
 /* Appends the normalised form of in[0..len) to out. Invalid UTF-8 bytes become spaces.

@@ -412,3 +412,98 @@ void kb_thesaurus_match(const struct kb_thesaurus *t, const char *norm, size_t n
         i = j;
     }
 }
+
+/* Index of the first entry whose first token is w[0..n) (t->n_e when none). */
+static size_t first_entry(const struct kb_thesaurus *t, const char *w, size_t n)
+{
+    size_t lo = 0, hi = t->n_e;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strncmp(t->e[mid].first, w, n);
+        if (c == 0 && t->e[mid].first[n] != '\0')
+            c = 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+size_t kb_thesaurus_lookup(const struct kb_thesaurus *t, const char *const *tok,
+                           const size_t *len, size_t n, size_t *concept)
+{
+    if (!t || !n)
+        return 0;
+    /* entries of one first token come longest label first, so the first that matches
+     * is the most specific */
+    for (size_t k = first_entry(t, tok[0], len[0]); k < t->n_e; k++) {
+        const struct entry *e = &t->e[k];
+        if (strncmp(e->first, tok[0], len[0]) != 0 || e->first[len[0]] != '\0')
+            break;
+        const char *rest = e->rest;
+        size_t i = 1;
+        while (*rest) {
+            size_t rl = strcspn(rest, " ");
+            int same = i < n && rl == len[i] && memcmp(rest, tok[i], rl) == 0;
+            /* an elided article of the label ("stockage de l'hydrogène") is optional:
+             * queries drop them */
+            if (!same && !kb_text_is_elision(rest, rl))
+                break;
+            rest += rl;
+            if (*rest == ' ')
+                rest++;
+            i += same;
+        }
+        if (!*rest) {
+            *concept = e->concept;
+            return i;
+        }
+    }
+    for (size_t k = 0; k < t->n_a; k++)
+        if (strlen(t->a[k].text) == len[0] &&
+            strncasecmp(t->a[k].text, tok[0], len[0]) == 0) {
+            *concept = t->a[k].concept;
+            return 1;
+        }
+    return 0;
+}
+
+void kb_thesaurus_continue(const struct kb_thesaurus *t, const char *const *tok,
+                           const size_t *len, size_t n, const char *prefix, size_t plen,
+                           kb_thesaurus_word_fn fn, void *ctx)
+{
+    if (!t || !n || !fn)
+        return;
+    for (size_t k = first_entry(t, tok[0], len[0]); k < t->n_e; k++) {
+        const struct entry *e = &t->e[k];
+        if (strncmp(e->first, tok[0], len[0]) != 0 || e->first[len[0]] != '\0')
+            break;
+        const char *rest = e->rest;
+        size_t i = 1;
+        while (*rest && i < n) {
+            size_t rl = strcspn(rest, " ");
+            int same = rl == len[i] && memcmp(rest, tok[i], rl) == 0;
+            if (!same && !kb_text_is_elision(rest, rl))
+                break;
+            rest += rl;
+            if (*rest == ' ')
+                rest++;
+            i += same;
+        }
+        if (i < n || !*rest)
+            continue;
+        size_t rl = strcspn(rest, " ");
+        if (kb_text_is_elision(rest, rl) && rest[rl] == ' ') { /* "de l' hydrogene" */
+            rest += rl + 1;
+            rl = strcspn(rest, " ");
+        }
+        if (rl >= plen && memcmp(rest, prefix, plen) == 0 && fn(rest, rl, ctx))
+            return;
+    }
+}
+
+long kb_thesaurus_broader(const struct kb_thesaurus *t, size_t i)
+{
+    return t && i < t->n_c ? t->c[i].broader : -1;
+}

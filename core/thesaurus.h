@@ -46,4 +46,20 @@ void kb_thesaurus_match(const struct kb_thesaurus *t, const char *norm, size_t n
                         const char *orig, size_t orig_len, int any_case,
                         unsigned *counts);
 
+/* The concept named at the start of a token sequence (tokens of normalised text, as the
+ * query side cuts them): the longest label whose tokens are tok[0..k), or else an acronym
+ * equal to tok[0] in any case. Returns k (0: none) and sets *concept. */
+size_t kb_thesaurus_lookup(const struct kb_thesaurus *t, const char *const *tok,
+                           const size_t *len, size_t n, size_t *concept);
+/* Calls fn(word, len, ctx) for the next word of every label that starts with the
+ * tokens tok[0..n) (n >= 1; elided articles of labels optional) and whose next word
+ * starts with prefix[0..plen): "pile a" + "c" -> "combustible". fn returns non-zero to
+ * stop. For search-as-you-type. */
+typedef int (*kb_thesaurus_word_fn)(const char *word, size_t len, void *ctx);
+void kb_thesaurus_continue(const struct kb_thesaurus *t, const char *const *tok,
+                           const size_t *len, size_t n, const char *prefix, size_t plen,
+                           kb_thesaurus_word_fn fn, void *ctx);
+/* The broader concept of concept i, or -1. */
+long kb_thesaurus_broader(const struct kb_thesaurus *t, size_t i);
+
 #endif

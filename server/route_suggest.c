@@ -42,6 +42,7 @@ struct cand {
     char *term;
     unsigned freq;
     char *shown; /* surface form, or NULL: the term */
+    int label;   /* thesaurus labels it completes with the words before it */
 };
 
 struct collect {
@@ -65,8 +66,45 @@ static int on_term(const char *term, size_t len, unsigned freq, void *ctx)
     c->v[c->n].shown = NULL;
     if (!c->v[c->n].term)
         return 1;
+    c->v[c->n].label = 0;
     c->v[c->n++].freq = freq;
     return 0;
+}
+
+/* A thesaurus label goes on with `word`: mark that candidate. */
+static int on_label_word(const char *word, size_t len, void *ctx)
+{
+    struct collect *c = ctx;
+    for (size_t i = 0; i < c->n; i++)
+        if (strlen(c->v[i].term) == len && !memcmp(c->v[i].term, word, len))
+            c->v[i].label++;
+    return 0;
+}
+
+#define MAX_CONTEXT 8 /* words before the last one that a label may start with */
+
+/* Marks the candidates that complete a thesaurus label begun by the words before the
+ * last one ("pile a" + "c" -> "combustible", "fuel" + "c" -> "cell"), trying the
+ * longest context first. */
+static void mark_label_words(const struct kb_thesaurus *t, const char *const *tok,
+                             const size_t *len, size_t n, const char *last,
+                             size_t last_len, struct collect *c)
+{
+    for (size_t from = 0; from < n; from++)
+        kb_thesaurus_continue(t, tok + from, len + from, n - from, last, last_len,
+                              on_label_word, c);
+}
+
+/* After an elided article ("l'hyd"), a word found mostly in English briefs is not
+ * offered: "l'hydrogen" is no word of French or Italian. */
+static int written_after_elision(xap_reader *r, const struct cand *cd)
+{
+    static const char *const romance[] = {KB_PFX_LANG "fr", KB_PFX_LANG "it"};
+    unsigned in = 0;
+    struct xap_error xe = {0};
+    if (xap_reader_term_freq_in(r, cd->term, strlen(cd->term), romance, 2, &in, &xe))
+        return 1;
+    return 2 * in >= cd->freq;
 }
 
 /* 1 for a byte that belongs to a word: ASCII letters and digits, and any byte of a
@@ -75,6 +113,14 @@ static int word_byte(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c >= 0x80;
+}
+
+/* Does q[0..end) end with a typographic apostrophe (’ or ‘), which is not part of the
+ * word after it ("l’hyd")? */
+static int apostrophe_before(const char *q, size_t end)
+{
+    return end >= 3 && (!memcmp(q + end - 3, "\xe2\x80\x99", 3) ||
+                        !memcmp(q + end - 3, "\xe2\x80\x98", 3));
 }
 
 /* Lower-cases UTF-8 word w[0..len) into out (cap bytes, NUL-terminated), keeping its
@@ -181,10 +227,13 @@ static int public_term(xap_reader *r, const char *term, unsigned freq, unsigned 
     return XAP_OK;
 }
 
-/* qsort order: most frequent first, then alphabetical. */
+/* qsort order: words that complete the most labels first, then most frequent first,
+ * then alphabetical. */
 static int by_freq(const void *a, const void *b)
 {
     const struct cand *x = a, *y = b;
+    if (x->label != y->label)
+        return y->label - x->label;
     if (x->freq != y->freq)
         return x->freq < y->freq ? 1 : -1;
     return strcmp(x->term, y->term);
@@ -274,6 +323,8 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
     const char *s = kb_buf_str(&folded);
     const char *last = NULL;
     size_t last_len = 0;
+    const char *prev[MAX_CONTEXT];
+    size_t prev_len[MAX_CONTEXT], n_prev = 0;
     int ends_with_space = folded.len && (s[folded.len - 1] == ' ');
     for (const char *p = s; *p;) {
         while (*p &&
@@ -287,6 +338,15 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
                 kb_buf_addc(&tq, ' ');
             kb_buf_adds(&tq, "title:");
             kb_buf_add(&tq, b, (size_t)(p - b));
+            if (last) { /* the words before the last one, the latest MAX_CONTEXT */
+                if (n_prev == MAX_CONTEXT) {
+                    memmove(prev, prev + 1, (MAX_CONTEXT - 1) * sizeof *prev);
+                    memmove(prev_len, prev_len + 1, (MAX_CONTEXT - 1) * sizeof *prev_len);
+                    n_prev--;
+                }
+                prev[n_prev] = last;
+                prev_len[n_prev++] = last_len;
+            }
             last = b;
             last_len = (size_t)(p - b);
         }
@@ -297,11 +357,13 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
     struct xap_term_group pub = {public_only, 1};
     if (last && !ends_with_space) {
         xap_reader_for_each_term(w->reader, last, last_len, MAX_SCAN, on_term, &c, &xe);
+        mark_label_words(req->srv->res.thes, prev, prev_len, n_prev, last, last_len, &c);
         if (c.n) /* qsort must not see NULL, even with 0 items */
             qsort(c.v, c.n, sizeof *c.v, by_freq);
         /* the input as typed, up to its last word ("pile à combu" -> "pile à ") */
         size_t head = strlen(q);
-        while (head && word_byte((unsigned char)q[head - 1]))
+        while (head && word_byte((unsigned char)q[head - 1]) &&
+               !apostrophe_before(q, head))
             head--;
         unsigned hidden = 0;
         if (!members &&
@@ -332,7 +394,15 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
             if (c.n)
                 qsort(c.v, c.n, sizeof *c.v, by_freq);
         }
+        /* "l'" or "dell'" just before the word: it is French or Italian */
+        int elided = n_prev &&
+                     (apostrophe_before(q, head) || (head && q[head - 1] == '\'')) &&
+                     kb_text_is_elision(prev[n_prev - 1], prev_len[n_prev - 1]);
+        size_t checked = 0;
         for (size_t i = 0; i < c.n && json_array_size(comps) < limit; i++) {
+            if (elided &&
+                (checked++ >= 4 * limit || !written_after_elision(w->reader, &c.v[i])))
+                continue;
             struct kb_buf t;
             char shown[256];
             kb_buf_init(&t, head + 2 * strlen(c.v[i].term) + 256);

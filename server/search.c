@@ -177,8 +177,20 @@ static int set_param(struct kb_search_params *p, const char *k, const char *v,
         p->q = strdup(v);
         return p->q ? KB_OK : kb_error_set(err, KB_ENOMEM, "out of memory");
     }
-    if (!strcmp(k, "lang"))
-        return add_values(p->langs, &p->n_langs, v, k, err);
+    if (!strcmp(k, "lang")) {
+        /* a language we do not index is a mistake, not a filter that finds nothing */
+        size_t first = p->n_langs;
+        int rc = add_values(p->langs, &p->n_langs, v, k, err);
+        for (size_t i = first; !rc && i < p->n_langs; i++) {
+            int l = kb_lang_from_code(p->langs[i]);
+            if (l < 0)
+                return kb_error_set(err, KB_EINVAL, "'lang' must be fr, it or en");
+            free(p->langs[i]);
+            if (!(p->langs[i] = strdup(kb_lang_code(l))))
+                rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+        }
+        return rc;
+    }
     if (!strcmp(k, "topic"))
         return add_values(p->topics, &p->n_topics, v, k, err);
     if (!strcmp(k, "org"))
@@ -217,9 +229,13 @@ static int set_param(struct kb_search_params *p, const char *k, const char *v,
     if (!strcmp(k, "size") || !strcmp(k, "limit")) {
         if (!strcmp(k, "size"))
             *has_page = 1;
-        int rc = parse_uint(v, cfg->max_page_size, size, k, err);
-        if (rc) {
-            kb_error_clear(err);
+        /* not a number (or negative): invalid_parameter, as for page=0; a number past
+         * the limit: page_too_large */
+        if (parse_uint(v, (size_t)-1, size, k, NULL))
+            return kb_error_set(err, KB_EINVAL,
+                                "'%s' must be a whole number from 0 to %zu", k,
+                                cfg->max_page_size);
+        if (*size > cfg->max_page_size) {
             p->err_code = "page_too_large";
             return kb_error_set(err, KB_EINVAL, "'%s' must be from 0 to %zu", k,
                                 cfg->max_page_size);
@@ -227,10 +243,16 @@ static int set_param(struct kb_search_params *p, const char *k, const char *v,
         return KB_OK;
     }
     if (!strcmp(k, "offset")) {
-        int rc = parse_uint(v, cfg->max_offset, &p->offset, k, err);
-        if (rc)
+        if (parse_uint(v, (size_t)-1, &p->offset, k, NULL))
+            return kb_error_set(err, KB_EINVAL,
+                                "'offset' must be a whole number from 0 to %zu",
+                                cfg->max_offset);
+        if (p->offset > cfg->max_offset) {
             p->err_code = "offset_too_deep";
-        return rc;
+            return kb_error_set(err, KB_EINVAL, "'offset' must be from 0 to %zu",
+                                cfg->max_offset);
+        }
+        return KB_OK;
     }
     if (!strcmp(k, "facets"))
         return parse_facets(v, &p->facets, err);
@@ -335,9 +357,6 @@ int kb_search_params_from_json(struct kb_search_params *p, const json_t *o,
 /* --- running
  * ---------------------------------------------------------------------------- */
 
-/* "Did you mean" is computed and shown only below this many matches: Xapian also
- * proposes more frequent neighbours of correctly spelt words. */
-#define KB_SUGGEST_BELOW 3
 /* Pseudo-relevance feedback only for queries of at least this many distinct words: on
  * one word it mostly pulls in the top documents' language (bench/relevance/README.md),
  * and it costs a first pass and an ESet. */
@@ -349,6 +368,16 @@ int kb_search_params_from_json(struct kb_search_params *p, const json_t *o,
  * 0.654 -> 0.609 (0.634 at 0.05, 0.642 at 0.03; run.py --prefer-lang); without the
  * parameter nothing changes. */
 #define KB_PREFER_LANG_SHARE 0.1
+/* At most this many concepts, and as many broader ones, widen a query. */
+#define KB_SEARCH_MAX_EXTRA 64
+/* The weight of a concept next to the words that name it: one word, and a label of
+ * several words, which names the concept far more surely than any of its words (a French
+ * "combustible" alone is any fuel), and whose concept term, found in every brief that
+ * mentions it, has a low idf. On the corpus collection (bench/relevance/README.md), MAP
+ * 0.65 with 0.5 / 0.5 (the earlier weight), 0.73 with 1 / 1, 0.83 with 1 / 10; NPL does
+ * not move (its queries name few concepts). */
+#define KB_CONCEPT_SCALE       1.0
+#define KB_CONCEPT_SCALE_LABEL 10.0
 
 static const struct xap_field fields[] = {
     {"title", KB_PFX_TITLE, 0},  {"author", KB_PFX_AUTHOR, 0},
@@ -634,6 +663,202 @@ static int filter_terms(char **vals, size_t n, const char *prefix, int fold, cha
     return KB_OK;
 }
 
+/* Is the folded word a term of the index? */
+static int word_known(struct kb_worker *w, const char *word, size_t len)
+{
+    struct xap_error xe = {0};
+    unsigned freq = 0;
+    return xap_reader_term_freq(w->reader, word, len, &freq, &xe) == XAP_OK && freq;
+}
+
+/* Do two folded words share a stem in one of our languages ("hydrogens", "hydrogen")? */
+static int same_stem(struct kb_worker *w, const char *a, const char *b)
+{
+    struct xap_error xe = {0};
+    for (int l = 0; l < KB_LANG_COUNT; l++) {
+        char sa[128], sb[128];
+        int na = xap_analyzer_stem(w->an.an[l], a, strlen(a), sa, sizeof sa, &xe);
+        int nb = xap_analyzer_stem(w->an.an[l], b, strlen(b), sb, sizeof sb, &xe);
+        if (na > 0 && na == nb && !strcmp(sa, sb))
+            return 1;
+    }
+    return 0;
+}
+
+static int is_query_operator(const char *s, size_t n)
+{
+    static const char *const ops[] = {"AND", "OR", "NOT", "XOR", "NEAR", "ADJ"};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (strlen(ops[i]) == n && !memcmp(ops[i], s, n))
+            return 1;
+    return 0;
+}
+
+#define DYM_MAX_WORDS 32
+/* Words edited letter by letter (some 50 index lookups per letter): at most this long,
+ * and at most DYM_MAX_EDITED of them in a query, so a long query of unknown words costs
+ * little more than a short one. */
+#define DYM_MAX_EDIT_LEN 24
+#define DYM_MAX_EDITED   4
+
+struct dym_word {
+    size_t start, len; /* in the query as typed */
+    int keep;
+    char folded[64];
+    size_t fn;
+};
+
+/* Does putting `cand` in place of word i complete a thesaurus label with its
+ * neighbours ("fuel cel" -> "fuel cell")? */
+static int completes_label(const struct kb_thesaurus *t, const struct dym_word *v,
+                           size_t n, size_t i, const char *cand)
+{
+    const char *tok[DYM_MAX_WORDS];
+    size_t len[DYM_MAX_WORDS];
+    for (size_t k = 0; k < n; k++) {
+        tok[k] = k == i ? cand : v[k].folded;
+        len[k] = k == i ? strlen(cand) : v[k].fn;
+    }
+    for (size_t from = i >= 4 ? i - 4 : 0; from <= i; from++) {
+        size_t concept;
+        size_t got = kb_thesaurus_lookup(t, tok + from, len + from, n - from, &concept);
+        if (got > 1 && from + got > i)
+            return 1;
+    }
+    return 0;
+}
+
+/* A correction of word i that completes a label, among the words one edit away that the
+ * index holds; writes it to out (cap bytes). */
+static int label_correction(struct kb_worker *w, const struct kb_thesaurus *t,
+                            const struct dym_word *v, size_t n, size_t i, char *out,
+                            size_t cap)
+{
+    const char *word = v[i].folded;
+    size_t len = v[i].fn;
+    char c[72];
+    if (len > DYM_MAX_EDIT_LEN || len < 2)
+        return 0;
+    unsigned best = 0;
+    for (int kind = 0; kind < 4; kind++) { /* delete, transpose, replace, insert */
+        size_t positions = kind == 3 ? len + 1 : len;
+        for (size_t p = 0; p < positions; p++) {
+            for (char ch = 'a'; ch <= 'z'; ch++) {
+                if (kind < 2 && ch > 'a')
+                    break; /* deletions and transpositions take no letter */
+                size_t cl = 0;
+                if (kind == 0) {
+                    memcpy(c, word, p);
+                    memcpy(c + p, word + p + 1, len - p - 1);
+                    cl = len - 1;
+                } else if (kind == 1) {
+                    if (p + 1 >= len)
+                        continue;
+                    memcpy(c, word, len);
+                    c[p] = word[p + 1];
+                    c[p + 1] = word[p];
+                    cl = len;
+                } else if (kind == 2) {
+                    if (word[p] == ch)
+                        continue;
+                    memcpy(c, word, len);
+                    c[p] = ch;
+                    cl = len;
+                } else {
+                    memcpy(c, word, p);
+                    c[p] = ch;
+                    memcpy(c + p + 1, word + p, len - p);
+                    cl = len + 1;
+                }
+                c[cl] = '\0';
+                struct xap_error xe = {0};
+                unsigned freq = 0;
+                if (xap_reader_term_freq(w->reader, c, cl, &freq, &xe) || freq <= best ||
+                    !completes_label(t, v, n, i, c) || cl >= cap)
+                    continue;
+                best = freq;
+                memcpy(out, c, cl + 1);
+            }
+        }
+    }
+    return best > 0;
+}
+
+/* "Did you mean": the query as typed, each word the index does not hold replaced by a
+ * correction: one that completes a thesaurus label with the words around it, or else
+ * the spelling dictionary's, unless that is the same word inflected. Words the index
+ * knows, operators, field names, the values of filter fields, numbers, elided articles
+ * and wildcards stay as typed, so correct input never gets a suggestion. NULL: none. */
+static char *did_you_mean(struct kb_server *srv, struct kb_worker *w, const char *q)
+{
+    struct dym_word v[DYM_MAX_WORDS];
+    size_t nw = 0, n = strlen(q);
+    for (size_t i = 0; i < n && nw < DYM_MAX_WORDS;) {
+        unsigned char c = (unsigned char)q[i];
+        if (!(isalnum(c) || c >= 128)) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        int digit = 0;
+        while (j < n && (isalnum((unsigned char)q[j]) || (unsigned char)q[j] >= 128)) {
+            digit |= isdigit((unsigned char)q[j]);
+            j++;
+        }
+        struct dym_word *d = &v[nw++];
+        d->start = i;
+        d->len = j - i;
+        char after = j < n ? q[j] : ' ';
+        const char *fld = NULL;
+        size_t fl = 0;
+        if (i && q[i - 1] == ':') { /* the field of a value */
+            size_t k = i - 1;
+            while (k && isalpha((unsigned char)q[k - 1]))
+                k--;
+            fld = q + k;
+            fl = i - 1 - k;
+        }
+        d->fn = kb_text_fold_word(q + i, d->len, d->folded, sizeof d->folded - 1);
+        d->folded[d->fn] = '\0';
+        d->keep = digit || after == ':' || after == '*' ||
+                  is_query_operator(q + i, d->len) ||
+                  (fld && fl == 4 &&
+                   (!memcmp(fld, "lang", 4) || !memcmp(fld, "type", 4) ||
+                    !memcmp(fld, "year", 4))) ||
+                  (fld && fl == 5 && !memcmp(fld, "topic", 5)) || d->fn < 3 ||
+                  d->fn >= sizeof d->folded - 1 ||
+                  /* an elided article ("l'", "dell'") is kept as typed */
+                  ((after == '\'' || (unsigned char)after == 0xE2) &&
+                   kb_text_is_elision(d->folded, d->fn)) ||
+                  word_known(w, d->folded, d->fn);
+        i = j;
+    }
+    struct kb_buf out;
+    kb_buf_init(&out, n * 2 + 64);
+    int changed = 0;
+    size_t at = 0;
+    size_t edited = 0;
+    for (size_t k = 0; k < nw; k++) {
+        char sug[64] = "";
+        struct xap_error xe = {0};
+        if (v[k].keep)
+            continue;
+        if (!(edited++ < DYM_MAX_EDITED &&
+              label_correction(w, srv->res.thes, v, nw, k, sug, sizeof sug)) &&
+            (xap_reader_spell(w->reader, v[k].folded, v[k].fn, sug, sizeof sug, &xe) ||
+             !sug[0] || !strcmp(sug, v[k].folded) || same_stem(w, sug, v[k].folded)))
+            continue;
+        kb_buf_add(&out, q + at, v[k].start - at);
+        kb_buf_adds(&out, sug);
+        at = v[k].start + v[k].len;
+        changed = 1;
+    }
+    kb_buf_add(&out, q + at, n - at);
+    char *r = changed ? kb_buf_steal(&out) : NULL;
+    kb_buf_release(&out);
+    return r;
+}
+
 static int run_once(struct kb_server *srv, struct kb_worker *w,
                     const struct kb_search_params *p, const struct kb_query *q,
                     const char *qtext, unsigned qp_flags, json_t **out,
@@ -645,11 +870,33 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.qp_flags = qp_flags;
     req.fields = fields;
     req.n_fields = sizeof fields / sizeof fields[0];
-    /* concepts widen the query across languages; the wrapper keeps them inside the
-     * query's NOTs and filters */
-    req.extra_terms = (const char *const *)q->concepts;
-    req.n_extra = p->no_expansion ? 0 : q->n_concepts;
-    req.extra_scale = 0.5;
+    /* concepts widen the query across languages: with operators, each word that names
+     * one is ORed with it in place (q->parse), and its broader concepts only re-rank;
+     * as plain words, all are ORed in. The wrapper keeps them inside NOTs and filters. */
+    const char *extra[2 * KB_SEARCH_MAX_EXTRA];
+    size_t n_extra = 0;
+    int operators = (qp_flags & XAP_QP_BOOLEAN) != 0;
+    for (size_t i = 0; !operators && i < q->n_concepts && n_extra < KB_SEARCH_MAX_EXTRA;
+         i++)
+        extra[n_extra++] = q->concepts[i];
+    for (size_t i = 0; i < q->n_broader && i < KB_SEARCH_MAX_EXTRA; i++)
+        extra[n_extra++] = q->broader[i];
+    double scales[KB_SEARCH_MAX_EXTRA];
+    for (size_t i = 0; i < q->n_concepts && i < KB_SEARCH_MAX_EXTRA; i++)
+        scales[i] = q->concept_words[i] >= 2 ? KB_CONCEPT_SCALE_LABEL : KB_CONCEPT_SCALE;
+    if (operators) {
+        req.query = q->parse;
+        req.concept_field = KB_QUERY_CONCEPT_FIELD;
+        req.concept_terms = (const char *const *)q->concepts;
+        req.concept_scales = scales;
+        req.n_concept_terms =
+            p->no_expansion ? 0
+                            : (q->n_concepts < KB_SEARCH_MAX_EXTRA ? q->n_concepts
+                                                                   : KB_SEARCH_MAX_EXTRA);
+    }
+    req.extra_terms = extra;
+    req.n_extra = p->no_expansion ? 0 : n_extra;
+    req.extra_scale = KB_CONCEPT_SCALE;
     req.offset = p->offset;
     req.limit = p->limit;
     req.max_wildcard = srv->cfg.max_wildcard;
@@ -664,7 +911,6 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.feedback_max_df = srv->cfg.feedback_max_df;
     req.feedback_prefix = KB_PFX_CONCEPT;
     req.feedback_min_words = KB_FEEDBACK_MIN_WORDS;
-    req.spelling_below = KB_SUGGEST_BELOW;
     req.collapse_slot = p->collapse ? KB_SLOT_CHECKSUM : -1;
     int empty = !qtext[0];
     if (p->sort == KB_SORT_NEWEST || (empty && p->sort == KB_SORT_RELEVANCE)) {
@@ -798,12 +1044,10 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
         }
         json_object_set_new(o, "facets", fo);
     }
-    /* "did you mean" only when the query found little: Xapian also proposes more
-     * frequent neighbours of correctly spelt words */
-    const char *corr = xap_result_corrected(res);
-    int few = est < KB_SUGGEST_BELOW;
-    json_object_set_new(o, "suggestion",
-                        few && corr && *corr ? json_string(corr) : json_null());
+    /* "did you mean": only words the index does not know are corrected */
+    char *corr = p->spelling && p->q ? did_you_mean(srv, w, p->q) : NULL;
+    json_object_set_new(o, "suggestion", corr ? json_string(corr) : json_null());
+    free(corr);
     xap_result_free(res);
     *out = o;
     return XAP_OK;
@@ -819,15 +1063,13 @@ int kb_search_run(struct kb_server *srv, struct kb_worker *w,
     if (rc)
         return rc;
     unsigned flags = XAP_QP_DEFAULT | XAP_QP_WILDCARD | XAP_QP_PURE_NOT;
-    if (p->spelling)
-        flags |= XAP_QP_SPELLING;
     struct xap_error xe = {0};
     json_t *o = NULL;
     int relaxed = q.relaxed_case;
     for (int attempt = 0; attempt < 3; attempt++) {
         memset(&xe, 0, sizeof xe);
         rc = run_once(srv, w, p, &q, q.text, flags, &o, &xe);
-        unsigned plain = p->spelling ? XAP_QP_SPELLING : 0;
+        unsigned plain = 0;
         if (rc == XAP_E_QUERY_SYNTAX && flags != plain) {
             /* forgiving: stray operators or quotes are read as plain words */
             flags = plain;

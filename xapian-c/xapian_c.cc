@@ -1024,6 +1024,32 @@ extern "C" int xap_reader_term_freq(xap_reader *r, const char *term, size_t len,
     }
 }
 
+extern "C" int xap_reader_term_freq_in(xap_reader *r, const char *term, size_t len,
+                                       const char *const *filter, size_t n,
+                                       unsigned *freq, xap_error *err)
+{
+    if (!r || !term || !freq || (n && !filter))
+        return bad_arg(err, "xap_reader_term_freq_in: NULL argument");
+    try {
+        std::vector<Xapian::Query> f;
+        for (size_t i = 0; i < n; i++)
+            if (filter[i])
+                f.emplace_back(filter[i]);
+        Xapian::Query q(std::string(term, len));
+        if (!f.empty())
+            q = Xapian::Query(Xapian::Query::OP_FILTER, q,
+                              Xapian::Query(Xapian::Query::OP_OR, f.begin(), f.end()));
+        Xapian::Enquire enq(r->db);
+        enq.set_query(q);
+        enq.set_weighting_scheme(Xapian::BoolWeight());
+        Xapian::MSet m = enq.get_mset(0, 0, r->db.get_doccount());
+        *freq = m.get_matches_lower_bound();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
 namespace
 {
 // The stored data of the first document indexing `term` (a malloc'ed copy in *data).
@@ -1145,11 +1171,14 @@ class MultiValueSpy : public Xapian::MatchSpy
     char sep_;
 };
 
-// A stemmer for snippets: folds the original word like the indexer did, then stems.
+// A stemmer for snippets: folds the original word like the indexer did, then stems. A
+// stop word of the hit's language stems to nothing, so it is never highlighted (an
+// Italian "della" would otherwise meet the stem of a word of another language's branch).
 class FoldStem : public Xapian::StemImplementation
 {
   public:
-    FoldStem(xap_word_fn fn, const Xapian::Stem &stem) : fn_(fn), stem_(stem)
+    FoldStem(xap_word_fn fn, const Xapian::Stem &stem, const Xapian::Stopper *stop)
+        : fn_(fn), stem_(stem), stop_(stop)
     {
     }
     std::string operator()(const std::string &word) override
@@ -1160,6 +1189,8 @@ class FoldStem : public Xapian::StemImplementation
             size_t n = fn_(word.data(), word.size(), buf, sizeof buf);
             w.assign(buf, std::min(n, sizeof buf));
         }
+        if (stop_ && (*stop_)(w))
+            return std::string();
         return stem_(w);
     }
     std::string get_description() const override
@@ -1170,6 +1201,7 @@ class FoldStem : public Xapian::StemImplementation
   private:
     xap_word_fn fn_;
     Xapian::Stem stem_;
+    const Xapian::Stopper *stop_;
 };
 
 struct Facet {
@@ -1241,6 +1273,37 @@ static bool lang_selected(const xap_search_req *req, const std::string &code)
     return false;
 }
 
+namespace
+{
+// "<concept_field>:N" -> the request's concept_terms[N], weighted and scaled.
+class ConceptField : public Xapian::FieldProcessor
+{
+  public:
+    explicit ConceptField(const xap_search_req *req) : req_(req)
+    {
+    }
+    Xapian::Query operator()(const std::string &v) override
+    {
+        size_t n = 0;
+        if (v.empty() || v.size() > 6 ||
+            v.find_first_not_of("0123456789") != std::string::npos)
+            return Xapian::Query();
+        n = static_cast<size_t>(std::stoul(v));
+        if (n >= req_->n_concept_terms || !req_->concept_terms[n] ||
+            !*req_->concept_terms[n])
+            return Xapian::Query();
+        Xapian::Query t(req_->concept_terms[n]);
+        double scale = req_->concept_scales ? req_->concept_scales[n] : req_->extra_scale;
+        if (scale > 0 && scale != 1.0)
+            t = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, t, scale);
+        return t;
+    }
+
+  private:
+    const xap_search_req *req_;
+};
+} // namespace
+
 static void setup_parser(Xapian::QueryParser &qp, xap_reader *r,
                          const xap_search_req *req)
 {
@@ -1255,6 +1318,8 @@ static void setup_parser(Xapian::QueryParser &qp, xap_reader *r,
         else
             qp.add_prefix(f.name, f.prefix);
     }
+    if (req->concept_field && *req->concept_field)
+        qp.add_prefix(req->concept_field, (new ConceptField(req))->release());
     Xapian::termcount cap =
         req->max_wildcard ? static_cast<Xapian::termcount>(req->max_wildcard) : 0;
     qp.set_max_expansion(cap, Xapian::Query::WILDCARD_LIMIT_ERROR,
@@ -1263,31 +1328,42 @@ static void setup_parser(Xapian::QueryParser &qp, xap_reader *r,
                          Xapian::QueryParser::FLAG_PARTIAL);
 }
 
-// Does `q` leave documents out by itself: a NOT, a filter, or a boolean "field:value"
-// term (which the parser wraps in a zero weight)?
-static bool restrictive(const Xapian::Query &q)
+// Is `q` a plain OR of words (terms, wildcards, weighted terms, and phrases or NEAR
+// among other alternatives), which extra terms may join without letting in what the
+// query as typed leaves out? An AND, a NOT, a filter, a boolean "field:value" term (which
+// the parser wraps in a zero weight), or a phrase or NEAR on its own is not.
+static bool disjunctive(const Xapian::Query &q, bool top = true)
 {
     switch (q.get_type()) {
-    case Xapian::Query::OP_AND_NOT:
-    case Xapian::Query::OP_FILTER:
-    case Xapian::Query::OP_SCALE_WEIGHT:
-    case Xapian::Query::OP_VALUE_RANGE:
-    case Xapian::Query::OP_VALUE_GE:
-    case Xapian::Query::OP_VALUE_LE:
+    case Xapian::Query::LEAF_TERM:
+    case Xapian::Query::OP_WILDCARD:
         return true;
-    default:
+    case Xapian::Query::OP_PHRASE:
+    case Xapian::Query::OP_NEAR:
+        return !top;
+    case Xapian::Query::OP_OR:
+    case Xapian::Query::OP_SYNONYM:
+    case Xapian::Query::OP_MAX:
+        top = false;
         break;
+    case Xapian::Query::OP_SCALE_WEIGHT:
+        if (q.get_description().compare(0, 9, "Query(0 *") == 0)
+            return false;
+        break;
+    default:
+        return false;
     }
     for (size_t i = 0; i < q.get_num_subqueries(); i++)
-        if (restrictive(q.get_subquery(i)))
-            return true;
-    return false;
+        if (!disjunctive(q.get_subquery(i), top))
+            return false;
+    return true;
 }
 
 // `q` widened by `ex` inside its filters and NOTs: FILTER and AND_NOT keep their
-// restricting operands, and `ex` is ORed into the positive one; where that part itself
-// restricts (or `may_add` is false) `ex` only re-ranks it (OP_AND_MAYBE), so the
-// expansion never lets in a document that the query as typed leaves out.
+// restricting operands, and `ex` is ORed into the positive one when that is a plain OR
+// of words; otherwise (or when `may_add` is false) `ex` only re-ranks it
+// (OP_AND_MAYBE), so the expansion never lets in a document that the query as typed
+// leaves out.
 static Xapian::Query widen(const Xapian::Query &q, const Xapian::Query &ex, bool may_add)
 {
     Xapian::Query::op t = q.get_type();
@@ -1299,7 +1375,7 @@ static Xapian::Query widen(const Xapian::Query &q, const Xapian::Query &ex, bool
             subs.push_back(q.get_subquery(i));
         return Xapian::Query(t, subs.begin(), subs.end());
     }
-    if (may_add && !restrictive(q))
+    if (may_add && disjunctive(q))
         return Xapian::Query(Xapian::Query::OP_OR, q, ex);
     return Xapian::Query(Xapian::Query::OP_AND_MAYBE, q, ex);
 }
@@ -1891,8 +1967,9 @@ extern "C" char *xap_result_snippet(const xap_result *res, xap_reader *r, xap_an
         return nullptr;
     }
     try {
-        Xapian::Stem stem(
-            new FoldStem(r ? r->word_fn : nullptr, a ? a->stem : Xapian::Stem()));
+        Xapian::Stem stem(new FoldStem(r ? r->word_fn : nullptr,
+                                       a ? a->stem : Xapian::Stem(),
+                                       a && a->has_stop ? &a->stopper : nullptr));
         unsigned flags = 0;
         if (only_if_match)
             flags |= Xapian::MSet::SNIPPET_EMPTY_WITHOUT_MATCH;

@@ -264,6 +264,11 @@ int xap_reader_get_meta(xap_reader *r, const char *key, char **val, size_t *len,
 /* Number of documents indexing `term` (0 when absent). */
 int xap_reader_term_freq(xap_reader *r, const char *term, size_t len, unsigned *freq,
                          struct xap_error *err);
+/* Number of documents indexing `term` and at least one of filter[0..n) (e.g. language
+ * terms): which languages a word is written in. */
+int xap_reader_term_freq_in(xap_reader *r, const char *term, size_t len,
+                            const char *const *filter, size_t n, unsigned *freq,
+                            struct xap_error *err);
 /* Document data for a unique id: malloc'ed copy in *data (caller frees), XAP_E_NOT_FOUND.
  */
 int xap_reader_get_data(xap_reader *r, const char *uid, size_t uid_len, char **data,
@@ -349,11 +354,20 @@ struct xap_search_req {
     size_t n_ranges;
     /* Extra weighted terms (e.g. thesaurus concepts), each scaled: ORed into the
      * positive part of the query, inside its filters and NOTs (a document that a NOT, a
-     * "field:value" filter or req->filters leave out stays out); where the positive
-     * part itself holds a NOT or a filter, they only re-rank its matches. */
+     * "field:value" filter or req->filters leave out stays out), when that part is an
+     * OR of words; where it is an AND, a NOT, a filter, or a phrase or NEAR on its own,
+     * they only re-rank its matches, so they never turn an AND into an OR. */
     const char *const *extra_terms;
     size_t n_extra;
     double extra_scale;
+    /* A field the query string uses for weighted terms in place: "<concept_field>:N"
+     * stands for concept_terms[N] scaled by extra_scale (nothing when N is out of
+     * range), so a caller can widen one operand ("(battery OR kbconcept:0) AND x")
+     * rather than the whole query. NULL: no such field. */
+    const char *concept_field;
+    const char *const *concept_terms;
+    const double *concept_scales; /* per term; NULL: extra_scale for all */
+    size_t n_concept_terms;
     const char *const
         *exclude_uids; /* unique ids to leave out (e.g. the source of MLT) */
     size_t n_exclude;

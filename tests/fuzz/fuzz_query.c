@@ -96,12 +96,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (kb_query_prepare(&res, q, size, &kq, &e) != KB_OK)
         return 0;
     fuzz_utf8(kq.text);
+    fuzz_utf8(kq.parse);
     struct xap_search_req req;
     xap_search_req_init(&req);
-    req.query = kq.text;
+    /* as the server parses it: the concepts widened in place, the broader ones extra */
+    req.query = kq.parse;
     req.qp_flags |= XAP_QP_WILDCARD | XAP_QP_SPELLING | XAP_QP_PURE_NOT;
-    req.extra_terms = (const char *const *)kq.concepts;
-    req.n_extra = kq.n_concepts;
+    req.concept_field = KB_QUERY_CONCEPT_FIELD;
+    req.concept_terms = (const char *const *)kq.concepts;
+    req.n_concept_terms = kq.n_concepts;
+    req.extra_terms = (const char *const *)kq.broader;
+    req.n_extra = kq.n_broader;
     req.max_wildcard = 100;
     req.time_limit = 1.0;
     req.feedback_docs = 3; /* the relevance-model pass too, as the server runs it */

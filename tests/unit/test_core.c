@@ -261,6 +261,17 @@ static void test_text(void)
     CHECK(!kb_utf8_valid("\xc3", 1));
 }
 
+/* kb_thesaurus_continue callback: keeps the first word in ctx (64 bytes). */
+static int first_word(const char *word, size_t len, void *ctx)
+{
+    char *out = ctx;
+    if (!*out && len < 64) {
+        memcpy(out, word, len);
+        out[len] = '\0';
+    }
+    return 0;
+}
+
 static void test_lang_thesaurus_query(void)
 {
     struct kb_resources res;
@@ -338,6 +349,63 @@ static void test_lang_thesaurus_query(void)
     CHECK_STR(q.text, "battery OR cell");
     CHECK_INT(q.relaxed_case, 0);
     kb_query_release(&q);
+    /* concepts widen each word in place, so operators keep their meaning */
+    static const char *const widened[][2] = {
+        {"battery AND quirinale", "(battery OR kbconcept:0) AND quirinale"},
+        {"NOT hydrogen", "NOT (hydrogen OR kbconcept:0)"},
+        {"fuel -hydrogen", "fuel -(hydrogen OR kbconcept:0)"},
+        {"\"pile à combustible\" x", "(\"pile a combustible\" OR kbconcept:0) x"},
+        {"\"pile à combustible vert\"", "\"pile a combustible vert\""},
+        {"\"hydrogen", "\"hydrogen"}, /* an unclosed quote: left to the parser */
+        {"title:hydrogen battery*", "title:hydrogen battery*"},
+        {"battery NEAR/3 cell", "battery NEAR/3 cell"},
+        {"H₂", "(h2 OR kbconcept:0)"},
+        {"l'hydrogène", "  (hydrogene OR kbconcept:0)"},
+        {"foo:bar title: kbconcept:1", "foo bar title  kbconcept 1"},
+        {"stockage de l'hydrogène", "(stockage de   hydrogene OR kbconcept:0)"}};
+    for (size_t i = 0; i < sizeof widened / sizeof widened[0]; i++) {
+        kb_error_clear(&e);
+        CHECK_INT(kb_query_prepare(&res, widened[i][0], strlen(widened[i][0]), &q, &e),
+                  KB_OK);
+        CHECK_STR(q.parse, widened[i][1]);
+        kb_query_release(&q);
+    }
+    /* a label of several words is noted as such; broader concepts are kept apart */
+    const char *both = "pemfc AND pile à combustible";
+    CHECK_INT(kb_query_prepare(&res, both, strlen(both), &q, &e), KB_OK);
+    CHECK(q.n_concepts >= 2 && !strcmp(q.concepts[0], "XCpemfc") &&
+          q.concept_words[0] == 1);
+    found = 0;
+    for (size_t i = 0; i < q.n_concepts; i++)
+        found |= !strcmp(q.concepts[i], "XCfuel-cell") && q.concept_words[i] == 3;
+    CHECK(found);
+    CHECK_INT((int)q.n_broader, 0); /* fuel-cell, above pemfc, is named itself */
+    kb_query_release(&q);
+    /* the thesaurus read token by token, as queries and suggestions need */
+    {
+        const char *tok[] = {"pile", "a", "combustible", "x"};
+        size_t len[] = {4, 1, 11, 1}, concept = 0;
+        CHECK_INT(kb_thesaurus_lookup(t, tok, len, 4, &concept), 3);
+        CHECK_INT((long)concept, fc);
+        const char *tok2[] = {"stockage", "de", "hydrogene"}; /* elision dropped */
+        size_t len2[] = {8, 2, 9};
+        CHECK_INT(kb_thesaurus_lookup(t, tok2, len2, 3, &concept), 3);
+        CHECK_STR(kb_thesaurus_concept_id(t, concept), "hydrogen-storage");
+        const char *tok3[] = {"PHEV"};
+        size_t len3[] = {4};
+        CHECK_INT(kb_thesaurus_lookup(t, tok3, len3, 1, &concept), 1);
+        CHECK_INT((long)concept, phev);
+        CHECK_INT(kb_thesaurus_lookup(t, tok, len, 0, &concept), 0);
+        char next[64] = "";
+        CHECK_INT(kb_thesaurus_lookup(t, tok, len, 1, &concept), 0); /* "pile" alone */
+        kb_thesaurus_continue(t, tok, len, 2, "c", 1, first_word, next);
+        CHECK_STR(next, "combustible");
+        const char *fuel[] = {"fuel"};
+        size_t fuel_len[] = {4};
+        next[0] = '\0';
+        kb_thesaurus_continue(t, fuel, fuel_len, 1, "ce", 2, first_word, next);
+        CHECK_STR(next, "cell");
+    }
     /* request preambles in three languages are dropped, never the whole query */
     static const char *const pre[][2] = {
         {"please supply information on battery recycling", "battery recycling"},

@@ -563,6 +563,12 @@ static void test_expansion(void)
         {"hydrogen lang:it", 1, "hydrogen"},              /* ...and a boolean field */
         {"(hydrogen NOT lang:fr) OR battery", 2, "pile"}, /* only re-ranks */
         {"NOT lang:fr", 5, "pile"},
+        {"hydrogen AND cell", 1, "cella"},               /* an AND is not widened */
+        {"\"hydrogen fuel\"", 1, "pile"},                /* nor a phrase on its own */
+        {"(hydrogen OR xc:0) AND cell", 1, "chemistry"}, /* a concept in place */
+        {"(pile OR xc:0) AND NOT (fuel OR xc:0)", 0, NULL},
+        {"NOT (hydrogen OR xc:0)", 3, "combustibile"}, /* in every language */
+        {"NOT (hydrogen OR xc:7)", 5, "hydrogen"},     /* out of range: nothing */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct xap_search_req req;
@@ -573,6 +579,9 @@ static void test_expansion(void)
         req.n_fields = 1;
         req.extra_terms = extra;
         req.n_extra = 1;
+        req.concept_field = "xc";
+        req.concept_terms = extra;
+        req.n_concept_terms = 1;
         req.limit = 10;
         req.check_at_least = 100;
         xap_result *res = NULL;
