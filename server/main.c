@@ -5,6 +5,7 @@
  * Prints "listening on http://ADDR:PORT" once ready (with --port=0, the port the OS
  * chose).
  */
+#include "kb_server_help.h"
 #include "server.h"
 #include "version.h"
 
@@ -22,20 +23,10 @@ static void on_signal(int sig)
     stop = 1;
 }
 
+/* The text is generated from docs/man/kb-server.toml, like the man page. */
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: kb-server [--config=FILE] [--KEY=VALUE...]\n"
-               "Serves the search API and page over the index.\n"
-               "  --index=DIR       index location (default var/index)\n"
-               "  --port=N          TCP port (default 8080; 0 = any free port)\n"
-               "  --bind=ADDR       address (default 127.0.0.1)\n"
-               "  --workers=N       worker threads, one index reader each (default 4)\n"
-               "  --keys-file=FILE  API keys for writes (see README)\n"
-               "  --port-file=FILE  write the chosen port to FILE once listening\n"
-               "  --hash-key=KEY [--scopes=search,write]\n"
-               "                    print the keys-file line for KEY and exit\n"
-               "  --version         print the version\n"
-               "exit codes: 0 stopped by a signal, 2 usage error, 4 could not start\n");
+    fputs(kb_server_help, f);
 }
 
 static void free_worker_key(void *p)
