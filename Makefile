@@ -82,8 +82,8 @@ docs: build
 
 screenshots: build
 	cd $(BUILD) && ctest --output-on-failure -R '^browser$$'
-	cp tests/browser/artifacts/desktop-results.png docs/screenshot-desktop.png
-	cp tests/browser/artifacts/phone-results.png docs/screenshot-phone.png
+	cp tests/browser/artifacts/readme-desktop.png docs/screenshot-desktop.png
+	cp tests/browser/artifacts/readme-phone.png docs/screenshot-phone.png
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(VG_BUILD) var
