@@ -73,7 +73,7 @@ test-valgrind: deps
 lint: deps
 	cmake -S . -B $(BUILD) >/dev/null && cd $(BUILD) && ctest --output-on-failure -L lint
 
-deb: build deps-deb
+deb: deps-deb build
 	cd $(BUILD) && cpack -G DEB
 	@ls $(BUILD)/powertrain-kb_*_amd64.deb
 

@@ -140,7 +140,7 @@ def help_entries(rows, indent=2, col=24):
     out = []
     for head, text in rows:
         first = " " * indent + head
-        wrap = textwrap.wrap(text, WIDTH - col)
+        wrap = textwrap.wrap(text, WIDTH - col, break_on_hyphens=False)
         if len(first) + 2 > col:
             out.append(first)
             out += [" " * col + w for w in wrap]
@@ -197,9 +197,9 @@ def conf_file(conf):
     for s in conf["setting"]:
         text = s["help"] + (" " + s["more"] if s.get("more") else "")
         text += " Read by %s." % " and ".join(s["used_by"])
-        out += ["# " + w for w in textwrap.wrap(text, WIDTH - 2)]
+        out += ["# " + w for w in textwrap.wrap(text, WIDTH - 2, break_on_hyphens=False)]
         if "package" in s:
-            out.append("#%s = %s   (built-in default)" % (s["key"], s["default"]))
+            out.append("# (built-in default: %s = %s)" % (s["key"], s["default"]))
             out.append("%s = %s" % (s["key"], s["package"]))
         else:
             out.append("#%s = %s" % (s["key"], s["default"]))
