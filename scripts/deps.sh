@@ -14,9 +14,9 @@ build="cmake make gcc g++ pkg-config python3
  libcmark-dev libyaml-dev libutf8proc-dev libexttextcat-dev libuchardet-dev libzip-dev
  libmagic-dev libxxhash-dev libsodium-dev"
 runtime="xapian-tools curl"
-# man-db and systemd: `man -l` and `systemd-analyze verify` (lint); dpkg-dev (dpkg-shlibdeps),
-# debootstrap and python3-seccomp: the package tests
-packaging="dpkg-dev"
+# man-db and systemd: `man -l` and `systemd-analyze verify` (lint); dpkg-dev and file:
+# CPack's Depends: from dpkg-shlibdeps; debootstrap and python3-seccomp: the package tests
+packaging="dpkg-dev file"
 testing="python3 python3-jsonschema jq valgrind clang-format libxml2-utils poppler-utils
  chromium fonts-dejavu-core ca-certificates man-db groff-base systemd $packaging
  debootstrap python3-seccomp"
