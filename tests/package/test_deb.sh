@@ -16,6 +16,7 @@
 # so later runs copy it and fetch nothing new. Needs root (chroot, mount); skipped (77)
 # otherwise. Label "package"; not in the ASan pass.
 set -euo pipefail
+trap 'echo "FAIL test_deb.sh line $LINENO: $BASH_COMMAND"' ERR
 src=${KB_SOURCE_DIR:?}
 build=${KB_BUILD_DIR:?}
 cache=${KB_PACKAGE_CACHE:-/var/tmp/kb-package-bookworm}
@@ -75,8 +76,9 @@ done
 check "the package holds the programs, helper, data, page, conffile, units and man pages" test -z "${missing:-}"
 
 # ---- a fresh Debian 12 tree ---------------------------------------------------------------
-mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
-[ -n "$mirror" ] || mirror=$(awk '$1=="deb"{print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+# this machine's mirror (deb822 sources, else sources.list, as a debootstrapped tree has)
+mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1 || true)
+[ -n "$mirror" ] || mirror=$(awk '$1=="deb"{print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
 exec 9>"$cache.lock"
 flock 9 # one builder of the cache at a time
