@@ -4,13 +4,19 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef KB_DATA_DIR_DEFAULT
 #define KB_DATA_DIR_DEFAULT "schemas"
 #endif
+
+/* The data_dir setting, once given: it wins over KB_DATA_DIR and the defaults. */
+static char data_dir_set[1024];
 
 static int copy_to(char *dst, size_t cap, const char *v, const char *key,
                    struct kb_error *err)
@@ -133,8 +139,12 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v,
 {
     if (!strcmp(key, "index"))
         return copy_to(c->index, sizeof c->index, v, key, err);
-    if (!strcmp(key, "data_dir"))
-        return copy_to(c->data_dir, sizeof c->data_dir, v, key, err);
+    if (!strcmp(key, "data_dir")) {
+        int rc = copy_to(c->data_dir, sizeof c->data_dir, v, key, err);
+        if (!rc) /* the data files are found through kb_data_dir() */
+            snprintf(data_dir_set, sizeof data_dir_set, "%s", v);
+        return rc;
+    }
     if (!strcmp(key, "web_dir"))
         return copy_to(c->web_dir, sizeof c->web_dir, v, key, err);
     if (!strcmp(key, "keys_file"))
@@ -343,10 +353,44 @@ int kb_config_load_env(struct kb_config *c, struct kb_error *err)
     return KB_OK;
 }
 
+char *kb_install_dir(const char *rel, char *buf, size_t cap)
+{
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0 || (size_t)n >= sizeof exe - 1)
+        return NULL;
+    exe[n] = '\0';
+    for (int up = 0; up < 2; up++) { /* drop the program's name, then its bin/ */
+        char *slash = strrchr(exe, '/');
+        if (!slash)
+            return NULL;
+        *slash = '\0';
+    }
+    struct stat st;
+    int w = snprintf(buf, cap, "%s/%s", exe, rel);
+    if (w < 0 || (size_t)w >= cap || stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return NULL;
+    return buf;
+}
+
+static char installed_data[1024];
+
+static void find_installed_data(void)
+{
+    if (!kb_install_dir("share/powertrain-kb", installed_data, sizeof installed_data))
+        installed_data[0] = '\0';
+}
+
 const char *kb_data_dir(void)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    if (data_dir_set[0])
+        return data_dir_set;
     const char *d = getenv("KB_DATA_DIR");
-    return d && *d ? d : KB_DATA_DIR_DEFAULT;
+    if (d && *d)
+        return d;
+    pthread_once(&once, find_installed_data);
+    return installed_data[0] ? installed_data : KB_DATA_DIR_DEFAULT;
 }
 
 char *kb_data_path(const char *name, char *buf, size_t cap)

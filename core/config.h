@@ -86,8 +86,15 @@ int kb_config_load_env(struct kb_config *c, struct kb_error *err);
 int kb_config_set(struct kb_config *c, const char *key, const char *value,
                   struct kb_error *err);
 
-/* The data directory: $KB_DATA_DIR, else the source tree's schemas/ (a build default). */
+/* The data directory: the data_dir setting once set, else $KB_DATA_DIR, else
+ * ../share/powertrain-kb beside the program's bin/ directory when it exists (an installed
+ * program: /usr/bin -> /usr/share/powertrain-kb), else the source tree's schemas/ (a
+ * build default, for programs run from the build tree). */
 const char *kb_data_dir(void);
+/* Writes <the program's directory>/../rel into buf (from /proc/self/exe) and returns buf
+ * when that directory exists; NULL otherwise. How an installed program finds its files.
+ */
+char *kb_install_dir(const char *rel, char *buf, size_t cap);
 /* Writes kb_data_dir()/name into buf; returns buf, or NULL when it does not fit. */
 char *kb_data_path(const char *name, char *buf, size_t cap);
 

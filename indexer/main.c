@@ -7,6 +7,7 @@
 #include "config.h"
 #include "crawl.h"
 #include "snapshot.h"
+#include "kb_indexer_help.h"
 
 #include <jansson.h>
 #include <signal.h>
@@ -15,32 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The text is generated from docs/man/kb-indexer.toml, like the man page. */
 static void usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: kb-indexer [options] [SOURCE...]\n"
-        "Indexes the reports in SOURCE folders (default: corpus) into the index.\n"
-        "  --index=DIR        index location (default var/index; env KB_INDEX)\n"
-        "  --config=FILE      read settings from FILE (key = value lines)\n"
-        "  --full             rebuild into a new generation, compact, switch atomically\n"
-        "  --no-delete        keep documents whose files were removed\n"
-        "  --force-delete     allow deleting every document of a missing/empty source\n"
-        "  --retry-failed     retry files that failed before, even if unchanged\n"
-        "  --json             print the run report as JSON on stdout\n"
-        "  --verbose          one line per file on stderr\n"
-        "  --quiet            no progress bar\n"
-        "  --threads=N        analysis threads (default 0 = one per core; 1 = none, all\n"
-        "                     on the main thread); a new generation is built with one\n"
-        "                     shard per thread; the documents and terms are the same "
-        "for\n"
-        "                     any N\n"
-        "  --snapshot=DIR     write a checked, compacted copy of the index to DIR and\n"
-        "                     exit (docs/snapshots.md; exit 5: no xapian-check)\n"
-        "  --KEY=VALUE        any setting (see README), e.g. --max-file-mb=16\n"
-        "exit codes: 0 all indexed, 1 finished but some files failed or deletions were\n"
-        "refused, 2 usage error, 3 another indexer holds the index, 4 fatal error with\n"
-        "nothing committed\n");
+    fputs(kb_indexer_help, f);
 }
 
 /* --snapshot=DIR: snapshot.c does the work; this prints the outcome. */
@@ -101,6 +80,9 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
+            return KB_EXIT_OK;
+        } else if (!strcmp(a, "--version")) {
+            printf("kb-indexer %s\n", KB_VERSION);
             return KB_EXIT_OK;
         } else if (!strcmp(a, "--full")) {
             o.full = 1;

@@ -11,6 +11,7 @@
  * below), kills it at the time limit, and reads its JSON back with a cap.
  */
 #define _GNU_SOURCE /* pipe2 (O_CLOEXEC at creation: other threads may spawn too) */
+#include "config.h"
 #include "reader_priv.h"
 
 #include <ctype.h>
@@ -449,7 +450,9 @@ out:
 #define PDFTEXT_NAME "kb-pdftext"
 
 /* The helper's path into out[size]: $KB_PDFTEXT, else kb-pdftext in the directory of
- * this program (/proc/self/exe). Returns 0 or KB_EIO with err filled. */
+ * this program (/proc/self/exe; the build tree), else in ../lib/powertrain-kb beside its
+ * bin/ (an installed program: /usr/lib/powertrain-kb/kb-pdftext). Returns 0 or KB_EIO
+ * with err filled. */
 static int helper_path(char *out, size_t size, struct kb_error *err)
 {
     const char *env = getenv("KB_PDFTEXT");
@@ -470,6 +473,14 @@ static int helper_path(char *out, size_t size, struct kb_error *err)
         return kb_error_set(err, KB_EIO, "pdf: cannot find the %s helper (path too long)",
                             PDFTEXT_NAME);
     memcpy(out + dir, PDFTEXT_NAME, sizeof PDFTEXT_NAME);
+    char lib[1024];
+    if (access(out, X_OK) != 0 && kb_install_dir("lib/powertrain-kb", lib, sizeof lib)) {
+        int w = snprintf(out, size, "%s/%s", lib, PDFTEXT_NAME);
+        if (w < 0 || (size_t)w >= size)
+            return kb_error_set(err, KB_EIO,
+                                "pdf: cannot find the %s helper (path too long)",
+                                PDFTEXT_NAME);
+    }
     return KB_OK;
 }
 

@@ -5,6 +5,7 @@
  * Prints "listening on http://ADDR:PORT" once ready (with --port=0, the port the OS
  * chose).
  */
+#include "kb_server_help.h"
 #include "server.h"
 #include "version.h"
 
@@ -24,27 +25,10 @@ static void on_signal(int sig)
     stop = 1;
 }
 
+/* The text is generated from docs/man/kb-server.toml, like the man page. */
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: kb-server [--config=FILE] [--KEY=VALUE...]\n"
-               "Serves the search API and page over the index.\n"
-               "  --index=DIR       index location (default var/index)\n"
-               "  --port=N          TCP port (default 8080; 0 = any free port)\n"
-               "  --bind=ADDR       address (default 127.0.0.1)\n"
-               "  --workers=N       worker threads, one index reader each (default 4)\n"
-               "  --keys-file=FILE  API keys for writes (see README)\n"
-               "  --port-file=FILE  write the chosen port to FILE once listening\n"
-               "  --cors-origins=LIST  origins allowed to read answers (default none)\n"
-               "  --public-url=URL  base of absolute links in feeds (default relative)\n"
-               "  --max-connections=N, --max-connections-per-ip=N, --request-seconds=S\n"
-               "                    limits on clients (8192, 128, 20; see README)\n"
-               "  --hash-key=KEY [--scopes=search,write]\n"
-               "                    print the keys-file line for KEY and exit; with\n"
-               "                    --hash-key=- the key is read from standard input\n"
-               "  --new-key [--scopes=search,write]\n"
-               "                    make a random key, print it and its keys-file line\n"
-               "  --version         print the version\n"
-               "exit codes: 0 stopped by a signal, 2 usage error, 4 could not start\n");
+    fputs(kb_server_help, f);
 }
 
 /* --hash-key=KEY, --hash-key=- (the key from standard input, so that it stays out of

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * route_static.c - the members' search page: GET / serves web/index.html and
- * GET /static/NAME serves web/NAME from cfg.web_dir (default server/web). Only one path
+ * GET /static/NAME serves web/NAME from cfg.web_dir (default: ../share/powertrain-kb/web
+ * beside an installed program's bin/, else the source tree's server/web). Only one path
  * level, names not starting with '.', no "..", and known extensions are served, so
  * nothing outside the web directory can be reached. Files are read per request (the page
  * is small and this lets it be edited without a restart); the ETag is mtime-size and
@@ -19,6 +20,23 @@
 #endif
 
 #define MAX_STATIC_BYTES (16 << 20)
+
+static char installed_web[1024];
+
+static void find_installed_web(void)
+{
+    if (!kb_install_dir("share/powertrain-kb/web", installed_web, sizeof installed_web))
+        installed_web[0] = '\0';
+}
+
+/* The web directory when web_dir is not set: the installed one, else the build default.
+ */
+static const char *default_web_dir(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, find_installed_web);
+    return installed_web[0] ? installed_web : KB_WEB_DIR_DEFAULT;
+}
 
 /* Content type for a file name by extension; NULL for a type that is not served. */
 static const char *ctype_of(const char *name)
@@ -60,7 +78,7 @@ void kb_route_static(struct kb_req *req, struct kb_resp *resp)
         goto out;
     }
     const char *dir =
-        req->srv->cfg.web_dir[0] ? req->srv->cfg.web_dir : KB_WEB_DIR_DEFAULT;
+        req->srv->cfg.web_dir[0] ? req->srv->cfg.web_dir : default_web_dir();
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     f = fopen(path, "rb");

@@ -4,7 +4,8 @@
 // chromium driven by playwright-core, against a real kb-server over a real index of
 // corpus/ (run.sh starts it and passes its address in KB_TEST_URL). Each test opens a
 // fresh browser context; screenshots of the main states at desktop and phone sizes go
-// to $KB_ARTIFACTS (tests/browser/artifacts/, git-ignored) for a human to look at.
+// to $KB_ARTIFACTS (tests/browser/artifacts/, git-ignored) for a human to look at; the
+// last two tests take the README's pictures (`make screenshots` copies them to docs/).
 // Only the UI behaviour that the API cannot provide yet (suggestions, failures) is
 // exercised with intercepted responses; everything else talks to the real server.
 import { test, before, after } from 'node:test';
@@ -434,3 +435,18 @@ test('a member signs in with their key, sees member-only briefs with a badge, si
   await page.locator('#sign-in').waitFor();
   await page.waitForFunction(() => document.querySelectorAll('#hits > li.hit').length === 0);
 });
+
+// The README's pictures (`make screenshots` copies them to docs/): the page as a member
+// first sees a search, opened from its URL (so no suggestion list is open), at desktop
+// and phone sizes.
+for (const [name, viewport] of [['readme-desktop', DESKTOP], ['readme-phone', PHONE]]) {
+  test(`screenshot for the README: ${name}`, async (t) => {
+    const page = await open(t, { viewport });
+    await page.goto(BASE + '/?q=hydrogen');
+    await waitResults(page);
+    assert.ok(await hitCount(page) >= 3);
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    assert.equal(await page.locator('#suggestions').isHidden(), true, 'no suggestion list');
+    await shot(page, name);
+  });
+}

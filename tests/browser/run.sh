@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: MIT
 #
 # run.sh - the "browser" ctest: installs playwright-core into tests/browser when missing
-# (npm ci, from the committed package-lock.json), indexes corpus/ into a temp dir with
+# or not the version package.json pins (npm ci, from the committed package-lock.json;
+# 1.61 is the last to run on Debian 12's Node.js 18 and drives Debian's chromium), indexes corpus/ into a temp dir with
 # $KB_BIN_DIR/kb-indexer, starts $KB_BIN_DIR/kb-server on a free port serving
-# server/web, runs page.test.mjs and page-reading.test.mjs in chromium (node --test) and stops the server.
-# Screenshots land in tests/browser/artifacts/ (git-ignored).
+# server/web, runs page.test.mjs, page-reading.test.mjs and admin.test.mjs in chromium
+# (node --test) and stops the server. Screenshots land in tests/browser/artifacts/
+# (git-ignored); `make screenshots` copies the README's two (readme-desktop.png,
+# readme-phone.png) to docs/.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +29,9 @@ trap cleanup EXIT INT TERM
 
 [ -x "$chromium" ] || { echo "browser: $chromium is missing (apt-get install chromium)" >&2; exit 1; }
 command -v node >/dev/null || { echo "browser: node is missing (apt-get install nodejs npm)" >&2; exit 1; }
-if [ ! -f "$here/node_modules/playwright-core/package.json" ]; then
+want=$(sed -n 's/.*"playwright-core": "\([^"]*\)".*/\1/p' "$here/package.json")
+have=$(sed -n 's/^  "version": "\([^"]*\)".*/\1/p' "$here/node_modules/playwright-core/package.json" 2>/dev/null || true)
+if [ "$have" != "$want" ]; then
     (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 

@@ -123,6 +123,13 @@ static void test_config(void)
     kb_error_clear(&e);
     CHECK_INT(kb_config_set(&c, "session_minutes", "30", &e), KB_OK);
     CHECK_INT(c.session_minutes, 30);
+    /* data_dir is where the data files are looked up (same folder, another spelling);
+     * a program in the build tree has no installed ../share/powertrain-kb */
+    char dd[1100], inst[1100];
+    snprintf(dd, sizeof dd, "%s/.", kb_data_dir());
+    CHECK_INT(kb_config_set(&c, "data_dir", dd, &e), KB_OK);
+    CHECK_STR(kb_data_dir(), dd);
+    CHECK(kb_install_dir("share/powertrain-kb", inst, sizeof inst) == NULL);
 
     char path[] = "/tmp/kb-test-config-XXXXXX";
     int fd = mkstemp(path);
