@@ -185,6 +185,9 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
 {
     struct xap_error xe = {0};
     struct kb_buf norm, sample, field[3]; /* field: normalised title, abstract, body */
+    int vrc = kb_doc_check_utf8(d, err);  /* the stored data is JSON: UTF-8 only */
+    if (vrc)
+        return vrc;
     kb_buf_init(&norm, MAX_NORM);
     kb_buf_init(&sample, 8192);
     for (int f = 0; f < 3; f++)

@@ -35,7 +35,8 @@ int kb_analysis_init(struct kb_analysis *a, const struct kb_resources *res,
 void kb_analysis_release(struct kb_analysis *a);
 
 /* Builds the Xapian document for d (language detected when d->lang is unset; d->lang,
- * d->concepts and d->topics are completed in place). *out is freed with xap_doc_free. */
+ * d->concepts and d->topics are completed in place). *out is freed with xap_doc_free.
+ * A field that is not valid UTF-8 is KB_EPARSE (kb_doc_check_utf8). */
 int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
                       struct kb_error *err);
 

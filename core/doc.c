@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* doc.c - see doc.h. */
 #include "doc.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -117,6 +118,32 @@ json_t *kb_doc_to_json(const struct kb_doc *d, int with_body)
         return NULL;
     }
     return o;
+}
+
+int kb_doc_check_utf8(const struct kb_doc *d, struct kb_error *err)
+{
+    const struct {
+        const char *name, *v;
+    } f[] = {{"id", d->id},       {"source", d->source},
+             {"title", d->title}, {"abstract", d->abstract},
+             {"body", d->body},   {"lang", d->lang},
+             {"date", d->date},   {"org", d->org},
+             {"type", d->type},   {"format", d->format}};
+    const struct {
+        const char *name;
+        const struct kb_strlist *l;
+    } lists[] = {
+        {"topics", &d->topics}, {"authors", &d->authors}, {"concepts", &d->concepts}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (f[i].v && !kb_utf8_valid(f[i].v, strlen(f[i].v)))
+            return kb_error_set(err, KB_EPARSE, "field '%s' is not valid UTF-8",
+                                f[i].name);
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        for (size_t k = 0; k < lists[i].l->n; k++)
+            if (!kb_utf8_valid(lists[i].l->v[k], strlen(lists[i].l->v[k])))
+                return kb_error_set(err, KB_EPARSE, "an item of '%s' is not valid UTF-8",
+                                    lists[i].name);
+    return KB_OK;
 }
 
 static int get_str(const json_t *o, const char *k, char **dst, size_t max, int required,

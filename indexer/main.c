@@ -35,9 +35,10 @@ static void usage(FILE *f)
         "for\n"
         "                     any N\n"
         "  --KEY=VALUE        any setting (see README), e.g. --max-file-mb=16\n"
-        "exit codes: 0 all indexed, 1 finished but some files failed or deletions were\n"
-        "refused, 2 usage error, 3 another indexer holds the index, 4 fatal error with\n"
-        "nothing committed\n");
+        "exit codes: 0 all indexed, 1 finished but some files failed, a folder could "
+        "not\n"
+        "be read or deletions were refused, 2 usage error, 3 another indexer holds the\n"
+        "index, 4 fatal error with nothing committed\n");
 }
 
 int main(int argc, char **argv)
