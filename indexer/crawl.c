@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "doc.h"
 #include "schema.h"
+#include "space.h"
 #include "text.h"
 
 #include <dirent.h>
@@ -1467,109 +1468,6 @@ static void remove_leftovers(const char *index, int current)
     unlink(tmp);
 }
 
-/* --- giving back a failed run's space ------------------------------------------------
- * An incremental run writes its new blocks into the current generation's table files
- * before the commit; when the commit fails (a full disk), the previous revision stays,
- * but the files keep the blocks the run appended, so the disk stays full for everyone
- * else and the next runs too. Before writing, the run notes the size of each table file
- * (with the Xapian lock held, so these are the committed tables); after a failure, it
- * opens the generation again (the lock again: no one else can be writing), checks that
- * the revision is still the one it started from, and cuts each file back to its size.
- * Blocks past those sizes belong to no committed revision, so readers lose nothing. The
- * sizes are also kept in indexer.sizes until the run ends, so that a run killed on a full
- * disk is cleaned up by the next one. */
-#define MAX_TABLES 16
-
-struct table_sizes {
-    int gen; /* the generation (gen-N) */
-    unsigned long rev;
-    size_t n;
-    char name[MAX_TABLES][64];
-    long long size[MAX_TABLES];
-};
-
-/* Notes the size of each regular file of gen_dir (at revision rev) in ts. */
-static void sizes_take(const char *gen_dir, int gen, unsigned long rev,
-                       struct table_sizes *ts)
-{
-    memset(ts, 0, sizeof *ts);
-    ts->gen = gen;
-    ts->rev = rev;
-    DIR *d = opendir(gen_dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d)) && ts->n < MAX_TABLES) {
-        char p[1400];
-        struct stat st;
-        if (!strstr(de->d_name, ".glass") || strlen(de->d_name) >= sizeof ts->name[0])
-            continue;
-        snprintf(p, sizeof p, "%s/%s", gen_dir, de->d_name);
-        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-            snprintf(ts->name[ts->n], sizeof ts->name[0], "%s", de->d_name);
-            ts->size[ts->n++] = (long long)st.st_size;
-        }
-    }
-    closedir(d);
-}
-
-/* Keeps ts in `path` (best effort: on a full disk it may not be written). */
-static void sizes_save(const char *path, const struct table_sizes *ts)
-{
-    char tmp[1300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return;
-    int ok = fprintf(f, "%d %lu\n", ts->gen, ts->rev) > 0;
-    for (size_t i = 0; i < ts->n; i++)
-        ok = fprintf(f, "%s %lld\n", ts->name[i], ts->size[i]) > 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) < 0)
-        unlink(tmp);
-}
-
-/* Reads what sizes_save wrote. Returns 0, or -1 when there is no usable file. */
-static int sizes_load(const char *path, struct table_sizes *ts)
-{
-    memset(ts, 0, sizeof *ts);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    int ok = fscanf(f, "%d %lu", &ts->gen, &ts->rev) == 2;
-    while (ok && ts->n < MAX_TABLES &&
-           fscanf(f, "%63s %lld", ts->name[ts->n], &ts->size[ts->n]) == 2)
-        if (!strchr(ts->name[ts->n], '/') && strstr(ts->name[ts->n], ".glass"))
-            ts->n++;
-    fclose(f);
-    return ok ? 0 : -1;
-}
-
-/* Cuts the table files of gen_dir back to the sizes in ts, if the generation is still
- * at revision ts->rev (nobody committed since). Holds the Xapian write lock meanwhile;
- * gives up at once if another writer has it. Returns the bytes given back. */
-static long long sizes_restore(const char *gen_dir, const struct table_sizes *ts)
-{
-    xap_writer *w = NULL;
-    struct xap_error xe = {0};
-    unsigned long rev = 0;
-    long long freed = 0;
-    if (!ts->n || xap_writer_open(gen_dir, 0, &w, &xe) ||
-        xap_writer_revision(w, &rev, &xe) || rev != ts->rev)
-        goto out;
-    for (size_t i = 0; i < ts->n; i++) {
-        char p[1400];
-        struct stat st;
-        snprintf(p, sizeof p, "%s/%s", gen_dir, ts->name[i]);
-        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > ts->size[i] &&
-            truncate(p, (off_t)ts->size[i]) == 0)
-            freed += (long long)st.st_size - ts->size[i];
-    }
-out:
-    xap_writer_free(w); /* nothing was written through it: nothing to commit */
-    return freed;
-}
-
 int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
                  struct kb_run_report *rep, struct kb_error *err)
 {
@@ -1594,7 +1492,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     struct xap_error xe = {0};
     char gen_dir[1200] = "", build_dir[1200] = "", sizes_path[1300] = "";
     int gen = 0;
-    struct table_sizes sizes = {0};
+    struct kb_space sizes = {0};
 
     kb_read_limits_default(&r.lim);
     r.lim.max_file = c->max_file_mb << 20;
@@ -1622,10 +1520,10 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     int have_gen = read_generation(c->index, &gen) == 0;
     remove_leftovers(c->index, have_gen ? gen : 0);
     snprintf(sizes_path, sizeof sizes_path, "%s/indexer.sizes", c->index);
-    if (have_gen && sizes_load(sizes_path, &sizes) == 0 && sizes.gen == gen) {
+    if (have_gen && kb_space_load(&sizes, sizes_path) == 0 && sizes.gen == gen) {
         /* a run killed after it filled the disk: give its space back now */
         snprintf(gen_dir, sizeof gen_dir, "%s/gen-%d", c->index, gen);
-        long long freed = sizes_restore(gen_dir, &sizes);
+        long long freed = kb_space_restore(&sizes, gen_dir);
         if (freed > 0)
             fprintf(stderr, "kb-indexer: gave back %lld bytes left by a failed run\n",
                     freed);
@@ -1681,8 +1579,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     xap_writer_revision(r.w, &base_rev, &xe);
     memset(&xe, 0, sizeof xe);
     if (!build_dir[0]) { /* what the committed tables take, to give back on failure */
-        sizes_take(gen_dir, gen, base_rev, &sizes);
-        sizes_save(sizes_path, &sizes);
+        kb_space_take(&sizes, gen_dir, gen, base_rev);
+        kb_space_save(&sizes, sizes_path);
     }
 
     /* Everything from here to commit is one transaction: readers see all or nothing,
@@ -1842,7 +1740,7 @@ out:
     if (r.w)
         xap_writer_free(r.w); /* cancels the transaction: nothing committed */
     if (exit_code == KB_EXIT_FATAL && sizes.n) {
-        long long freed = sizes_restore(gen_dir, &sizes);
+        long long freed = kb_space_restore(&sizes, gen_dir);
         if (freed > 0)
             fprintf(stderr, "kb-indexer: gave back %lld bytes written by this run\n",
                     freed);
