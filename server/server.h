@@ -139,7 +139,7 @@ struct kb_worker *kb_worker_get(struct kb_server *srv, struct kb_error *err);
  * Returns 1 when the caller should retry its whole operation once. */
 int kb_worker_recover(struct kb_server *srv, struct kb_worker *w, int xap_code);
 void kb_worker_free(struct kb_worker *w);
-/* Maps an xap_error to a kb_error. */
+/* Maps an xap_error to a kb_error (a damaged index is KB_EBUSY: 503, not 500). */
 int kb_from_xap(const struct xap_error *xe, struct kb_error *err);
 
 /* --- extra.c: optional subsystems (API keys, the write queue...) ------------------- */

@@ -309,6 +309,14 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
             goto out;
         }
     }
+    if (access(db, F_OK) != 0) {
+        /* the stub names a generation that is not there (a damaged index): creating an
+         * empty one would serve nothing; writes wait in the journal until it is fixed */
+        if (n)
+            rc = kb_error_set(err, KB_EIO, "the index stub names '%s', which is missing",
+                              db);
+        goto out;
+    }
     /* wait for the write lock (the nightly indexer) but stay stoppable */
     for (;;) {
         memset(&xe, 0, sizeof xe);
