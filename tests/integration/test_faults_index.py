@@ -170,6 +170,11 @@ def main():
             check((st == 503 or (st == 200 and "cut short" in label)) and "json" in ctype,
                   "%s: /healthz says 503 in JSON (%d %s)" % (label, st, body[:100]))
             check(server.poll() is None, "%s: the server is still running" % label)
+            if "missing generation" in label:
+                time.sleep(1.5)  # the writer's first pass has run
+                check(not os.path.exists(os.path.join(idx, "gen-9")) and
+                      get(port, "/healthz")[0] == 503,
+                      "%s: the server does not create an empty generation" % label)
             # a good index appears in its place: the same server answers from it
             shutil.rmtree(idx, ignore_errors=True)
             shutil.copytree(good, idx)
