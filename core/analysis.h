@@ -50,7 +50,7 @@ struct kb_query {
 
 /* Normalises `q` for parsing (elisions, accents, units, case; an all-capitals query has
  * its operators lower-cased too, as it is shouting, not syntax) and finds its concepts.
- */
+ * On error (in err: too long, out of memory) nothing is left to release. */
 int kb_query_prepare(const struct kb_resources *res, const char *q, size_t len,
                      struct kb_query *out, struct kb_error *err);
 void kb_query_release(struct kb_query *q);

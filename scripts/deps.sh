@@ -12,7 +12,8 @@ build="cmake make gcc g++ pkg-config
  libcmark-dev libyaml-dev libutf8proc-dev libexttextcat-dev libuchardet-dev libzip-dev
  libmagic-dev libxxhash-dev libsodium-dev"
 runtime="xapian-tools curl"
-testing="python3 python3-jsonschema jq valgrind clang-format libxml2-utils poppler-utils
+testing="python3 python3-jsonschema jq valgrind clang-format clang libclang-rt-14-dev
+ libxml2-utils poppler-utils
  chromium fonts-dejavu-core ca-certificates"
 bench="wrk xapian-omega time linux-perf sqlite3"
 # Node.js may come from elsewhere (a machine image); only ask Debian for it when absent.
