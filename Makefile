@@ -81,6 +81,12 @@ test-fuzz: deps
 fuzz-long:
 	$(MAKE) --no-print-directory test-fuzz FUZZ_SECONDS=$(FUZZ_LONG_SECONDS)
 
+# Runs the reliability tests and rewrites the table of docs/reliability.md from the
+# figures they print (build first: make test-fast, and make test-fuzz for the fuzz rows).
+reliability:
+	python3 scripts/reliability.py --build $(BUILD) --fuzz-build $(FUZZ_BUILD) \
+	    --fuzz-seconds $(FUZZ_SECONDS)
+
 # Unit tests under valgrind memcheck (slow; not part of `make test`).
 test-valgrind: deps
 	cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKB_VALGRIND=ON >/dev/null
