@@ -21,11 +21,12 @@ void kb_space_take(struct kb_space *s, const char *db_dir, int gen, unsigned lon
     while ((de = readdir(d)) && s->n < KB_SPACE_MAX_TABLES) {
         char p[1400];
         struct stat st;
-        if (!strstr(de->d_name, ".glass") || strlen(de->d_name) >= sizeof s->name[0])
+        size_t len = strlen(de->d_name);
+        if (!strstr(de->d_name, ".glass") || len >= sizeof s->name[0])
             continue;
         snprintf(p, sizeof p, "%s/%s", db_dir, de->d_name);
         if (lstat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-            snprintf(s->name[s->n], sizeof s->name[0], "%s", de->d_name);
+            memcpy(s->name[s->n], de->d_name, len + 1);
             s->size[s->n++] = (long long)st.st_size;
         }
     }
