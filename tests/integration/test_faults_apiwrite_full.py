@@ -24,7 +24,7 @@ import kbtest  # noqa: E402
 from kbtest import BIN, SRC, INDEXER, SERVER, check, stop_server  # noqa: E402
 
 WKEY = "fault-test-write-key-0123456789abcdef"
-SIZE_MB = 24
+SIZE_MB = 64
 HEADROOM = 1024 * 1024
 
 
@@ -67,7 +67,7 @@ def doc(n, rnd):
     words = ["hydrogen", "battery", "inverter", "traction", "cathode", "electrolyser",
              "catalyst", "turbine", "charger", "busbar", "stack", "membrane"]
     body = " ".join("%s%d" % (rnd.choice(words), rnd.randrange(100000))
-                    for _ in range(3000))
+                    for _ in range(1000))
     return {"title": "Disk fill note %d" % n, "body": body, "lang": "en"}
 
 
