@@ -1085,7 +1085,7 @@ static int submit(struct run *r, struct job *j, struct kb_error *err)
     return rc > 0 ? KB_OK : rc;
 }
 
-/* Writes name (len bytes) into out (cap bytes, NUL-terminated, cut if needed) with every
+/* Writes name into out (cap bytes, NUL-terminated, cut if needed) with every
  * byte that is not part of valid UTF-8, and every backslash, as \xHH: a file name that is
  * not UTF-8 gets a printable, stable stand-in for its id. Returns 1 when anything was
  * escaped (the name was not valid UTF-8), else 0 (out is then a plain copy). */
