@@ -2,8 +2,8 @@
 # The two commands of the README, as a thin layer over CMake (as Neovim does):
 #   make run    install what is missing, build, index corpus/, serve http://127.0.0.1:8080
 #   make test   install what is missing, build, run the whole suite, then again under ASan+UBSan
-# Other targets: build, index, test-fast (one pass, no sanitizers), test-valgrind, soak, lint,
-# clean, and:
+# Other targets: build, index, test-fast (one pass, no sanitizers), test-asan, test-fuzz
+# (bounded libFuzzer runs), fuzz-long, test-valgrind, soak, lint, reliability, clean, and:
 #   deb          build/powertrain-kb_<version>_amd64.deb (CPack; see README "Install from the package")
 #   docs         rewrite README.md's tables generated from docs/man/*.toml
 #   screenshots  run the browser test and copy its desktop and phone pictures to docs/
@@ -11,14 +11,18 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 VG_BUILD   ?= build-valgrind
+FUZZ_BUILD ?= build-fuzz
+# seconds of libFuzzer per target in `make test` (fuzz-long: FUZZ_LONG_SECONDS)
+FUZZ_SECONDS ?= 3
+FUZZ_LONG_SECONDS ?= 600
 JOBS       ?= 2
 PORT       ?= 8080
 INDEX      ?= var/index
 # CI builds with -Werror
 WERROR     ?= $(if $(CI),ON,OFF)
 
-.PHONY: all deps deps-run deps-bench deps-deb build index run test test-fast test-asan test-valgrind \
-	soak lint clean deb docs screenshots
+.PHONY: all deps deps-run deps-bench deps-deb build index run test test-fast test-asan test-fuzz \
+	fuzz-long test-valgrind soak lint reliability clean deb docs screenshots
 
 all: build
 
@@ -48,6 +52,7 @@ run: index
 test: deps
 	$(MAKE) --no-print-directory test-fast
 	$(MAKE) --no-print-directory test-asan
+	$(MAKE) --no-print-directory test-fuzz
 
 test-fast: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKB_WERROR=$(WERROR) >/dev/null
@@ -64,6 +69,33 @@ test-asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    ctest --output-on-failure -j$(JOBS) -LE 'browser|package'
+
+# Every fuzz target under libFuzzer (clang, with ASan+UBSan and coverage of the libraries
+# too) for FUZZ_SECONDS each, in its own build directory: ctest -L fuzzrun. -O1 with line
+# tables only: the build is most of the time this adds to `make test`. Without clang the
+# targets still replay their corpus in the two passes above (label fuzz).
+test-fuzz: deps
+	@if command -v clang >/dev/null 2>&1 && command -v clang++ >/dev/null 2>&1; then \
+	    CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=None \
+	        -DKB_WERROR=OFF -DCMAKE_C_FLAGS="-O1 -gline-tables-only \
+	        -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+	        -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only -fsanitize=address,undefined \
+	        -fno-sanitize-recover=all" >/dev/null && \
+	    cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_all && \
+	    cd $(FUZZ_BUILD) && FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	        LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	        ctest --output-on-failure -j$(JOBS) -L fuzzrun; \
+	else echo "test-fuzz: no clang; the fuzz targets only replay their corpus"; fi
+
+# The same, for FUZZ_LONG_SECONDS per target (10 minutes by default).
+fuzz-long:
+	$(MAKE) --no-print-directory test-fuzz FUZZ_SECONDS=$(FUZZ_LONG_SECONDS)
+
+# Runs the reliability tests and rewrites the table of docs/reliability.md from the
+# figures they print (build first: make test-fast, and make test-fuzz for the fuzz rows).
+reliability:
+	python3 scripts/reliability.py --build $(BUILD) --fuzz-build $(FUZZ_BUILD) \
+	    --fuzz-seconds $(FUZZ_SECONDS)
 
 # Unit tests under valgrind memcheck (slow; not part of `make test`).
 test-valgrind: deps
@@ -93,4 +125,4 @@ screenshots: build
 	cp tests/browser/artifacts/readme-phone.png docs/screenshot-phone.png
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(VG_BUILD) var
+	rm -rf $(BUILD) $(ASAN_BUILD) $(VG_BUILD) $(FUZZ_BUILD) var

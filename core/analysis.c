@@ -80,18 +80,21 @@ size_t kb_analysis_word_fn(const char *in, size_t len, char *out, size_t cap)
     return kb_text_fold_word(in, len, out, cap);
 }
 
-/* Lower-cased, folded copy of s for boolean terms, at most cap-1 bytes. */
-static void fold_term(const char *s, char *out, size_t cap)
+/* Lower-cased, folded copy of s for boolean terms, at most cap-1 bytes. Returns XAP_OK,
+ * or XAP_E_NOMEM (a value too long to fold is cut, not an error). */
+static int fold_term(const char *s, char *out, size_t cap)
 {
     struct kb_buf b;
     kb_buf_init(&b, 1024);
     out[0] = '\0';
-    if (kb_text_normalize(s, strlen(s), 0, &b) == KB_OK && b.data) {
+    int rc = kb_text_normalize(s, strlen(s), 0, &b);
+    if (rc == KB_OK && b.data) {
         size_t n = kb_utf8_trim(b.data, b.len, cap - 1);
         memcpy(out, b.data, n);
         out[n] = '\0';
     }
     kb_buf_release(&b);
+    return rc == KB_ENOMEM ? XAP_E_NOMEM : XAP_OK;
 }
 
 static int add_bool(xap_doc *x, const char *prefix, const char *value,
@@ -185,6 +188,9 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
 {
     struct xap_error xe = {0};
     struct kb_buf norm, sample, field[3]; /* field: normalised title, abstract, body */
+    int vrc = kb_doc_check_utf8(d, err);  /* the stored data is JSON: UTF-8 only */
+    if (vrc)
+        return vrc;
     kb_buf_init(&norm, MAX_NORM);
     kb_buf_init(&sample, 8192);
     for (int f = 0; f < 3; f++)
@@ -254,14 +260,10 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
         snprintf(ybuf, sizeof ybuf, "%04d", year);
     if (!rc && year)
         rc = add_bool(x, KB_PFX_YEAR, ybuf, &xe);
-    if (!rc && d->type && *d->type) {
-        fold_term(d->type, folded, sizeof folded);
+    if (!rc && d->type && *d->type && !(rc = fold_term(d->type, folded, sizeof folded)))
         rc = add_bool(x, KB_PFX_TYPE, folded, &xe);
-    }
-    if (!rc && d->org && *d->org) {
-        fold_term(d->org, folded, sizeof folded);
+    if (!rc && d->org && *d->org && !(rc = fold_term(d->org, folded, sizeof folded)))
         rc = add_bool(x, KB_PFX_ORG, folded, &xe);
-    }
     if (!rc && d->format)
         rc = add_bool(x, KB_PFX_FORMAT, d->format, &xe);
     if (!rc)
@@ -306,7 +308,7 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
      * server/search.h kb_search_data_split */
     if (!rc) {
         json_t *j = kb_doc_to_json(d, 0);
-        char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        char *s = j ? kb_json_dumps(j, JSON_COMPACT) : NULL;
         json_decref(j);
         if (s) {
             struct kb_buf data;
@@ -707,7 +709,8 @@ int kb_query_prepare(const struct kb_resources *res, const char *q, size_t len,
     int rc = kb_text_normalize(q, len, flags | KB_NORM_DROP_ELISION, &b);
     if (rc) {
         kb_buf_release(&b);
-        return kb_error_set(err, rc, "query too long");
+        return kb_error_set(err, rc,
+                            rc == KB_ENOMEM ? "out of memory" : "query too long");
     }
     out->text = kb_buf_steal(&b);
     if (!out->text)

@@ -35,7 +35,8 @@ int kb_analysis_init(struct kb_analysis *a, const struct kb_resources *res,
 void kb_analysis_release(struct kb_analysis *a);
 
 /* Builds the Xapian document for d (language detected when d->lang is unset; d->lang,
- * d->concepts and d->topics are completed in place). *out is freed with xap_doc_free. */
+ * d->concepts and d->topics are completed in place). *out is freed with xap_doc_free.
+ * A field that is not valid UTF-8 is KB_EPARSE (kb_doc_check_utf8). */
 int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
                       struct kb_error *err);
 
@@ -66,7 +67,8 @@ struct kb_query {
  * and request preambles, reads an unknown "field:" (or one with no value) as a plain
  * word, and finds its concepts. A word under a field prefix, next to NEAR/ADJ or with
  * a wildcard is not widened: a field restricts to what was typed (stemmed in each
- * language), and NEAR takes words only.
+ * language), and NEAR takes words only. On error (in err: too long, out of memory)
+ * nothing is left to release.
  */
 int kb_query_prepare(const struct kb_resources *res, const char *q, size_t len,
                      struct kb_query *out, struct kb_error *err);

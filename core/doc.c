@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* doc.c - see doc.h. */
 #include "doc.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -87,9 +88,53 @@ static int put_list(json_t *o, const char *k, const struct kb_strlist *l)
     json_t *a = json_array();
     if (!a)
         return -1;
-    for (size_t i = 0; i < l->n; i++)
-        json_array_append_new(a, json_string(l->v[i]));
+    for (size_t i = 0; i < l->n; i++) {
+        json_t *v = json_string(l->v[i]); /* stolen by the append, even when it fails */
+        if (!v || json_array_append_new(a, v)) {
+            json_decref(a);
+            return -1;
+        }
+    }
     return json_object_set_new(o, k, a);
+}
+
+struct dump_buf {
+    char *p;
+    size_t len, cap;
+    int failed;
+};
+
+static int dump_cb(const char *s, size_t n, void *ctx)
+{
+    struct dump_buf *b = ctx;
+    if (b->failed)
+        return -1;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = 1;
+            return -1;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+char *kb_json_dumps(const json_t *j, size_t flags)
+{
+    struct dump_buf b = {NULL, 0, 0, 0};
+    if (json_dump_callback(j, dump_cb, &b, flags) || b.failed || !b.p) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
 }
 
 json_t *kb_doc_to_json(const struct kb_doc *d, int with_body)
@@ -123,6 +168,32 @@ json_t *kb_doc_to_json(const struct kb_doc *d, int with_body)
         return NULL;
     }
     return o;
+}
+
+int kb_doc_check_utf8(const struct kb_doc *d, struct kb_error *err)
+{
+    const struct {
+        const char *name, *v;
+    } f[] = {{"id", d->id},       {"source", d->source},
+             {"title", d->title}, {"abstract", d->abstract},
+             {"body", d->body},   {"lang", d->lang},
+             {"date", d->date},   {"org", d->org},
+             {"type", d->type},   {"format", d->format}};
+    const struct {
+        const char *name;
+        const struct kb_strlist *l;
+    } lists[] = {
+        {"topics", &d->topics}, {"authors", &d->authors}, {"concepts", &d->concepts}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (f[i].v && !kb_utf8_valid(f[i].v, strlen(f[i].v)))
+            return kb_error_set(err, KB_EPARSE, "field '%s' is not valid UTF-8",
+                                f[i].name);
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        for (size_t k = 0; k < lists[i].l->n; k++)
+            if (!kb_utf8_valid(lists[i].l->v[k], strlen(lists[i].l->v[k])))
+                return kb_error_set(err, KB_EPARSE, "an item of '%s' is not valid UTF-8",
+                                    lists[i].name);
+    return KB_OK;
 }
 
 static int get_str(const json_t *o, const char *k, char **dst, size_t max, int required,

@@ -64,8 +64,17 @@ int kb_strlist_has(const struct kb_strlist *l, const char *s);
 void kb_strlist_clear(struct kb_strlist *l);
 
 /* The document as a JSON object (new reference) with every set field; the body is
- * included only when with_body. Returns NULL when out of memory. */
+ * included only when with_body. Returns NULL when out of memory, or when a field is
+ * not valid UTF-8 (check first with kb_doc_check_utf8, which says which). */
 json_t *kb_doc_to_json(const struct kb_doc *d, int with_body);
+/* json_dumps that fails whole: jansson (2.14) ignores a failed allocation while it
+ * writes an object key and returns a text with the key cut short; here every write is
+ * checked. Returns a malloc'ed string, or NULL when out of memory. */
+char *kb_json_dumps(const json_t *j, size_t flags);
+/* Checks that every text field and list item of d is valid UTF-8 (JSON can hold nothing
+ * else, so kb_doc_to_json would fail on it). Returns 0, or KB_EPARSE with a message
+ * naming the field (its value is not copied into the message). */
+int kb_doc_check_utf8(const struct kb_doc *d, struct kb_error *err);
 /* Fills d from a JSON object (as produced by kb_doc_to_json, or sent by API clients and
  * JSON Lines files). Checks types and limits: unknown fields are rejected when strict;
  * `id` may be absent (the caller sets it). Returns 0 or KB_EPARSE / KB_ENOMEM with a

@@ -20,8 +20,17 @@ int kb_error_set(struct kb_error *e, int code, const char *fmt, ...)
     e->code = code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof e->msg) {
+        /* cut: never in the middle of a UTF-8 character (messages end up in JSON) */
+        size_t k = sizeof e->msg - 1;
+        while (k > 0 && ((unsigned char)e->msg[k - 1] & 0xC0) == 0x80)
+            k--;
+        if (k > 0 && ((unsigned char)e->msg[k - 1] & 0x80))
+            k--; /* the lead byte of the cut character */
+        e->msg[k] = '\0';
+    }
     return code;
 }
 

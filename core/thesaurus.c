@@ -197,25 +197,35 @@ struct kb_thesaurus *kb_thesaurus_load(const char *path, struct kb_error *err)
     {
         struct topic *tp = &t->tp[t->n_tp++];
         tp->id = dup_json(json_object_get(it, "id"));
+        if (!tp->id && json_is_string(json_object_get(it, "id")))
+            goto nomem;
         if (!tp->id) {
             kb_error_set(err, KB_EPARSE, "thesaurus '%s': topic %zu has no id", path, i);
             goto fail;
         }
-        for (int l = 0; l < 3; l++)
-            tp->label[l] =
-                dup_json(json_object_get(json_object_get(it, "labels"), lang_codes[l]));
+        for (int l = 0; l < 3; l++) {
+            const json_t *lb =
+                json_object_get(json_object_get(it, "labels"), lang_codes[l]);
+            tp->label[l] = dup_json(lb);
+            if (json_is_string(lb) && !tp->label[l])
+                goto nomem; /* not absent: out of memory */
+        }
     }
     json_array_foreach(concepts, i, it)
     {
         struct concept *c = &t->c[t->n_c++];
         c->broader = -1;
         c->id = dup_json(json_object_get(it, "id"));
+        if (!c->id && json_is_string(json_object_get(it, "id")))
+            goto nomem;
         if (!c->id) {
             kb_error_set(err, KB_EPARSE, "thesaurus '%s': concept %zu has no id", path,
                          i);
             goto fail;
         }
         c->broader_id = dup_json(json_object_get(it, "broader"));
+        if (json_is_string(json_object_get(it, "broader")) && !c->broader_id)
+            goto nomem;
         size_t k;
         const json_t *v;
         json_array_foreach(json_object_get(it, "topics"), k, v)

@@ -23,6 +23,8 @@
 #include "buf.h"
 #include "doc.h"
 #include "schema.h"
+#include "space.h"
+#include "text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1121,14 +1123,91 @@ static int submit(struct run *r, struct job *j, struct kb_error *err)
     return rc > 0 ? KB_OK : rc;
 }
 
+/* Writes name into out (cap bytes, NUL-terminated, cut if needed) with every
+ * byte that is not part of valid UTF-8, and every backslash, as \xHH: a file name that is
+ * not UTF-8 gets a printable, stable stand-in for its id. Returns 1 when anything was
+ * escaped (the name was not valid UTF-8), else 0 (out is then a plain copy). */
+static int escape_name(const char *name, char *out, size_t cap)
+{
+    size_t len = strlen(name), o = 0;
+    if (kb_utf8_valid(name, len)) {
+        copy_trunc(out, cap, name);
+        return 0;
+    }
+    for (size_t i = 0; i < len && o + 5 < cap;) {
+        size_t ok = kb_utf8_trim(name + i, len - i, len - i);
+        for (size_t k = 0; k < ok && o + 5 < cap; k++, i++) {
+            if (name[i] == '\\')
+                o += (size_t)snprintf(out + o, cap - o, "\\x5c");
+            else
+                out[o++] = name[i];
+        }
+        if (ok == 0) /* one byte that starts no valid character */
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", (unsigned char)name[i++]);
+    }
+    out[o] = '\0';
+    return 1;
+}
+
+/* Marks every known file at `prefix` or under `prefix/` as seen, so that a run that
+ * could not look at them (an unreadable folder) keeps their documents. */
+static void keep_under(struct run *r, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (size_t i = 0; i < r->n_e; i++) {
+        const char *p = r->e[i].path;
+        if (strncmp(p, prefix, n) == 0 && (p[n] == '\0' || p[n] == '/'))
+            r->e[i].seen = 1;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(r->failed, k, v)
+    {
+        if (strncmp(k, prefix, n) == 0 && (k[n] == '\0' || k[n] == '/'))
+            json_object_set_new(v, "seen", json_true());
+    }
+}
+
+/* A file whose name is not valid UTF-8 (id is its escaped stand-in): it cannot be a
+ * document id, so it is recorded as failed under that stand-in, which is the same from
+ * run to run: an unchanged file is then passed over like any failed file. Returns
+ * KB_OK, or a fatal error (in err) from writing the record. */
+static int bad_name_file(struct run *r, const char *id, const struct stat *st,
+                         struct kb_error *err)
+{
+    json_int_t m = (json_int_t)st->st_mtim.tv_sec, s = (json_int_t)st->st_size;
+    json_int_t ns = (json_int_t)st->st_mtim.tv_nsec;
+    static const char why[] = "file name is not valid UTF-8 (shown with \\x escapes): "
+                              "rename the file to index it";
+    json_t *f = json_object_get(r->failed, id);
+    if (f) {
+        json_object_set_new(f, "seen", json_true());
+        if (!r->o->retry_failed && state_int(f, "m", -1) == m &&
+            state_int(f, "s", -1) == s && state_int(f, "n", ns) == ns) {
+            r->rep->skipped_failed++;
+            return KB_OK;
+        }
+    }
+    add_failure(r, id, why);
+    json_t *rec =
+        json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "reason", why);
+    if (!rec)
+        return kb_error_set(err, KB_ENOMEM, "out of memory");
+    int rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, rec, err);
+    json_decref(rec);
+    return rc;
+}
+
 /* One file met by the walk (main thread): skip it when unchanged or failed before as
  * it is, else hand it to the analysis. Returns KB_OK, or a fatal error (I/O on the
  * index, out of memory) that stops the run. */
 static int do_file(struct run *r, const char *full, const char *id, const struct stat *st,
-                   int folder_vis, struct kb_error *err)
+                   int folder_vis, int bad_name, struct kb_error *err)
 {
     r->rep->seen++;
     progress(r);
+    if (bad_name)
+        return bad_name_file(r, id, st, err);
     struct entry *e = find_entry(r, id);
     json_int_t m = (json_int_t)st->st_mtim.tv_sec, s = (json_int_t)st->st_size;
     json_int_t ns = (json_int_t)st->st_mtim.tv_nsec;
@@ -1202,18 +1281,30 @@ static int folder_visibility(const char *dir, int inherited)
 }
 
 /* Walks a folder in name order (deterministic), calling do_file or counting files.
- * `vis` is the visibility of the folder above (folder_visibility). */
+ * `vis` is the visibility of the folder above (folder_visibility); `bad_name`: the
+ * folder's path is not UTF-8, so neither are its files' ids. */
 static int walk(struct run *r, const char *dir, const char *rel, int depth, int vis,
-                int count_only, struct kb_error *err)
+                int count_only, int bad_name, struct kb_error *err)
 {
     if (depth > MAX_DEPTH)
         return KB_OK;
     vis = folder_visibility(dir, vis);
     DIR *d = opendir(dir);
-    if (!d)
-        return depth == 0 ? kb_error_set(err, KB_ENOTFOUND, "cannot open source '%s': %s",
-                                         dir, strerror(errno))
-                          : KB_OK;
+    if (!d && depth == 0)
+        return kb_error_set(err, KB_ENOTFOUND, "cannot open source '%s': %s", dir,
+                            strerror(errno));
+    if (!d) {
+        /* a folder that cannot be read (permissions, I/O): an error of this run, and
+         * what was indexed from it stays as it is */
+        if (!count_only) {
+            char why[300];
+            snprintf(why, sizeof why, "cannot read folder: %s (its documents are kept)",
+                     strerror(errno));
+            add_failure(r, rel, why);
+            keep_under(r, rel);
+        }
+        return KB_OK;
+    }
     char **names = NULL;
     size_t n = 0;
     struct dirent *de;
@@ -1234,12 +1325,25 @@ static int walk(struct run *r, const char *dir, const char *rel, int depth, int 
     if (!rc && n)
         qsort(names, n, sizeof *names, cmp_name);
     for (size_t i = 0; i < n && !rc; i++) {
-        char full[4096], id[4096];
+        char full[4096], id[4096], name[1024];
+        int bad = escape_name(names[i], name, sizeof name) || bad_name;
         int a = snprintf(full, sizeof full, "%s/%s", dir, names[i]);
-        int b = snprintf(id, sizeof id, "%s%s%s", rel, *rel ? "/" : "", names[i]);
+        int b = snprintf(id, sizeof id, "%s%s%s", rel, *rel ? "/" : "", name);
         struct stat st;
-        if (a < 0 || (size_t)a >= sizeof full || b < 0 || lstat(full, &st) < 0)
+        if (a < 0 || (size_t)a >= sizeof full || b < 0)
             continue;
+        if (lstat(full, &st) < 0) {
+            /* gone since readdir: nothing to do; anything else (a folder that can be
+             * listed but not searched): an error, and its documents stay */
+            if (errno != ENOENT && !count_only && (size_t)b < 200) {
+                char why[300];
+                snprintf(why, sizeof why, "cannot read: %s (documents are kept)",
+                         strerror(errno));
+                add_failure(r, id, why);
+                keep_under(r, id);
+            }
+            continue;
+        }
         if ((size_t)b >= 200) {
             /* too long for an id (the manifest key must fit Xapian's key limit): say so
              * in the report rather than leave the file or folder out silently */
@@ -1256,10 +1360,10 @@ static int walk(struct run *r, const char *dir, const char *rel, int depth, int 
             continue;
         }
         if (S_ISDIR(st.st_mode))
-            rc = walk(r, full, id, depth + 1, vis, count_only, err);
+            rc = walk(r, full, id, depth + 1, vis, count_only, bad, err);
         else if (S_ISREG(st.st_mode) && kb_format_from_name(names[i]) != KB_FMT_UNKNOWN)
             rc = count_only ? (r->total_files++, KB_OK)
-                            : do_file(r, full, id, &st, vis, err);
+                            : do_file(r, full, id, &st, vis, bad, err);
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -1536,8 +1640,9 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     double t0 = now_s();
     int exit_code = KB_EXIT_FATAL, lock_fd = -1, rc;
     struct xap_error xe = {0};
-    char gen_dir[1200] = "", build_dir[1200] = "";
+    char gen_dir[1200] = "", build_dir[1200] = "", sizes_path[1300] = "";
     int gen = 0;
+    struct kb_space sizes = {0};
 
     kb_read_limits_default(&r.lim);
     r.lim.max_file = c->max_file_mb << 20;
@@ -1566,6 +1671,17 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     int have_gen = read_generation(c->index, &gen) == 0;
     int old_gen = have_gen ? gen : 0;
     remove_leftovers(c->index, have_gen ? gen : 0);
+    snprintf(sizes_path, sizeof sizes_path, "%s/indexer.sizes", c->index);
+    if (have_gen && kb_space_load(&sizes, sizes_path) == 0 && sizes.gen == gen) {
+        /* a run killed after it filled the disk: give its space back now */
+        snprintf(gen_dir, sizeof gen_dir, "%s/gen-%d", c->index, gen);
+        long long freed = kb_space_restore(&sizes, gen_dir);
+        if (freed > 0)
+            fprintf(stderr, "kb-indexer: gave back %lld bytes left by a failed run\n",
+                    freed);
+    }
+    unlink(sizes_path);
+    memset(&sizes, 0, sizeof sizes);
     if (!have_gen || o->full) {
         int next = gen + 1;
         snprintf(gen_dir, sizeof gen_dir, "%s/gen-%d", c->index, next);
@@ -1619,6 +1735,10 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         rev_base = strtoul(rb, NULL, 10);
     free(rb);
     memset(&xe, 0, sizeof xe);
+    if (!build_dir[0]) { /* what the committed tables take, to give back on failure */
+        kb_space_take(&sizes, gen_dir, gen, base_rev);
+        kb_space_save(&sizes, sizes_path);
+    }
 
     /* Everything from here to commit is one transaction: readers see all or nothing,
      * and a run killed at any point leaves the previous revision as it was. */
@@ -1631,13 +1751,13 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
      * its file. A retry that changes nothing makes no new revision. */
     if (r.tty && o->progress) /* the total for the bar costs a second walk: only then */
         for (size_t i = 0; i < c->n_sources; i++)
-            walk(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 1, NULL);
+            walk(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 1, 0, NULL);
     size_t empty_sources = 0;
     for (size_t i = 0; i < c->n_sources; i++) {
         size_t before = rep->seen;
         struct kb_error we;
         kb_error_clear(&we);
-        rc = walk(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 0, &we);
+        rc = walk(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 0, 0, &we);
         if (rc == KB_ENOTFOUND) {
             fprintf(stderr, "kb-indexer: %s\n", we.msg);
             empty_sources++;
@@ -1685,13 +1805,15 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         json_t *v;
         json_object_foreach(r.failed, k, v)
         {
-            if (!find_entry(&r, k)) {
+            if (!find_entry(&r, k) && !json_object_get(v, "seen")) {
                 char full[4096];
                 int gone = 1;
                 for (size_t i = 0; i < c->n_sources && gone; i++) {
                     struct stat st;
                     snprintf(full, sizeof full, "%s/%s", c->sources[i], k);
-                    gone = stat(full, &st) != 0;
+                    /* only a file known to be absent: one behind an unreadable
+                     * folder (EACCES) keeps its record */
+                    gone = stat(full, &st) != 0 && (errno == ENOENT || errno == ENOTDIR);
                 }
                 if (gone && !o->no_delete &&
                     set_meta_json(&r, KB_META_FAILED_PREFIX, k, NULL, err))
@@ -1784,6 +1906,14 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
 out:
     if (r.w)
         xap_writer_free(r.w); /* cancels the transaction: nothing committed */
+    if (exit_code == KB_EXIT_FATAL && sizes.n) {
+        long long freed = kb_space_restore(&sizes, gen_dir);
+        if (freed > 0)
+            fprintf(stderr, "kb-indexer: gave back %lld bytes written by this run\n",
+                    freed);
+    }
+    if (sizes.n)
+        unlink(sizes_path);
     if (exit_code == KB_EXIT_FATAL && err && err->code == KB_OK)
         kb_error_set(err, KB_EINDEX, "indexing failed");
     run_release(&r); /* closes the shards, if any */

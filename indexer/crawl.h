@@ -23,8 +23,9 @@
 
 /* Exit codes of kb-indexer (documented in the README and --help). */
 enum kb_exit {
-    KB_EXIT_OK = 0,     /* all indexed */
-    KB_EXIT_FAILED = 1, /* finished, but some files failed (or deletions were refused) */
+    KB_EXIT_OK = 0, /* all indexed */
+    KB_EXIT_FAILED =
+        1, /* finished, but some files or folders failed (or deletions refused) */
     KB_EXIT_USAGE = 2,  /* bad command line or configuration */
     KB_EXIT_LOCKED = 3, /* another indexer holds the index */
     KB_EXIT_FATAL = 4   /* fatal error: nothing committed */

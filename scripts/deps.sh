@@ -15,9 +15,11 @@ build="cmake make gcc g++ pkg-config python3
  libmagic-dev libxxhash-dev libsodium-dev zlib1g-dev"
 runtime="xapian-tools curl"
 # man-db and systemd: `man -l` and `systemd-analyze verify` (lint); dpkg-dev and file:
-# CPack's Depends: from dpkg-shlibdeps; debootstrap and python3-seccomp: the package tests
+# CPack's Depends: from dpkg-shlibdeps; debootstrap and python3-seccomp: the package tests;
+# clang and libclang-rt-14-dev: the bounded libFuzzer runs (make test-fuzz)
 packaging="dpkg-dev file"
-testing="python3 python3-jsonschema jq valgrind clang-format libxml2-utils poppler-utils
+testing="python3 python3-jsonschema jq valgrind clang-format clang libclang-rt-14-dev
+ libxml2-utils poppler-utils
  chromium fonts-dejavu-core ca-certificates man-db groff-base systemd $packaging
  debootstrap python3-seccomp"
 bench="wrk xapian-omega time linux-perf sqlite3"

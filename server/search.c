@@ -164,7 +164,12 @@ static int set_param(struct kb_search_params *p, const char *k, const char *v,
                      const struct kb_config *cfg, size_t *page, size_t *size,
                      int *has_page, struct kb_error *err)
 {
-    /* a query string may carry any byte (%FF); JSON bodies are already checked */
+    /* a query string may carry any byte (%FF), in names too; JSON bodies are already
+     * checked. (A name that is not UTF-8 must not reach the error message: JSON.) */
+    if (!kb_utf8_valid(k, strlen(k))) {
+        p->err_code = "unknown_parameter";
+        return kb_error_set(err, KB_EINVAL, "a parameter name is not valid UTF-8");
+    }
     if (!kb_utf8_valid(v, strlen(v)))
         return kb_error_set(err, KB_EINVAL, "'%s' is not valid UTF-8", k);
     if (!strcmp(k, "q")) {
@@ -304,6 +309,18 @@ int kb_search_params_from_query(struct kb_search_params *p, const struct kb_req 
 {
     struct qctx c = {p, &req->srv->cfg, 1, 10, 0, err, 0};
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_arg, &c);
+    if (!c.rc)
+        finish_paging(&c);
+    return c.rc;
+}
+
+int kb_search_params_from_pairs(struct kb_search_params *p, const char *const *kv,
+                                size_t n, const struct kb_config *cfg,
+                                struct kb_error *err)
+{
+    struct qctx c = {p, cfg, 1, 10, 0, err, 0};
+    for (size_t i = 0; i < n && !c.rc; i++)
+        each_arg(&c, MHD_GET_ARGUMENT_KIND, kv[2 * i], kv[2 * i + 1]);
     if (!c.rc)
         finish_paging(&c);
     return c.rc;

@@ -55,6 +55,11 @@ void kb_search_params_release(struct kb_search_params *p);
 /* From the request's query string (GET). 400-class errors name the parameter. */
 int kb_search_params_from_query(struct kb_search_params *p, const struct kb_req *req,
                                 struct kb_error *err);
+/* From n decoded key/value pairs (kv[2i], kv[2i+1]; a value may be NULL), exactly as
+ * kb_search_params_from_query takes them from libmicrohttpd: the fuzz target's door. */
+int kb_search_params_from_pairs(struct kb_search_params *p, const char *const *kv,
+                                size_t n, const struct kb_config *cfg,
+                                struct kb_error *err);
 /* From a JSON object (POST), same names and rules. */
 int kb_search_params_from_json(struct kb_search_params *p, const json_t *o,
                                const struct kb_config *cfg, struct kb_error *err);

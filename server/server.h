@@ -165,7 +165,7 @@ void kb_worker_free(struct kb_worker *w);
 /* The index location's revision the worker reads (KB_META_REV_BASE plus the Xapian
  * revision; grows across generations), also kept in w->rev. */
 unsigned long kb_worker_revision(struct kb_worker *w);
-/* Maps an xap_error to a kb_error. */
+/* Maps an xap_error to a kb_error (a damaged index is KB_EBUSY: 503, not 500). */
 int kb_from_xap(const struct xap_error *xe, struct kb_error *err);
 
 /* --- extra.c: optional subsystems (API keys, the write queue...) ------------------- */

@@ -43,6 +43,9 @@ int kb_from_xap(const struct xap_error *xe, struct kb_error *err)
     case XAP_E_NET_TIMEOUT:
         code = KB_EBUSY;
         break;
+    case XAP_E_DB_CORRUPT:
+    case XAP_E_DATABASE: /* a reader's I/O error: a damaged or half-replaced index */
+        return kb_error_set(err, KB_EBUSY, "the index cannot be read: %s", xe->msg);
     default:
         code = KB_EINDEX;
         break;

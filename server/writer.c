@@ -13,6 +13,7 @@
  */
 #include "schema.h"
 #include "server.h"
+#include "space.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -196,7 +197,9 @@ static int take_out_spellings(xap_writer *xw, const char *id, struct xap_error *
     return rc == 1 ? XAP_E_DATABASE : rc;
 }
 
-/* Builds and stores one document from its API JSON. */
+/* Builds and stores one document from its API JSON. Returns KB_OK; KB_EIO or KB_ENOMEM
+ * when the index could not take it (a full disk...: the batch must fail and be retried,
+ * never drop the write); any other status is the document's own fault. */
 static int apply_put(struct kb_writer *w, xap_writer *xw, const char *id,
                      const json_t *doc, struct kb_error *err)
 {
@@ -207,27 +210,34 @@ static int apply_put(struct kb_writer *w, xap_writer *xw, const char *id,
     kb_doc_init(&d);
     if ((rc = kb_doc_from_json(&d, doc, 0, err)))
         goto out;
-    if ((rc = kb_doc_set(&d.id, id, (size_t)-1)) ||
-        (rc = kb_doc_set(&d.format, "api", 3)))
+    if (kb_doc_set(&d.id, id, (size_t)-1) || kb_doc_set(&d.format, "api", 3) ||
+        (!d.source && kb_doc_set(&d.source, "api", 3))) {
+        rc = kb_error_set(err, KB_ENOMEM, "out of memory");
         goto out;
-    if (!d.source && (rc = kb_doc_set(&d.source, "api", 3)))
-        goto out;
+    }
     if ((rc = kb_analysis_build(&w->an, &d, &x, err)))
         goto out;
     /* member-only documents keep their words out of the shared spelling dictionary */
     if (take_out_spellings(xw, id, &xe) ||
         xap_writer_replace(xw, id, strlen(id), x, NULL, &xe) ||
         (d.visibility != KB_VIS_MEMBERS && xap_writer_add_doc_spellings(xw, x, &xe)))
-        rc = kb_error_set(err, KB_EINDEX, "cannot store '%s': %s", id, xe.msg);
+        rc = kb_error_set(err, KB_EIO, "cannot store '%s': %s", id, xe.msg);
 out:
     xap_doc_free(x);
     kb_doc_release(&d);
     return rc;
 }
 
-/* Replays store documents newer than `since` into the open transaction. */
+/* 1 when apply_put's status means the index, not the document, failed. */
+static int index_failed(int rc)
+{
+    return rc == KB_EIO || rc == KB_ENOMEM;
+}
+
+/* Replays store documents newer than `since` into the open transaction. Returns how
+ * many, or -1 when the index could not take one (err says why: the batch fails). */
 static int replay_store(struct kb_writer *w, xap_writer *xw, unsigned long long since,
-                        unsigned long long *max_seq)
+                        unsigned long long *max_seq, struct kb_error *err)
 {
     DIR *dir = opendir(w->store);
     if (!dir)
@@ -246,7 +256,14 @@ static int replay_store(struct kb_writer *w, xap_writer *xw, unsigned long long 
         struct kb_error e;
         kb_error_clear(&e);
         if (id && (unsigned long long)seq > since) {
-            if (apply_put(w, xw, id, json_object_get(o, "doc"), &e))
+            int rc = apply_put(w, xw, id, json_object_get(o, "doc"), &e);
+            if (index_failed(rc)) {
+                kb_error_set(err, rc, "%s", e.msg);
+                json_decref(o);
+                closedir(dir);
+                return -1;
+            }
+            if (rc)
                 fprintf(stderr, "kb-server: writer: cannot replay '%s': %s\n", id, e.msg);
             else
                 n++;
@@ -314,6 +331,7 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
     struct xap_error xe = {0};
     char *meta = NULL;
     int rc = KB_OK;
+    struct kb_space space = {0}; /* the committed tables, to give back a failed batch */
     if (current_db(w, db, sizeof db) < 0) {
         if (!n)
             goto out; /* nothing to write: leave a missing index missing */
@@ -323,6 +341,14 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
             rc = kb_error_set(err, KB_EIO, "no index at '%s'", w->srv->cfg.index);
             goto out;
         }
+    }
+    if (access(db, F_OK) != 0) {
+        /* the stub names a generation that is not there (a damaged index): creating an
+         * empty one would serve nothing; writes wait in the journal until it is fixed */
+        if (n)
+            rc = kb_error_set(err, KB_EIO, "the index stub names '%s', which is missing",
+                              db);
+        goto out;
     }
     /* wait for the write lock (the nightly indexer) but stay stoppable */
     for (;;) {
@@ -346,6 +372,10 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
         nanosleep(&ts, NULL);
     }
     unsigned long long db_seq = 0, max_seq = 0;
+    unsigned long base_rev = 0;
+    if (xap_writer_revision(xw, &base_rev, &xe) == XAP_OK)
+        kb_space_take(&space, db, 0, base_rev);
+    memset(&xe, 0, sizeof xe);
     if (xap_writer_get_meta(xw, META_API_SEQ, &meta, NULL, &xe) == XAP_OK)
         db_seq = strtoull(meta, NULL, 10);
     memset(&xe, 0, sizeof xe);
@@ -353,7 +383,11 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
         rc = kb_error_set(err, KB_EINDEX, "cannot start a transaction: %s", xe.msg);
         goto out;
     }
-    int replayed = replay_store(w, xw, db_seq, &max_seq);
+    int replayed = replay_store(w, xw, db_seq, &max_seq, err);
+    if (replayed < 0) {
+        rc = err->code;
+        goto out;
+    }
     if (replayed)
         fprintf(stderr, "kb-server: writer: replayed %d API documents into '%s'\n",
                 replayed, db);
@@ -364,7 +398,12 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
         struct kb_error e;
         kb_error_clear(&e);
         if (!strcmp(op, "put")) {
-            if (apply_put(w, xw, id, json_object_get(l, "doc"), &e))
+            int prc = apply_put(w, xw, id, json_object_get(l, "doc"), &e);
+            if (index_failed(prc)) { /* not the document's fault: retry the batch */
+                rc = kb_error_set(err, prc, "%s", e.msg);
+                goto out;
+            }
+            if (prc)
                 fprintf(stderr, "kb-server: writer: dropping put of '%s': %s\n", id,
                         e.msg);
         } else {
@@ -409,6 +448,14 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
 out:
     free(meta);
     xap_writer_free(xw); /* cancels an open transaction */
+    if (rc && space.n) {
+        /* a failed batch (a full disk): its blocks must not keep the disk full, or not
+         * even the journal could take the next write */
+        long long freed = kb_space_restore(&space, db);
+        if (freed > 0)
+            fprintf(stderr, "kb-server: writer: gave back %lld bytes of a failed batch\n",
+                    freed);
+    }
     return rc;
 }
 

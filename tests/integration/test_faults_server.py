@@ -156,6 +156,8 @@ def main():
         in2 = [p for p in paths if "/gen-2/" in p]
         check(in2, "server has files of gen-2 open (%d)" % len(in2))
         check(server.poll() is None, "server still running")
+        print("reliability: test_faults_server: %d requests held during 3 index runs "
+              "(one generation switch), %d failed" % (clients.ok, len(clients.bad)))
     finally:
         if clients:
             clients.stop.set()

@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: MIT
+#
+# test_faults_diskspace.py - a real full disk: the index lives on a small tmpfs (mounted
+# by the test; it needs root, as CI has) that another file nearly fills. Each failed run
+# (incremental, then --full, exit 4) must give its space back at once: free space after
+# the run is what it was before, and another program can use it. A run killed with
+# SIGKILL while it fills the disk leaves its blocks behind; the next run gives them back
+# first. Throughout, the previous revision stays intact and a kb-server started before
+# keeps serving it; once the other file is removed, the next run completes with no
+# manual cleanup and the server sees the new documents.
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kbtest  # noqa: E402
+from kbtest import INDEXER, SERVER, MKCORPUS, check, stop_server  # noqa: E402
+
+SIZE_MB = 24
+HEADROOM = 1536 * 1024  # free space left for the run: far less than it needs
+
+
+def free(path):
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def index(idx, src, *extra, popen=False):
+    args = [INDEXER, "--index=" + idx, "--quiet", "--flush-threshold=20"] + list(extra) + [src]
+    if popen:
+        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+    p = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    return p.returncode, p.stdout, p.stderr
+
+
+def fill(path, size):
+    """Writes a file of `size` bytes; returns True when the disk took it all."""
+    try:
+        with open(path, "wb") as f:
+            chunk = b"\0" * 65536
+            left = size
+            while left > 0:
+                f.write(chunk[:min(left, len(chunk))])
+                left -= min(left, len(chunk))
+        return True
+    except OSError:
+        return False
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="kb-diskspace-")
+    mnt = os.path.join(tmp, "mnt")
+    os.makedirs(mnt)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm" % SIZE_MB, "tmpfs", mnt],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        check(os.getuid() != 0, "root can mount a tmpfs (%s)" % p.stderr.strip())
+        print("skipped: cannot mount a tmpfs as a non-root user")
+        return kbtest.finish()
+    server = None
+    try:
+        gen = os.path.join(tmp, "gen")
+        subprocess.run([sys.executable, MKCORPUS, "--docs", "300", "--seed", "5", "--out",
+                        gen, "--jobs", "2"], check=True, capture_output=True, timeout=120)
+        src = os.path.join(tmp, "src", "0000")
+        os.makedirs(src)
+        names = sorted(os.listdir(os.path.join(gen, "0000")))
+        for n in names[:60]:
+            shutil.copy2(os.path.join(gen, "0000", n), src)
+        idx = os.path.join(mnt, "idx")
+        code, out, err = index(idx, os.path.dirname(src))
+        check(code == 0, "baseline index of 60 documents (%s)" % err[-200:])
+
+        portfile = os.path.join(tmp, "port")
+        log = open(os.path.join(tmp, "server.log"), "w")
+        server = subprocess.Popen([SERVER, "--index=" + idx, "--port=0",
+                                   "--port-file=" + portfile], stdout=log,
+                                  stderr=subprocess.STDOUT)
+        for _ in range(200):
+            if os.path.exists(portfile) and open(portfile).read().strip():
+                break
+            time.sleep(0.05)
+        port = open(portfile).read().strip()
+
+        def total():
+            url = "http://127.0.0.1:%s/api/v1/search?q=&collapse=false" % port
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return r.status, json.loads(r.read()).get("total")
+
+        check(total() == (200, 60), "server serves the baseline")
+        for n in names[60:]:
+            shutil.copy2(os.path.join(gen, "0000", n), src)
+        ballast = os.path.join(mnt, "other-program.dat")
+        with open(ballast, "wb") as f:
+            f.write(b"\1" * (free(mnt) - HEADROOM))
+        faults = 0
+        given = 0
+        for label, extra in (("incremental", []), ("--full", ["--full"])):
+            before = free(mnt)
+            code, out, err = index(idx, os.path.dirname(src), *extra)
+            faults += 1
+            check(code == 4 and "disk full" in err,
+                  "%s on a full disk: exit 4, 'disk full' (got %d: %s)" %
+                  (label, code, err.strip()[-200:]))
+            after = free(mnt)
+            check(after >= before - 64 * 1024,
+                  "%s: the run's space is given back (%d KiB free before, %d after)" %
+                  (label, before // 1024, after // 1024))
+            check(fill(os.path.join(mnt, "another.dat"), before - 128 * 1024),
+                  "%s: another program can use that space" % label)
+            check(sorted(n for n in os.listdir(idx) if n.startswith("gen-")) == ["gen-1"],
+                  "%s: no leftover generation or state file" % label)
+            check(total() == (200, 60), "%s: server still serves 60 documents" % label)
+            if "gave back" in err:
+                given += int(err.split("gave back ")[1].split()[0])
+
+        # killed while filling the disk: the next run gives the blocks back first
+        before = free(mnt)
+        proc = index(idx, os.path.dirname(src), popen=True)
+        for _ in range(4000):
+            if free(mnt) < before - 512 * 1024 or proc.poll() is not None:
+                break
+            time.sleep(0.002)
+        killed = proc.poll() is None
+        if killed:
+            proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        faults += 1
+        check(killed, "the run was killed while it filled the disk")
+        check(free(mnt) < before - 256 * 1024, "the killed run left its blocks behind")
+        code, out, err = index(idx, os.path.dirname(src))
+        check("left by a failed run" in err,
+              "the next run gives them back first (%s)" % err.strip()[-200:])
+        check(code == 4 and free(mnt) >= before - 64 * 1024,
+              "... and its own too (exit %d, %d KiB free, %d before)" %
+              (code, free(mnt) // 1024, before // 1024))
+        for e in err.split("gave back ")[1:]:
+            given += int(e.split()[0])
+
+        os.unlink(ballast)
+        code, out, err = index(idx, os.path.dirname(src))
+        check(code == 0, "space back: the next run completes, no manual cleanup (%s)" %
+              err[-200:])
+        p = subprocess.run(["xapian-check", os.path.join(idx, "gen-1")],
+                           capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0 and "No errors found" in p.stdout, "xapian-check clean")
+        check(total() == (200, 300), "server sees 300 documents without a restart")
+        print("reliability: test_faults_diskspace: %d full-disk faults survived, "
+              "%d KiB given back, 0 documents lost" % (faults, given // 1024))
+    finally:
+        stop_server(server)
+        subprocess.run(["umount", mnt], capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return kbtest.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
