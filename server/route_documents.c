@@ -301,7 +301,8 @@ static void write_document(struct kb_req *req, struct kb_resp *resp, struct kb_w
                       id, ofmt ? ofmt : "?");
         goto out;
     }
-    if (!is_put && !old) {
+    /* a PUT accepted but not yet applied (202) makes the document exist for a DELETE */
+    if (!is_put && !old && kb_writer_queued(req->srv, id) != KB_WRITE_PUT) {
         kb_resp_error(resp, 404, "document_not_found", "no document '%s'", id);
         goto out;
     }

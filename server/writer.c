@@ -755,6 +755,23 @@ out:
     return rc;
 }
 
+int kb_writer_queued(struct kb_server *srv, const char *id)
+{
+    struct kb_writer *w = srv->writer;
+    int found = 0;
+    if (!w)
+        return 0;
+    pthread_mutex_lock(&w->lock);
+    for (size_t i = w->nq; i-- > 0 && !found;) {
+        const char *qid = json_string_value(json_object_get(w->q[i].line, "id"));
+        const char *op = json_string_value(json_object_get(w->q[i].line, "op"));
+        if (qid && op && !strcmp(qid, id))
+            found = !strcmp(op, "put") ? KB_WRITE_PUT : KB_WRITE_DELETE;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return found;
+}
+
 int kb_writer_wait(struct kb_server *srv, unsigned long long seq, double seconds,
                    unsigned long *rev)
 {

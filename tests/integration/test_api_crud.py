@@ -225,6 +225,15 @@ def main():
         check(1.5 < time.time() - t0 < 10, "202 comes after the ~2 s wait")
         st, s = req(port, "GET", "/api/v1/stats", key=None)
         check(s["writes"]["pending"] >= 1, "stats shows the pending write")
+        # a DELETE of a document whose PUT is accepted but not yet applied is a delete
+        st, b = req(port, "PUT", "/api/v1/documents/api/journal/gone", doc(998, "short-lived"))
+        check(st == 202, "locked index: a second PUT is queued (%d)" % st)
+        st, b = req(port, "DELETE", "/api/v1/documents/api/journal/gone")
+        check(st == 202, "DELETE after a queued PUT is queued too, not 404 (%d %s)" % (st, b))
+        st, b = req(port, "DELETE", "/api/v1/documents/api/journal/gone")
+        check(st == 404, "a second DELETE of it is 404: its last queued write deletes (%d)" % st)
+        st, b = req(port, "DELETE", "/api/v1/documents/api/journal/never")
+        check(st == 404, "DELETE of an id never written is still 404 (%d)" % st)
         srv.send_signal(signal.SIGKILL)
         srv.wait()
         journal = open(os.path.join(index, "api-journal.jsonl")).read()
@@ -236,6 +245,8 @@ def main():
         srv, port = start_server(tmp, index, keys)
         check(wait_for(lambda: req(port, "GET", "/api/v1/documents/api/journal/kept")[0] == 200),
               "after kill -9 and restart, the journal is replayed")
+        check(wait_for(lambda: req(port, "GET", "/api/v1/documents/api/journal/gone")[0] == 404),
+              "the queued PUT then DELETE leave no document")
         check(req(port, "GET", "/api/v1/documents/api/journal/torn")[0] == 404,
               "a torn last journal line (never acknowledged) is dropped")
         check(wait_for(lambda: os.path.getsize(os.path.join(index, "api-journal.jsonl")) == 0),
