@@ -301,8 +301,9 @@ static void write_document(struct kb_req *req, struct kb_resp *resp, struct kb_w
                       id, ofmt ? ofmt : "?");
         goto out;
     }
-    /* a PUT accepted but not yet applied (202) makes the document exist for a DELETE */
-    if (!is_put && !old && kb_writer_queued(req->srv, id) != KB_WRITE_PUT) {
+    /* a PUT accepted but not yet applied (202), or an API document a new generation has
+     * not caught up with yet, exists for a DELETE */
+    if (!is_put && !old && !kb_writer_holds(req->srv, id)) {
         kb_resp_error(resp, 404, "document_not_found", "no document '%s'", id);
         goto out;
     }

@@ -236,9 +236,10 @@ void kb_writer_stop(struct kb_server *srv);
  * *seq receives the operation's sequence number. */
 int kb_writer_submit(struct kb_server *srv, enum kb_write_op op, const char *id,
                      const json_t *doc, unsigned long long *seq, struct kb_error *err);
-/* The last operation on `id` still waiting in the queue (not yet in the index):
- * KB_WRITE_PUT, KB_WRITE_DELETE, or 0 when none. */
-int kb_writer_queued(struct kb_server *srv, const char *id);
+/* 1 when API document `id` exists for the writer, though a reader may not see it yet:
+ * its last queued write is a PUT (accepted, not yet applied), or, with none queued, the
+ * API document store holds it (applied; a new generation may still be catching up). */
+int kb_writer_holds(struct kb_server *srv, const char *id);
 /* Waits up to `seconds` for operation `seq` to be committed to the index. Returns 1 and
  * sets *rev to the revision that holds it, or 0 on time-out. */
 int kb_writer_wait(struct kb_server *srv, unsigned long long seq, double seconds,

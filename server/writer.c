@@ -755,21 +755,27 @@ out:
     return rc;
 }
 
-int kb_writer_queued(struct kb_server *srv, const char *id)
+int kb_writer_holds(struct kb_server *srv, const char *id)
 {
     struct kb_writer *w = srv->writer;
-    int found = 0;
+    int last = 0; /* the last queued operation on id: KB_WRITE_PUT, KB_WRITE_DELETE */
     if (!w)
         return 0;
     pthread_mutex_lock(&w->lock);
-    for (size_t i = w->nq; i-- > 0 && !found;) {
+    for (size_t i = w->nq; i-- > 0 && !last;) {
         const char *qid = json_string_value(json_object_get(w->q[i].line, "id"));
         const char *op = json_string_value(json_object_get(w->q[i].line, "op"));
         if (qid && op && !strcmp(qid, id))
-            found = !strcmp(op, "put") ? KB_WRITE_PUT : KB_WRITE_DELETE;
+            last = !strcmp(op, "put") ? KB_WRITE_PUT : KB_WRITE_DELETE;
+    }
+    int holds = last == KB_WRITE_PUT;
+    if (!last) { /* applied: the store mirrors every API document of the index */
+        char path[1500];
+        store_path(w, id, path, sizeof path);
+        holds = access(path, F_OK) == 0;
     }
     pthread_mutex_unlock(&w->lock);
-    return found;
+    return holds;
 }
 
 int kb_writer_wait(struct kb_server *srv, unsigned long long seq, double seconds,
