@@ -197,16 +197,18 @@ def soak(srv, doc_urls, seconds):
     errors = 0
     done = 0
     rnd_seed = 10
+    first_errors = []
     while time.time() - t0 < seconds:
         results, _, rss = asyncio.run(concurrent(srv, doc_urls, 1000, 5, seed=rnd_seed))
         rnd_seed += 1
         errors += len(results["errors"])
+        first_errors += results["errors"][:3 - len(first_errors)]
         done += results["ok"]
         samples.append((time.time() - t0, max(rss, srv.status("VmRSS"))))
     warm = [r for t, r in samples if t >= 120] or [r for _, r in samples]
     growth = (max(warm) - warm[0]) // 1024
     peak = max(r for _, r in samples) // 1024
-    check(errors == 0, "soak: %d requests, %d errors" % (done, errors))
+    check(errors == 0, "soak: %d requests, %d errors %s" % (done, errors, first_errors))
     check(growth < 10, "soak: RSS growth after warm-up %d MB (bound 10)" % growth)
     check(peak < 100, "soak: peak RSS %d MB at 1,000 connections (bound 100)" % peak)
     print("reliability: soak %d s: %d requests at 1,000 connections, %d errors, RSS %d MB "
