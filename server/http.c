@@ -342,12 +342,10 @@ void kb_log(const char *fmt, ...)
  * rest goes through the rate-limited log. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    static const char *const routine[] = {"onnection was closed", "is closed when",
-                                          "reset by peer",        "Failed to send",
-                                          "Failed to receive",    "connection limit",
-                                          "from this IP",         "imed out",
-                                          "closed by remote",     "Broken pipe",
-                                          "Socket disconnected",  "losing connection"};
+    static const char *const routine[] = {
+        "onnection was closed", "is closed when",   "reset by peer", "Failed to send",
+        "Failed to receive",    "connection limit", "from this IP",  "imed out",
+        "closed by remote",     "Broken pipe",      "disconnected",  "losing connection"};
     (void)cls;
     for (size_t i = 0; i < sizeof routine / sizeof routine[0]; i++)
         if (strstr(fmt, routine[i]))
