@@ -342,12 +342,10 @@ void kb_log(const char *fmt, ...)
  * rest goes through the rate-limited log. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    static const char *const routine[] = {"onnection was closed", "is closed when",
-                                          "reset by peer",        "Failed to send",
-                                          "Failed to receive",    "connection limit",
-                                          "from this IP",         "imed out",
-                                          "closed by remote",     "Broken pipe",
-                                          "Socket disconnected",  "losing connection"};
+    static const char *const routine[] = {
+        "onnection was closed", "is closed when",   "reset by peer", "Failed to send",
+        "Failed to receive",    "connection limit", "from this IP",  "imed out",
+        "closed by remote",     "Broken pipe",      "disconnected",  "losing connection"};
     (void)cls;
     for (size_t i = 0; i < sizeof routine / sizeof routine[0]; i++)
         if (strstr(fmt, routine[i]))
@@ -365,8 +363,10 @@ struct kb_conn {
     int fd;
     struct sockaddr_storage peer;
     double t0;
-    int busy; /* a request is being answered: no deadline */
-    int shut; /* the watchdog shut it down */
+    int busy;      /* a request is being answered: no deadline */
+    int shut;      /* the watchdog shut it down */
+    int outq;      /* bytes of an answer still unsent when last looked at */
+    double t_sent; /* when an answer's bytes last moved (a busy connection) */
 };
 
 struct kb_conns {
@@ -393,7 +393,8 @@ static void conn_busy(struct kb_server *srv, struct MHD_Connection *c, int busy)
         return;
     pthread_mutex_lock(&srv->conns->lock);
     kc->busy = busy;
-    kc->t0 = kb_now();
+    kc->t0 = kc->t_sent = kb_now();
+    kc->outq = 0;
     pthread_mutex_unlock(&srv->conns->lock);
 }
 
@@ -452,8 +453,9 @@ static int same_peer(const struct kb_conn *kc)
 }
 
 /* The watchdog: shuts down every connection whose request is not in by its deadline,
- * unless bytes of it wait unread (then the server is late, not the client). libmicrohttpd
- * then reads the end of the stream and closes the connection itself. */
+ * unless bytes of it wait unread (then the server is late, not the client), and every
+ * connection whose answer has not moved for 3 deadlines (a client that stopped reading).
+ * libmicrohttpd then meets the end of the stream and closes the connection itself. */
 static void *watchdog(void *arg)
 {
     struct kb_conns *cs = arg;
@@ -468,12 +470,26 @@ static void *watchdog(void *arg)
         pthread_cond_timedwait(&cs->wake, &cs->lock, &ts);
         double now = kb_now();
         for (struct kb_conn *kc = cs->head; kc && !cs->stop; kc = kc->next) {
-            if (kc->busy || kc->shut || kc->fd < 0 || now - kc->t0 <= cs->limit)
+            if (kc->shut || kc->fd < 0)
                 continue;
+            if (kc->busy) {
+                /* an answer whose bytes stopped moving: the client stopped reading */
+                int outq = 0;
+                if (ioctl(kc->fd, TIOCOUTQ, &outq) != 0 || outq == 0 ||
+                    outq != kc->outq) {
+                    kc->outq = outq;
+                    kc->t_sent = now;
+                    continue;
+                }
+                if (now - kc->t_sent <= 3 * cs->limit)
+                    continue;
+            } else if (now - kc->t0 <= cs->limit) {
+                continue;
+            }
             /* bytes waiting unread mean that the server is behind (its thread was busy
              * with another request), not that the client is slow: spare it */
             int unread = 0;
-            if (ioctl(kc->fd, FIONREAD, &unread) == 0 && unread > 0)
+            if (!kc->busy && ioctl(kc->fd, FIONREAD, &unread) == 0 && unread > 0)
                 continue;
             if (same_peer(kc))
                 shutdown(kc->fd, SHUT_RDWR);
@@ -929,14 +945,13 @@ int kb_http_start(struct kb_server *srv, struct kb_error *err)
         srv->conns = NULL;
         return kb_error_set(err, KB_ENOMEM, "cannot start the connection watchdog");
     }
-    /* libmicrohttpd splits the connection limit among its threads. Its own time-out only
-     * catches connections with no progress at all (a reader that stopped reading): slow
-     * requests are the watchdog's. It must be long, because libmicrohttpd applies it to
-     * connections whose bytes wait unread while their thread answers others: 1,000
-     * requests at once on 4 threads, some of them writes, took over 30 s on 2 cores. */
+    /* libmicrohttpd splits the connection limit among its threads. Its own idle time-out
+     * is off: it also closes connections whose bytes wait unread while their thread
+     * answers others (1,000 requests at once on 4 threads took over 120 s on a loaded
+     * 2-core machine, and requests were lost). The watchdog handles slow requests, idle
+     * kept-alive connections and readers that stopped reading instead. */
     size_t limit = c->max_connections;
-    unsigned idle =
-        (unsigned)(c->request_seconds * 3 > 120 ? c->request_seconds * 3 : 120);
+    unsigned idle = 0;
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)c->port, NULL, NULL, handle, srv, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,

@@ -10,8 +10,9 @@
 #     memory (VmHWM) grows by less than 100 MB (it grew by 1.1 GB before the fix);
 #   - slowloris: connections that trickle a header line every 0.5 s are shut at the
 #     request deadline (request_seconds), however often they send; one address gets no
-#     more than max_connections_per_ip connections; a normal client is answered
-#     meanwhile, and libmicrohttpd's messages do not flood stderr.
+#     more than max_connections_per_ip connections; a client that stops reading its
+#     answer is let go; a normal client is answered meanwhile, and libmicrohttpd's
+#     messages do not flood stderr.
 # Prints "reliability: <test>: <figure>" lines for docs/reliability.md.
 import http.client
 import os
@@ -184,7 +185,28 @@ def slowloris(tmp, idx):
         for s in socks:
             s.close()
         socks = []
-        # 3. a kept-alive client that pauses less than the deadline between requests
+        # 3. a client that asks for a large answer and stops reading it
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.bind(("127.0.0.7", 0))
+        s.connect(("127.0.0.1", srv.port))
+        s.sendall(b"GET /api/v1/search?q=hydrogen&limit=100&facets=true HTTP/1.1\r\n"
+                  b"Host: kb\r\n\r\n")
+        time.sleep(9)  # 3 deadlines without a byte read, plus the watchdog's tick
+        s.settimeout(3)
+        ended = False
+        try:
+            while True:
+                if not s.recv(65536):
+                    ended = True
+                    break
+        except socket.timeout:
+            pass
+        except OSError:
+            ended = True
+        s.close()
+        check(ended, "a client that stopped reading its answer is let go within 12 s")
+        # 4. a kept-alive client that pauses less than the deadline between requests
         c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10,
                                        source_address=("127.0.0.5", 0))
         ok = 0
