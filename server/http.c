@@ -665,7 +665,7 @@ static void hide_details(struct kb_req *req, struct kb_resp *resp)
     const char *code = json_string_value(json_object_get(e, "code"));
     const char *msg = json_string_value(json_object_get(e, "message"));
     if (resp->status < 500 || !code || !msg || !strcmp(code, "query_timeout") ||
-        !strcmp(code, "writes_unavailable"))
+        !strcmp(code, "writes_unavailable") || !strcmp(code, "insufficient_storage"))
         return;
     kb_log("request %s: %d %s: %s", req->id, resp->status, code, msg);
     char generic[160];

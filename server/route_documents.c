@@ -311,7 +311,13 @@ static void write_document(struct kb_req *req, struct kb_resp *resp, struct kb_w
     kb_error_clear(&err);
     if (kb_writer_submit(req->srv, is_put ? KB_WRITE_PUT : KB_WRITE_DELETE, id, body,
                          &seq, &err)) {
-        kb_resp_error(resp, 503, "journal_unavailable", "%s", err.msg);
+        if (err.code == KB_ENOSPC) /* nothing to hide: say what the client can wait for */
+            kb_resp_error(
+                resp, 507, "insufficient_storage",
+                "the disk is full: the write was not accepted; retry once space "
+                "is freed");
+        else
+            kb_resp_error(resp, 503, "journal_unavailable", "%s", err.msg);
         goto out;
     }
     unsigned long rev = 0;

@@ -4,7 +4,7 @@
 # writer's journal and store, which live beside it) is on a small tmpfs mounted by the
 # test (root only, as in CI), nearly filled by another file. PUT /api/v1/documents/{id}
 # is sent in a loop with large documents: every answer must be JSON, either acknowledged
-# (200 applied, 202 queued: durable in the journal) or refused with 503/507 and a JSON
+# (200 applied, 202 queued: durable in the journal) or refused with 507 and a JSON
 # error, never a 500 or a crash; searches keep answering from the last good revision;
 # the failed commits give their space back. Once the other file is removed, every
 # acknowledged write is applied (nothing lost), xapian-check is clean, and new writes
@@ -119,8 +119,9 @@ def main():
             statuses[st] = statuses.get(st, 0) + 1
             if st in (200, 202):
                 acked.append(n)
-            elif st in (503, 507) and isinstance(b.get("error"), dict) and \
-                    b["error"].get("code") and "No space left" in b["error"].get("message"):
+            elif (st == 507 and isinstance(b.get("error"), dict)
+                  and b["error"].get("code") == "insufficient_storage"
+                  and "disk is full" in b["error"].get("message", "")):
                 refused.append(n)
             else:
                 bad.append((n, st, b))
@@ -130,7 +131,7 @@ def main():
             if len(refused) >= 3:
                 break
         print("statuses while full: %s, %d KiB free" % (statuses, free(mnt) // 1024))
-        check(not bad, "every answer is an acknowledgement or a 503/507 JSON error, "
+        check(not bad, "every answer is an acknowledgement or a 507 insufficient_storage JSON error, "
               "searches answer 200 (%s)" % bad[:3])
         check(refused, "the full disk was reached (%d refused)" % len(refused))
         check(server.poll() is None, "the server is still running")
