@@ -1482,8 +1482,10 @@ static Xapian::Query parse_user_query(xap_reader *r, const xap_search_req *req,
 {
     const char *q = req->query ? req->query : "";
     *words = 0;
-    if (!*q)
-        return Xapian::Query::MatchAll;
+    if (!*q) // a new match-all query: the static Query::MatchAll has a plain, not atomic,
+             // reference count, and worker threads copying it at once corrupted it
+             // (a crash in Enquire::set_query under concurrent suggest)
+        return Xapian::Query(std::string());
     std::vector<Xapian::Query> branches;
     bool spelled = false;
     const Lang *typed_in =

@@ -8,6 +8,7 @@
 #include "check.h"
 #include "xapian_c.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -910,6 +911,67 @@ static void test_sortable(void)
     CHECK(xap_sortable_unserialise(a, na) == 20240101.0);
 }
 
+/* Worker threads, each with its own reader, search at once with an empty query (the
+ * home page's listing and suggest's visibility check): none may share a Xapian object.
+ * Xapian's static Query::MatchAll has a plain reference count, and copying it from
+ * several threads corrupted it (a crash in Enquire::set_query under load). */
+struct empty_query_job {
+    const char *path;
+    int failures;
+};
+
+static void *empty_queries(void *arg)
+{
+    struct empty_query_job *job = arg;
+    struct xap_error e = {0};
+    xap_reader *r = NULL;
+    if (xap_reader_open(job->path, &r, &e) != XAP_OK) {
+        job->failures++;
+        return NULL;
+    }
+    static const char *const pub[] = {"Kt"};
+    struct xap_term_group g = {pub, 1};
+    for (int i = 0; i < 10000; i++) {
+        struct xap_search_req sr;
+        xap_search_req_init(&sr);
+        sr.query = "";
+        sr.limit = 1;
+        sr.filters = &g;
+        sr.n_filters = 1;
+        xap_result *res = NULL;
+        if (xap_search(r, &sr, &res, &e) != XAP_OK || xap_result_size(res) != 1)
+            job->failures++;
+        xap_result_free(res);
+    }
+    xap_reader_close(r);
+    return NULL;
+}
+
+static void test_threads_empty_query(void)
+{
+    struct xap_error e = {0};
+    char path[300];
+    xap_analyzer *en = NULL;
+    CHECK_INT(xap_analyzer_new("english", NULL, 0, &en, &e), XAP_OK);
+    const char *texts[] = {"hydrogen buses", "battery packs", "fuel cells"};
+    xap_writer *w = texts_index("threads", en, texts, NULL, 3, 0, path, sizeof path);
+    CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
+    xap_writer_free(w);
+    xap_analyzer_free(en);
+    pthread_t t[4];
+    struct empty_query_job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (struct empty_query_job){path, 0};
+        CHECK_INT(pthread_create(&t[i], NULL, empty_queries, &jobs[i]), 0);
+    }
+    int failures = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        failures += jobs[i].failures;
+    }
+    CHECK_INT(failures, 0);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/kb-test-xapian-c-XXXXXX");
@@ -925,6 +987,7 @@ int main(void)
     test_compact_many();
     test_query_language();
     test_sortable();
+    test_threads_empty_query();
     rm_rf(dir);
     return check_done("test_xapian_c");
 }
