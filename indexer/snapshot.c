@@ -328,6 +328,26 @@ static int copy_store(const char *from, const char *to, struct kb_error *err)
     return rc;
 }
 
+/* After a copy overtaken by commits: holds the write lock of database `db` (waiting up
+ * to 10 s), so that the server's writer keeps new writes in its journal (still accepted,
+ * 202) and no nightly run starts until the copy is made. Nothing is written through it.
+ * Returns the open writer, or NULL (then the next attempt copies without it). */
+static xap_writer *pause_writers(const char *db)
+{
+    for (int i = 0; i < 100; i++) {
+        xap_writer *w = NULL;
+        struct xap_error xe = {0};
+        int rc = xap_writer_open(db, 0, &w, &xe);
+        if (rc == XAP_OK)
+            return w;
+        if (rc != XAP_E_DB_LOCKED)
+            return NULL;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
 int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *rep,
                 struct kb_error *err)
 {
@@ -335,6 +355,7 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
     struct stat st;
     struct xap_error xe = {0};
     int code = KB_EXIT_FATAL, rc;
+    xap_writer *paused = NULL;
     double t0 = now_s();
     memset(rep, 0, sizeof *rep);
     tmp[0] = '\0';
@@ -385,9 +406,16 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
         if (!rc && !moved)
             break;
         remove_tree(tmp);
-        if (attempt == MAX_TRIES ||
-            (rc && rc != XAP_E_DB_MODIFIED && rc != XAP_E_DB_NOT_FOUND &&
-             rc != XAP_E_DB_OPENING && !moved)) {
+        if (moved) { /* a new generation: the pause (if any) held the old one */
+            xap_writer_free(paused);
+            paused = NULL;
+        } else if (!paused) { /* commits overtook the copy: hold them in the journal */
+            paused = pause_writers(db);
+        }
+        /* a live database may change under the copy whatever the error says (Xapian
+         * reports a discarded revision in more than one way): try again, the writers
+         * paused from the second attempt on */
+        if (attempt == MAX_TRIES) {
             kb_error_set(err, KB_EINDEX, "cannot copy '%s': %s", db,
                          rc ? xe.msg : "the generation kept changing");
             goto out;
@@ -397,6 +425,8 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
             goto out;
         }
     }
+    xap_writer_free(paused); /* the copy is made: writes may go on */
+    paused = NULL;
     snprintf(rep->src_db, sizeof rep->src_db, "%s", db);
     if (write_file(stub, "# written by kb-indexer --snapshot\nauto gen-1\n") ||
         mkdir(store, 0755) < 0) {
@@ -428,6 +458,7 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
     tmp[0] = '\0';
     code = KB_EXIT_OK;
 out:
+    xap_writer_free(paused);
     if (tmp[0])
         remove_tree(tmp);
     rep->seconds = now_s() - t0;
