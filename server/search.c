@@ -699,6 +699,60 @@ static int same_stem(struct kb_worker *w, const char *a, const char *b)
     return 0;
 }
 
+/* Edits (insertion, deletion, substitution, or transposition of neighbours) between
+ * two folded words of at most 64 bytes. */
+static size_t edit_distance(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t d[66][66];
+    if (an > 64 || bn > 64)
+        return (size_t)-1;
+    for (size_t i = 0; i <= an; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= bn; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= an; i++)
+        for (size_t j = 1; j <= bn; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[an][bn];
+}
+
+/* Typo tolerance searches a correction at most this many edits from a word of n folded
+ * bytes, as Meilisearch does: none under 5 bytes ("wish" is not "with"), one, two from 9
+ * bytes on; "did you mean" offers the spelling dictionary's other ones too ("nothing" ->
+ * "potting"). */
+static size_t typo_edits(size_t n)
+{
+    return n < 5 ? 0 : n < 9 ? 1 : 2;
+}
+
+/* Appends a correction in the case of the word typed: capitals for a word in capitals
+ * (so that a query in capitals stays one, whose AND and OR are words), a capital first
+ * letter for a capitalised word. */
+static void add_in_case(struct kb_buf *b, const char *typed, size_t n, const char *sug)
+{
+    int upper = 0, lower = 0;
+    for (size_t i = 0; i < n; i++) {
+        upper |= isupper((unsigned char)typed[i]) != 0;
+        lower |= islower((unsigned char)typed[i]) != 0;
+    }
+    for (size_t i = 0; sug[i]; i++) {
+        char c = sug[i];
+        if (upper && (!lower || i == 0) && c >= 'a' && c <= 'z' &&
+            (!lower || isupper((unsigned char)typed[0])))
+            c = (char)(c - 'a' + 'A');
+        kb_buf_addc(b, c);
+    }
+}
+
 /* Does the folded word a index more documents than the folded word b? */
 static int more_frequent(struct kb_worker *w, const char *a, const char *b, size_t bn)
 {
@@ -814,9 +868,10 @@ static int label_correction(struct kb_worker *w, const struct kb_thesaurus *t,
  * and wildcards stay as typed, so correct input never gets a suggestion. With
  * `known_too` (typo tolerance, for a query that found little), a word the index holds
  * is corrected too, by the spelling dictionary only and only to a word found in more
- * documents. NULL: none. */
+ * documents. NULL: none. *typo (when typo is not NULL) gets the corrections that typo
+ * tolerance searches: only those within typo_edits() of the word typed (NULL: none). */
 static char *did_you_mean(struct kb_server *srv, struct kb_worker *w, const char *q,
-                          int known_too)
+                          int known_too, char **typo)
 {
     struct dym_word v[DYM_MAX_WORDS];
     int known[DYM_MAX_WORDS];
@@ -863,10 +918,11 @@ static char *did_you_mean(struct kb_server *srv, struct kb_worker *w, const char
             d->keep = 1;
         i = j;
     }
-    struct kb_buf out;
+    struct kb_buf out, tol;
     kb_buf_init(&out, n * 2 + 64);
-    int changed = 0;
-    size_t at = 0;
+    kb_buf_init(&tol, n * 2 + 64);
+    int changed = 0, tol_changed = 0;
+    size_t at = 0, tol_at = 0;
     size_t edited = 0;
     for (size_t k = 0; k < nw; k++) {
         char sug[64] = "";
@@ -880,13 +936,24 @@ static char *did_you_mean(struct kb_server *srv, struct kb_worker *w, const char
              (known[k] && !more_frequent(w, sug, v[k].folded, v[k].fn))))
             continue;
         kb_buf_add(&out, q + at, v[k].start - at);
-        kb_buf_adds(&out, sug);
+        add_in_case(&out, q + v[k].start, v[k].len, sug);
         at = v[k].start + v[k].len;
         changed = 1;
+        if (edit_distance(v[k].folded, v[k].fn, sug, strlen(sug)) <=
+            typo_edits(v[k].fn)) {
+            kb_buf_add(&tol, q + tol_at, v[k].start - tol_at);
+            add_in_case(&tol, q + v[k].start, v[k].len, sug);
+            tol_at = v[k].start + v[k].len;
+            tol_changed = 1;
+        }
     }
     kb_buf_add(&out, q + at, n - at);
+    kb_buf_add(&tol, q + tol_at, n - tol_at);
     char *r = changed ? kb_buf_steal(&out) : NULL;
+    if (typo)
+        *typo = tol_changed ? kb_buf_steal(&tol) : NULL;
     kb_buf_release(&out);
+    kb_buf_release(&tol);
     return r;
 }
 
@@ -1139,14 +1206,18 @@ int kb_search_run(struct kb_server *srv, struct kb_worker *w,
     json_t *o = NULL;
     int relaxed = 0;
     /* "did you mean": only words the index does not know are corrected */
-    char *sug = p->spelling && raw[0] ? did_you_mean(srv, w, raw, 0) : NULL;
-    /* typo tolerance: those corrections are searched in the same request */
+    /* typo tolerance: the near ones among those corrections are searched in the same
+     * request */
     int tolerant = p->spelling && p->correct && srv->cfg.typo_tolerance && raw[0];
     char *corr = NULL;
+    char *sug = p->spelling && raw[0] ? did_you_mean(srv, w, raw, 0, &corr) : NULL;
+    if (!tolerant) {
+        free(corr);
+        corr = NULL;
+    }
     struct kb_error aerr; /* a correction that cannot be prepared is left out */
     kb_error_clear(&aerr);
-    if (tolerant && sug && (corr = strdup(sug)) &&
-        kb_query_prepare(&srv->res, corr, strlen(corr), &aq, &aerr)) {
+    if (corr && kb_query_prepare(&srv->res, corr, strlen(corr), &aq, &aerr)) {
         free(corr);
         corr = NULL;
     }
@@ -1155,7 +1226,7 @@ int kb_search_run(struct kb_server *srv, struct kb_worker *w,
         json_integer_value(json_object_get(o, "total")) < KB_TYPO_FEW_HITS) {
         /* every word known, yet little found: a known word may be a misspelling of a
          * more frequent one; kept only when the corrections find more */
-        corr = did_you_mean(srv, w, raw, 1);
+        free(did_you_mean(srv, w, raw, 1, &corr));
         if (corr && kb_query_prepare(&srv->res, corr, strlen(corr), &aq, &aerr)) {
             free(corr);
             corr = NULL;
