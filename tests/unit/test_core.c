@@ -123,6 +123,20 @@ static void test_config(void)
     kb_error_clear(&e);
     CHECK_INT(kb_config_set(&c, "session_minutes", "30", &e), KB_OK);
     CHECK_INT(c.session_minutes, 30);
+    /* typo tolerance: on by default, a boolean, also from the environment */
+    CHECK_INT(c.typo_tolerance, 1);
+    CHECK_INT(kb_config_set(&c, "typo_tolerance", "false", &e), KB_OK);
+    CHECK_INT(c.typo_tolerance, 0);
+    CHECK_INT(kb_config_set(&c, "typo_tolerance", "on", &e), KB_OK);
+    CHECK_INT(c.typo_tolerance, 1);
+    CHECK_INT(kb_config_set(&c, "typo_tolerance", "sometimes", &e), KB_EINVAL);
+    CHECK_HAS(e.msg, "typo_tolerance");
+    kb_error_clear(&e);
+    CHECK_INT(c.typo_tolerance, 1);
+    setenv("KB_TYPO_TOLERANCE", "no", 1);
+    CHECK_INT(kb_config_load_env(&c, &e), KB_OK);
+    unsetenv("KB_TYPO_TOLERANCE");
+    CHECK_INT(c.typo_tolerance, 0);
 
     char path[] = "/tmp/kb-test-config-XXXXXX";
     int fd = mkstemp(path);
