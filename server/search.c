@@ -869,9 +869,11 @@ static int label_correction(struct kb_worker *w, const struct kb_thesaurus *t,
  * `known_too` (typo tolerance, for a query that found little), a word the index holds
  * is corrected too, by the spelling dictionary only and only to a word found in more
  * documents. NULL: none. *typo (when typo is not NULL) gets the corrections that typo
- * tolerance searches: only those within typo_edits() of the word typed (NULL: none). */
+ * tolerance searches: only those within typo_edits() of the word typed (NULL: none).
+ * *n_known (when not NULL) gets the number of known words that typo tolerance could
+ * correct. */
 static char *did_you_mean(struct kb_server *srv, struct kb_worker *w, const char *q,
-                          int known_too, char **typo)
+                          int known_too, char **typo, size_t *n_known)
 {
     struct dym_word v[DYM_MAX_WORDS];
     int known[DYM_MAX_WORDS];
@@ -914,6 +916,8 @@ static char *did_you_mean(struct kb_server *srv, struct kb_worker *w, const char
                   ((after == '\'' || (unsigned char)after == 0xE2) &&
                    kb_text_is_elision(d->folded, d->fn));
         known[nw - 1] = !d->keep && word_known(w, d->folded, d->fn);
+        if (n_known && known[nw - 1] && typo_edits(d->fn))
+            (*n_known)++;
         if (known[nw - 1] && !known_too)
             d->keep = 1;
         i = j;
@@ -1210,7 +1214,9 @@ int kb_search_run(struct kb_server *srv, struct kb_worker *w,
      * request */
     int tolerant = p->spelling && p->correct && srv->cfg.typo_tolerance && raw[0];
     char *corr = NULL;
-    char *sug = p->spelling && raw[0] ? did_you_mean(srv, w, raw, 0, &corr) : NULL;
+    size_t n_known = 0;
+    char *sug =
+        p->spelling && raw[0] ? did_you_mean(srv, w, raw, 0, &corr, &n_known) : NULL;
     if (!tolerant) {
         free(corr);
         corr = NULL;
@@ -1222,11 +1228,11 @@ int kb_search_run(struct kb_server *srv, struct kb_worker *w,
         corr = NULL;
     }
     rc = run_query(srv, w, p, &q, corr ? &aq : NULL, &o, &relaxed, &xe);
-    if (!rc && tolerant && !corr &&
+    if (!rc && tolerant && !corr && n_known &&
         json_integer_value(json_object_get(o, "total")) < KB_TYPO_FEW_HITS) {
         /* every word known, yet little found: a known word may be a misspelling of a
          * more frequent one; kept only when the corrections find more */
-        free(did_you_mean(srv, w, raw, 1, &corr));
+        free(did_you_mean(srv, w, raw, 1, &corr, NULL));
         if (corr && kb_query_prepare(&srv->res, corr, strlen(corr), &aq, &aerr)) {
             free(corr);
             corr = NULL;
