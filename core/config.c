@@ -56,6 +56,7 @@ void kb_config_defaults(struct kb_config *c)
     c->feedback_terms = 40;
     c->feedback_weight = 0.4;
     c->feedback_max_df = 0.2;
+    c->typo_tolerance = 1;
     snprintf(c->access_log, sizeof c->access_log, "-");
     c->max_connections = 8192;
     c->max_connections_per_ip = 128;
@@ -196,8 +197,9 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v,
         c->port = (unsigned)p;
         return KB_OK;
     }
-    if (!strcmp(key, "search_needs_key")) {
-        if (parse_bool(v, &c->search_needs_key))
+    if (!strcmp(key, "search_needs_key") || !strcmp(key, "typo_tolerance")) {
+        if (parse_bool(v, !strcmp(key, "typo_tolerance") ? &c->typo_tolerance
+                                                         : &c->search_needs_key))
             return kb_error_set(err, KB_EINVAL, "'%s' must be true or false", key);
         return KB_OK;
     }
@@ -334,7 +336,8 @@ int kb_config_load_env(struct kb_config *c, struct kb_error *err)
                                  "session_minutes",
                                  "max_sessions",
                                  "cookie_secure",
-                                 "analytics_file"};
+                                 "analytics_file",
+                                 "typo_tolerance"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "KB_";
         size_t j;

@@ -53,6 +53,8 @@ struct kb_config {
     size_t feedback_terms;  /* words taken from them, 1-1000 (40) */
     double feedback_weight; /* weight of those words against the query's, 0.01-10 (0.4) */
     double feedback_max_df; /* only words in at most this share of documents (0.2) */
+    int typo_tolerance;     /* 1 (default): a search also searches the corrections of its
+                             * misspelled words (server/search.c); 0: did-you-mean only */
     char access_log[1024];  /* "-" = stderr, "" = none */
     /* server: hostile clients (docs/reliability.md) */
     size_t max_connections;        /* open connections in all (8192) */

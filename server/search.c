@@ -10,6 +10,9 @@
  *   snippets  true | false (default true)
  *   prefer_lang  fr | it | en: documents in that language gain a small share of the top
  *             score (a boost among near-equals, never a filter); relevance order only
+ *   correct   true | false (default true): typo tolerance (typo_tolerance in the
+ *             configuration): the corrections of misspelled words are searched too,
+ *             weighed below the words as typed, and "corrected" gives the query searched
  * A query the parser rejects is retried as plain words (no operators), so natural
  * language never fails; "relaxed": true in the response says so.
  * Clients without the members scope search with the filter XVpublic (schema.h), so
@@ -33,6 +36,7 @@ void kb_search_params_init(struct kb_search_params *p)
     p->snippets = 1;
     p->collapse = 1;
     p->spelling = 1;
+    p->correct = 1;
 }
 
 static void free_list(char **v, size_t *n)
@@ -267,6 +271,8 @@ static int set_param(struct kb_search_params *p, const char *k, const char *v,
         return parse_bool(v, &p->collapse, k, err);
     if (!strcmp(k, "typing"))
         return parse_bool(v, &p->typing, k, err);
+    if (!strcmp(k, "correct"))
+        return parse_bool(v, &p->correct, k, err);
     p->err_code = "unknown_parameter";
     return kb_error_set(err, KB_EINVAL, "unknown parameter '%s'", k);
 }
@@ -387,6 +393,12 @@ int kb_search_params_from_json(struct kb_search_params *p, const json_t *o,
  * topic score closer across languages: 0.1 left English briefs second for "hydrogène"
  * in the French interface, 0.15 gives its first four to French briefs. */
 #define KB_PREFER_LANG_SHARE 0.15
+/* Typo tolerance: the corrected query's share of the weight, so that a document that
+ * matches the words as typed ranks above one that matches only their corrections
+ * (bench/relevance/README.md, "Typo tolerance"). */
+#define KB_TYPO_SCALE 0.5
+/* A query whose words are all known is corrected only when it finds fewer hits. */
+#define KB_TYPO_FEW_HITS 3
 /* At most this many concepts, and as many broader ones, widen a query. */
 #define KB_SEARCH_MAX_EXTRA 64
 /* The weight of a concept next to the words that name it: one word, and a label of
@@ -704,6 +716,69 @@ static int same_stem(struct kb_worker *w, const char *a, const char *b)
     return 0;
 }
 
+/* Edits (insertion, deletion, substitution, or transposition of neighbours) between
+ * two folded words of at most 64 bytes. */
+static size_t edit_distance(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t d[66][66];
+    if (an > 64 || bn > 64)
+        return (size_t)-1;
+    for (size_t i = 0; i <= an; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= bn; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= an; i++)
+        for (size_t j = 1; j <= bn; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[an][bn];
+}
+
+/* Typo tolerance searches a correction at most this many edits from a word of n folded
+ * bytes, as Meilisearch does: none under 5 bytes ("wish" is not "with"), one, two from 9
+ * bytes on; "did you mean" offers the spelling dictionary's other ones too ("nothing" ->
+ * "potting"). */
+static size_t typo_edits(size_t n)
+{
+    return n < 5 ? 0 : n < 9 ? 1 : 2;
+}
+
+/* Appends a correction in the case of the word typed: capitals for a word in capitals
+ * (so that a query in capitals stays one, whose AND and OR are words), a capital first
+ * letter for a capitalised word. */
+static void add_in_case(struct kb_buf *b, const char *typed, size_t n, const char *sug)
+{
+    int upper = 0, lower = 0;
+    for (size_t i = 0; i < n; i++) {
+        upper |= isupper((unsigned char)typed[i]) != 0;
+        lower |= islower((unsigned char)typed[i]) != 0;
+    }
+    for (size_t i = 0; sug[i]; i++) {
+        char c = sug[i];
+        if (upper && (!lower || i == 0) && c >= 'a' && c <= 'z' &&
+            (!lower || isupper((unsigned char)typed[0])))
+            c = (char)(c - 'a' + 'A');
+        kb_buf_addc(b, c);
+    }
+}
+
+/* Does the folded word a index more documents than the folded word b? */
+static int more_frequent(struct kb_worker *w, const char *a, const char *b, size_t bn)
+{
+    struct xap_error xe = {0};
+    unsigned fa = 0, fb = 0;
+    return !xap_reader_term_freq(w->reader, a, strlen(a), &fa, &xe) &&
+           !xap_reader_term_freq(w->reader, b, bn, &fb, &xe) && fa > fb;
+}
+
 static int is_query_operator(const char *s, size_t n)
 {
     static const char *const ops[] = {"AND", "OR", "NOT", "XOR", "NEAR", "ADJ"};
@@ -807,10 +882,18 @@ static int label_correction(struct kb_worker *w, const struct kb_thesaurus *t,
  * correction: one that completes a thesaurus label with the words around it, or else
  * the spelling dictionary's, unless that is the same word inflected. Words the index
  * knows, operators, field names, the values of filter fields, numbers, elided articles
- * and wildcards stay as typed, so correct input never gets a suggestion. NULL: none. */
-static char *did_you_mean(struct kb_server *srv, struct kb_worker *w, const char *q)
+ * and wildcards stay as typed, so correct input never gets a suggestion. With
+ * `known_too` (typo tolerance, for a query that found little), a word the index holds
+ * is corrected too, by the spelling dictionary only and only to a word found in more
+ * documents. NULL: none. *typo (when typo is not NULL) gets the corrections that typo
+ * tolerance searches: only those within typo_edits() of the word typed (NULL: none).
+ * *n_known (when not NULL) gets the number of known words that typo tolerance could
+ * correct. */
+static char *did_you_mean(struct kb_server *srv, struct kb_worker *w, const char *q,
+                          int known_too, char **typo, size_t *n_known)
 {
     struct dym_word v[DYM_MAX_WORDS];
+    int known[DYM_MAX_WORDS];
     size_t nw = 0, n = strlen(q);
     for (size_t i = 0; i < n && nw < DYM_MAX_WORDS;) {
         unsigned char c = (unsigned char)q[i];
@@ -848,51 +931,66 @@ static char *did_you_mean(struct kb_server *srv, struct kb_worker *w, const char
                   d->fn >= sizeof d->folded - 1 ||
                   /* an elided article ("l'", "dell'") is kept as typed */
                   ((after == '\'' || (unsigned char)after == 0xE2) &&
-                   kb_text_is_elision(d->folded, d->fn)) ||
-                  word_known(w, d->folded, d->fn);
+                   kb_text_is_elision(d->folded, d->fn));
+        known[nw - 1] = !d->keep && word_known(w, d->folded, d->fn);
+        if (n_known && known[nw - 1] && typo_edits(d->fn))
+            (*n_known)++;
+        if (known[nw - 1] && !known_too)
+            d->keep = 1;
         i = j;
     }
-    struct kb_buf out;
+    struct kb_buf out, tol;
     kb_buf_init(&out, n * 2 + 64);
-    int changed = 0;
-    size_t at = 0;
+    kb_buf_init(&tol, n * 2 + 64);
+    int changed = 0, tol_changed = 0;
+    size_t at = 0, tol_at = 0;
     size_t edited = 0;
     for (size_t k = 0; k < nw; k++) {
         char sug[64] = "";
         struct xap_error xe = {0};
         if (v[k].keep)
             continue;
-        if (!(edited++ < DYM_MAX_EDITED &&
+        if (!(!known[k] && edited++ < DYM_MAX_EDITED &&
               label_correction(w, srv->res.thes, v, nw, k, sug, sizeof sug)) &&
             (xap_reader_spell(w->reader, v[k].folded, v[k].fn, sug, sizeof sug, &xe) ||
-             !sug[0] || !strcmp(sug, v[k].folded) || same_stem(w, sug, v[k].folded)))
+             !sug[0] || !strcmp(sug, v[k].folded) || same_stem(w, sug, v[k].folded) ||
+             (known[k] && !more_frequent(w, sug, v[k].folded, v[k].fn))))
             continue;
         kb_buf_add(&out, q + at, v[k].start - at);
-        kb_buf_adds(&out, sug);
+        add_in_case(&out, q + v[k].start, v[k].len, sug);
         at = v[k].start + v[k].len;
         changed = 1;
+        if (edit_distance(v[k].folded, v[k].fn, sug, strlen(sug)) <=
+            typo_edits(v[k].fn)) {
+            kb_buf_add(&tol, q + tol_at, v[k].start - tol_at);
+            add_in_case(&tol, q + v[k].start, v[k].len, sug);
+            tol_at = v[k].start + v[k].len;
+            tol_changed = 1;
+        }
     }
     kb_buf_add(&out, q + at, n - at);
+    kb_buf_add(&tol, q + tol_at, n - tol_at);
     char *r = changed ? kb_buf_steal(&out) : NULL;
+    if (typo)
+        *typo = tol_changed ? kb_buf_steal(&tol) : NULL;
     kb_buf_release(&out);
+    kb_buf_release(&tol);
     return r;
 }
 
-static int run_once(struct kb_server *srv, struct kb_worker *w,
-                    const struct kb_search_params *p, const struct kb_query *q,
-                    const char *qtext, unsigned qp_flags, json_t **out,
-                    struct xap_error *xe)
+/* The query of a request: its text, fields, and the concepts that widen it (extra and
+ * scales: room for 2 * KB_SEARCH_MAX_EXTRA and KB_SEARCH_MAX_EXTRA). */
+static void set_query(struct xap_search_req *req, const struct kb_search_params *p,
+                      const struct kb_query *q, const char *qtext, unsigned qp_flags,
+                      const char **extra, double *scales)
 {
-    struct xap_search_req req;
-    xap_search_req_init(&req);
-    req.query = qtext;
-    req.qp_flags = qp_flags;
-    req.fields = fields;
-    req.n_fields = sizeof fields / sizeof fields[0];
+    req->query = qtext;
+    req->qp_flags = qp_flags;
+    req->fields = fields;
+    req->n_fields = sizeof fields / sizeof fields[0];
     /* concepts widen the query across languages: with operators, each word that names
      * one is ORed with it in place (q->parse), and its broader concepts only re-rank;
      * as plain words, all are ORed in. The wrapper keeps them inside NOTs and filters. */
-    const char *extra[2 * KB_SEARCH_MAX_EXTRA];
     size_t n_extra = 0;
     int operators = (qp_flags & XAP_QP_BOOLEAN) != 0;
     for (size_t i = 0; !operators && i < q->n_concepts && n_extra < KB_SEARCH_MAX_EXTRA;
@@ -900,22 +998,43 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
         extra[n_extra++] = q->concepts[i];
     for (size_t i = 0; i < q->n_broader && i < KB_SEARCH_MAX_EXTRA; i++)
         extra[n_extra++] = q->broader[i];
-    double scales[KB_SEARCH_MAX_EXTRA];
     for (size_t i = 0; i < q->n_concepts && i < KB_SEARCH_MAX_EXTRA; i++)
         scales[i] = q->concept_words[i] >= 2 ? KB_CONCEPT_SCALE_LABEL : KB_CONCEPT_SCALE;
     if (operators) {
-        req.query = q->parse;
-        req.concept_field = KB_QUERY_CONCEPT_FIELD;
-        req.concept_terms = (const char *const *)q->concepts;
-        req.concept_scales = scales;
-        req.n_concept_terms =
+        req->query = q->parse;
+        req->concept_field = KB_QUERY_CONCEPT_FIELD;
+        req->concept_terms = (const char *const *)q->concepts;
+        req->concept_scales = scales;
+        req->n_concept_terms =
             p->no_expansion ? 0
                             : (q->n_concepts < KB_SEARCH_MAX_EXTRA ? q->n_concepts
                                                                    : KB_SEARCH_MAX_EXTRA);
     }
-    req.extra_terms = extra;
-    req.n_extra = p->no_expansion ? 0 : n_extra;
-    req.extra_scale = KB_CONCEPT_SCALE;
+    req->extra_terms = extra;
+    req->n_extra = p->no_expansion ? 0 : n_extra;
+    req->extra_scale = KB_CONCEPT_SCALE;
+}
+
+/* One search; `aq` (NULL: none) is the query with its misspellings corrected, searched
+ * too and weighed below the query as typed (typo tolerance). */
+static int run_once(struct kb_server *srv, struct kb_worker *w,
+                    const struct kb_search_params *p, const struct kb_query *q,
+                    const struct kb_query *aq, const char *qtext, unsigned qp_flags,
+                    json_t **out, struct xap_error *xe)
+{
+    struct xap_search_req req, alt;
+    const char *extra[2 * KB_SEARCH_MAX_EXTRA], *alt_extra[2 * KB_SEARCH_MAX_EXTRA];
+    double scales[KB_SEARCH_MAX_EXTRA], alt_scales[KB_SEARCH_MAX_EXTRA];
+    xap_search_req_init(&req);
+    set_query(&req, p, q, qtext, qp_flags, extra, scales);
+    if (aq) {
+        xap_search_req_init(&alt);
+        /* parsed with the same flags: a retry as plain words reads it as plain words */
+        set_query(&alt, p, aq, aq->text, qp_flags, alt_extra, alt_scales);
+        alt.max_wildcard = srv->cfg.max_wildcard;
+        req.alt = &alt;
+        req.alt_scale = KB_TYPO_SCALE;
+    }
     req.offset = p->offset;
     req.limit = p->limit;
     req.max_wildcard = srv->cfg.max_wildcard;
@@ -1063,44 +1182,101 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
         }
         json_object_set_new(o, "facets", fo);
     }
-    /* "did you mean": only words the index does not know are corrected */
-    char *corr = p->spelling && p->q ? did_you_mean(srv, w, p->q) : NULL;
-    json_object_set_new(o, "suggestion", corr ? json_string(corr) : json_null());
-    free(corr);
     xap_result_free(res);
     *out = o;
     return XAP_OK;
 }
 
-int kb_search_run(struct kb_server *srv, struct kb_worker *w,
-                  const struct kb_search_params *p, json_t **out, struct kb_error *err)
+/* Runs q (and aq, the corrected query, when not NULL), retried as plain words when the
+ * parser rejects it and once across a concurrent commit. */
+static int run_query(struct kb_server *srv, struct kb_worker *w,
+                     const struct kb_search_params *p, const struct kb_query *q,
+                     const struct kb_query *aq, json_t **out, int *relaxed,
+                     struct xap_error *xe)
 {
-    double t0 = kb_now();
-    struct kb_query q;
-    const char *raw = p->q ? p->q : "";
-    int rc = kb_query_prepare(&srv->res, raw, strlen(raw), &q, err);
-    if (rc)
-        return rc;
     unsigned flags = XAP_QP_DEFAULT | XAP_QP_WILDCARD | XAP_QP_PURE_NOT;
-    struct xap_error xe = {0};
-    json_t *o = NULL;
-    int relaxed = q.relaxed_case;
+    int rc = XAP_OK;
+    *relaxed = q->relaxed_case;
     for (int attempt = 0; attempt < 3; attempt++) {
-        memset(&xe, 0, sizeof xe);
-        rc = run_once(srv, w, p, &q, q.text, flags, &o, &xe);
+        memset(xe, 0, sizeof *xe);
+        rc = run_once(srv, w, p, q, aq, q->text, flags, out, xe);
         unsigned plain = 0;
         if (rc == XAP_E_QUERY_SYNTAX && flags != plain) {
             /* forgiving: stray operators or quotes are read as plain words */
             flags = plain;
-            relaxed = 1;
+            *relaxed = 1;
             continue;
         }
         if (rc && attempt < 2 && kb_worker_recover(srv, w, rc))
             continue;
         break;
     }
+    return rc;
+}
+
+int kb_search_run(struct kb_server *srv, struct kb_worker *w,
+                  const struct kb_search_params *p, json_t **out, struct kb_error *err)
+{
+    double t0 = kb_now();
+    struct kb_query q, aq;
+    const char *raw = p->q ? p->q : "";
+    int rc = kb_query_prepare(&srv->res, raw, strlen(raw), &q, err);
+    if (rc)
+        return rc;
+    struct xap_error xe = {0};
+    json_t *o = NULL;
+    int relaxed = 0;
+    /* "did you mean": only words the index does not know are corrected */
+    /* typo tolerance: the near ones among those corrections are searched in the same
+     * request */
+    int tolerant = p->spelling && p->correct && srv->cfg.typo_tolerance && raw[0];
+    char *corr = NULL;
+    size_t n_known = 0;
+    char *sug =
+        p->spelling && raw[0] ? did_you_mean(srv, w, raw, 0, &corr, &n_known) : NULL;
+    if (!tolerant) {
+        free(corr);
+        corr = NULL;
+    }
+    struct kb_error aerr; /* a correction that cannot be prepared is left out */
+    kb_error_clear(&aerr);
+    if (corr && kb_query_prepare(&srv->res, corr, strlen(corr), &aq, &aerr)) {
+        free(corr);
+        corr = NULL;
+    }
+    rc = run_query(srv, w, p, &q, corr ? &aq : NULL, &o, &relaxed, &xe);
+    if (!rc && tolerant && !corr && n_known &&
+        json_integer_value(json_object_get(o, "total")) < KB_TYPO_FEW_HITS) {
+        /* every word known, yet little found: a known word may be a misspelling of a
+         * more frequent one; kept only when the corrections find more */
+        free(did_you_mean(srv, w, raw, 1, &corr, NULL));
+        if (corr && kb_query_prepare(&srv->res, corr, strlen(corr), &aq, &aerr)) {
+            free(corr);
+            corr = NULL;
+        }
+        json_t *o2 = NULL;
+        int relaxed2 = 0;
+        struct xap_error xe2 = {0};
+        if (corr && !run_query(srv, w, p, &q, &aq, &o2, &relaxed2, &xe2) &&
+            json_integer_value(json_object_get(o2, "total")) >
+                json_integer_value(json_object_get(o, "total"))) {
+            json_decref(o);
+            o = o2;
+            relaxed = relaxed2;
+        } else {
+            json_decref(o2);
+            if (corr)
+                kb_query_release(&aq);
+            free(corr);
+            corr = NULL;
+        }
+    }
     kb_query_release(&q);
+    if (corr)
+        kb_query_release(&aq);
     if (rc) {
+        free(sug);
+        free(corr);
         if (rc == XAP_E_WILDCARD)
             return kb_error_set(err, KB_ETOOBIG,
                                 "a wildcard matches more than %zu terms: make it longer",
@@ -1109,10 +1285,15 @@ int kb_search_run(struct kb_server *srv, struct kb_worker *w,
     }
     unsigned long rev = 0;
     rev = kb_worker_revision(w);
+    json_object_set_new(o, "suggestion", sug ? json_string(sug) : json_null());
     json_object_set_new(o, "query", json_string(raw));
+    if (corr) /* the query searched, beside the query as typed */
+        json_object_set_new(o, "corrected", json_string(corr));
     json_object_set_new(o, "relaxed", json_boolean(relaxed));
     json_object_set_new(o, "revision", json_integer((json_int_t)rev));
     json_object_set_new(o, "took_ms", json_real((kb_now() - t0) * 1000.0));
+    free(sug);
+    free(corr);
     *out = o;
     return KB_OK;
 }

@@ -36,6 +36,8 @@ struct kb_search_params {
     char
         prefer_lang[3]; /* "fr", "it", "en": a small boost for documents in it; "" none */
     int typing;         /* 1: search-as-you-type, not counted in query analytics */
+    int correct; /* 1 (default): typo tolerance, when the configuration allows it (the
+                  * corrections of misspelled words are searched too); 0: as typed */
 };
 
 /* Up to this many documents, totals are always exact (every match is counted). */

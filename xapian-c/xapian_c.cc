@@ -1800,6 +1800,19 @@ extern "C" int xap_search(xap_reader *r, const xap_search_req *req, xap_result *
         std::string corrected;
         size_t words = 0;
         Xapian::Query q = parse_user_query(r, req, flags, ex, corrected, &words);
+        if (req->alt && req->alt->query && *req->alt->query && typed_query) {
+            // the corrected query, weighed below the query as typed
+            std::string unused;
+            size_t alt_words = 0;
+            Xapian::Query alt =
+                parse_user_query(r, req->alt, qp_flags(req->alt->qp_flags),
+                                 extra_query(req->alt), unused, &alt_words);
+            double s = req->alt_scale > 0 && req->alt_scale <= 1 ? req->alt_scale : 1.0;
+            if (s != 1.0)
+                alt = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, alt, s);
+            q = Xapian::Query(Xapian::Query::OP_OR, q, alt);
+            words = std::max(words, alt_words);
+        }
         Xapian::Query typed = restrict_query(q, req);
         bool expanded = false;
         if (req->feedback_docs && req->sort == XAP_SORT_RELEVANCE && typed_query &&

@@ -406,6 +406,14 @@ struct xap_search_req {
      * (OP_AND_MAYBE: the match set and totals do not change). NULL or 0: off. */
     const char *boost_term;
     double boost_share;
+    /* Typo tolerance: another request (e.g. the query with its misspelled words
+     * corrected), parsed as this one is and ORed into this query with its weight scaled
+     * by alt_scale (0 < alt_scale <= 1), inside this request's filters, so that its
+     * matches join the results below those of the query as typed. *alt is read for
+     * parsing only: its query, qp_flags, default_and, langs, fields, concept_* and
+     * extra_* (and max_wildcard). NULL: none. */
+    const struct xap_search_req *alt;
+    double alt_scale;
 };
 
 /* Initialises a request with defaults: XAP_QP_DEFAULT, OR, limit 10, no collapse. */

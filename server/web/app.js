@@ -230,6 +230,8 @@
     if (!['relevance', 'newest', 'oldest'].includes(s.sort)) s.sort = 'relevance';
     s.doc = u.get('doc') || '';
     s.p = parseInt(u.get('p') || '0', 10) || 0;
+    // "search instead for": the query exactly as typed, without typo tolerance
+    s.exact = u.get('correct') === 'false';
     return s;
   }
 
@@ -241,6 +243,7 @@
     if (s.from) u.set('from', s.from);
     if (s.to) u.set('to', s.to);
     if (s.sort !== 'relevance') u.set('sort', s.sort);
+    if (s.exact && s.q) u.set('correct', 'false');
     if (withPage && s.page > 1) u.set('page', String(s.page));
     return u;
   }
@@ -255,7 +258,9 @@
     return '/' + (qs ? '?' + qs : '');
   }
 
-  const withChanges = (s, changes) => Object.assign({}, s, { doc: '', p: 0 }, changes);
+  // a new query is searched with typo tolerance again
+  const withChanges = (s, changes) => Object.assign({}, s, { doc: '', p: 0 },
+    'q' in changes && changes.q !== s.q ? { exact: false } : {}, changes);
   const hasFilters = (s) => LIST_PARAMS.some((k) => s[k].length) || !!s.from || !!s.to;
 
   function navigate(s, opts) {
@@ -582,7 +587,7 @@
     $('status').textContent =
       count + (ms !== null ? ' ' + t('took', { ms: fmtNumber(Math.max(1, Math.round(ms))) }) : '');
 
-    renderDidYouMean(s, data.suggestion);
+    renderDidYouMean(s, data.suggestion, data.corrected);
     renderActiveFilters(s);
     renderFacets(s, data.facets || {});
 
@@ -646,9 +651,18 @@
     return li;
   }
 
-  function renderDidYouMean(s, suggestion) {
+  function renderDidYouMean(s, suggestion, corrected) {
     const p = $('did-you-mean');
     p.replaceChildren();
+    // typo tolerance: the results include the corrected query's; the query as typed is
+    // one click away
+    if (corrected && corrected !== s.q && !s.exact) {
+      p.append(t('showingFor') + ' ', el('strong', { class: 'corrected', text: corrected }),
+        (ui === 'fr' ? ' ; ' : '; ') + t('searchInstead') + ' ',
+        linkTo(withChanges(s, { exact: true, page: 1 }), { class: 'search-instead' }, el('strong', { text: s.q })));
+      p.hidden = false;
+      return;
+    }
     if (!suggestion || suggestion === s.q) {
       p.hidden = true;
       return;

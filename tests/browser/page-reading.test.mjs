@@ -99,16 +99,17 @@ test('a snippet keeps a heading apart from the next paragraph', async (t) => {
   assert.match(snippet, /vehicles — Why hydrogen ICE — The/, snippet);
 });
 
+// searched as typed (correct=false): typo tolerance would show the corrected results
 test('no results: one "did you mean", no empty Refine box', async (t) => {
   const page = await open(t, { locale: 'fr-FR' });
-  await results(page, '/?ui=fr&q=hydrogennne');
+  await results(page, '/?ui=fr&q=hydrogennne&correct=false');
   await page.waitForSelector('#message:not([hidden])');
   const text = await page.locator('#main').innerText();
   assert.equal(text.split('Vouliez-vous dire').length - 1, 1, 'said once: ' + text);
   assert.equal(await page.locator('#facets').isVisible(), false, 'no Refine box');
   await shot(page, 'reading-no-results');
   const phone = await open(t, { viewport: PHONE });
-  await results(phone, '/?ui=it&q=hydrogennne');
+  await results(phone, '/?ui=it&q=hydrogennne&correct=false');
   await phone.waitForSelector('#message:not([hidden])');
   assert.equal(await phone.locator('#filters-toggle').isVisible(), false, 'no Filters button');
 });

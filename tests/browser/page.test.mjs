@@ -260,17 +260,41 @@ test('the interface language follows the browser and can be switched', async (t)
   assert.equal(await page.locator('#search-form button').textContent(), 'Search');
 });
 
-test('"did you mean" corrects a misspelt query', async (t) => {
+test('a misspelt query shows the corrected results, and "search instead" runs it as typed', async (t) => {
   const page = await open(t);
   await page.goto(BASE + '/');
-  await search(page, 'hydrogne');
+  await search(page, 'hydrgen');
+  const line = page.locator('#did-you-mean');
+  await line.locator('a.search-instead').waitFor();
+  assert.equal(await line.textContent(), 'Showing results for hydrogen; search instead for hydrgen');
+  assert.equal(await line.locator('strong.corrected').textContent(), 'hydrogen');
+  assert.ok(await hitCount(page) > 0, 'the hydrogen briefs are shown at once');
+  await shot(page, 'desktop-typo-corrected');
+  // in French and Italian too
+  await page.selectOption('#ui-lang', 'fr');
+  await page.waitForFunction(() => document.documentElement.lang === 'fr');
+  await waitResults(page);
+  assert.equal(await line.textContent(), 'Résultats affichés pour hydrogen ; rechercher plutôt hydrgen');
+  await page.selectOption('#ui-lang', 'it');
+  await page.waitForFunction(() => document.documentElement.lang === 'it');
+  await waitResults(page);
+  assert.equal(await line.textContent(), 'Risultati mostrati per hydrogen; cerca invece hydrgen');
+  await page.selectOption('#ui-lang', 'en');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  await waitResults(page);
+  // "search instead": the query exactly as typed finds nothing, and "did you mean" is back
+  await line.locator('a.search-instead').click();
+  await page.waitForURL((u) => new URL(u).searchParams.get('correct') === 'false');
   const dym = page.locator('#did-you-mean a.suggestion, #message a.suggestion').first();
   await dym.waitFor();
+  assert.equal(await hitCount(page), 0);
   assert.equal(await dym.textContent(), 'hydrogen');
+  assert.equal(await page.inputValue('#q'), 'hydrgen');
   await shot(page, 'desktop-did-you-mean');
   await dym.click();
   await page.waitForURL((u) => new URL(u).searchParams.get('q') === 'hydrogen');
   await waitResults(page);
+  assert.equal(new URL(page.url()).searchParams.get('correct'), null, 'a new query is corrected again');
   assert.ok(await hitCount(page) > 0);
   assert.equal(await page.inputValue('#q'), 'hydrogen');
 });

@@ -130,6 +130,20 @@ static void test_config(void)
     CHECK_INT(kb_config_set(&c, "data_dir", dd, &e), KB_OK);
     CHECK_STR(kb_data_dir(), dd);
     CHECK(kb_install_dir("share/powertrain-kb", inst, sizeof inst) == NULL);
+    /* typo tolerance: on by default, a boolean, also from the environment */
+    CHECK_INT(c.typo_tolerance, 1);
+    CHECK_INT(kb_config_set(&c, "typo_tolerance", "false", &e), KB_OK);
+    CHECK_INT(c.typo_tolerance, 0);
+    CHECK_INT(kb_config_set(&c, "typo_tolerance", "on", &e), KB_OK);
+    CHECK_INT(c.typo_tolerance, 1);
+    CHECK_INT(kb_config_set(&c, "typo_tolerance", "sometimes", &e), KB_EINVAL);
+    CHECK_HAS(e.msg, "typo_tolerance");
+    kb_error_clear(&e);
+    CHECK_INT(c.typo_tolerance, 1);
+    setenv("KB_TYPO_TOLERANCE", "no", 1);
+    CHECK_INT(kb_config_load_env(&c, &e), KB_OK);
+    unsetenv("KB_TYPO_TOLERANCE");
+    CHECK_INT(c.typo_tolerance, 0);
 
     char path[] = "/tmp/kb-test-config-XXXXXX";
     int fd = mkstemp(path);

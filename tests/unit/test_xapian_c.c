@@ -652,6 +652,36 @@ static void test_expansion(void)
     free(sn);
     xap_result_free(res);
 
+    /* typo tolerance: req->alt is ORed in at alt_scale, inside req's filters */
+    xap_search_req_init(&req);
+    req.query = "hydrogen";
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_INT(xap_result_size(res), 1);
+    struct xap_hit exact;
+    CHECK_INT(xap_result_hit(res, 0, &exact), XAP_OK);
+    double w_exact = exact.weight;
+    xap_result_free(res);
+    struct xap_search_req alt;
+    xap_search_req_init(&alt);
+    alt.query = "hydrogen";
+    req.query = "hydrgen";
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_INT(xap_result_size(res), 0); /* without alt: as typed */
+    xap_result_free(res);
+    req.alt = &alt;
+    req.alt_scale = 0.5;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_INT(xap_result_size(res), 1);
+    struct xap_hit corr;
+    CHECK_INT(xap_result_hit(res, 0, &corr), XAP_OK);
+    CHECK(corr.weight > 0.49 * w_exact && corr.weight < 0.51 * w_exact);
+    xap_result_free(res);
+    req.filters = &g; /* French only: the corrected query is filtered too */
+    req.n_filters = 1;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_INT(xap_result_size(res), 0);
+    xap_result_free(res);
+
     xap_reader_close(r);
     CHECK_INT(xap_writer_close(w, &e), XAP_OK);
     xap_analyzer_free(en);
