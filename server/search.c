@@ -914,6 +914,8 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.feedback_prefix = KB_PFX_CONCEPT;
     req.feedback_min_words = KB_FEEDBACK_MIN_WORDS;
     req.collapse_slot = p->collapse ? KB_SLOT_CHECKSUM : -1;
+    req.group_prefix = KB_PFX_GROUP; /* translations rise together */
+    req.group_share = srv->cfg.translation_share;
     int empty = !qtext[0];
     if (p->sort == KB_SORT_NEWEST || (empty && p->sort == KB_SORT_RELEVANCE)) {
         req.sort = XAP_SORT_VALUE_DESC;

@@ -1690,6 +1690,44 @@ static Xapian::Query boost_query(xap_reader *r, const Xapian::Query &q,
         Xapian::Query(Xapian::Query::OP_FILTER, fixed, Xapian::Query(req->boost_term)));
 }
 
+// `q` with the versions of the top documents' groups lifted together (see
+// xap_search_req.group_prefix): each group of the top group_docs documents adds a fixed
+// weight, group_share times its best document's score, to every matched document of the
+// group. Within a group the order stays as it was; the group rises as a block.
+static Xapian::Query group_query(xap_reader *r, const Xapian::Query &q,
+                                 const xap_search_req *req)
+{
+    const std::string prefix(req->group_prefix);
+    if (r->db.allterms_begin(prefix) == r->db.allterms_end(prefix))
+        return q; // no document declares its versions: skip the pass
+    Xapian::Enquire enq(r->db);
+    enq.set_query(q);
+    set_weighting(enq, req);
+    Xapian::MSet top = enq.get_mset(
+        0, static_cast<Xapian::doccount>(req->group_docs ? req->group_docs : 3));
+    std::vector<Xapian::Query> lifts;
+    std::vector<std::string> seen;
+    for (Xapian::MSetIterator m = top.begin(); m != top.end(); ++m) {
+        Xapian::TermIterator t = r->db.termlist_begin(*m);
+        t.skip_to(prefix);
+        if (t == r->db.termlist_end(*m) || (*t).compare(0, prefix.size(), prefix) != 0 ||
+            (*t).size() == prefix.size())
+            continue;
+        if (std::find(seen.begin(), seen.end(), *t) != seen.end())
+            continue; // a lower version of a group already lifted
+        seen.push_back(*t);
+        double w = m.get_weight() * req->group_share;
+        if (w <= 0)
+            continue;
+        Xapian::Query fixed((new Xapian::FixedWeightPostingSource(w))->release());
+        lifts.emplace_back(Xapian::Query::OP_FILTER, fixed, Xapian::Query(*t));
+    }
+    if (lifts.empty())
+        return q;
+    return Xapian::Query(Xapian::Query::OP_AND_MAYBE, q,
+                         Xapian::Query(Xapian::Query::OP_OR, lifts.begin(), lifts.end()));
+}
+
 // Runs `q` and copies everything the caller reads into a new result.
 static xap_result *run_query(xap_reader *r, const Xapian::Query &q,
                              const xap_search_req *req, std::string corrected)
@@ -1810,6 +1848,9 @@ extern "C" int xap_search(xap_reader *r, const xap_search_req *req, xap_result *
         if (req->boost_term && *req->boost_term && req->boost_share > 0 &&
             req->sort == XAP_SORT_RELEVANCE && typed_query)
             q = boost_query(r, q, req);
+        if (req->group_prefix && *req->group_prefix && req->group_share > 0 &&
+            req->sort == XAP_SORT_RELEVANCE && typed_query)
+            q = group_query(r, q, req);
         std::unique_ptr<xap_result> res(run_query(r, q, req, corrected));
         if (spell_later && res->estimate < req->spelling_below) {
             std::string c;

@@ -406,6 +406,16 @@ struct xap_search_req {
      * (OP_AND_MAYBE: the match set and totals do not change). NULL or 0: off. */
     const char *boost_term;
     double boost_share;
+    /* Versions of one document (translations): documents indexing a term under
+     * group_prefix (e.g. "XGheat-pump-2025") are versions of one brief. Relevance order
+     * with a non-empty query: for each group among the top group_docs (0: 3) documents
+     * of a pass of the final query, every version that the query matches gains
+     * group_share times the score of the group's best document there, so the versions
+     * rise together next to it (OP_AND_MAYBE: the match set and totals do not change).
+     * NULL prefix or share 0: off; nothing is done when no document has a group. */
+    const char *group_prefix;
+    size_t group_docs;
+    double group_share;
 };
 
 /* Initialises a request with defaults: XAP_QP_DEFAULT, OR, limit 10, no collapse. */
