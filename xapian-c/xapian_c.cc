@@ -1690,37 +1690,68 @@ static Xapian::Query boost_query(xap_reader *r, const Xapian::Query &q,
         Xapian::Query(Xapian::Query::OP_FILTER, fixed, Xapian::Query(req->boost_term)));
 }
 
-// `q` with the versions of the top documents' groups lifted together (see
-// xap_search_req.group_prefix): each group of the top group_docs documents adds a fixed
-// weight, group_share times its best document's score, to every matched document of the
-// group. Within a group the order stays as it was; the group rises as a block.
+// The first term of document `did` under `prefix` (and longer than it), or "".
+static std::string first_term(xap_reader *r, Xapian::docid did, const std::string &prefix)
+{
+    Xapian::TermIterator t = r->db.termlist_begin(did);
+    t.skip_to(prefix);
+    if (t == r->db.termlist_end(did) || (*t).size() <= prefix.size() ||
+        (*t).compare(0, prefix.size(), prefix) != 0)
+        return std::string();
+    return *t;
+}
+
+// `q` with the versions of the top documents' groups lifted next to them (see
+// xap_search_req.group_prefix): the best document of each group among the top
+// group_docs is its leader; every other version that `q` matches gains a fixed weight
+// that closes group_share of the gap between its score and the leader's, less a hair per
+// version so that, at share 1, the versions follow their leader in their own order. The
+// leaders keep their scores, so a document gains nothing for having translations.
 static Xapian::Query group_query(xap_reader *r, const Xapian::Query &q,
                                  const xap_search_req *req)
 {
     const std::string prefix(req->group_prefix);
     if (r->db.allterms_begin(prefix) == r->db.allterms_end(prefix))
-        return q; // no document declares its versions: skip the pass
+        return q; // no document declares its versions: skip the passes
     Xapian::Enquire enq(r->db);
     enq.set_query(q);
     set_weighting(enq, req);
     Xapian::MSet top = enq.get_mset(
         0, static_cast<Xapian::doccount>(req->group_docs ? req->group_docs : 3));
-    std::vector<Xapian::Query> lifts;
-    std::vector<std::string> seen;
+    struct Leader {
+        Xapian::docid did;
+        double score;
+        size_t lifted;
+    };
+    std::map<std::string, Leader> leaders;
+    std::vector<Xapian::Query> groups;
     for (Xapian::MSetIterator m = top.begin(); m != top.end(); ++m) {
-        Xapian::TermIterator t = r->db.termlist_begin(*m);
-        t.skip_to(prefix);
-        if (t == r->db.termlist_end(*m) || (*t).compare(0, prefix.size(), prefix) != 0 ||
-            (*t).size() == prefix.size())
+        std::string g = first_term(r, *m, prefix);
+        if (!g.empty() && leaders.find(g) == leaders.end() && m.get_weight() > 0) {
+            leaders[g] = Leader{*m, m.get_weight(), 0};
+            groups.emplace_back(g);
+        }
+    }
+    if (groups.empty())
+        return q;
+    // the versions that q matches, best first, with their own scores
+    enq.set_query(
+        Xapian::Query(Xapian::Query::OP_FILTER, q,
+                      Xapian::Query(Xapian::Query::OP_OR, groups.begin(), groups.end())));
+    Xapian::MSet versions = enq.get_mset(0, 100);
+    std::vector<Xapian::Query> lifts;
+    for (Xapian::MSetIterator m = versions.begin(); m != versions.end(); ++m) {
+        auto l = leaders.find(first_term(r, *m, prefix));
+        if (l == leaders.end() || l->second.did == *m)
             continue;
-        if (std::find(seen.begin(), seen.end(), *t) != seen.end())
-            continue; // a lower version of a group already lifted
-        seen.push_back(*t);
-        double w = m.get_weight() * req->group_share;
-        if (w <= 0)
+        Leader &lead = l->second;
+        double gap = lead.score - m.get_weight();
+        double w = req->group_share * gap - lead.score * 1e-6 * double(++lead.lifted);
+        std::string uid = first_term(r, *m, "Q");
+        if (w <= 0 || uid.empty())
             continue;
         Xapian::Query fixed((new Xapian::FixedWeightPostingSource(w))->release());
-        lifts.emplace_back(Xapian::Query::OP_FILTER, fixed, Xapian::Query(*t));
+        lifts.emplace_back(Xapian::Query::OP_FILTER, fixed, Xapian::Query(uid));
     }
     if (lifts.empty())
         return q;
