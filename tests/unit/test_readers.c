@@ -288,6 +288,7 @@ static void test_markdown(void)
                 "2025-04-03", "EuroPowertrain Joint Office", "brief", "batteries",
                 "regulation");
     CHECK_STR(d.format, "md");
+    CHECK(d.translation_of == NULL);
     CHECK(kb_strlist_has(&d.authors, "Emma Clarke"));
     CHECK(kb_strlist_has(&d.authors, "Matteo Galli"));
     CHECK_HAS(d.body, "propagationzzz");
@@ -303,6 +304,7 @@ static void test_markdown(void)
     CHECK_STR(d.date, "2023-05-04");
     CHECK_STR(d.org, "Atelier Hydrogène Lyon");
     CHECK_STR(d.abstract, "Résumé des essais de l'atelier.");
+    CHECK_STR(d.translation_of, "essais-atelier-2023");
     CHECK(kb_strlist_has(&d.topics, "hydrogen") &&
           kb_strlist_has(&d.topics, "combustion"));
     CHECK(kb_strlist_has(&d.authors, "Noé Girard") &&
