@@ -442,6 +442,9 @@ static json_t *hit_from_meta(const json_t *d)
     json_object_set(hit, "topics", topics ? topics : json_array());
     const char *vis = json_string_value(json_object_get(d, "visibility"));
     json_object_set_new(hit, "visibility", json_string(vis ? vis : "public"));
+    json_t *group = json_object_get(d, "translation_of"); /* versions of one brief */
+    if (json_is_string(group))
+        json_object_set(hit, "translation_of", group);
     return hit;
 }
 
