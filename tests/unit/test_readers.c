@@ -802,6 +802,20 @@ static void test_visibility(void)
         CHECK_INT(d.visibility, t[i].want);
         kb_doc_release(&d);
     }
+    /* the versions of one brief: translation_of in front matter or an HTML meta */
+    static const char *const versions[] = {
+        "---\ntitle: A\ntranslation_of: heat-pump-2025\n---\n\nBody text.\n",
+        "<html><head><title>A</title><meta name=\"translation_of\" "
+        "content=\"heat-pump-2025\"></head><body><p>Body text.</p></body></html>"};
+    for (int k = 0; k < 2; k++) {
+        kb_doc_init(&d);
+        kb_error_clear(&err);
+        CHECK_INT(kb_read_document(k ? KB_FMT_HTML : KB_FMT_MARKDOWN, versions[k],
+                                   strlen(versions[k]), NULL, &d, &err),
+                  0);
+        CHECK_STR(d.translation_of, "heat-pump-2025");
+        kb_doc_release(&d);
+    }
     /* XML: the optional <visibility> element after <type>, checked by report.xsd */
     size_t len;
     char *xml = load("formats", "report-it.xml", &len);
