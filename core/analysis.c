@@ -266,6 +266,11 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
         rc = add_bool(x, KB_PFX_ORG, folded, &xe);
     if (!rc && d->format)
         rc = add_bool(x, KB_PFX_FORMAT, d->format, &xe);
+    if (!rc && d->translation_of && *d->translation_of) {
+        fold_term(d->translation_of, folded, sizeof folded);
+        if (folded[0])
+            rc = add_bool(x, KB_PFX_GROUP, folded, &xe);
+    }
     if (!rc)
         rc = add_bool(x, KB_PFX_VISIBILITY, kb_visibility_name(d->visibility), &xe);
 

@@ -57,6 +57,7 @@ void kb_config_defaults(struct kb_config *c)
     c->feedback_weight = 0.4;
     c->feedback_max_df = 0.2;
     c->typo_tolerance = 1;
+    c->translation_share = 1.0;
     snprintf(c->access_log, sizeof c->access_log, "-");
     c->max_connections = 8192;
     c->max_connections_per_ip = 128;
@@ -226,6 +227,12 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v,
                                 key, c2 ? "100" : "10");
         return KB_OK;
     }
+    if (!strcmp(key, "translation_share")) {
+        if (parse_double(v, 0, 10, &c->translation_share))
+            return kb_error_set(err, KB_EINVAL, "'%s' must be a number from 0 to 10",
+                                key);
+        return KB_OK;
+    }
     if (!strcmp(key, "feedback_max_df")) {
         if (parse_double(v, 0.01, 1, &c->feedback_max_df))
             return kb_error_set(err, KB_EINVAL,
@@ -324,6 +331,7 @@ int kb_config_load_env(struct kb_config *c, struct kb_error *err)
                                  "feedback_terms",
                                  "feedback_weight",
                                  "feedback_max_df",
+                                 "translation_share",
                                  "suggest_cache",
                                  "max_connections",
                                  "max_connections_per_ip",

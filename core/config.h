@@ -55,7 +55,10 @@ struct kb_config {
     double feedback_max_df; /* only words in at most this share of documents (0.2) */
     int typo_tolerance;     /* 1 (default): a search also searches the corrections of its
                              * misspelled words (server/search.c); 0: did-you-mean only */
-    char access_log[1024];  /* "-" = stderr, "" = none */
+    /* versions of a brief (translation_of) among the top 3 rise together by this share
+     * of their best version's score, 0-10, 0 = off (1.0) */
+    double translation_share;
+    char access_log[1024]; /* "-" = stderr, "" = none */
     /* server: hostile clients (docs/reliability.md) */
     size_t max_connections;        /* open connections in all (8192) */
     size_t max_connections_per_ip; /* open connections per client address (128) */

@@ -27,9 +27,9 @@ void kb_strlist_clear(struct kb_strlist *l)
 
 void kb_doc_release(struct kb_doc *d)
 {
-    char **fields[] = {&d->id,   &d->source, &d->title,      &d->abstract,
-                       &d->body, &d->lang,   &d->date,       &d->org,
-                       &d->type, &d->format, &d->date_source};
+    char **fields[] = {&d->id,   &d->source, &d->title,       &d->abstract,
+                       &d->body, &d->lang,   &d->date,        &d->org,
+                       &d->type, &d->format, &d->date_source, &d->translation_of};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         free(*fields[i]);
     kb_strlist_clear(&d->topics);
@@ -148,7 +148,8 @@ json_t *kb_doc_to_json(const struct kb_doc *d, int with_body)
              put_str(o, "date", d->date) | put_str(o, "org", d->org) |
              put_str(o, "type", d->type) | put_str(o, "format", d->format) |
              put_list(o, "topics", &d->topics) | put_list(o, "authors", &d->authors) |
-             put_list(o, "concepts", &d->concepts);
+             put_list(o, "concepts", &d->concepts) |
+             put_str(o, "translation_of", d->translation_of);
     if (d->date)
         rc |=
             put_str(o, "date_source", d->date_source ? d->date_source : KB_DATE_METADATA);
@@ -250,11 +251,12 @@ static int get_list(const json_t *o, const char *k, struct kb_strlist *l,
 
 int kb_doc_from_json(struct kb_doc *d, const json_t *o, int strict, struct kb_error *err)
 {
-    static const char *known[] = {
-        "id",       "source",     "title",      "abstract", "body",   "lang",
-        "date",     "org",        "type",       "format",   "topics", "authors",
-        "concepts", "checksum",   "mtime",      "size",     "pages",  "organisation",
-        "url",      "visibility", "date_source"};
+    static const char *known[] = {"id",          "source",        "title",  "abstract",
+                                  "body",        "lang",          "date",   "org",
+                                  "type",        "format",        "topics", "authors",
+                                  "concepts",    "checksum",      "mtime",  "size",
+                                  "pages",       "organisation",  "url",    "visibility",
+                                  "date_source", "translation_of"};
     if (!json_is_object(o))
         return kb_error_set(err, KB_EPARSE, "a document must be a JSON object");
     if (strict) {
@@ -294,6 +296,8 @@ int kb_doc_from_json(struct kb_doc *d, const json_t *o, int strict, struct kb_er
         rc = get_str(o, "type", &d->type, 64, 0, err);
     if (!rc)
         rc = get_str(o, "format", &d->format, 16, 0, err);
+    if (!rc)
+        rc = get_str(o, "translation_of", &d->translation_of, 200, 0, err);
     if (!rc)
         rc = get_list(o, "topics", &d->topics, err);
     if (!rc)

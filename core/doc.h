@@ -50,6 +50,9 @@ struct kb_doc {
      * Lines), "text" (a date line in the text) or "file" (the file's modification
      * time: not a publication date); NULL is "metadata" when a date is set */
     char *date_source;
+    /* the versions of one brief in several languages share this id (front matter or
+     * API field "translation_of"), so that search lifts them together; NULL: none */
+    char *translation_of;
 };
 
 void kb_doc_init(struct kb_doc *d);

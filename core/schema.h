@@ -27,6 +27,7 @@
 #define KB_PFX_ORG     "XORG"  /* XORGpolo automotive torino */
 #define KB_PFX_FORMAT  "XFMT"  /* XFMTpdf */
 #define KB_PFX_CONCEPT "XC"    /* XCfuel-cell: weighted, wdf = occurrences */
+#define KB_PFX_GROUP   "XG"    /* XGtri heat pump: translation_of (versions of a brief) */
 /* Every document has exactly one of these two terms. Anonymous searches are filtered on
  * KB_TERM_PUBLIC (a positive term, so a document without either is never shown: an
  * index built before visibility existed fails closed). */

@@ -75,6 +75,8 @@ static int on_meta(struct html_state *st, const xmlNode *n)
         rc = kb_rd_set(&d->type, content);
     else if (strcasecmp(name, "visibility") == 0)
         kb_rd_visibility(d, content);
+    else if (strcasecmp(name, "translation_of") == 0)
+        rc = kb_rd_set(&d->translation_of, content);
 out:
     free(name);
     free(content);

@@ -132,6 +132,8 @@ static int read_front_matter(const char *fm, size_t n, struct kb_doc *d,
             rc = kb_rd_set(&d->abstract, s);
         else if (key_is(k, k_topics))
             rc = add_list(&doc, v, &d->topics, ",");
+        else if (!strcmp(k, "translation_of"))
+            rc = kb_rd_set(&d->translation_of, s);
         else if (!strcmp(k, "visibility"))
             kb_rd_visibility(d, s ? s : "members"); /* a list or a map: not "public" */
         else if (key_is(k, k_authors))

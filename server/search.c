@@ -471,6 +471,9 @@ static json_t *hit_from_meta(const json_t *d)
     json_object_set(hit, "topics", topics ? topics : json_array());
     const char *vis = json_string_value(json_object_get(d, "visibility"));
     json_object_set_new(hit, "visibility", json_string(vis ? vis : "public"));
+    json_t *group = json_object_get(d, "translation_of"); /* versions of one brief */
+    if (json_is_string(group))
+        json_object_set(hit, "translation_of", group);
     return hit;
 }
 
@@ -1050,6 +1053,8 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
     req.feedback_prefix = KB_PFX_CONCEPT;
     req.feedback_min_words = KB_FEEDBACK_MIN_WORDS;
     req.collapse_slot = p->collapse ? KB_SLOT_CHECKSUM : -1;
+    req.group_prefix = KB_PFX_GROUP; /* translations rise together */
+    req.group_share = srv->cfg.translation_share;
     int empty = !qtext[0];
     if (p->sort == KB_SORT_NEWEST || (empty && p->sort == KB_SORT_RELEVANCE)) {
         req.sort = XAP_SORT_VALUE_DESC;

@@ -1692,6 +1692,75 @@ static Xapian::Query boost_query(xap_reader *r, const Xapian::Query &q,
         Xapian::Query(Xapian::Query::OP_FILTER, fixed, Xapian::Query(req->boost_term)));
 }
 
+// The first term of document `did` under `prefix` (and longer than it), or "".
+static std::string first_term(xap_reader *r, Xapian::docid did, const std::string &prefix)
+{
+    Xapian::TermIterator t = r->db.termlist_begin(did);
+    t.skip_to(prefix);
+    if (t == r->db.termlist_end(did) || (*t).size() <= prefix.size() ||
+        (*t).compare(0, prefix.size(), prefix) != 0)
+        return std::string();
+    return *t;
+}
+
+// `q` with the versions of the top documents' groups lifted next to them (see
+// xap_search_req.group_prefix): the best document of each group among the top
+// group_docs is its leader; every other version that `q` matches gains a fixed weight
+// that closes group_share of the gap between its score and the leader's, less a hair per
+// version so that, at share 1, the versions follow their leader in their own order. The
+// leaders keep their scores, so a document gains nothing for having translations.
+static Xapian::Query group_query(xap_reader *r, const Xapian::Query &q,
+                                 const xap_search_req *req)
+{
+    const std::string prefix(req->group_prefix);
+    if (r->db.allterms_begin(prefix) == r->db.allterms_end(prefix))
+        return q; // no document declares its versions: skip the passes
+    Xapian::Enquire enq(r->db);
+    enq.set_query(q);
+    set_weighting(enq, req);
+    Xapian::MSet top = enq.get_mset(
+        0, static_cast<Xapian::doccount>(req->group_docs ? req->group_docs : 3));
+    struct Leader {
+        Xapian::docid did;
+        double score;
+        size_t lifted;
+    };
+    std::map<std::string, Leader> leaders;
+    std::vector<Xapian::Query> groups;
+    for (Xapian::MSetIterator m = top.begin(); m != top.end(); ++m) {
+        std::string g = first_term(r, *m, prefix);
+        if (!g.empty() && leaders.find(g) == leaders.end() && m.get_weight() > 0) {
+            leaders[g] = Leader{*m, m.get_weight(), 0};
+            groups.emplace_back(g);
+        }
+    }
+    if (groups.empty())
+        return q;
+    // the versions that q matches, best first, with their own scores
+    enq.set_query(
+        Xapian::Query(Xapian::Query::OP_FILTER, q,
+                      Xapian::Query(Xapian::Query::OP_OR, groups.begin(), groups.end())));
+    Xapian::MSet versions = enq.get_mset(0, 100);
+    std::vector<Xapian::Query> lifts;
+    for (Xapian::MSetIterator m = versions.begin(); m != versions.end(); ++m) {
+        auto l = leaders.find(first_term(r, *m, prefix));
+        if (l == leaders.end() || l->second.did == *m)
+            continue;
+        Leader &lead = l->second;
+        double gap = lead.score - m.get_weight();
+        double w = req->group_share * gap - lead.score * 1e-6 * double(++lead.lifted);
+        std::string uid = first_term(r, *m, "Q");
+        if (w <= 0 || uid.empty())
+            continue;
+        Xapian::Query fixed((new Xapian::FixedWeightPostingSource(w))->release());
+        lifts.emplace_back(Xapian::Query::OP_FILTER, fixed, Xapian::Query(uid));
+    }
+    if (lifts.empty())
+        return q;
+    return Xapian::Query(Xapian::Query::OP_AND_MAYBE, q,
+                         Xapian::Query(Xapian::Query::OP_OR, lifts.begin(), lifts.end()));
+}
+
 // Runs `q` and copies everything the caller reads into a new result.
 static xap_result *run_query(xap_reader *r, const Xapian::Query &q,
                              const xap_search_req *req, std::string corrected)
@@ -1825,6 +1894,9 @@ extern "C" int xap_search(xap_reader *r, const xap_search_req *req, xap_result *
         if (req->boost_term && *req->boost_term && req->boost_share > 0 &&
             req->sort == XAP_SORT_RELEVANCE && typed_query)
             q = boost_query(r, q, req);
+        if (req->group_prefix && *req->group_prefix && req->group_share > 0 &&
+            req->sort == XAP_SORT_RELEVANCE && typed_query)
+            q = group_query(r, q, req);
         std::unique_ptr<xap_result> res(run_query(r, q, req, corrected));
         if (spell_later && res->estimate < req->spelling_below) {
             std::string c;

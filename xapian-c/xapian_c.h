@@ -414,6 +414,18 @@ struct xap_search_req {
      * extra_* (and max_wildcard). NULL: none. */
     const struct xap_search_req *alt;
     double alt_scale;
+    /* Versions of one document (translations): documents indexing a term under
+     * group_prefix (e.g. "XGheat pump 2025") are versions of one brief. Relevance order
+     * with a non-empty query: the best document of each group among the top group_docs
+     * (0: 3) of the final query leads it, and every other version that the query
+     * matches rises by group_share (0-1) of the gap to its leader's score: at 1, right
+     * below the leader, in their own order. Leaders keep their scores (a document gains
+     * nothing for having versions). OP_AND_MAYBE: the match set and totals do not
+     * change. NULL prefix or share 0: off; no pass at all when no document has a group.
+     */
+    const char *group_prefix;
+    size_t group_docs;
+    double group_share;
 };
 
 /* Initialises a request with defaults: XAP_QP_DEFAULT, OR, limit 10, no collapse. */

@@ -9,6 +9,14 @@ bench/relevance/corpus; the baselines get each brief's text as our readers extra
 (title, abstract, body, fetched from the kb server), and the figures are also given per
 query language.
 
+--collection=trilingual: corpus/ plus the 30 briefs of bench/relevance/trilingual/docs (10
+topics, each one brief written in French, Italian and English), indexed together so the
+three versions of a topic compete with the corpus briefs on neighbouring topics; 30
+single-language queries, each with its topic's three versions as targets. Besides the
+usual figures it prints, overall and per query language, the share of queries whose top 3
+(top 5) holds all three versions, and the mean rank of the versions in the two languages
+other than the query's (a version not in the top 100 counts as rank 101).
+
   kb       the real programs: docs.jsonl copied into a temp folder, indexed by kb-indexer
            (its JSON Lines reader), served by kb-server on 127.0.0.1 (port 0), each query
            sent as GET /api/v1/search?q=...&size=100&snippets=false&collapse=false
@@ -67,19 +75,18 @@ def get_json(port, path):
         return json.load(r)
 
 
-def corpus_ids():
-    """The briefs of corpus/, as kb ids (paths under corpus/)."""
-    root = os.path.join(SOURCE, "corpus")
+def corpus_ids(root=os.path.join(SOURCE, "corpus")):
+    """The briefs of root (corpus/), as kb ids (paths under it)."""
     ids = []
     for d, _, files in os.walk(root):
         ids += [os.path.relpath(os.path.join(d, f), root) for f in files]
     return sorted(ids)
 
 
-def corpus_docs(port):
+def corpus_docs(port, root=os.path.join(SOURCE, "corpus")):
     """Each brief as {id, title, body}: the text kb's readers extracted, for baselines."""
     docs = []
-    for i in corpus_ids():
+    for i in corpus_ids(root):
         try:
             d = get_json(port, "/api/v1/documents/" + urllib.parse.quote(i))
         except urllib.error.HTTPError as e:
@@ -97,6 +104,10 @@ def run_kb(args, docs_path, queries, tmp, out):
     if not args.index or not os.path.exists(index):
         if args.collection == "corpus":
             src = os.path.join(SOURCE, "corpus")
+        elif args.collection == "trilingual":  # corpus/ and the briefs under tri/
+            src = os.path.join(tmp, "src")
+            shutil.copytree(os.path.join(SOURCE, "corpus"), src)
+            shutil.copytree(os.path.join(args.eval, "docs"), os.path.join(src, "tri"))
         else:
             src = os.path.join(tmp, "src")
             os.makedirs(src)
@@ -129,6 +140,8 @@ def run_kb(args, docs_path, queries, tmp, out):
             rows[q["id"]] = [(h["id"], h["score"]) for h in body["hits"]]
         if args.collection == "corpus":
             args.docs = corpus_docs(port)
+        elif args.collection == "trilingual":
+            args.docs = corpus_docs(port, os.path.join(tmp, "src"))
     finally:
         srv.send_signal(signal.SIGTERM)
         try:
@@ -204,14 +217,55 @@ def run_xapian(args, docs, queries, tmp, out):
     return runs
 
 
+# --- trilingual: are the three versions of a topic ranked together? --------------------
+
+def trilingual_figures(qrels, run, queries):
+    """Per group of queries (all, then each language): the share with all three target
+    versions in the top 3 and in the top 5, and the mean rank of the targets written in
+    another language than the query (101 when not in the top 100)."""
+    def one(qs):
+        top3 = top5 = 0
+        other = []
+        for q in qs:
+            ranked = run.get(q["id"], [])
+            targets = [d for d, g in qrels.get(q["id"], {}).items() if g > 0]
+            ranks = {d: (ranked.index(d) + 1 if d in ranked else 101) for d in targets}
+            top3 += all(r <= 3 for r in ranks.values())
+            top5 += all(r <= 5 for r in ranks.values())
+            other += [r for d, r in ranks.items() if f"-{q['lang']}-" not in d]
+        n = len(qs) or 1
+        return {"num_q": len(qs), "all3_top3": top3 / n, "all3_top5": top5 / n,
+                "other_lang_mean_rank": sum(other) / (len(other) or 1)}
+    out = {"": one(queries)}
+    for lang in sorted({q["lang"] for q in queries}):
+        out[lang] = one([q for q in queries if q["lang"] == lang])
+    return out
+
+
+def trilingual_ranks(qrels, run, queries):
+    """One line per query: its text and the rank of each target (for reading)."""
+    lines = []
+    for q in queries:
+        ranked = run.get(q["id"], [])
+        ranks = []
+        for d in sorted(qrels.get(q["id"], {})):
+            lang = d.split("-")[1]
+            ranks.append(f"{lang}:{ranked.index(d) + 1 if d in ranked else '-'}")
+        lines.append(f"{q['id']:<4} {q['lang']} {' '.join(ranks):<20} {q['text']}  "
+                     f"top3: {', '.join(ranked[:3])}")
+    return lines
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.environ.get("KB_BUILD_DIR",
                                                       os.path.join(SOURCE, "build")),
                     help="build directory holding bin/kb-indexer and bin/kb-server")
-    ap.add_argument("--collection", choices=("npl", "corpus"), default="npl",
-                    help="NPL (../shared/eval/npl) or our briefs (corpus/ and "
-                    "bench/relevance/corpus)")
+    ap.add_argument("--collection", choices=("npl", "corpus", "trilingual"),
+                    default="npl",
+                    help="NPL (../shared/eval/npl), our briefs (corpus/ and "
+                    "bench/relevance/corpus), or corpus/ with the trilingual briefs "
+                    "(bench/relevance/trilingual)")
     ap.add_argument("--eval", help="collection directory (queries.jsonl, qrels.txt; "
                     "docs.jsonl for NPL)")
     ap.add_argument("--out", help="where run files go (default BUILD/bench-relevance)")
@@ -225,10 +279,12 @@ def main(argv=None):
     ap.add_argument("--kb-arg", action="append", default=[],
                     help="extra kb-server setting, e.g. --kb-arg=--bm25-k1=1.0")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--verbose", action="store_true",
+                    help="trilingual: also print the rank of each version per query")
     a = ap.parse_args(argv)
     a.build = os.path.abspath(a.build)
     if not a.eval:
-        a.eval = (os.path.join(HERE, "corpus") if a.collection == "corpus" else
+        a.eval = (os.path.join(HERE, a.collection) if a.collection != "npl" else
                   os.path.join(SOURCE, "..", "shared", "eval", "npl"))
     out = a.out or os.path.join(a.build, "bench-relevance")
     os.makedirs(out, exist_ok=True)
@@ -236,11 +292,11 @@ def main(argv=None):
     queries = load_jsonl(os.path.join(a.eval, "queries.jsonl"))
     if a.split != "all":
         want = 1 if a.split == "odd" else 0
-        queries = [q for q in queries if int(q["id"].lstrip("c")) % 2 == want]
+        queries = [q for q in queries if int(q["id"].lstrip("ct")) % 2 == want]
     qrels = trec_score.read_qrels(os.path.join(a.eval, "qrels.txt"))
     systems = a.systems.split(",")
     a.docs = []
-    if a.collection == "corpus":  # the baselines read the text kb extracted
+    if a.collection != "npl":  # the baselines read the text kb extracted
         systems = ["kb"] + [s for s in systems if s != "kb"]
     elif {"sqlite", "xapian"} & set(systems):
         a.docs = load_jsonl(docs_path)
@@ -268,6 +324,14 @@ def main(argv=None):
         for lang, qids in groups:
             table[name + (f" [{lang}]" if lang else "")] = trec_score.evaluate(
                 qrels, run, qids)[0]
+    if a.collection == "trilingual":
+        for name, path in runs.items():
+            run = trec_score.read_run(path)
+            for lang, fig in trilingual_figures(qrels, run, queries).items():
+                table[name + (f" [{lang}]" if lang else "")].update(fig)
+            if a.verbose and not a.json:
+                print(f"{name}: rank of each version, per query")
+                print("\n".join(trilingual_ranks(qrels, run, queries)))
     if a.json:
         print(json.dumps(table, indent=1))
         return 0
@@ -276,6 +340,12 @@ def main(argv=None):
     for name, m in table.items():
         print(f"{name:<21} {m['map']:7.4f} {m['ndcg_cut_10']:8.4f} {m['P_10']:7.4f} "
               f"{m['recall_100']:7.4f}")
+    if a.collection == "trilingual":
+        print(f"{'system':<21} {'all 3 in top 3':>14} {'in top 5':>9} "
+              f"{'mean rank, other languages':>27}")
+        for name, m in table.items():
+            print(f"{name:<21} {m['all3_top3']:14.3f} {m['all3_top5']:9.3f} "
+                  f"{m['other_lang_mean_rank']:27.2f}")
     return 0
 
 

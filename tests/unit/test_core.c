@@ -93,6 +93,12 @@ static void test_config(void)
     kb_error_clear(&e);
     CHECK_INT(kb_config_set(&c, "feedback_max_df", "many", &e), KB_EINVAL);
     kb_error_clear(&e);
+    CHECK(c.translation_share == 1.0);
+    CHECK_INT(kb_config_set(&c, "translation_share", "0", &e), KB_OK);
+    CHECK(c.translation_share == 0);
+    CHECK_INT(kb_config_set(&c, "translation_share", "-0.5", &e), KB_EINVAL);
+    CHECK_HAS(e.msg, "translation_share");
+    kb_error_clear(&e);
     CHECK(c.feedback_max_df == 0.35);
     /* the server's limits on clients and its browser-facing settings */
     CHECK_INT((int)c.max_connections_per_ip, 128);

@@ -288,6 +288,7 @@ static void test_markdown(void)
                 "2025-04-03", "EuroPowertrain Joint Office", "brief", "batteries",
                 "regulation");
     CHECK_STR(d.format, "md");
+    CHECK(d.translation_of == NULL);
     CHECK(kb_strlist_has(&d.authors, "Emma Clarke"));
     CHECK(kb_strlist_has(&d.authors, "Matteo Galli"));
     CHECK_HAS(d.body, "propagationzzz");
@@ -303,6 +304,7 @@ static void test_markdown(void)
     CHECK_STR(d.date, "2023-05-04");
     CHECK_STR(d.org, "Atelier Hydrogène Lyon");
     CHECK_STR(d.abstract, "Résumé des essais de l'atelier.");
+    CHECK_STR(d.translation_of, "essais-atelier-2023");
     CHECK(kb_strlist_has(&d.topics, "hydrogen") &&
           kb_strlist_has(&d.topics, "combustion"));
     CHECK(kb_strlist_has(&d.authors, "Noé Girard") &&
@@ -798,6 +800,20 @@ static void test_visibility(void)
         CHECK_INT(kb_read_document(t[i].f, t[i].text, strlen(t[i].text), NULL, &d, &err),
                   0);
         CHECK_INT(d.visibility, t[i].want);
+        kb_doc_release(&d);
+    }
+    /* the versions of one brief: translation_of in front matter or an HTML meta */
+    static const char *const versions[] = {
+        "---\ntitle: A\ntranslation_of: heat-pump-2025\n---\n\nBody text.\n",
+        "<html><head><title>A</title><meta name=\"translation_of\" "
+        "content=\"heat-pump-2025\"></head><body><p>Body text.</p></body></html>"};
+    for (int k = 0; k < 2; k++) {
+        kb_doc_init(&d);
+        kb_error_clear(&err);
+        CHECK_INT(kb_read_document(k ? KB_FMT_HTML : KB_FMT_MARKDOWN, versions[k],
+                                   strlen(versions[k]), NULL, &d, &err),
+                  0);
+        CHECK_STR(d.translation_of, "heat-pump-2025");
         kb_doc_release(&d);
     }
     /* XML: the optional <visibility> element after <type>, checked by report.xsd */

@@ -779,6 +779,94 @@ static void test_feedback_model(void)
     xap_analyzer_free(en);
 }
 
+/* Versions of one document (group terms): the other versions that the query matches
+ * follow the best one of the top documents, in their own order; the leader gains
+ * nothing; a version the query does not match stays out; share 0, no prefix, or a
+ * prefix no document has change nothing. */
+static void test_translation_groups(void)
+{
+    struct xap_error e = {0};
+    char path[300];
+    xap_analyzer *en = NULL;
+    CHECK_INT(xap_analyzer_new("english", NULL, 0, &en, &e), XAP_OK);
+    const char *texts[] = {
+        "hairpin winding hairpin stator", /* g1: the leader */
+        "hairpin note",                   /* no group */
+        "winding machine",                /* no group */
+        "hairpin bobinage epingle stator stator stator stator stator stator stator",
+        "avvolgimento forcina statore", /* g1, no query word */
+        "winding avvolgimento forcina statore statore statore statore statore statore "
+        "statore statore statore statore statore statore statore statore",
+        "hairpin hairpin hairpin hairpin", /* g2 */
+        "tyre pressure"};
+    const char *groups[] = {"XGg1", NULL, NULL, "XGg1", "XGg1", "XGg1", "XGg2", NULL};
+    snprintf(path, sizeof path, "%s/groups", dir);
+    xap_writer *w = NULL;
+    CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w, &e), XAP_OK);
+    for (int i = 0; i < 8; i++) {
+        char uid[16];
+        snprintf(uid, sizeof uid, "d%d", i);
+        xap_doc *d = make_doc(en, "en", texts[i], "t");
+        if (groups[i])
+            CHECK_INT(xap_doc_add_term(d, groups[i], strlen(groups[i]), 0, &e), XAP_OK);
+        CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
+        xap_doc_free(d);
+    }
+    CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
+    xap_reader *r = NULL;
+    CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
+
+    struct xap_search_req req;
+    xap_search_req_init(&req);
+    req.query = "hairpin winding";
+    req.limit = 20;
+    xap_result *res = NULL;
+    size_t lower = 0, est = 0, upper = 0, before = 0;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    int leader = rank_of(res, "hairpin winding hairpin stator");
+    int bobinage = rank_of(res, "bobinage"), winding_it = rank_of(res, "winding avvol");
+    int note = rank_of(res, "hairpin note"), machine = rank_of(res, "winding machine");
+    CHECK_INT(leader, 0);
+    CHECK(bobinage > note && bobinage > machine); /* long: below the short briefs */
+    CHECK(winding_it > note && winding_it > machine);
+    xap_result_counts(res, &lower, &est, &before);
+    xap_result_free(res);
+
+    req.group_prefix = "XG";
+    req.group_share = 1;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_INT(rank_of(res, "hairpin winding hairpin stator"), 0);
+    /* the two versions follow their leader, the better matched first */
+    CHECK_INT(rank_of(res, bobinage < winding_it ? "bobinage" : "winding avvol"), 1);
+    CHECK_INT(rank_of(res, bobinage < winding_it ? "winding avvol" : "bobinage"), 2);
+    CHECK_INT(rank_of(res, "forcina statore avvolgimento"), -1); /* matches no word */
+    xap_result_counts(res, &lower, &est, &upper);
+    CHECK_INT(upper, before); /* a re-ranking: the same matches */
+    xap_result_free(res);
+
+    /* a document alone in its group (g2) gains nothing for being in one */
+    req.query = "hairpin";
+    req.group_share = 0;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    int alone = rank_of(res, "hairpin hairpin hairpin hairpin");
+    xap_result_free(res);
+    req.group_share = 1;
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_INT(rank_of(res, "hairpin hairpin hairpin hairpin"), alone);
+    xap_result_free(res);
+
+    /* a prefix no document has: nothing moves */
+    req.query = "hairpin winding";
+    req.group_prefix = "XZ";
+    CHECK_INT(xap_search(r, &req, &res, &e), XAP_OK);
+    CHECK_INT(rank_of(res, "bobinage"), bobinage);
+    xap_result_free(res);
+
+    xap_reader_close(r);
+    CHECK_INT(xap_writer_close(w, &e), XAP_OK);
+    xap_analyzer_free(en);
+}
+
 /* Merging shards: documents of every source under new numbers, spelling frequencies
  * summed across sources, the first source's value for a metadata key set in several. */
 static void test_compact_many(void)
@@ -1014,6 +1102,7 @@ int main(void)
     test_write_read_search();
     test_expansion();
     test_feedback_model();
+    test_translation_groups();
     test_compact_many();
     test_query_language();
     test_sortable();
