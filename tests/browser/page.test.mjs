@@ -244,6 +244,12 @@ test('the interface language follows the browser and can be switched', async (t)
   assert.equal(await page.locator('.facet[data-facet="topic"] h3').textContent(), 'Tema');
   await page.selectOption('#ui-lang', 'fr');
   await page.waitForFunction(() => document.documentElement.lang === 'fr');
+  // the page searches again in the new language (prefer_lang): the results area and its
+  // facets are redrawn when that answer comes
+  await page.waitForFunction(() =>
+    document.querySelector('#results-heading')?.textContent === 'Dernières notes' &&
+    document.querySelector('.facet[data-facet="topic"] h3')?.textContent === 'Thème' &&
+    /résultats?/.test(document.querySelector('#status')?.textContent || ''));
   assert.equal(await page.locator('#search-form button').textContent(), 'Rechercher');
   assert.equal(await page.locator('#results-heading').textContent(), 'Dernières notes');
   assert.equal(await page.locator('.facet[data-facet="topic"] h3').textContent(), 'Thème');
