@@ -296,3 +296,16 @@ int kb_utf8_valid(const char *s, size_t len)
 {
     return kb_utf8_trim(s, len, len) == len;
 }
+
+size_t kb_utf8_char(const char *s, size_t n, unsigned *cp)
+{
+    utf8proc_int32_t c;
+    utf8proc_ssize_t k = n ? utf8proc_iterate((const utf8proc_uint8_t *)s,
+                                              (utf8proc_ssize_t)(n < 4 ? n : 4), &c)
+                           : 0;
+    if (k <= 0)
+        return 0;
+    if (cp)
+        *cp = (unsigned)c;
+    return (size_t)k;
+}

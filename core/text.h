@@ -43,5 +43,10 @@ int kb_text_is_elision(const char *w, size_t len);
 size_t kb_utf8_trim(const char *s, size_t len, size_t max);
 /* 1 when s[0..len) is valid UTF-8. */
 int kb_utf8_valid(const char *s, size_t len);
+/* Length of the one valid UTF-8 character at s (at most n bytes read, and none past a
+ * byte that breaks it, so n may overstate a NUL-terminated string's rest), its code point
+ * in *cp when cp is not NULL; 0 when the bytes there are not UTF-8 (overlong forms and
+ * surrogates included). */
+size_t kb_utf8_char(const char *s, size_t n, unsigned *cp);
 
 #endif

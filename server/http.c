@@ -16,6 +16,7 @@
  */
 #include "server.h"
 #include "routes.h"
+#include "text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -107,42 +108,13 @@ static const char *http_code_name(int status)
     }
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
 /* 1 when s is valid UTF-8 without control characters. */
 static int utf8_clean(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
     while (n) {
-        size_t k = utf8_seq(p, n);
+        size_t k = kb_utf8_char((const char *)p, n, NULL);
         if (!k || *p < 0x20 || *p == 0x7f)
             return 0;
         p += k;
@@ -158,7 +130,7 @@ static void utf8_scrub(char *s)
     unsigned char *p = (unsigned char *)s;
     size_t n = strlen(s);
     while (n) {
-        size_t k = utf8_seq(p, n);
+        size_t k = kb_utf8_char((const char *)p, n, NULL);
         if (!k) {
             *p = '?';
             k = 1;

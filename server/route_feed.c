@@ -11,35 +11,18 @@
  * cfg.public_url: never built from the Host header, which the client chooses.
  */
 #include "search.h"
+#include "text.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* Length of the UTF-8 sequence at s that XML 1.0 allows as a character; 0 for bytes
  * that are not UTF-8, and -1 (as a size) for a character XML forbids. */
-static size_t xml_char(const unsigned char *s)
+static size_t xml_char(const char *s)
 {
-    unsigned c = s[0], cp;
-    size_t len;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, cp = c & 0x07;
-    else
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    if (cp == 0xfffe || cp == 0xffff)
+    unsigned cp = 0;
+    size_t len = kb_utf8_char(s, 4, &cp); /* stops at the NUL that ends s */
+    if (len && (cp == 0xfffe || cp == 0xffff))
         return (size_t)-1;
     return len;
 }
@@ -50,7 +33,7 @@ static void xml_escape(struct kb_buf *b, const char *s)
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c >= 0x80) {
-            size_t n = xml_char((const unsigned char *)s);
+            size_t n = xml_char(s);
             if (n == 0) {
                 kb_buf_adds(b, "\xEF\xBF\xBD"); /* U+FFFD for a stray byte */
             } else if (n == (size_t)-1) {

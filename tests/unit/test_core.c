@@ -286,6 +286,16 @@ static void test_text(void)
     CHECK_INT(kb_utf8_trim("é", 2, 1), 0);
     CHECK(kb_utf8_valid("héllo", strlen("héllo")));
     CHECK(!kb_utf8_valid("\xc3", 1));
+    /* one character at a time: its length and code point, 0 for what is not UTF-8 */
+    unsigned cp = 0;
+    CHECK_INT((int)kb_utf8_char("\xc3\xa9t\xc3\xa9", 5, &cp), 2);
+    CHECK_INT((int)cp, 0xe9);
+    CHECK_INT((int)kb_utf8_char("\xef\xbf\xbe", 4, &cp), 3); /* U+FFFE is UTF-8 */
+    CHECK_INT((int)cp, 0xfffe);
+    CHECK_INT((int)kb_utf8_char("\xc0\xaf", 2, NULL), 0);     /* overlong '/' */
+    CHECK_INT((int)kb_utf8_char("\xed\xa0\x80", 3, NULL), 0); /* a surrogate */
+    CHECK_INT((int)kb_utf8_char("\xe2\x82", 4, NULL), 0);     /* cut by the NUL */
+    CHECK_INT((int)kb_utf8_char("a", 0, NULL), 0);
 }
 
 /* kb_thesaurus_continue callback: keeps the first word in ctx (64 bytes). */
