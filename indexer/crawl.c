@@ -22,6 +22,7 @@
 #include "analysis.h"
 #include "buf.h"
 #include "doc.h"
+#include "layout.h"
 #include "schema.h"
 #include "space.h"
 #include "text.h"
@@ -1393,21 +1394,6 @@ static unsigned long generation_revision(const char *index, int g)
     return rev;
 }
 
-static int read_generation(const char *index, int *gen)
-{
-    char stub[1200], line[256];
-    snprintf(stub, sizeof stub, "%s/XAPIANDB", index);
-    FILE *f = fopen(stub, "r");
-    *gen = 0;
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "auto gen-%d", gen) == 1)
-            break;
-    fclose(f);
-    return *gen > 0 ? 0 : -1;
-}
-
 static int write_stub(const char *index, int gen, struct kb_error *err)
 {
     char tmp[1200], stub[1200];
@@ -1668,7 +1654,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         }
         goto out;
     }
-    int have_gen = read_generation(c->index, &gen) == 0;
+    gen = kb_layout_generation(c->index);
+    int have_gen = gen > 0;
     int old_gen = have_gen ? gen : 0;
     remove_leftovers(c->index, have_gen ? gen : 0);
     snprintf(sizes_path, sizeof sizes_path, "%s/indexer.sizes", c->index);

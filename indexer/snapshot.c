@@ -17,6 +17,7 @@
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "crawl.h"
+#include "layout.h"
 #include "snapshot.h"
 #include "xapian_c.h"
 
@@ -83,33 +84,6 @@ static int empty_dir(const char *path)
             empty = 0;
     closedir(d);
     return empty;
-}
-
-/* The database that the index location means now: gen-N named by the stub, or the
- * location itself (a plain database or a stub file). -1 when there is none. */
-static int current_db(const char *index, char *buf, size_t cap)
-{
-    char stub[1200], line[256];
-    struct stat st;
-    snprintf(stub, sizeof stub, "%s/XAPIANDB", index);
-    FILE *f = fopen(stub, "r");
-    if (f) {
-        int gen = 0;
-        while (fgets(line, sizeof line, f))
-            if (sscanf(line, "auto gen-%d", &gen) == 1)
-                break;
-        fclose(f);
-        if (gen > 0) {
-            snprintf(buf, cap, "%s/gen-%d", index, gen);
-            return 0;
-        }
-    }
-    snprintf(stub, sizeof stub, "%s/iamglass", index);
-    if (access(stub, F_OK) == 0 || (stat(index, &st) == 0 && S_ISREG(st.st_mode))) {
-        snprintf(buf, cap, "%s", index);
-        return 0;
-    }
-    return -1;
 }
 
 /* Is `prog` an executable somewhere on PATH? */
@@ -367,7 +341,7 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
         kb_error_set(err, KB_EINVAL, "'%s' exists and is not an empty folder", dir);
         return KB_EXIT_USAGE;
     }
-    if (current_db(index, db, sizeof db) < 0) {
+    if (kb_layout_current_db(index, db, sizeof db) < 0) {
         kb_error_set(err, KB_ENOTFOUND, "no index at '%s'", index);
         return KB_EXIT_USAGE;
     }
@@ -402,7 +376,8 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
         xap_reader_close(r);
         memset(&xe, 0, sizeof xe);
         rc = xap_compact(db, gen, &xe);
-        int moved = current_db(index, db2, sizeof db2) < 0 || strcmp(db, db2) != 0;
+        int moved =
+            kb_layout_current_db(index, db2, sizeof db2) < 0 || strcmp(db, db2) != 0;
         if (!rc && !moved)
             break;
         remove_tree(tmp);
@@ -420,7 +395,7 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
                          rc ? xe.msg : "the generation kept changing");
             goto out;
         }
-        if (moved && current_db(index, db, sizeof db) < 0) {
+        if (moved && kb_layout_current_db(index, db, sizeof db) < 0) {
             kb_error_set(err, KB_ENOTFOUND, "the index at '%s' went away", index);
             goto out;
         }

@@ -12,6 +12,7 @@
  * replayed into it, so API documents survive rebuilds.
  */
 #include "schema.h"
+#include "layout.h"
 #include "server.h"
 #include "space.h"
 
@@ -57,33 +58,6 @@ struct kb_writer {
 /* --- paths ----------------------------------------------------------------------------
  */
 
-/* The database to write: <index>/gen-N when <index>/XAPIANDB says "auto gen-N", else
- * the index directory itself. Returns 0, or -1 when there is no index yet. */
-static int current_db(struct kb_writer *w, char *buf, size_t cap)
-{
-    const char *index = w->srv->cfg.index;
-    FILE *f = fopen(w->stub, "r");
-    if (f) {
-        char line[256];
-        int gen = 0;
-        while (fgets(line, sizeof line, f))
-            if (sscanf(line, "auto gen-%d", &gen) == 1)
-                break;
-        fclose(f);
-        if (gen > 0) {
-            snprintf(buf, cap, "%s/gen-%d", index, gen);
-            return 0;
-        }
-    }
-    char probe[1300];
-    snprintf(probe, sizeof probe, "%s/iamglass", index);
-    if (access(probe, F_OK) == 0) {
-        snprintf(buf, cap, "%s", index);
-        return 0;
-    }
-    return -1;
-}
-
 /* Creates an empty first generation (gen-1 + stub) when there is no index at all,
  * holding the indexer's lock so that a first indexer run cannot race with us. */
 static int create_index(struct kb_writer *w, struct kb_error *err)
@@ -104,7 +78,7 @@ static int create_index(struct kb_writer *w, struct kb_error *err)
         rc = kb_error_set(err, KB_ELOCKED, "the indexer is creating the index");
         goto out;
     }
-    if (current_db(w, gen, sizeof gen) == 0)
+    if (kb_layout_current_db(w->srv->cfg.index, gen, sizeof gen) == 0)
         goto out; /* created meanwhile */
     snprintf(gen, sizeof gen, "%s/gen-1", index);
     if (xap_writer_open(gen, XAP_OPEN_CREATE, &xw, &xe) || xap_writer_close(xw, &xe)) {
@@ -332,12 +306,12 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
     char *meta = NULL;
     int rc = KB_OK;
     struct kb_space space = {0}; /* the committed tables, to give back a failed batch */
-    if (current_db(w, db, sizeof db) < 0) {
+    if (kb_layout_current_db(w->srv->cfg.index, db, sizeof db) < 0) {
         if (!n)
             goto out; /* nothing to write: leave a missing index missing */
         if ((rc = create_index(w, err)))
             goto out;
-        if (current_db(w, db, sizeof db) < 0) {
+        if (kb_layout_current_db(w->srv->cfg.index, db, sizeof db) < 0) {
             rc = kb_error_set(err, KB_EIO, "no index at '%s'", w->srv->cfg.index);
             goto out;
         }

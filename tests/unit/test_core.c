@@ -11,6 +11,7 @@
 #include "doc.h"
 #include "error.h"
 #include "lang.h"
+#include "layout.h"
 #include "text.h"
 #include "thesaurus.h"
 
@@ -464,6 +465,38 @@ static void test_lang_thesaurus_query(void)
     CHECK_INT(e.code, KB_EPARSE);
 }
 
+/* An index location: the generation its stub names, else a database of its own. */
+static void test_layout(void)
+{
+    char dir[] = "/tmp/kb-test-layout-XXXXXX", path[200], db[300];
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK_INT(kb_layout_generation(dir), 0);
+    CHECK_INT(kb_layout_current_db(dir, db, sizeof db), -1); /* nothing there yet */
+    snprintf(path, sizeof path, "%s/XAPIANDB", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs("# written by kb-indexer\nauto gen-12\n", f);
+    fclose(f);
+    CHECK_INT(kb_layout_generation(dir), 12);
+    CHECK_INT(kb_layout_current_db(dir, db, sizeof db), 0);
+    char want[300];
+    snprintf(want, sizeof want, "%s/gen-12", dir);
+    CHECK_STR(db, want);
+    f = fopen(path, "w"); /* a stub naming no generation: a glass database itself */
+    fputs("remote 127.0.0.1:1\n", f);
+    fclose(f);
+    CHECK_INT(kb_layout_generation(dir), 0);
+    CHECK_INT(kb_layout_current_db(dir, db, sizeof db), -1);
+    char glass[300];
+    snprintf(glass, sizeof glass, "%s/iamglass", dir);
+    fclose(fopen(glass, "w"));
+    CHECK_INT(kb_layout_current_db(dir, db, sizeof db), 0);
+    CHECK_STR(db, dir);
+    unlink(glass);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_error();
@@ -472,5 +505,6 @@ int main(void)
     test_doc();
     test_text();
     test_lang_thesaurus_query();
+    test_layout();
     return check_done("test_core");
 }
