@@ -42,3 +42,163 @@ def finish():
     """Prints the closing line and returns the exit status."""
     print("%d passed, %d failed" % (passes, failures))
     return 1 if failures else 0
+
+
+# --- stock Xapian servers on loopback (xapian-tcpsrv, xapian-replicate) -----------------
+# Each process is started in a session of its own and recorded; stop_xapian() signals
+# that recorded process group (the server and the children it forked per connection) and
+# nothing else. stop_all_xapian() runs at exit for whatever a failed test left behind.
+import atexit  # noqa: E402
+import re  # noqa: E402
+import socket  # noqa: E402
+import time  # noqa: E402
+
+LOOPBACK = "127.0.0.1"
+TCPSRV = "xapian-tcpsrv"
+REPLICATE = "xapian-replicate"
+REPLICATE_SERVER = "xapian-replicate-server"
+_xapian_procs = []
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago (the caller retries on a race)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def wait_accepting(port, proc=None, timeout=10.0):
+    """True once 127.0.0.1:port accepts a connection; False on timeout or if proc died."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def _start_listening(argv_for_port, log, tries=5):
+    """Starts argv_for_port(port) on a free port until it accepts; returns the process,
+    with .port and .log set. Raises RuntimeError (with the log's tail) if it never does."""
+    last = ""
+    for _ in range(tries):
+        port = free_port()
+        out = open(log, "ab")
+        proc = subprocess.Popen(argv_for_port(port), stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        out.close()
+        _xapian_procs.append(proc)
+        proc.port, proc.log = port, log
+        if wait_accepting(port, proc):
+            return proc
+        stop_xapian(proc)
+        with open(log, "rb") as f:
+            last = f.read()[-400:].decode("utf-8", "replace")
+    raise RuntimeError("%s did not start: %s" % (argv_for_port(0)[0], last))
+
+
+def start_tcpsrv(dbs, log, idle_timeout_ms=None, active_timeout_ms=None, port=None):
+    """Stock xapian-tcpsrv on 127.0.0.1 serving the databases `dbs` (one path or a list;
+    several are served as one), on `port` or a free one; returns once it accepts."""
+    if isinstance(dbs, str):
+        dbs = [dbs]
+
+    def argv(p):
+        a = [TCPSRV, "--interface", LOOPBACK, "--port", str(p), "--quiet"]
+        if idle_timeout_ms is not None:
+            a += ["--idle-timeout", str(idle_timeout_ms)]
+        if active_timeout_ms is not None:
+            a += ["--active-timeout", str(active_timeout_ms)]
+        return a + list(dbs)
+    if port is None:
+        return _start_listening(argv, log)
+    return _start_listening(lambda _p: argv(port), log, tries=1)
+
+
+def start_replicate_server(master_dir, log):
+    """Stock xapian-replicate-server on 127.0.0.1 offering every database under
+    master_dir (named relative to it); returns once it accepts."""
+    return _start_listening(
+        lambda p: [REPLICATE_SERVER, "-I", LOOPBACK, "-p", str(p), master_dir], log)
+
+
+def stop_xapian(proc, sig=signal.SIGTERM):
+    """Stops a process started above and the children it forked (its own process group),
+    by the recorded id only: `sig`, then SIGKILL after 5 s. SIGKILL as `sig` is a crash."""
+    if proc is None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    # forked children outlive their parent: the group is signalled again, quietly
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if proc in _xapian_procs:
+        _xapian_procs.remove(proc)
+
+
+def pause_xapian(proc, paused=True):
+    """SIGSTOP (a hung shard: connections are accepted by the kernel, never answered) or
+    SIGCONT to the recorded process group."""
+    os.killpg(proc.pid, signal.SIGSTOP if paused else signal.SIGCONT)
+
+
+def stop_all_xapian():
+    for proc in list(_xapian_procs):
+        try:
+            os.killpg(proc.pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+        stop_xapian(proc, signal.SIGKILL)
+
+
+atexit.register(stop_all_xapian)
+
+
+def replicate_once(port, master, replica_dir, force_copy=False, timeout=120):
+    """One `xapian-replicate -o` of database `master` (relative to the replicate
+    server's folder) into replica_dir (its parent must exist). Returns (exit status,
+    output, copies, changesets), the last two from its "Update complete: N copies,
+    M changesets" line (None when absent)."""
+    argv = [REPLICATE, "-v", "-o", "-r", "0", "-t", "30", "-h", LOOPBACK, "-p", str(port),
+            "-m", master]
+    if force_copy:
+        argv.append("-f")
+    r = subprocess.run(argv + [replica_dir], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=timeout)
+    out = r.stdout.decode("utf-8", "replace")
+    m = re.search(r"Update complete: (\d+) copies, (\d+) changesets", out)
+    copies, changesets = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+    return r.returncode, out, copies, changesets
+
+
+def remote_line(port, host=LOOPBACK):
+    """A stub line for a shard served by xapian-tcpsrv."""
+    return "remote %s:%d" % (host, port)
+
+
+def write_stub(path, lines):
+    """Writes a Xapian stub file (lines such as "remote 127.0.0.1:P", "glass DIR",
+    "auto DIR"; relative paths are taken from the stub's folder) by rename, atomically."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("# written by a test\n")
+        for line in lines:
+            f.write(line + "\n")
+    os.replace(tmp, path)
+    return path
