@@ -81,12 +81,14 @@ def wait_accepting(port, proc=None, timeout=10.0):
     return False
 
 
-def _start_listening(argv_for_port, log, tries=5):
-    """Starts argv_for_port(port) on a free port until it accepts; returns the process,
-    with .port and .log set. Raises RuntimeError (with the log's tail) if it never does."""
+def _start_listening(argv_for_port, log, port=None):
+    """Starts argv_for_port(port) on `port`, or on free ports until one accepts; returns
+    the process, with .port and .log set. Raises RuntimeError (with the log's tail) if it
+    never does."""
     last = ""
-    for _ in range(tries):
-        port = free_port()
+    fixed = port
+    for _ in range(1 if fixed else 5):
+        port = fixed or free_port()
         out = open(log, "ab")
         proc = subprocess.Popen(argv_for_port(port), stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
@@ -114,9 +116,7 @@ def start_tcpsrv(dbs, log, idle_timeout_ms=None, active_timeout_ms=None, port=No
         if active_timeout_ms is not None:
             a += ["--active-timeout", str(active_timeout_ms)]
         return a + list(dbs)
-    if port is None:
-        return _start_listening(argv, log)
-    return _start_listening(lambda _p: argv(port), log, tries=1)
+    return _start_listening(argv, log, port)
 
 
 def start_replicate_server(master_dir, log):
@@ -126,11 +126,37 @@ def start_replicate_server(master_dir, log):
         lambda p: [REPLICATE_SERVER, "-I", LOOPBACK, "-p", str(p), master_dir], log)
 
 
+def _group_children(pgid):
+    """The processes of process group `pgid` but its leader (from /proc)."""
+    kids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == pgid:
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            kids.append(int(d))
+    return kids
+
+
 def stop_xapian(proc, sig=signal.SIGTERM):
-    """Stops a process started above and the children it forked (its own process group),
-    by the recorded id only: `sig`, then SIGKILL after 5 s. SIGKILL as `sig` is a crash."""
+    """Stops a process started above and the children it forked per connection (its own
+    process group), by the recorded id only: the children first, while their parent
+    still reaps them (no zombie left to init), then the parent with `sig`, SIGKILL after
+    5 s. SIGKILL as `sig` is a crash."""
     if proc is None:
         return
+    for pid in _group_children(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    end = time.monotonic() + 2
+    while _group_children(proc.pid) and time.monotonic() < end:
+        time.sleep(0.02)
     try:
         os.killpg(proc.pid, sig)
     except ProcessLookupError:
@@ -143,11 +169,6 @@ def stop_xapian(proc, sig=signal.SIGTERM):
         except ProcessLookupError:
             pass
         proc.wait()
-    # forked children outlive their parent: the group is signalled again, quietly
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     if proc in _xapian_procs:
         _xapian_procs.remove(proc)
 
