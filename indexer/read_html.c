@@ -161,25 +161,17 @@ static int declares_charset(const char *buf, size_t len)
     return 0;
 }
 
-int kb_read_html(const char *buf, size_t len, const struct kb_read_limits *lim,
-                 struct kb_doc *d, struct kb_error *err)
+int kb_rd_html(const char *buf, size_t len, const struct kb_read_limits *lim,
+               struct kb_doc *d, struct kb_error *err)
 {
-    struct kb_read_limits tmp;
     struct html_state st;
     xmlDocPtr doc = NULL;
     char *utf8 = NULL;
     size_t n = len;
     int rc = KB_OK;
-    lim = kb_rd_limits(lim, &tmp);
     st.d = d;
     st.h1 = NULL;
     kb_text_init(&st.body, lim->max_text);
-    if (len > lim->max_file) {
-        rc = kb_error_set(err, KB_ETOOBIG,
-                          "html: file of %zu bytes is over the %zu-byte limit", len,
-                          lim->max_file);
-        goto out;
-    }
     const char *src = buf, *enc = NULL;
     if (!declares_charset(buf, len)) {
         rc = kb_to_utf8(buf, len, len * 3 + 16, &utf8, &n, err);
@@ -202,7 +194,6 @@ int kb_read_html(const char *buf, size_t len, const struct kb_read_limits *lim,
         rc = KB_ENOMEM;
         goto oom;
     }
-    rc = kb_rd_finish(d, lim, "html", err);
     goto out;
 oom:
     kb_error_set(err, rc, "html: out of memory");

@@ -254,23 +254,15 @@ static int render(cmark_node *root, struct kb_text *t, char **heading)
     return rc;
 }
 
-int kb_read_markdown(const char *buf, size_t len, const struct kb_read_limits *lim,
-                     struct kb_doc *d, struct kb_error *err)
+int kb_rd_markdown(const char *buf, size_t len, const struct kb_read_limits *lim,
+                   struct kb_doc *d, struct kb_error *err)
 {
-    struct kb_read_limits tmp;
     struct kb_text body;
     char *text = NULL, *heading = NULL;
     cmark_node *root = NULL;
     size_t n = 0;
     int rc;
-    lim = kb_rd_limits(lim, &tmp);
     kb_text_init(&body, lim->max_text);
-    if (len > lim->max_file) {
-        rc = kb_error_set(err, KB_ETOOBIG,
-                          "md: file of %zu bytes is over the %zu-byte limit", len,
-                          lim->max_file);
-        goto out;
-    }
     rc = kb_to_utf8(buf, len, len * 3 + 16, &text, &n, err);
     if (rc)
         goto out;
@@ -296,7 +288,6 @@ int kb_read_markdown(const char *buf, size_t len, const struct kb_read_limits *l
         kb_error_set(err, rc, "md: out of memory");
         goto out;
     }
-    rc = kb_rd_finish(d, lim, "md", err);
 out:
     if (root)
         cmark_node_free(root);

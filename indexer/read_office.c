@@ -155,10 +155,10 @@ static int first_line_title(struct kb_doc *d)
 }
 
 /* The common end of both readers: the title from the first heading (else the first
- * line), the body from the walked text, then the shared clean-up of every reader. */
+ * line), the body from the walked text (the dispatch then cleans up as for every
+ * reader). */
 static int office_finish(struct kb_doc *d, const char *heading, struct kb_text *body,
-                         const struct kb_read_limits *lim, const char *fmt,
-                         struct kb_error *err)
+                         const char *fmt, struct kb_error *err)
 {
     int rc = kb_rd_set(&d->title, heading);
     if (!rc && body->b.len && !(d->body = kb_buf_steal(&body->b)))
@@ -167,7 +167,7 @@ static int office_finish(struct kb_doc *d, const char *heading, struct kb_text *
         rc = first_line_title(d);
     if (rc)
         return kb_error_set(err, rc, "%s: out of memory", fmt);
-    return kb_rd_finish(d, lim, fmt, err);
+    return KB_OK;
 }
 
 /* ---- DOCX ---- */
@@ -273,22 +273,15 @@ static int docx_app(const xmlNode *root, struct kb_doc *d)
     return rc;
 }
 
-int kb_read_docx(const char *buf, size_t len, const struct kb_read_limits *lim,
-                 struct kb_doc *d, struct kb_error *err)
+int kb_rd_docx(const char *buf, size_t len, const struct kb_read_limits *lim,
+               struct kb_doc *d, struct kb_error *err)
 {
-    struct kb_read_limits tmp;
-    struct office o = {"docx", kb_rd_limits(lim, &tmp), kb_rd_now(), NULL, err};
+    struct office o = {"docx", lim, kb_rd_now(), NULL, err};
     struct kb_text body;
     struct docx_walk w = {&body, NULL};
     xmlDocPtr core = NULL, app = NULL, custom = NULL, docxml = NULL;
     int rc;
     kb_text_init(&body, o.lim->max_text);
-    if (len > o.lim->max_file) {
-        rc = kb_error_set(err, KB_ETOOBIG,
-                          "docx: file of %zu bytes is over the %zu-byte limit", len,
-                          o.lim->max_file);
-        goto out;
-    }
     if ((rc = open_zip(&o, buf, len)))
         goto out;
     docxml = parse_member(&o, "word/document.xml", 1, &rc);
@@ -313,7 +306,7 @@ int kb_read_docx(const char *buf, size_t len, const struct kb_read_limits *lim,
     if (rc)
         kb_error_set(err, rc, "docx: out of memory");
     else
-        rc = office_finish(d, w.heading, &body, o.lim, "docx", err);
+        rc = office_finish(d, w.heading, &body, "docx", err);
 out:
     xmlFreeDoc(docxml);
     xmlFreeDoc(core);
@@ -417,22 +410,15 @@ static int odt_meta(const xmlNode *root, struct kb_doc *d)
     return rc;
 }
 
-int kb_read_odt(const char *buf, size_t len, const struct kb_read_limits *lim,
-                struct kb_doc *d, struct kb_error *err)
+int kb_rd_odt(const char *buf, size_t len, const struct kb_read_limits *lim,
+              struct kb_doc *d, struct kb_error *err)
 {
-    struct kb_read_limits tmp;
-    struct office o = {"odt", kb_rd_limits(lim, &tmp), kb_rd_now(), NULL, err};
+    struct office o = {"odt", lim, kb_rd_now(), NULL, err};
     struct kb_text body;
     struct odt_walk w = {&body, NULL, 0};
     xmlDocPtr content = NULL, meta = NULL;
     int rc;
     kb_text_init(&body, o.lim->max_text);
-    if (len > o.lim->max_file) {
-        rc = kb_error_set(err, KB_ETOOBIG,
-                          "odt: file of %zu bytes is over the %zu-byte limit", len,
-                          o.lim->max_file);
-        goto out;
-    }
     if ((rc = open_zip(&o, buf, len)))
         goto out;
     content = parse_member(&o, "content.xml", 1, &rc);
@@ -447,7 +433,7 @@ int kb_read_odt(const char *buf, size_t len, const struct kb_read_limits *lim,
     if (rc)
         kb_error_set(err, rc, "odt: out of memory");
     else
-        rc = office_finish(d, w.heading, &body, o.lim, "odt", err);
+        rc = office_finish(d, w.heading, &body, "odt", err);
 out:
     xmlFreeDoc(content);
     xmlFreeDoc(meta);

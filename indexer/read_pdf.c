@@ -191,10 +191,9 @@ static int has_header(const char *buf, size_t len)
     return 0;
 }
 
-int kb_read_pdf(const char *buf, size_t len, const struct kb_read_limits *lim,
-                struct kb_doc *d, struct kb_error *err)
+int kb_rd_pdf(const char *buf, size_t len, const struct kb_read_limits *lim,
+              struct kb_doc *d, struct kb_error *err)
 {
-    struct kb_read_limits tmp;
     struct kb_text body;
     GBytes *bytes = NULL;
     GError *gerr = NULL;
@@ -202,14 +201,7 @@ int kb_read_pdf(const char *buf, size_t len, const struct kb_read_limits *lim,
     gchar *xmp = NULL;
     int rc = KB_OK;
     double t0 = kb_rd_now();
-    lim = kb_rd_limits(lim, &tmp);
     kb_text_init(&body, lim->max_text);
-    if (len > lim->max_file) {
-        rc = kb_error_set(err, KB_ETOOBIG,
-                          "pdf: file of %zu bytes is over the %zu-byte limit", len,
-                          lim->max_file);
-        goto out;
-    }
     if (!has_header(buf, len)) {
         rc = kb_error_set(err, KB_EPARSE, "pdf: not a PDF (no %%PDF- header)");
         goto out;
@@ -242,7 +234,6 @@ int kb_read_pdf(const char *buf, size_t len, const struct kb_read_limits *lim,
         kb_error_set(err, rc, "pdf: out of memory");
         goto out;
     }
-    rc = kb_rd_finish(d, lim, "pdf", err);
 out:
     g_free(xmp);
     if (pd)

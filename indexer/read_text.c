@@ -186,20 +186,12 @@ static const char *find_date(const char *p, const char *end, const char **line_e
     return NULL;
 }
 
-int kb_read_text(const char *buf, size_t len, const struct kb_read_limits *lim,
-                 struct kb_doc *d, struct kb_error *err)
+int kb_rd_text(const char *buf, size_t len, const struct kb_read_limits *lim,
+               struct kb_doc *d, struct kb_error *err)
 {
-    struct kb_read_limits tmp;
     char *text = NULL;
     size_t n = 0;
     int rc;
-    lim = kb_rd_limits(lim, &tmp);
-    if (len > lim->max_file) {
-        rc = kb_error_set(err, KB_ETOOBIG,
-                          "txt: file of %zu bytes is over the %zu-byte limit", len,
-                          lim->max_file);
-        goto out;
-    }
     rc = kb_to_utf8(buf, len, lim->max_text, &text, &n, err);
     if (rc)
         goto out;
@@ -225,7 +217,6 @@ int kb_read_text(const char *buf, size_t len, const struct kb_read_limits *lim,
         goto oom;
     if (eol < end && (rc = kb_doc_set(&d->body, eol, (size_t)(end - eol))))
         goto oom;
-    rc = kb_rd_finish(d, lim, "txt", err);
     goto out;
 oom:
     kb_error_set(err, rc, "txt: out of memory");

@@ -259,16 +259,14 @@ static int add_section(struct kb_text *t, const xmlNode *sec)
     return rc;
 }
 
-int kb_read_xml(const char *buf, size_t len, const struct kb_read_limits *lim,
-                struct kb_doc *d, struct kb_error *err)
+int kb_rd_xml(const char *buf, size_t len, const struct kb_read_limits *lim,
+              struct kb_doc *d, struct kb_error *err)
 {
-    struct kb_read_limits tmp;
     struct xml_errors xe = {0, 0, ""};
     struct kb_text body;
     xmlDocPtr doc = NULL;
     xmlSchemaValidCtxtPtr vc = NULL;
     int rc = KB_OK;
-    lim = kb_rd_limits(lim, &tmp);
     kb_text_init(&body, lim->max_text);
 
     doc = kb_xml_parse(buf, len, 0, NULL, "xml", err);
@@ -325,7 +323,6 @@ int kb_read_xml(const char *buf, size_t len, const struct kb_read_limits *lim,
         kb_error_set(err, rc, "xml: out of memory");
         goto out;
     }
-    rc = kb_rd_finish(d, lim, "xml", err);
 out:
     xmlSchemaFreeValidCtxt(vc);
     xmlFreeDoc(doc);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * reader.c - the front of the document readers: default limits, format names, dispatch to
- * one reader per format, and what all readers share at their end (kb_rd_finish): every
+ * reader.c - the front of the document readers: default limits, the dispatch (one table
+ * from format to reader; the input checked against the limits once, before any reader
+ * runs), and what all readers share at their end (kb_rd_finish): every
  * string made valid UTF-8 with its whitespace collapsed, lang and date checked, the body
  * cut to max_text. Keeping that pass in one place means a reader only has to find its
  * fields; it cannot forget to clean one.
@@ -24,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,7 +33,7 @@
 extern char **environ;
 
 /* Defined by read_pdf.c when the program links kb_pdf; NULL otherwise (weak). */
-#pragma weak kb_read_pdf
+#pragma weak kb_rd_pdf
 
 static int pdf_helper(const char *buf, size_t len, const struct kb_read_limits *lim,
                       struct kb_doc *d, struct kb_error *err);
@@ -55,54 +55,33 @@ const struct kb_read_limits *kb_rd_limits(const struct kb_read_limits *lim,
     return tmp;
 }
 
-static const struct {
-    const char *ext;
-    enum kb_format f;
-} exts[] = {
-    {"txt", KB_FMT_TEXT},          {"text", KB_FMT_TEXT}, {"md", KB_FMT_MARKDOWN},
-    {"markdown", KB_FMT_MARKDOWN}, {"html", KB_FMT_HTML}, {"htm", KB_FMT_HTML},
-    {"xhtml", KB_FMT_HTML},        {"xml", KB_FMT_XML},   {"pdf", KB_FMT_PDF},
-    {"docx", KB_FMT_DOCX},         {"odt", KB_FMT_ODT},   {"jsonl", KB_FMT_JSONL},
-};
-
-const char *kb_format_name(enum kb_format f)
+/* PDFs: poppler in-process when the program links kb_pdf, else the helper process. */
+static int read_pdf(const char *buf, size_t len, const struct kb_read_limits *lim,
+                    struct kb_doc *d, struct kb_error *err)
 {
-    switch (f) {
-    case KB_FMT_TEXT:
-        return "txt";
-    case KB_FMT_MARKDOWN:
-        return "md";
-    case KB_FMT_HTML:
-        return "html";
-    case KB_FMT_XML:
-        return "xml";
-    case KB_FMT_PDF:
-        return "pdf";
-    case KB_FMT_DOCX:
-        return "docx";
-    case KB_FMT_ODT:
-        return "odt";
-    case KB_FMT_JSONL:
-        return "jsonl";
-    case KB_FMT_UNKNOWN:
-        break;
-    }
-    return "unknown";
+    return kb_rd_pdf ? kb_rd_pdf(buf, len, lim, d, err)
+                     : pdf_helper(buf, len, lim, d, err);
 }
 
-enum kb_format kb_format_from_name(const char *name)
+/* The readers' one table: a format (its name and extensions are in core/format.c) and
+ * the reader that finds its fields. JSON Lines has none here: a file of many documents
+ * goes to kb_read_jsonl. */
+static const struct {
+    enum kb_format f;
+    kb_rd_reader read;
+} readers[] = {
+    {KB_FMT_TEXT, kb_rd_text}, {KB_FMT_MARKDOWN, kb_rd_markdown},
+    {KB_FMT_HTML, kb_rd_html}, {KB_FMT_XML, kb_rd_xml},
+    {KB_FMT_PDF, read_pdf},    {KB_FMT_DOCX, kb_rd_docx},
+    {KB_FMT_ODT, kb_rd_odt},
+};
+
+static kb_rd_reader reader_for(enum kb_format f)
 {
-    if (!name)
-        return KB_FMT_UNKNOWN;
-    const char *base = strrchr(name, '/');
-    base = base ? base + 1 : name;
-    const char *dot = strrchr(base, '.');
-    if (!dot || dot == base)
-        return KB_FMT_UNKNOWN;
-    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
-        if (strcasecmp(dot + 1, exts[i].ext) == 0)
-            return exts[i].f;
-    return KB_FMT_UNKNOWN;
+    for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++)
+        if (readers[i].f == f)
+            return readers[i].read;
+    return NULL;
 }
 
 int kb_read_document(enum kb_format f, const char *buf, size_t len,
@@ -111,50 +90,68 @@ int kb_read_document(enum kb_format f, const char *buf, size_t len,
 {
     struct kb_read_limits tmp;
     int fresh = err && err->code == KB_OK, rc;
+    const char *name = kb_format_name(f);
+    kb_rd_reader read = reader_for(f);
     lim = kb_rd_limits(lim, &tmp);
-    if (!buf && len)
-        return kb_error_set(err, KB_EINVAL, "%s: no buffer", kb_format_name(f));
-    if (!buf)
-        buf = "";
-    if (len > lim->max_file)
-        return kb_error_set(err, KB_ETOOBIG,
-                            "%s: file of %zu bytes is over the %zu-byte limit",
-                            kb_format_name(f), len, lim->max_file);
-    switch (f) {
-    case KB_FMT_TEXT:
-        rc = kb_read_text(buf, len, lim, d, err);
-        break;
-    case KB_FMT_MARKDOWN:
-        rc = kb_read_markdown(buf, len, lim, d, err);
-        break;
-    case KB_FMT_HTML:
-        rc = kb_read_html(buf, len, lim, d, err);
-        break;
-    case KB_FMT_XML:
-        rc = kb_read_xml(buf, len, lim, d, err);
-        break;
-    case KB_FMT_PDF:
-        rc = kb_read_pdf ? kb_read_pdf(buf, len, lim, d, err)
-                         : pdf_helper(buf, len, lim, d, err);
-        break;
-    case KB_FMT_DOCX:
-        rc = kb_read_docx(buf, len, lim, d, err);
-        break;
-    case KB_FMT_ODT:
-        rc = kb_read_odt(buf, len, lim, d, err);
-        break;
-    case KB_FMT_JSONL:
+    if (f == KB_FMT_JSONL)
         rc = kb_error_set(err, KB_EINVAL,
                           "jsonl: a file of many documents, read with kb_read_jsonl");
-        break;
-    default:
+    else if (!read)
         rc = kb_error_set(err, KB_EUNSUPPORTED, "unknown format %d", (int)f);
-        break;
-    }
+    else if (!buf && len)
+        rc = kb_error_set(err, KB_EINVAL, "%s: no buffer", name);
+    else if (len > lim->max_file)
+        rc = kb_error_set(err, KB_ETOOBIG,
+                          "%s: file of %zu bytes is over the %zu-byte limit", name, len,
+                          lim->max_file);
+    else if (!(rc = read(buf ? buf : "", len, lim, d, err)))
+        rc = kb_rd_finish(d, lim, name, err);
     /* messages quote document bytes (libxml2, poppler): keep them valid UTF-8 */
     if (rc && fresh)
         kb_utf8_fix_msg(err->msg);
     return rc;
+}
+
+int kb_read_text(const char *buf, size_t len, const struct kb_read_limits *lim,
+                 struct kb_doc *d, struct kb_error *err)
+{
+    return kb_read_document(KB_FMT_TEXT, buf, len, lim, d, err);
+}
+
+int kb_read_markdown(const char *buf, size_t len, const struct kb_read_limits *lim,
+                     struct kb_doc *d, struct kb_error *err)
+{
+    return kb_read_document(KB_FMT_MARKDOWN, buf, len, lim, d, err);
+}
+
+int kb_read_html(const char *buf, size_t len, const struct kb_read_limits *lim,
+                 struct kb_doc *d, struct kb_error *err)
+{
+    return kb_read_document(KB_FMT_HTML, buf, len, lim, d, err);
+}
+
+int kb_read_xml(const char *buf, size_t len, const struct kb_read_limits *lim,
+                struct kb_doc *d, struct kb_error *err)
+{
+    return kb_read_document(KB_FMT_XML, buf, len, lim, d, err);
+}
+
+int kb_read_pdf(const char *buf, size_t len, const struct kb_read_limits *lim,
+                struct kb_doc *d, struct kb_error *err)
+{
+    return kb_read_document(KB_FMT_PDF, buf, len, lim, d, err);
+}
+
+int kb_read_docx(const char *buf, size_t len, const struct kb_read_limits *lim,
+                 struct kb_doc *d, struct kb_error *err)
+{
+    return kb_read_document(KB_FMT_DOCX, buf, len, lim, d, err);
+}
+
+int kb_read_odt(const char *buf, size_t len, const struct kb_read_limits *lim,
+                struct kb_doc *d, struct kb_error *err)
+{
+    return kb_read_document(KB_FMT_ODT, buf, len, lim, d, err);
 }
 
 /* ---- text accumulator ---- */
@@ -650,8 +647,8 @@ out:
     return rc;
 }
 
-/* kb_read_pdf's contract, through kb-pdftext: feeds it buf, reads its JSON (capped at
- * twice max_text plus 1 MiB) into d and finishes d as every reader does. The helper is
+/* A PDF's reader through kb-pdftext: feeds it buf and reads its JSON (capped at twice
+ * max_text plus 1 MiB) into d. The helper is
  * killed (with its process group) at lim->max_seconds: "pdf: extraction timed out after
  * N s"; a helper killed by a signal is "pdf: extractor crashed (signal N)". Returns 0 or
  * a negative KB_E* with err filled; d may hold partial fields on failure (the caller
@@ -702,8 +699,6 @@ static int pdf_helper(const char *buf, size_t len, const struct kb_read_limits *
                           WTERMSIG(status));
     } else {
         rc = helper_result(&res, WIFEXITED(status) ? WEXITSTATUS(status) : -1, d, err);
-        if (!rc)
-            rc = kb_rd_finish(d, lim, "pdf", err);
     }
 out:
     if (in >= 0)

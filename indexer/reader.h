@@ -15,20 +15,9 @@
 
 #include "doc.h"
 #include "error.h"
+#include "format.h" /* enum kb_format, kb_format_name, kb_format_from_name */
 
 #include <stddef.h>
-
-enum kb_format {
-    KB_FMT_UNKNOWN = 0,
-    KB_FMT_TEXT,
-    KB_FMT_MARKDOWN,
-    KB_FMT_HTML,
-    KB_FMT_XML,
-    KB_FMT_PDF,
-    KB_FMT_DOCX,
-    KB_FMT_ODT,
-    KB_FMT_JSONL
-};
 
 struct kb_read_limits {
     size_t max_file;     /* bytes of input accepted (default 64 MiB) */
@@ -44,19 +33,19 @@ void kb_read_limits_default(struct kb_read_limits *l);
  * that the content agrees: a binary file named .html is KB_FMT_UNKNOWN with a reason). */
 enum kb_format kb_format_detect(const char *name, const char *buf, size_t len,
                                 struct kb_error *err);
-const char *kb_format_name(enum kb_format f); /* "html", "pdf", ... */
-/* The format for a name's extension alone, KB_FMT_UNKNOWN when not one of ours. */
-enum kb_format kb_format_from_name(const char *name);
 
 /* Reads one document of format `f` from buf into d (initialised by the caller). Sets
  * d->format and whatever fields the format provides; leaves d->id, d->source and
  * d->checksum to the caller. Returns 0 or a negative KB_E* with err filled. Not for
- * KB_FMT_JSONL (many documents): see kb_read_jsonl. */
+ * KB_FMT_JSONL (many documents): see kb_read_jsonl. This is the readers' one door: it
+ * finds the format's reader in one table (reader.c), checks the input against the
+ * limits (a buffer, at most max_file bytes) before the reader runs, and ends every
+ * reader with the same clean-up (kb_rd_finish: text cut to max_text). */
 int kb_read_document(enum kb_format f, const char *buf, size_t len,
                      const struct kb_read_limits *lim, struct kb_doc *d,
                      struct kb_error *err);
 
-/* One reader per format (same contract as kb_read_document). */
+/* kb_read_document for one format each (same contract: they go through it). */
 int kb_read_text(const char *buf, size_t len, const struct kb_read_limits *lim,
                  struct kb_doc *d, struct kb_error *err);
 int kb_read_markdown(const char *buf, size_t len, const struct kb_read_limits *lim,

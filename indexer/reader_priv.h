@@ -22,6 +22,30 @@
 #define KB_RD_MAX_ABSTRACT 65536 /* bytes kept of an abstract */
 #define KB_RD_MAX_ITEM     256   /* bytes kept of one topic or author */
 
+/* One format's reader, as the dispatch table of reader.c calls it: buf is never NULL,
+ * len is at most lim->max_file, lim is never NULL (the dispatch checked and filled
+ * them). It finds the document's fields in the bytes and leaves the rest to the
+ * dispatch, which ends every successful read with kb_rd_finish. Returns 0 or a negative
+ * KB_E* with err filled (prefixed with the format's name). */
+typedef int (*kb_rd_reader)(const char *buf, size_t len, const struct kb_read_limits *lim,
+                            struct kb_doc *d, struct kb_error *err);
+int kb_rd_text(const char *buf, size_t len, const struct kb_read_limits *lim,
+               struct kb_doc *d, struct kb_error *err);
+int kb_rd_markdown(const char *buf, size_t len, const struct kb_read_limits *lim,
+                   struct kb_doc *d, struct kb_error *err);
+int kb_rd_html(const char *buf, size_t len, const struct kb_read_limits *lim,
+               struct kb_doc *d, struct kb_error *err);
+int kb_rd_xml(const char *buf, size_t len, const struct kb_read_limits *lim,
+              struct kb_doc *d, struct kb_error *err);
+int kb_rd_docx(const char *buf, size_t len, const struct kb_read_limits *lim,
+               struct kb_doc *d, struct kb_error *err);
+int kb_rd_odt(const char *buf, size_t len, const struct kb_read_limits *lim,
+              struct kb_doc *d, struct kb_error *err);
+/* read_pdf.c (poppler), only in programs that link kb_pdf: a weak reference in
+ * reader.c, which sends PDFs to the kb-pdftext helper process when it is NULL. */
+int kb_rd_pdf(const char *buf, size_t len, const struct kb_read_limits *lim,
+              struct kb_doc *d, struct kb_error *err);
+
 /* A text accumulator capped at `max` bytes: appending past the cap keeps what fits (cut
  * at a UTF-8 boundary) and sets `full`, so that readers can stop early. */
 struct kb_text {
@@ -53,10 +77,10 @@ int kb_rd_set(char **dst, const char *s);
 void kb_rd_visibility(struct kb_doc *d, const char *s);
 /* Adds each item of s split on any of `seps` (trimmed, empty ones skipped). */
 int kb_rd_add_split(struct kb_strlist *l, const char *s, const char *seps);
-/* The ending of every reader: d->format = fmt, then every string normalised (valid UTF-8,
- * whitespace collapsed, one-line fields on one line and capped), lang kept only when
- * fr/it/en (region stripped), date only when valid (first 10 characters), the body cut
- * to lim->max_text. Returns 0 or KB_ENOMEM with err filled. */
+/* The ending of every reader (the dispatch calls it): d->format = fmt, then every string
+ * normalised (valid UTF-8, whitespace collapsed, one-line fields on one line and capped),
+ * lang kept only when fr/it/en (region stripped), date only when valid (first 10
+ * characters), the body cut to lim->max_text. Returns 0 or KB_ENOMEM with err filled. */
 int kb_rd_finish(struct kb_doc *d, const struct kb_read_limits *lim, const char *fmt,
                  struct kb_error *err);
 /* "fr-FR" -> "fr"; NULL unless the result is fr, it or en. Writes into out[3]. */

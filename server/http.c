@@ -47,6 +47,35 @@ double kb_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The one table from an error to its HTTP status. A kb_status (kb_http_status) takes the
+ * status of the condition it names in general: KB_ETOOBIG is a request body over its
+ * limit (413). A route that knows more about the error answers with an API error code
+ * (the "code" of the JSON error), and the code's row here gives its status: in a search,
+ * KB_ETOOBIG is a wildcard that expands to too many terms, "wildcard_too_broad", a
+ * client error in the query (400). */
+static const struct {
+    const char *code; /* API error code */
+    int status;
+} api_errors[] = {
+    {"invalid_parameter", 400},   {"invalid_body", 400},
+    {"invalid_json", 400},        {"invalid_document", 400},
+    {"invalid_id", 400},          {"invalid_path", 400},
+    {"missing_parameter", 400},   {"unknown_parameter", 400},
+    {"missing_key", 400},         {"page_too_large", 400},
+    {"offset_too_deep", 400},     {"wildcard_too_broad", 400},
+    {"unauthorized", 401},        {"invalid_key", 401},
+    {"forbidden", 403},           {"csrf_refused", 403},
+    {"not_found", 404},           {"document_not_found", 404},
+    {"method_not_allowed", 405},  {"document_from_files", 409},
+    {"payload_too_large", 413},   {"query_too_long", 414},
+    {"uri_too_long", 414},        {"unsupported_media_type", 415},
+    {"rate_limited", 429},        {"internal", 500},
+    {"read_failed", 500},         {"index_unavailable", 503},
+    {"query_timeout", 503},       {"writes_unavailable", 503},
+    {"journal_unavailable", 503}, {"out_of_memory", 503},
+    {"unavailable", 503},         {"insufficient_storage", 507},
+};
+
 int kb_http_status(int kb_status)
 {
     switch (kb_status) {
@@ -76,6 +105,18 @@ int kb_http_status(int kb_status)
     default:
         return 500;
     }
+}
+
+int kb_api_status(const char *code, int kb_status, int in_body)
+{
+    int st = 0;
+    for (size_t i = 0; code && !st && i < sizeof api_errors / sizeof api_errors[0]; i++)
+        if (!strcmp(code, api_errors[i].code))
+            st = api_errors[i].status;
+    if (!st)
+        st = kb_http_status(kb_status);
+    /* a value too long for the URI came in a body: the body is what is too large */
+    return st == 414 && in_body ? 413 : st;
 }
 
 static const char *http_code_name(int status)

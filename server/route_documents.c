@@ -366,7 +366,7 @@ void kb_route_documents(struct kb_req *req, struct kb_resp *resp)
     }
     id = strndup(rest, len);
     if (!id) {
-        kb_resp_error(resp, 500, "out_of_memory", "out of memory");
+        kb_resp_error(resp, 503, "out_of_memory", "out of memory");
         goto out;
     }
     int is_get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");

@@ -95,9 +95,9 @@ void kb_route_feed(struct kb_req *req, struct kb_resp *resp)
     kb_error_clear(&err);
     kb_buf_init(&b, 8u << 20);
     if (kb_search_params_from_query(&p, req, &err)) {
-        kb_resp_error(resp, kb_http_status(err.code),
-                      err.code == KB_ETOOBIG ? "query_too_long" : "invalid_parameter",
-                      "%s", err.msg);
+        const char *code =
+            err.code == KB_ETOOBIG ? "query_too_long" : "invalid_parameter";
+        kb_resp_error(resp, kb_api_status(code, err.code, 0), code, "%s", err.msg);
         goto out;
     }
     if (!kb_req_arg(req, "size") && !kb_req_arg(req, "limit"))

@@ -9,7 +9,7 @@
  * member-only document is 404 for a client without the members scope, as for a file
  * the index does not know.
  */
-#include "reader.h"
+#include "format.h"
 #include "search.h"
 
 #include <limits.h>

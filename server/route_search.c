@@ -30,13 +30,10 @@ void kb_route_search(struct kb_req *req, struct kb_resp *resp)
     }
     if (rc) {
         const char *code = p.err_code ? p.err_code : "invalid_parameter";
-        int status = kb_http_status(rc);
-        if (!strcmp(code, "query_too_long"))
-            status =
-                strcmp(req->method, "POST") ? 414 : 413; /* in the URI or in a body */
-        else if (rc == KB_EPARSE)
+        if (rc == KB_EPARSE && strcmp(code, "query_too_long"))
             code = "invalid_body";
-        kb_resp_error(resp, status, code, "%s", err.msg);
+        kb_resp_error(resp, kb_api_status(code, rc, !strcmp(req->method, "POST")), code,
+                      "%s", err.msg);
         goto out;
     }
     p.members = kb_req_members(req);
@@ -47,10 +44,13 @@ void kb_route_search(struct kb_req *req, struct kb_resp *resp)
     }
     json_t *o = NULL;
     if ((rc = kb_search_run(req->srv, w, &p, &o, &err))) {
-        if (rc == KB_ETOOBIG)
-            kb_resp_error(resp, 400, "wildcard_too_broad", "%s", err.msg);
-        else if (rc == KB_EBUSY || rc == KB_ELOCKED || rc == KB_EINDEX)
-            kb_resp_error(resp, 503, "index_unavailable", "%s", err.msg);
+        /* in a search, KB_ETOOBIG is a wildcard that expands to too many terms */
+        const char *code = rc == KB_ETOOBIG ? "wildcard_too_broad"
+                           : rc == KB_EBUSY || rc == KB_ELOCKED || rc == KB_EINDEX
+                               ? "index_unavailable"
+                               : NULL;
+        if (code)
+            kb_resp_error(resp, kb_api_status(code, rc, 0), code, "%s", err.msg);
         else
             kb_resp_from_error(resp, &err);
         goto out;

@@ -248,7 +248,7 @@ static void finish_body(struct kb_resp *resp, const char *obj, size_t len, doubl
     if (!resp->body || len < 2) {
         free(resp->body);
         resp->body = NULL;
-        kb_resp_error(resp, 500, "out_of_memory", "out of memory");
+        kb_resp_error(resp, 503, "out_of_memory", "out of memory");
         return;
     }
     memcpy(resp->body, obj, len - 1); /* without the closing brace */
@@ -462,7 +462,7 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
     char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!body) {
-        kb_resp_error(resp, 500, "out_of_memory", "out of memory");
+        kb_resp_error(resp, 503, "out_of_memory", "out of memory");
         goto out;
     }
     if (cacheable)

@@ -5,7 +5,7 @@
  * worker thread (its own Xapian reader and analysers, opened lazily, never shared); one
  * struct kb_req per request (state hangs off the request and is freed when libmicrohttpd
  * says the request completed). Route handlers fill a struct kb_resp; http.c turns it into
- * the HTTP response, and kb_http_status() is the one place a status becomes HTTP.
+ * the HTTP response; kb_api_status() (http.c's table) is where an error becomes HTTP.
  */
 #ifndef KB_SERVER_H
 #define KB_SERVER_H
@@ -130,6 +130,9 @@ void kb_http_stop(struct kb_server *srv);
 unsigned long long kb_http_expired(struct kb_server *srv);
 /* The one function that maps a kb_status to an HTTP status. */
 int kb_http_status(int kb_status);
+/* The HTTP status of API error `code` (http.c's table), else of kb_status; in_body: the
+ * offending value came in a request body (a 414 code is then 413). */
+int kb_api_status(const char *code, int kb_status, int in_body);
 /* Sets resp to the JSON error {"error":{"code","message","status"}}. */
 void kb_resp_error(struct kb_resp *resp, int http_status, const char *code,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
