@@ -22,7 +22,7 @@
 #include "analysis.h"
 #include "buf.h"
 #include "doc.h"
-#include "layout.h"
+#include "index.h"
 #include "schema.h"
 #include "space.h"
 #include "text.h"
@@ -59,24 +59,6 @@ struct entry {
     int seen;
 };
 
-/* Spelling words counted over the run (open addressing on XXH64), added to the index
- * once before the commit instead of one add_spelling per word per document: the sums
- * are the same, so is the dictionary. Counts are net: a replaced document takes its old
- * words out, so an edit that adds a line only touches that line's words in the
- * dictionary, and a word edited away leaves it. A deleted document's words stay until
- * the next --full: taking them out rewrites the dictionary's fragment lists for every
- * word that reaches zero, which doubled the cost of a run that deletes 1 % of 10,000
- * files (callgrind: 1.16 -> 2.12 billion instructions). */
-struct spell_slot {
-    char *word; /* malloc'ed, NUL-terminated; NULL for an empty slot */
-    long long count;
-};
-
-struct spell_map {
-    struct spell_slot *slot;
-    size_t cap, n; /* cap is a power of two */
-};
-
 /* What an analysis thread made of one changed file, for the main thread to store. */
 enum job_kind {
     JOB_DOC,     /* x is the document to store */
@@ -102,10 +84,10 @@ struct job {
     enum kb_format fmt;
     char *buf; /* JOB_JSONL: the file's bytes */
     size_t len;
-    xap_doc *x;     /* JOB_DOC */
-    char lang[16];  /* JOB_DOC: detected language, for --verbose */
-    int folder_vis; /* enum kb_visibility of the file's folder (.kb-visibility) */
-    int doc_vis;    /* JOB_DOC: the document's own, after its metadata */
+    struct kb_index_doc *x; /* JOB_DOC */
+    char lang[16];          /* JOB_DOC: detected language, for --verbose */
+    int folder_vis;         /* enum kb_visibility of the file's folder (.kb-visibility) */
+    int doc_vis;            /* JOB_DOC: the document's own, after its metadata */
 };
 
 struct run;
@@ -116,12 +98,11 @@ struct worker {
     struct kb_analysis an;
     int an_ready;
     pthread_t tid;
-    size_t next;            /* sequence number of the next job this thread takes */
-    xap_writer *shard;      /* sharded build: this thread's own database, else NULL */
-    struct spell_map spell; /* sharded build: the words this thread stored */
-    size_t unflushed;       /* sharded build: documents stored since the last commit */
-    int closed;             /* sharded build: shard_close ran (its result below) */
-    int close_rc;           /* ... KB_OK or the status, with close_err */
+    size_t next;                   /* sequence number of the next job this thread takes */
+    struct kb_index_writer *shard; /* sharded build: this thread's own database */
+    size_t unflushed; /* sharded build: documents stored since the last commit */
+    int closed;       /* sharded build: shard_close ran (its result below) */
+    int close_rc;     /* ... KB_OK or the status, with close_err */
     struct kb_error close_err;
     unsigned docs; /* ... documents in the closed shard */
 };
@@ -149,7 +130,7 @@ struct run {
     const struct kb_config *c;
     const struct kb_run_opts *o;
     struct kb_run_report *rep;
-    xap_writer *w;
+    struct kb_index_writer *w;
     pthread_mutex_t res_mu; /* guards res, res_state and analyser set-up */
     struct kb_resources res;
     int res_state; /* 0 not loaded, 1 loaded, <0 failed (res_err says why) */
@@ -161,7 +142,7 @@ struct run {
     unsigned shard_docs;   /* documents in the committed shards */
     struct pool pool;
     int pool_ready;
-    struct spell_map spell;
+    int gen; /* the generation written (built, when build_dir) */
     struct kb_read_limits lim;
     struct entry *e; /* sorted by path */
     size_t n_e, cap_e;
@@ -241,66 +222,6 @@ static int load_failed_cb(const char *key, const char *val, size_t len, void *ct
     return 0;
 }
 
-/* 1 when a Xapian failure is the disk (or the file size limit) being full. Xapian 1.4
- * reports a failed write as DatabaseError "Error writing block" with errno's text
- * appended by xapian-c, e.g. "(No space left on device)" or, under RLIMIT_FSIZE with
- * SIGXFSZ ignored, "(File too large)". */
-static int xap_disk_full(const struct xap_error *xe)
-{
-    static const char *const marks[] = {"No space left", "File too large",
-                                        "Disk quota exceeded", "ENOSPC", "EFBIG"};
-    if (!xe)
-        return 0;
-    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
-        if (strstr(xe->msg, marks[i]) || strstr(xe->context, marks[i]))
-            return 1;
-    return 0;
-}
-
-/* Maps a failed index operation to a kb_status: KB_ENOSPC for a full disk, KB_EIO for
- * any other database or I/O failure (both end the run), KB_EINVAL for a bad argument
- * (one document's problem), and so on. */
-static int xap_to_kb(int xrc, const struct xap_error *xe)
-{
-    if (xap_disk_full(xe))
-        return KB_ENOSPC;
-    switch (xrc) {
-    case XAP_E_DB_LOCKED:
-        return KB_ELOCKED;
-    case XAP_E_NOMEM:
-        return KB_ENOMEM;
-    case XAP_E_INVALID_ARG:
-        return KB_EINVAL;
-    case XAP_E_DATABASE:
-    case XAP_E_DB_CORRUPT:
-    case XAP_E_DB_CLOSED:
-    case XAP_E_DB_OPENING:
-    case XAP_E_DB_NOT_FOUND:
-        return KB_EIO;
-    default:
-        return KB_EINDEX;
-    }
-}
-
-/* Records a failed index operation in err: "disk full: <what>: <xapian message>" when
- * the disk is full, else "<what>: <xapian message>". Returns the kb_status. */
-static int set_index_error(struct kb_error *err, int xrc, const struct xap_error *xe,
-                           const char *what)
-{
-    int code = xap_to_kb(xrc, xe);
-    if (code == KB_ENOSPC)
-        return kb_error_set(err, code, "disk full: %s: %s", what, xe->msg);
-    return kb_error_set(err, code, "%s: %s", what, xe->msg);
-}
-
-/* 1 when a status from storing a document must end the run (nothing is committed):
- * the index itself cannot be written, rather than one input being bad. */
-static int is_fatal(int rc)
-{
-    return rc == KB_EIO || rc == KB_ENOMEM || rc == KB_ELOCKED || rc == KB_ENOSPC ||
-           rc == KB_EINDEX;
-}
-
 /* Loads the thesaurus, stop words (once per run, shared) and this worker's analysers
  * on first use: a run where nothing changed never pays for them. Safe to call from any
  * thread. Returns KB_OK, or the loading error (in err) for every later call too. */
@@ -339,19 +260,18 @@ static int set_meta_json(struct run *r, const char *prefix, const char *path, js
     int kn = snprintf(key, sizeof key, "%s%s", prefix, path);
     if (kn < 0 || (size_t)kn >= sizeof key)
         return kb_error_set(err, KB_EINVAL, "path too long for the index state");
-    struct xap_error xe = {0};
     int rc;
     if (v) {
         char *s = json_dumps(v, JSON_COMPACT);
         if (!s)
             return kb_error_set(err, KB_ENOMEM, "out of memory");
-        rc = xap_writer_set_meta(r->w, key, s, strlen(s), &xe);
+        rc = kb_index_writer_set_meta(r->w, key, s, strlen(s), err);
         free(s);
     } else {
-        rc = xap_writer_set_meta(r->w, key, "", 0, &xe);
+        rc = kb_index_writer_set_meta(r->w, key, "", 0, err);
     }
     if (rc)
-        return set_index_error(err, rc, &xe, "cannot write index state");
+        return rc;
     if (!strcmp(prefix, KB_META_FAILED_PREFIX)) {
         if (v)
             json_object_set(r->failing, path, v);
@@ -424,177 +344,21 @@ static int slurp(const char *path, size_t max, char **out, size_t *len,
     return KB_OK;
 }
 
-/* Adds inc to the count of word (len bytes). Returns KB_OK or KB_ENOMEM. */
-static int spell_add(struct spell_map *m, const char *word, size_t len, long long inc)
-{
-    if (2 * (m->n + 1) > m->cap) { /* keep the load under one half */
-        size_t cap = m->cap ? m->cap * 2 : 4096;
-        struct spell_slot *s = calloc(cap, sizeof *s);
-        if (!s)
-            return KB_ENOMEM;
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->slot[i].word)
-                continue;
-            size_t h = (size_t)XXH64(m->slot[i].word, strlen(m->slot[i].word), 0);
-            while (s[h & (cap - 1)].word)
-                h++;
-            s[h & (cap - 1)] = m->slot[i];
-        }
-        free(m->slot);
-        m->slot = s;
-        m->cap = cap;
-    }
-    size_t h = (size_t)XXH64(word, len, 0);
-    for (;; h++) {
-        struct spell_slot *s = &m->slot[h & (m->cap - 1)];
-        if (!s->word) {
-            if (!(s->word = malloc(len + 1)))
-                return KB_ENOMEM;
-            memcpy(s->word, word, len);
-            s->word[len] = '\0';
-            s->count = inc;
-            m->n++;
-            return KB_OK;
-        }
-        if (strncmp(s->word, word, len) == 0 && s->word[len] == '\0') {
-            s->count += inc;
-            return KB_OK;
-        }
-    }
-}
-
-/* Frees every word; the map is empty and reusable. Accepts an empty map. */
-static void spell_clear(struct spell_map *m)
-{
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->slot[i].word);
-    free(m->slot);
-    memset(m, 0, sizeof *m);
-}
-
-/* Adds sign * (wdf or 1) to the count of a spelling word (xap_is_spelling_word); other
- * terms are passed over. Returns 0, or 1 out of memory (a xap_term_fn's stop). */
-static int spell_count(struct spell_map *m, const char *term, size_t len, unsigned wdf,
-                       int sign)
-{
-    if (!xap_is_spelling_word(term, len))
-        return 0;
-    return spell_add(m, term, len, sign * (long long)(wdf ? wdf : 1)) ? 1 : 0;
-}
-
-/* xap_term_fn: counts one word of a document being stored. */
-static int spell_term(const char *term, size_t len, unsigned wdf, void *ctx)
-{
-    return spell_count(ctx, term, len, wdf, 1);
-}
-
-/* xap_term_fn: takes one word of a document about to be replaced back out. */
-static int spell_term_out(const char *term, size_t len, unsigned wdf, void *ctx)
-{
-    return spell_count(ctx, term, len, wdf, -1);
-}
-
-/* Before a document of w under uid is replaced: its words go out of the counts in sm.
- * Nothing when there is no such document. Returns KB_OK or a status (in err) for which
- * is_fatal() holds. */
-static int spell_take_out(xap_writer *w, struct spell_map *sm, const char *uid,
-                          struct kb_error *err)
-{
-    struct xap_error xe = {0};
-    unsigned docid = 0;
-    int rc = xap_writer_lookup(w, uid, strlen(uid), &docid, &xe);
-    if (rc == XAP_E_NOT_FOUND)
-        return KB_OK;
-    char vis[16];
-    size_t vlen = 0;
-    if (!rc &&
-        xap_writer_get_value(w, docid, KB_SLOT_VISIBILITY, vis, sizeof vis, &vlen, &xe) ==
-            XAP_OK &&
-        vlen == 7 && !memcmp(vis, "members", 7))
-        return KB_OK; /* a member-only document gave the dictionary no words */
-    memset(&xe, 0, sizeof xe);
-    if (!rc)
-        rc = xap_writer_for_each_doc_term(w, docid, spell_term_out, sm, &xe);
-    if (rc == 1)
-        return kb_error_set(err, KB_ENOMEM, "out of memory");
-    if (rc) { /* whatever Xapian says, an unreadable index is not this file's fault */
-        int code = set_index_error(err, rc, &xe, "cannot read a stored document's terms");
-        return is_fatal(code) ? code : (err->code = KB_EIO);
-    }
-    return KB_OK;
-}
-
-/* Adds the words counted in sm to w's spelling dictionary and empties the map. (A
- * sharded build flushes each shard's words into it; the compaction sums them.) Returns
- * KB_OK or a status (in err) for which is_fatal() holds. */
-static int spell_flush(xap_writer *w, struct spell_map *sm, struct kb_error *err)
-{
-    int rc = KB_OK;
-    for (size_t i = 0; i < sm->cap && !rc; i++) {
-        const struct spell_slot *s = &sm->slot[i];
-        struct xap_error xe = {0};
-        int xrc;
-        if (!s->word || s->count == 0)
-            continue;
-        unsigned n = s->count > 0
-                         ? (s->count > UINT_MAX ? UINT_MAX : (unsigned)s->count)
-                         : (-s->count > UINT_MAX ? UINT_MAX : (unsigned)-s->count);
-        xrc = s->count > 0
-                  ? xap_writer_add_spelling(w, s->word, strlen(s->word), n, &xe)
-                  : xap_writer_remove_spelling(w, s->word, strlen(s->word), n, &xe);
-        if (xrc)
-            rc = set_index_error(err, xrc, &xe, "cannot store the spelling dictionary");
-    }
-    spell_clear(sm);
-    return rc;
-}
-
-/* Stores a built document under id in w and counts its words in sm for the spelling
- * dictionary (the main thread with the run's writer, or an analysis thread with its
- * shard). `replacing`: an earlier version may be stored, whose words go out first.
- * A member-only document (`members`) adds no words: the dictionary is shared by every
- * client, and "did you mean" must never propose a word that only member-only documents
- * hold (server/route_suggest.c says more).
- * Does not free x. Returns KB_OK; a status for which is_fatal() holds when the index
- * cannot be written; or another status when only this document is at fault (a term
- * Xapian refuses). */
-static int store_doc(xap_writer *w, struct spell_map *sm, const char *id, xap_doc *x,
-                     int replacing, int members, struct kb_error *err)
-{
-    struct xap_error xe = {0};
-    int rc = replacing ? spell_take_out(w, sm, id, err) : KB_OK;
-    if (rc)
-        return rc;
-    rc = xap_writer_replace(w, id, strlen(id), x, NULL, &xe);
-    if (rc) {
-        char what[300];
-        snprintf(what, sizeof what, "cannot store '%s'", id);
-        return set_index_error(err, rc, &xe, what);
-    }
-    rc = members ? XAP_OK : xap_doc_for_each_term(x, spell_term, sm, &xe);
-    if (rc == 1)
-        return kb_error_set(err, KB_ENOMEM, "out of memory");
-    if (rc)
-        return set_index_error(err, rc, &xe, "cannot read a document's terms");
-    return KB_OK;
-}
-
 /* Analyses (on the main thread) and stores one JSON Lines document. Returns as
- * store_doc; analysis failures are KB_EPARSE (KB_ENOMEM and missing resources stop the
- * run). */
+ * kb_index_store; analysis failures are KB_EPARSE (KB_ENOMEM and missing resources stop
+ * the run). */
 static int index_doc(struct run *r, struct kb_doc *d, struct kb_error *err)
 {
-    xap_doc *x = NULL;
+    struct kb_index_doc *x = NULL;
     int rc = ensure_analysis(&r->main_w, err);
     if (rc)
         return rc == KB_ENOMEM ? rc : KB_EIO; /* resources missing: no file can work */
-    rc = kb_analysis_build(&r->main_w.an, d, &x, err);
+    rc = kb_index_doc_build(&r->main_w.an, d, &x, err);
     if (rc)
         return rc == KB_ENOMEM ? rc : KB_EPARSE;
     r->writes++;
-    rc = store_doc(r->w, &r->spell, d->id, x, !r->build_dir,
-                   d->visibility == KB_VIS_MEMBERS, err);
-    xap_doc_free(x);
+    rc = kb_index_store(r->w, d->id, x, !r->build_dir, err);
+    kb_index_doc_free(x);
     return rc;
 }
 
@@ -620,7 +384,7 @@ static int jsonl_doc(struct kb_doc *d, size_t line, void *ctx)
     struct kb_error e;
     kb_error_clear(&e);
     int rc = index_doc(j->r, d, &e);
-    if (is_fatal(rc)) {
+    if (kb_index_fatal(rc)) {
         kb_error_set(j->err, rc, "%s", e.msg);
         j->fatal = rc;
         return rc;
@@ -651,15 +415,12 @@ static int delete_ids(struct run *r, const char *path, const json_t *state,
     const json_t *ids = json_object_get(state, "ids");
     size_t i;
     const json_t *v;
+    int deleted = 0;
     if (!json_is_array(ids)) {
-        struct xap_error xe = {0};
-        int rc = xap_writer_delete(r->w, path, strlen(path), &xe);
-        if (rc && rc != XAP_E_NOT_FOUND) {
-            char what[300];
-            snprintf(what, sizeof what, "cannot delete '%s'", path);
-            return set_index_error(err, rc, &xe, what);
-        }
-        r->rep->deleted += rc == XAP_OK;
+        int rc = kb_index_delete(r->w, path, KB_INDEX_KEEP_SPELLING, &deleted, err);
+        if (rc)
+            return rc;
+        r->rep->deleted += (size_t)deleted;
         r->writes++;
         return KB_OK;
     }
@@ -676,14 +437,10 @@ static int delete_ids(struct run *r, const char *path, const json_t *state,
         }
         if (!id || kept)
             continue;
-        struct xap_error xe = {0};
-        int rc = xap_writer_delete(r->w, id, strlen(id), &xe);
-        if (rc && rc != XAP_E_NOT_FOUND) {
-            char what[300];
-            snprintf(what, sizeof what, "cannot delete '%s'", id);
-            return set_index_error(err, rc, &xe, what);
-        }
-        r->rep->deleted += rc == XAP_OK;
+        int rc = kb_index_delete(r->w, id, KB_INDEX_KEEP_SPELLING, &deleted, err);
+        if (rc)
+            return rc;
+        r->rep->deleted += (size_t)deleted;
         r->writes++;
     }
     return KB_OK;
@@ -708,7 +465,7 @@ static void job_clear(struct job *j)
     free(j->full);
     free(j->id);
     free(j->buf);
-    xap_doc_free(j->x);
+    kb_index_doc_free(j->x);
     memset(j, 0, sizeof *j);
 }
 
@@ -769,7 +526,7 @@ static void work_file(struct worker *wk, struct job *j)
         j->kind = JOB_FATAL;
         goto out;
     }
-    if ((rc = kb_analysis_build(&wk->an, &d, &j->x, &j->fe))) {
+    if ((rc = kb_index_doc_build(&wk->an, &d, &j->x, &j->fe))) {
         j->kind = rc == KB_ENOMEM ? JOB_FATAL : JOB_FAILED;
         rc = rc == KB_ENOMEM ? rc : KB_EPARSE;
         goto out;
@@ -778,21 +535,16 @@ static void work_file(struct worker *wk, struct job *j)
     j->doc_vis = d.visibility;
     copy_trunc(j->lang, sizeof j->lang, d.lang ? d.lang : "?");
     if (wk->shard) { /* sharded build: store it here, in this thread's own database */
-        rc = store_doc(wk->shard, &wk->spell, j->id, j->x, 0,
-                       j->doc_vis == KB_VIS_MEMBERS, &j->fe);
-        j->kind = rc ? (is_fatal(rc) ? JOB_FATAL : JOB_FAILED) : JOB_STORED;
-        xap_doc_free(j->x);
+        rc = kb_index_store(wk->shard, j->id, j->x, 0, &j->fe);
+        j->kind = rc ? (kb_index_fatal(rc) ? JOB_FATAL : JOB_FAILED) : JOB_STORED;
+        kb_index_doc_free(j->x);
         j->x = NULL;
         /* the shards share the flush threshold, so memory stays what one writer uses */
         size_t every = r->c->flush_threshold / r->threads;
         if (!rc && ++wk->unflushed >= (every ? every : 1)) {
-            struct xap_error xe = {0};
-            int xrc = xap_writer_commit(wk->shard, &xe);
             wk->unflushed = 0;
-            if (xrc) {
-                rc = set_index_error(&j->fe, xrc, &xe, "cannot commit a shard");
+            if ((rc = kb_index_writer_commit(wk->shard, &j->fe)))
                 j->kind = JOB_FATAL;
-            }
         }
     }
 out:
@@ -851,9 +603,8 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
     }
     if (j->kind == JOB_DOC) {
         r->writes++;
-        rc = store_doc(r->w, &r->spell, id, j->x, e != NULL, j->doc_vis == KB_VIS_MEMBERS,
-                       &j->fe);
-        if (is_fatal(rc)) {
+        rc = kb_index_store(r->w, id, j->x, e != NULL, &j->fe);
+        if (kb_index_fatal(rc)) {
             kb_error_set(err, rc, "%s", j->fe.msg);
             goto out;
         }
@@ -906,21 +657,17 @@ out:
  * shard is counted, committed and closed. Sets closed, close_rc, close_err, docs. */
 static void shard_close(struct worker *wk)
 {
-    struct xap_error xe = {0};
     int rc;
     kb_error_clear(&wk->close_err);
     if (!wk->shard) {
         wk->close_rc = KB_OK;
         return;
     }
-    if ((rc = spell_flush(wk->shard, &wk->spell, &wk->close_err)) == KB_OK &&
-        (rc = xap_writer_doc_count(wk->shard, &wk->docs, &xe)))
-        rc = set_index_error(&wk->close_err, rc, &xe, "cannot count a shard's documents");
+    if ((rc = kb_index_writer_flush_spelling(wk->shard, &wk->close_err)) == KB_OK)
+        rc = kb_index_writer_doc_count(wk->shard, &wk->docs, &wk->close_err);
     if (rc == KB_OK) {
-        rc = xap_writer_close(wk->shard, &xe); /* commits */
+        rc = kb_index_writer_close(wk->shard, &wk->close_err); /* commits */
         wk->shard = NULL;
-        if (rc)
-            rc = set_index_error(&wk->close_err, rc, &xe, "cannot commit a shard");
     }
     wk->close_rc = rc;
 }
@@ -1006,14 +753,10 @@ static int pool_start(struct run *r, struct kb_error *err)
         p->w[i].next = i;
         if (r->sharded) {
             char dir[1300];
-            struct xap_error xe = {0};
-            int xrc;
-            snprintf(dir, sizeof dir, "%s.%zu", r->build_dir, i + 1);
-            if ((xrc = xap_writer_open(dir, XAP_OPEN_CREATE | XAP_OPEN_NO_SYNC,
-                                       &p->w[i].shard, &xe))) {
-                rc = set_index_error(err, xrc, &xe, "cannot create a shard");
+            kb_index_build_path(r->c->index, r->gen, i + 1, dir, sizeof dir);
+            if ((rc = kb_index_writer_open(dir, KB_INDEX_CREATE | KB_INDEX_NO_SYNC,
+                                           &p->w[i].shard, err)))
                 goto out;
-            }
         }
         if (pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]) != 0) {
             rc = kb_error_set(err, KB_EIO, "cannot start analysis threads");
@@ -1040,8 +783,7 @@ static void pool_stop(struct run *r)
         for (size_t i = 0; i < p->n_workers; i++) {
             if (p->w[i].an_ready)
                 kb_analysis_release(&p->w[i].an);
-            xap_writer_free(p->w[i].shard); /* not committed: an error path */
-            spell_clear(&p->w[i].spell);
+            kb_index_writer_free(p->w[i].shard); /* not committed: an error path */
         }
         for (size_t i = 0; i < p->window; i++)
             job_clear(&p->slot[i]);
@@ -1372,100 +1114,6 @@ static int walk(struct run *r, const char *dir, const char *rel, int depth, int 
     return rc;
 }
 
-/* --- index location: a directory with a XAPIANDB stub and generations ------------- */
-
-/* The location's revision that generation g reached: its KB_META_REV_BASE plus its
- * Xapian revision (0 when it cannot be read). */
-static unsigned long generation_revision(const char *index, int g)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/gen-%d", index, g);
-    struct xap_error xe = {0};
-    xap_reader *rd = NULL;
-    unsigned long rev = 0;
-    char *base = NULL;
-    if (xap_reader_open(path, &rd, &xe))
-        return 0;
-    xap_reader_revision(rd, &rev, &xe);
-    if (xap_reader_get_meta(rd, KB_META_REV_BASE, &base, NULL, &xe) == XAP_OK)
-        rev += strtoul(base, NULL, 10);
-    free(base);
-    xap_reader_close(rd);
-    return rev;
-}
-
-static int write_stub(const char *index, int gen, struct kb_error *err)
-{
-    char tmp[1200], stub[1200];
-    snprintf(tmp, sizeof tmp, "%s/XAPIANDB.tmp", index);
-    snprintf(stub, sizeof stub, "%s/XAPIANDB", index);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return kb_error_set(err, KB_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-    int ok = fprintf(f, "# written by kb-indexer: the current generation\nauto gen-%d\n",
-                     gen) > 0;
-    ok = fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, stub) < 0) {
-        int e = errno;
-        unlink(tmp);
-        if (e == ENOSPC || e == EFBIG || e == EDQUOT)
-            return kb_error_set(err, KB_ENOSPC, "disk full: cannot switch generation: %s",
-                                strerror(e));
-        return kb_error_set(err, KB_EIO, "cannot switch generation: %s", strerror(e));
-    }
-    int dfd = open(index, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return KB_OK;
-}
-
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        char p[1400];
-        snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(p);
-        else
-            unlink(p);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
-/* mkdir -p: creates path and its missing parents. Returns 0, or -1 with errno. */
-static int mkdir_p(const char *path)
-{
-    char p[1200];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof p) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(p, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != '\0')
-            continue;
-        char c = p[i];
-        p[i] = '\0';
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-            return -1;
-        p[i] = c;
-    }
-    return 0;
-}
-
 static json_t *report_core_json(const struct kb_run_report *rep)
 {
     json_t *fails = json_array();
@@ -1529,7 +1177,6 @@ static void run_release(struct run *r)
     if (r->res_state > 0)
         kb_resources_release(&r->res);
     pthread_mutex_destroy(&r->res_mu);
-    spell_clear(&r->spell);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -1565,45 +1212,6 @@ static void report_failing(struct run *r)
     free(paths);
 }
 
-/* Removes a new generation's build folder and its shards (gen-N.build, .build.K). */
-static void remove_build(const char *build_dir, size_t threads)
-{
-    remove_tree(build_dir);
-    for (size_t i = 1; i <= threads && i <= KB_MAX_SHARDS; i++) {
-        char p[1300];
-        snprintf(p, sizeof p, "%s.%zu", build_dir, i);
-        remove_tree(p);
-    }
-}
-
-/* Removes what a killed run may have left in the index folder (we hold the lock, so
- * nobody else is writing): gen-N.build folders and shards (gen-N.build.K), generations
- * newer than the current one (a --full killed between compaction and the switch) and a
- * half-written stub. */
-static void remove_leftovers(const char *index, int current)
-{
-    DIR *d = opendir(index);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        int g = 0, n = 0;
-        char p[1400];
-        if (sscanf(de->d_name, "gen-%d%n", &g, &n) != 1)
-            continue;
-        int build = strncmp(de->d_name + n, ".build", 6) == 0 &&
-                    (de->d_name[n + 6] == '\0' || de->d_name[n + 6] == '.');
-        if (!build && (de->d_name[n] != '\0' || g <= current))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", index, de->d_name);
-        remove_tree(p);
-    }
-    closedir(d);
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s/XAPIANDB.tmp", index);
-    unlink(tmp);
-}
-
 int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
                  struct kb_run_report *rep, struct kb_error *err)
 {
@@ -1625,7 +1233,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         r.threads = KB_MAX_SHARDS;
     double t0 = now_s();
     int exit_code = KB_EXIT_FATAL, lock_fd = -1, rc;
-    struct xap_error xe = {0};
+    struct kb_error e;
     char gen_dir[1200] = "", build_dir[1200] = "", sizes_path[1300] = "";
     int gen = 0;
     struct kb_space sizes = {0};
@@ -1637,31 +1245,24 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     r.failed = json_object();
     r.failing = json_object();
 
-    if (mkdir_p(c->index) < 0) {
+    if (kb_index_mkdir(c->index) < 0) {
         kb_error_set(err, KB_EIO, "cannot create index folder '%s': %s", c->index,
                      strerror(errno));
         goto out;
     }
-    char lock_path[1200];
-    snprintf(lock_path, sizeof lock_path, "%s/indexer.lock", c->index);
-    lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
-        if (lock_fd >= 0 && errno == EWOULDBLOCK) {
-            kb_error_set(err, KB_ELOCKED, "another indexer is running on '%s'", c->index);
+    if ((lock_fd = kb_index_lock(c->index, err)) < 0) {
+        if (err->code == KB_ELOCKED)
             exit_code = KB_EXIT_LOCKED;
-        } else {
-            kb_error_set(err, KB_EIO, "cannot lock '%s': %s", lock_path, strerror(errno));
-        }
         goto out;
     }
-    gen = kb_layout_generation(c->index);
+    gen = kb_index_generation(c->index);
     int have_gen = gen > 0;
     int old_gen = have_gen ? gen : 0;
-    remove_leftovers(c->index, have_gen ? gen : 0);
+    kb_index_remove_leftovers(c->index, have_gen ? gen : 0);
     snprintf(sizes_path, sizeof sizes_path, "%s/indexer.sizes", c->index);
     if (have_gen && kb_space_load(&sizes, sizes_path) == 0 && sizes.gen == gen) {
         /* a run killed after it filled the disk: give its space back now */
-        snprintf(gen_dir, sizeof gen_dir, "%s/gen-%d", c->index, gen);
+        kb_index_gen_path(c->index, gen, gen_dir, sizeof gen_dir);
         long long freed = kb_space_restore(&sizes, gen_dir);
         if (freed > 0)
             fprintf(stderr, "kb-indexer: gave back %lld bytes left by a failed run\n",
@@ -1671,31 +1272,34 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     memset(&sizes, 0, sizeof sizes);
     if (!have_gen || o->full) {
         int next = gen + 1;
-        snprintf(gen_dir, sizeof gen_dir, "%s/gen-%d", c->index, next);
-        snprintf(build_dir, sizeof build_dir, "%s/gen-%d.build", c->index, next);
-        remove_tree(build_dir);
-        remove_tree(gen_dir);
-        snprintf(rep->generation, sizeof rep->generation, "gen-%d", next);
+        kb_index_gen_path(c->index, next, gen_dir, sizeof gen_dir);
+        kb_index_build_path(c->index, next, 0, build_dir, sizeof build_dir);
+        kb_index_remove_tree(build_dir);
+        kb_index_remove_tree(gen_dir);
+        kb_index_gen_name(next, rep->generation, sizeof rep->generation);
         gen = next;
         r.build_dir = build_dir;
         r.sharded = r.threads > 1;
-        rc = xap_writer_open(build_dir, XAP_OPEN_CREATE | XAP_OPEN_NO_SYNC, &r.w, &xe);
+        rc = kb_index_writer_open(build_dir, KB_INDEX_CREATE | KB_INDEX_NO_SYNC, &r.w,
+                                  err);
     } else {
-        snprintf(gen_dir, sizeof gen_dir, "%s/gen-%d", c->index, gen);
-        snprintf(rep->generation, sizeof rep->generation, "gen-%d", gen);
+        kb_index_gen_path(c->index, gen, gen_dir, sizeof gen_dir);
+        kb_index_gen_name(gen, rep->generation, sizeof rep->generation);
         /* kb-server's single writer holds the Xapian lock for one short batch at a
          * time (docs/writes.md): wait for it rather than fail the nightly run. Two
-         * indexers are still kept apart at once by indexer.lock above. */
-        rc = xap_writer_open(gen_dir, XAP_OPEN_CREATE | XAP_OPEN_RETRY_LOCK, &r.w, &xe);
+         * indexers are still kept apart at once by the location's lock above. */
+        rc = kb_index_writer_open(gen_dir, KB_INDEX_CREATE | KB_INDEX_WAIT_LOCK, &r.w,
+                                  err);
     }
+    r.gen = gen;
     if (rc) {
-        exit_code = rc == XAP_E_DB_LOCKED ? KB_EXIT_LOCKED : KB_EXIT_FATAL;
-        set_index_error(err, rc, &xe, "cannot open the index for writing");
+        exit_code = rc == KB_ELOCKED ? KB_EXIT_LOCKED : KB_EXIT_FATAL;
         goto out;
     }
     char *schema = NULL;
-    rc = xap_writer_get_meta(r.w, KB_META_SCHEMA, &schema, NULL, &xe);
-    if (rc == XAP_OK && strcmp(schema, KB_SCHEMA_VERSION) != 0) {
+    kb_error_clear(&e);
+    rc = kb_index_writer_get_meta(r.w, KB_META_SCHEMA, &schema, &e);
+    if (rc == KB_OK && strcmp(schema, KB_SCHEMA_VERSION) != 0) {
         kb_error_set(
             err, KB_EINVAL,
             "the index was built with schema %s, this indexer writes %s: run with --full",
@@ -1705,23 +1309,20 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         goto out;
     }
     free(schema);
-    memset(&xe, 0, sizeof xe);
 
-    if (xap_writer_for_each_meta(r.w, MANIFEST_PREFIX, load_manifest_cb, &r, &xe) ||
-        xap_writer_for_each_meta(r.w, KB_META_FAILED_PREFIX, load_failed_cb, &r, &xe)) {
-        kb_error_set(err, KB_EINDEX, "cannot read the index state: %s", xe.msg);
+    if (kb_index_writer_for_each_meta(r.w, MANIFEST_PREFIX, load_manifest_cb, &r, err) ||
+        kb_index_writer_for_each_meta(r.w, KB_META_FAILED_PREFIX, load_failed_cb, &r,
+                                      err))
         goto out;
-    }
     if (r.n_e) /* qsort and bsearch must not see NULL, even with 0 items */
         qsort(r.e, r.n_e, sizeof *r.e, cmp_entry);
     unsigned long base_rev = 0, rev_base = 0; /* Xapian's, and KB_META_REV_BASE */
-    xap_writer_revision(r.w, &base_rev, &xe);
+    kb_index_writer_revision(r.w, &base_rev, &e);
     char *rb = NULL;
     if (!build_dir[0] &&
-        xap_writer_get_meta(r.w, KB_META_REV_BASE, &rb, NULL, &xe) == XAP_OK)
+        kb_index_writer_get_meta(r.w, KB_META_REV_BASE, &rb, &e) == KB_OK)
         rev_base = strtoul(rb, NULL, 10);
     free(rb);
-    memset(&xe, 0, sizeof xe);
     if (!build_dir[0]) { /* what the committed tables take, to give back on failure */
         kb_space_take(&sizes, gen_dir, gen, base_rev);
         kb_space_save(&sizes, sizes_path);
@@ -1729,10 +1330,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
 
     /* Everything from here to commit is one transaction: readers see all or nothing,
      * and a run killed at any point leaves the previous revision as it was. */
-    if ((rc = xap_writer_begin_txn(r.w, 0, &xe))) {
-        set_index_error(err, rc, &xe, "cannot start a transaction");
+    if (kb_index_writer_begin(r.w, err))
         goto out;
-    }
     /* --retry-failed: remembered failures are tried again by the walk; a record goes
      * when its file indexes, is rewritten only when the failure changed, and goes with
      * its file. A retry that changes nothing makes no new revision. */
@@ -1810,9 +1409,9 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     }
 
     report_failing(&r);
-    xap_writer_doc_count(r.w, &rep->docs, &xe);
+    kb_error_clear(&e);
+    kb_index_writer_doc_count(r.w, &rep->docs, &e);
     rep->docs += r.shard_docs;
-    memset(&xe, 0, sizeof xe);
     if (!build_dir[0] && r.writes == 0) {
         /* Nothing changed: leave the index untouched. No new revision, no fsync (the
          * largest cost of a no-op run), readers need not reopen; kb:last_run keeps the
@@ -1822,19 +1421,17 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         exit_code = rep->failed || rep->deletions_refused ? KB_EXIT_FAILED : KB_EXIT_OK;
         goto out;
     }
-    if (spell_flush(r.w, &r.spell, err)) /* the run's words, once, before the commit */
+    if (kb_index_writer_flush_spelling(r.w, err)) /* the run's words, once, at the end */
         goto out;
     if (build_dir[0] && old_gen) {
         /* a new generation goes on from the last revision of the one it replaces, read
          * as late as possible (API writes may still commit to it) */
         char num[32];
-        rev_base = generation_revision(c->index, old_gen);
+        rev_base = kb_index_generation_revision(c->index, old_gen);
         snprintf(num, sizeof num, "%lu", rev_base);
         if (rev_base &&
-            (rc = xap_writer_set_meta(r.w, KB_META_REV_BASE, num, strlen(num), &xe))) {
-            set_index_error(err, rc, &xe, "cannot set the revision base");
+            kb_index_writer_set_meta(r.w, KB_META_REV_BASE, num, strlen(num), err))
             goto out;
-        }
     }
     /* what the commit below creates (checked after it) */
     rep->revision = rev_base + base_rev + 1;
@@ -1845,20 +1442,16 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         goto out;
     }
     json_decref(report);
-    if ((rc = xap_writer_set_meta(r.w, KB_META_SCHEMA, KB_SCHEMA_VERSION,
-                                  strlen(KB_SCHEMA_VERSION), &xe)) ||
-        (rc = xap_writer_commit_txn(r.w, &xe)) || (rc = xap_writer_commit(r.w, &xe))) {
-        set_index_error(err, rc, &xe, "cannot commit");
+    if (kb_index_writer_set_meta(r.w, KB_META_SCHEMA, KB_SCHEMA_VERSION,
+                                 strlen(KB_SCHEMA_VERSION), err) ||
+        kb_index_writer_commit(r.w, err))
         goto out;
-    }
-    xap_writer_revision(r.w, &rep->revision, &xe);
+    kb_index_writer_revision(r.w, &rep->revision, &e);
     rep->revision += rev_base;
-    rc = xap_writer_close(r.w, &xe);
+    rc = kb_index_writer_close(r.w, err);
     r.w = NULL;
-    if (rc) {
-        set_index_error(err, rc, &xe, "cannot close the index");
+    if (rc)
         goto out;
-    }
     if (build_dir[0]) {
         /* new generation: compact it (and the shards) into place, then switch the stub
          * atomically */
@@ -1867,32 +1460,27 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         size_t n_srcs = 1;
         for (size_t i = 0; r.pool_ready && i < r.pool.n_workers && i < KB_MAX_SHARDS;
              i++) {
-            snprintf(shard_dirs[i], sizeof shard_dirs[i], "%s.%zu", build_dir, i + 1);
+            kb_index_build_path(c->index, gen, i + 1, shard_dirs[i],
+                                sizeof shard_dirs[i]);
             srcs[n_srcs++] = shard_dirs[i];
         }
-        if ((rc = xap_compact_many(srcs, n_srcs, gen_dir, &xe))) {
-            set_index_error(err, rc, &xe, "cannot compact the new generation");
-            remove_tree(gen_dir);
+        if (kb_index_compact(srcs, n_srcs, gen_dir, err)) {
+            kb_index_remove_tree(gen_dir);
             goto out;
         }
         /* compaction starts the new generation at revision 1 */
         rep->revision = rev_base + 1;
-        remove_build(build_dir, r.threads);
+        kb_index_remove_build(c->index, gen, r.threads);
         build_dir[0] = '\0';
-        if (write_stub(c->index, gen, err))
+        if (kb_index_switch(c->index, gen, "kb-indexer", err))
             goto out;
         /* keep the previous generation for readers still on it; remove older ones */
-        for (int g = gen - 2; g > 0 && g >= gen - 10; g--) {
-            char old[1200];
-            snprintf(old, sizeof old, "%s/gen-%d", c->index, g);
-            remove_tree(old);
-        }
+        kb_index_prune(c->index, gen);
     }
     rep->seconds = now_s() - t0;
     exit_code = rep->failed || rep->deletions_refused ? KB_EXIT_FAILED : KB_EXIT_OK;
 out:
-    if (r.w)
-        xap_writer_free(r.w); /* cancels the transaction: nothing committed */
+    kb_index_writer_free(r.w); /* cancels the transaction: nothing committed */
     if (exit_code == KB_EXIT_FATAL && sizes.n) {
         long long freed = kb_space_restore(&sizes, gen_dir);
         if (freed > 0)
@@ -1905,8 +1493,7 @@ out:
         kb_error_set(err, KB_EINDEX, "indexing failed");
     run_release(&r); /* closes the shards, if any */
     if (build_dir[0])
-        remove_build(build_dir, r.threads);
-    if (lock_fd >= 0)
-        close(lock_fd);
+        kb_index_remove_build(c->index, gen, r.threads);
+    kb_index_unlock(lock_fd);
     return exit_code;
 }

@@ -17,7 +17,7 @@
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "crawl.h"
-#include "layout.h"
+#include "index.h"
 #include "snapshot.h"
 #include "xapian_c.h"
 
@@ -341,7 +341,7 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
         kb_error_set(err, KB_EINVAL, "'%s' exists and is not an empty folder", dir);
         return KB_EXIT_USAGE;
     }
-    if (kb_layout_current_db(index, db, sizeof db) < 0) {
+    if (kb_index_current_db(index, db, sizeof db) < 0) {
         kb_error_set(err, KB_ENOTFOUND, "no index at '%s'", index);
         return KB_EXIT_USAGE;
     }
@@ -377,7 +377,7 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
         memset(&xe, 0, sizeof xe);
         rc = xap_compact(db, gen, &xe);
         int moved =
-            kb_layout_current_db(index, db2, sizeof db2) < 0 || strcmp(db, db2) != 0;
+            kb_index_current_db(index, db2, sizeof db2) < 0 || strcmp(db, db2) != 0;
         if (!rc && !moved)
             break;
         remove_tree(tmp);
@@ -395,7 +395,7 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
                          rc ? xe.msg : "the generation kept changing");
             goto out;
         }
-        if (moved && kb_layout_current_db(index, db, sizeof db) < 0) {
+        if (moved && kb_index_current_db(index, db, sizeof db) < 0) {
             kb_error_set(err, KB_ENOTFOUND, "the index at '%s' went away", index);
             goto out;
         }
