@@ -305,7 +305,7 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
             if (prc)
                 fprintf(stderr, "kb-server: writer: dropping put of '%s': %s\n", id,
                         oe.msg);
-        } else if (kb_index_delete(xw, id, KB_INDEX_KEEP_SPELLING, NULL, &oe)) {
+        } else if (kb_index_delete(xw, id, 0, NULL, &oe)) { /* its words go too */
             rc = kb_error_set(err, KB_EINDEX, "%s", oe.msg);
             goto out;
         }
