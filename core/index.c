@@ -4,6 +4,7 @@
  * are stored and deleted with the spelling dictionary counted net.
  */
 #include "index.h"
+#include "analysis.h"
 #include "schema.h"
 #include "xapian_c.h"
 #include "xerror.h"

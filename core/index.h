@@ -17,11 +17,12 @@
 #ifndef KB_INDEX_H
 #define KB_INDEX_H
 
-#include "analysis.h"
 #include "doc.h"
 #include "error.h"
 
 #include <stddef.h>
+
+struct kb_analysis; /* analysis.h */
 
 /* --- the location ----------------------------------------------------------------- */
 

@@ -1,19 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * crawl.c - one indexer run (see crawl.h). The index location is a directory holding a
- * stub file XAPIANDB ("auto gen-N") and the generations gen-N/; readers open the
- * directory and Xapian follows the stub. An incremental run updates the current
- * generation inside one transaction; --full builds gen-(N+1) from nothing, compacts it
- * and renames a new stub over the old one, so readers switch atomically. A lock file
- * (flock) keeps a second indexer out at once.
+ * crawl.c - one indexer run (see crawl.h). The index location and its generations are
+ * core/index.h's: readers open the location and follow its stub. An incremental run
+ * updates the current generation inside one transaction; --full builds the next
+ * generation from nothing, compacts it and switches the stub atomically. The
+ * location's lock keeps a second indexer out at once.
  *
  * Threads: the main thread walks the sources and decides what changed; analysis threads
  * read, parse and build the documents; the main thread then records each file (its
  * manifest entry or failure) strictly in walk order. An incremental run stores every
  * document through the one writer of the current generation. A new generation (first
  * build, --full) is built sharded: each analysis thread also stores its documents in a
- * database of its own (gen-N.build.K), the main thread writes the rest (manifest,
- * failures, JSON Lines documents) to gen-N.build, and the compaction that a new
+ * database of its own (a shard of the build), the main thread writes the rest (manifest,
+ * failures, JSON Lines documents) to the build folder, and the compaction that a new
  * generation gets anyway merges them all, so the inversion work of Xapian is shared by
  * the cores too. Thread K takes jobs K, K+T, K+2T...: for a given thread count the
  * index is the same from run to run.
