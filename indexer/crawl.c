@@ -8,13 +8,13 @@
  *
  * Threads: the main thread walks the sources and decides what changed; analysis threads
  * read, parse and build the documents; the main thread then records each file (its
- * manifest entry or failure) strictly in walk order. An incremental run stores every
- * document through the one writer of the current generation. A new generation (first
- * build, --full) is built sharded: each analysis thread also stores its documents in a
- * database of its own (a shard of the build), the main thread writes the rest (manifest,
- * failures, JSON Lines documents) to the build folder, and the compaction that a new
- * generation gets anyway merges them all, so the inversion work of Xapian is shared by
- * the cores too. Thread K takes jobs K, K+T, K+2T...: for a given thread count the
+ * manifest entry or failure) strictly in walk order. An incremental run stores
+ * every document through the one writer of the current generation. A new generation
+ * (first build, --full) is built sharded: each analysis thread also stores its documents
+ * in a database of its own (a shard of the build), the main thread writes the rest
+ * (manifest, failures, JSON Lines documents) to the build folder, and the compaction that
+ * a new generation gets anyway merges them all, so the inversion work of Xapian is shared
+ * by the cores too. Thread K takes jobs K, K+T, K+2T...: for a given thread count the
  * index is the same from run to run.
  */
 #include "crawl.h"
@@ -70,7 +70,7 @@ enum job_kind {
 
 /* One changed or new file on its way through the pipeline. The main thread fills the
  * first group and owns e; one analysis thread fills the second; the main thread then
- * stores it and frees everything (job_clear). */
+ * stores it and frees everything (crawl_job_clear). */
 struct job {
     char *full, *id;
     struct stat st;
@@ -159,27 +159,27 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int cmp_entry(const void *a, const void *b)
+static int manifest_cmp(const void *a, const void *b)
 {
     return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
 }
 
-static struct entry *find_entry(struct run *r, const char *path)
+static struct entry *manifest_find(struct run *r, const char *path)
 {
     struct entry key;
     memset(&key, 0, sizeof key);
     key.path = (char *)path;
-    return r->n_e ? bsearch(&key, r->e, r->n_e, sizeof *r->e, cmp_entry) : NULL;
+    return r->n_e ? bsearch(&key, r->e, r->n_e, sizeof *r->e, manifest_cmp) : NULL;
 }
 
 /* Integer member `k` of state, or `dflt` when absent. */
-static long long state_int(const json_t *state, const char *k, long long dflt)
+static long long manifest_int(const json_t *state, const char *k, long long dflt)
 {
     const json_t *v = json_object_get(state, k);
     return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
 }
 
-static int load_manifest_cb(const char *key, const char *val, size_t len, void *ctx)
+static int manifest_load_cb(const char *key, const char *val, size_t len, void *ctx)
 {
     struct run *r = ctx;
     json_t *st = json_loadb(val, len, 0, NULL);
@@ -198,9 +198,9 @@ static int load_manifest_cb(const char *key, const char *val, size_t len, void *
     struct entry *e = &r->e[r->n_e];
     e->path = strdup(key + strlen(MANIFEST_PREFIX));
     e->state = st;
-    e->m = state_int(st, "m", -1);
-    e->ns = state_int(st, "n", -1);
-    e->s = state_int(st, "s", -1);
+    e->m = manifest_int(st, "m", -1);
+    e->ns = manifest_int(st, "n", -1);
+    e->s = manifest_int(st, "s", -1);
     e->seen = 0;
     if (!e->path) {
         json_decref(st);
@@ -210,7 +210,8 @@ static int load_manifest_cb(const char *key, const char *val, size_t len, void *
     return 0;
 }
 
-static int load_failed_cb(const char *key, const char *val, size_t len, void *ctx)
+static int manifest_load_failed_cb(const char *key, const char *val, size_t len,
+                                   void *ctx)
 {
     struct run *r = ctx;
     json_t *st = json_loadb(val, len, 0, NULL);
@@ -251,8 +252,8 @@ out:
     return rc;
 }
 
-static int set_meta_json(struct run *r, const char *prefix, const char *path, json_t *v,
-                         struct kb_error *err)
+static int manifest_set(struct run *r, const char *prefix, const char *path, json_t *v,
+                        struct kb_error *err)
 {
     char key[1200];
     r->writes++;
@@ -282,7 +283,7 @@ static int set_meta_json(struct run *r, const char *prefix, const char *path, js
 
 /* Copies src into dst (cap bytes), cut if needed at a UTF-8 character boundary so the
  * report stays valid JSON. */
-static void copy_trunc(char *dst, size_t cap, const char *src)
+static void crawl_copy_trunc(char *dst, size_t cap, const char *src)
 {
     size_t n = strlen(src);
     if (n >= cap) {
@@ -295,14 +296,14 @@ static void copy_trunc(char *dst, size_t cap, const char *src)
 }
 
 /* Counts a failed file and keeps the first KB_RUN_MAX_FAILURES for the report. */
-static void add_failure(struct run *r, const char *path, const char *reason)
+static void crawl_add_failure(struct run *r, const char *path, const char *reason)
 {
     r->rep->failed++;
     if (r->rep->n_failures < KB_RUN_MAX_FAILURES) {
-        copy_trunc(r->rep->failures[r->rep->n_failures].path,
-                   sizeof r->rep->failures[0].path, path);
-        copy_trunc(r->rep->failures[r->rep->n_failures].reason,
-                   sizeof r->rep->failures[0].reason, reason);
+        crawl_copy_trunc(r->rep->failures[r->rep->n_failures].path,
+                         sizeof r->rep->failures[0].path, path);
+        crawl_copy_trunc(r->rep->failures[r->rep->n_failures].reason,
+                         sizeof r->rep->failures[0].reason, reason);
         r->rep->n_failures++;
     }
     if (r->o->verbose || !r->tty)
@@ -391,7 +392,7 @@ static int jsonl_doc(struct kb_doc *d, size_t line, void *ctx)
     if (rc) {
         char where[600];
         snprintf(where, sizeof where, "%s#%s", j->path, d->id);
-        add_failure(j->r, where, e.msg);
+        crawl_add_failure(j->r, where, e.msg);
         return 0;
     }
     json_array_append_new(j->ids, json_string(d->id));
@@ -404,7 +405,7 @@ static void jsonl_err(size_t line, const char *reason, void *ctx)
     char where[600], why[600];
     snprintf(where, sizeof where, "%s:%zu", j->path, line);
     snprintf(why, sizeof why, "jsonl: %s", reason);
-    add_failure(j->r, where, why);
+    crawl_add_failure(j->r, where, why);
 }
 
 /* Deletes the documents listed in a manifest state. */
@@ -459,7 +460,7 @@ static void progress(struct run *r)
 }
 
 /* Frees what a job holds and empties it. Accepts an empty job. */
-static void job_clear(struct job *j)
+static void crawl_job_clear(struct job *j)
 {
     free(j->full);
     free(j->id);
@@ -471,7 +472,7 @@ static void job_clear(struct job *j)
 /* The analysis side of one changed file (any thread; touches nothing shared but the
  * read-only resources): read, checksum, detect, parse, build the Xapian document. Sets
  * j->kind and what goes with it; never fails as such. */
-static void work_file(struct worker *wk, struct job *j)
+static void crawl_work(struct worker *wk, struct job *j)
 {
     struct run *r = wk->r;
     struct kb_doc d;
@@ -532,7 +533,7 @@ static void work_file(struct worker *wk, struct job *j)
     }
     j->kind = JOB_DOC;
     j->doc_vis = d.visibility;
-    copy_trunc(j->lang, sizeof j->lang, d.lang ? d.lang : "?");
+    crawl_copy_trunc(j->lang, sizeof j->lang, d.lang ? d.lang : "?");
     if (wk->shard) { /* sharded build: store it here, in this thread's own database */
         rc = kb_index_store(wk->shard, j->id, j->x, 0, &j->fe);
         j->kind = rc ? (kb_index_fatal(rc) ? JOB_FATAL : JOB_FAILED) : JOB_STORED;
@@ -556,7 +557,7 @@ out:
 /* The storing side of one changed file (main thread, in walk order): the document,
  * its manifest entry, or its failure record. Returns KB_OK, or a fatal error (in err)
  * that stops the run. */
-static int finish_file(struct run *r, struct job *j, struct kb_error *err)
+static int crawl_finish(struct run *r, struct job *j, struct kb_error *err)
 {
     struct entry *e = j->e;
     const char *id = j->id;
@@ -573,10 +574,10 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
         e->m = m;
         e->ns = ns;
         r->rep->unchanged++;
-        return set_meta_json(r, MANIFEST_PREFIX, id, e->state, err);
+        return manifest_set(r, MANIFEST_PREFIX, id, e->state, err);
     }
     state = json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "c", j->sum);
-    if (state && j->folder_vis == KB_VIS_MEMBERS) /* "v": see do_file */
+    if (state && j->folder_vis == KB_VIS_MEMBERS) /* "v": see crawl_file */
         json_object_set_new(state, "v", json_string("members"));
     if (!state) {
         rc = kb_error_set(err, KB_ENOMEM, "out of memory");
@@ -593,9 +594,9 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
         if (e && (rc = delete_ids(r, id, e->state, jc.ids, err)))
             goto out;
         json_object_set_new(state, "ids", jc.ids);
-        rc = set_meta_json(r, MANIFEST_PREFIX, id, state, err);
+        rc = manifest_set(r, MANIFEST_PREFIX, id, state, err);
         if (!rc && json_object_get(r->failed, id))
-            rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, NULL, err);
+            rc = manifest_set(r, KB_META_FAILED_PREFIX, id, NULL, err);
         if (!rc)
             *(e ? &r->rep->updated : &r->rep->added) += 1;
         goto out;
@@ -612,7 +613,7 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
     if (rc == KB_EBUSY) {
         /* not the file's fault (the PDF helper could not be started): reported in this
          * run, but neither recorded as failed nor dropped, so the next run tries again */
-        add_failure(r, id, j->fe.msg);
+        crawl_add_failure(r, id, j->fe.msg);
         rc = KB_OK;
         goto out;
     }
@@ -624,23 +625,23 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
         if (!rec) /* a reason that is not UTF-8: still record the failure */
             rec = json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "reason",
                             "unreadable (message not UTF-8)");
-        add_failure(r, id, why);
+        crawl_add_failure(r, id, why);
         /* the same failure as recorded (--retry-failed): nothing to write */
         int same = rec && json_equal(rec, json_object_get(r->failed, id));
         rc = same  ? KB_OK
-             : rec ? set_meta_json(r, KB_META_FAILED_PREFIX, id, rec, err)
+             : rec ? manifest_set(r, KB_META_FAILED_PREFIX, id, rec, err)
                    : kb_error_set(err, KB_ENOMEM, "out of memory");
         json_decref(rec);
         if (!rc && e) {
             rc = delete_ids(r, id, e->state, NULL, err);
             if (!rc)
-                rc = set_meta_json(r, MANIFEST_PREFIX, id, NULL, err);
+                rc = manifest_set(r, MANIFEST_PREFIX, id, NULL, err);
         }
         goto out;
     }
-    rc = set_meta_json(r, MANIFEST_PREFIX, id, state, err);
+    rc = manifest_set(r, MANIFEST_PREFIX, id, state, err);
     if (!rc && json_object_get(r->failed, id))
-        rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, NULL, err);
+        rc = manifest_set(r, KB_META_FAILED_PREFIX, id, NULL, err);
     if (!rc)
         *(e ? &r->rep->updated : &r->rep->added) += 1;
     if (r->o->verbose)
@@ -673,7 +674,7 @@ static void shard_close(struct worker *wk)
 
 /* Sharded build, after pool_drain: has every thread close its shard (shard_close) and
  * waits for them. Returns KB_OK or the first thread's fatal error (in err). */
-static int shards_finish(struct run *r, struct kb_error *err)
+static int pool_shards_finish(struct run *r, struct kb_error *err)
 {
     struct pool *p = &r->pool;
     if (!r->sharded || !r->pool_ready)
@@ -717,7 +718,7 @@ static void *worker_main(void *arg)
         wk->next += p->n_workers;
         struct job *j = &p->slot[seq % p->window];
         pthread_mutex_unlock(&p->mu);
-        work_file(wk, j);
+        crawl_work(wk, j);
         pthread_mutex_lock(&p->mu);
         p->finished[seq % p->window] = 1;
         pthread_cond_signal(&p->done);
@@ -785,7 +786,7 @@ static void pool_stop(struct run *r)
             kb_index_writer_free(p->w[i].shard); /* not committed: an error path */
         }
         for (size_t i = 0; i < p->window; i++)
-            job_clear(&p->slot[i]);
+            crawl_job_clear(&p->slot[i]);
         pthread_cond_destroy(&p->work);
         pthread_cond_destroy(&p->done);
         pthread_mutex_destroy(&p->mu);
@@ -813,8 +814,8 @@ static int pool_finish_one(struct run *r, int wait, struct kb_error *err)
     pthread_mutex_unlock(&p->mu);
     /* no thread touches a finished slot until head passes it */
     struct job *j = &p->slot[p->head % p->window];
-    int rc = finish_file(r, j, err);
-    job_clear(j);
+    int rc = crawl_finish(r, j, err);
+    crawl_job_clear(j);
     pthread_mutex_lock(&p->mu);
     p->finished[p->head % p->window] = 0;
     p->head++;
@@ -834,23 +835,23 @@ static int pool_drain(struct run *r, struct kb_error *err)
 /* Hands one changed file to the analysis (steals j's contents). With one thread it is
  * worked and stored here; else queued, storing older jobs while the window is full and
  * any that are already done. Returns KB_OK or a fatal error (in err). */
-static int submit(struct run *r, struct job *j, struct kb_error *err)
+static int pool_submit(struct run *r, struct job *j, struct kb_error *err)
 {
     int rc = KB_OK;
     if (r->threads <= 1) {
-        work_file(&r->main_w, j);
-        rc = finish_file(r, j, err);
-        job_clear(j);
+        crawl_work(&r->main_w, j);
+        rc = crawl_finish(r, j, err);
+        crawl_job_clear(j);
         return rc;
     }
     if (!r->pool_ready && (rc = pool_start(r, err))) {
-        job_clear(j);
+        crawl_job_clear(j);
         return rc;
     }
     struct pool *p = &r->pool;
     while (p->tail - p->head == p->window)
         if ((rc = pool_finish_one(r, 1, err)) < 0) {
-            job_clear(j);
+            crawl_job_clear(j);
             return rc;
         }
     pthread_mutex_lock(&p->mu);
@@ -873,7 +874,7 @@ static int escape_name(const char *name, char *out, size_t cap)
 {
     size_t len = strlen(name), o = 0;
     if (kb_utf8_valid(name, len)) {
-        copy_trunc(out, cap, name);
+        crawl_copy_trunc(out, cap, name);
         return 0;
     }
     for (size_t i = 0; i < len && o + 5 < cap;) {
@@ -893,7 +894,7 @@ static int escape_name(const char *name, char *out, size_t cap)
 
 /* Marks every known file at `prefix` or under `prefix/` as seen, so that a run that
  * could not look at them (an unreadable folder) keeps their documents. */
-static void keep_under(struct run *r, const char *prefix)
+static void manifest_keep_under(struct run *r, const char *prefix)
 {
     size_t n = strlen(prefix);
     for (size_t i = 0; i < r->n_e; i++) {
@@ -924,33 +925,34 @@ static int bad_name_file(struct run *r, const char *id, const struct stat *st,
     json_t *f = json_object_get(r->failed, id);
     if (f) {
         json_object_set_new(f, "seen", json_true());
-        if (!r->o->retry_failed && state_int(f, "m", -1) == m &&
-            state_int(f, "s", -1) == s && state_int(f, "n", ns) == ns) {
+        if (!r->o->retry_failed && manifest_int(f, "m", -1) == m &&
+            manifest_int(f, "s", -1) == s && manifest_int(f, "n", ns) == ns) {
             r->rep->skipped_failed++;
             return KB_OK;
         }
     }
-    add_failure(r, id, why);
+    crawl_add_failure(r, id, why);
     json_t *rec =
         json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "reason", why);
     if (!rec)
         return kb_error_set(err, KB_ENOMEM, "out of memory");
-    int rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, rec, err);
+    int rc = manifest_set(r, KB_META_FAILED_PREFIX, id, rec, err);
     json_decref(rec);
     return rc;
 }
 
-/* One file met by the walk (main thread): skip it when unchanged or failed before as
- * it is, else hand it to the analysis. Returns KB_OK, or a fatal error (I/O on the
+/* One file met by the walk (main thread): skip it when unchanged or failed before
+ * as it is, else hand it to the analysis. Returns KB_OK, or a fatal error (I/O on the
  * index, out of memory) that stops the run. */
-static int do_file(struct run *r, const char *full, const char *id, const struct stat *st,
-                   int folder_vis, int bad_name, struct kb_error *err)
+static int crawl_file(struct run *r, const char *full, const char *id,
+                      const struct stat *st, int folder_vis, int bad_name,
+                      struct kb_error *err)
 {
     r->rep->seen++;
     progress(r);
     if (bad_name)
         return bad_name_file(r, id, st, err);
-    struct entry *e = find_entry(r, id);
+    struct entry *e = manifest_find(r, id);
     json_int_t m = (json_int_t)st->st_mtim.tv_sec, s = (json_int_t)st->st_size;
     json_int_t ns = (json_int_t)st->st_mtim.tv_nsec;
     /* the folder's visibility when the file was indexed ("v", absent: public): a
@@ -967,8 +969,8 @@ static int do_file(struct run *r, const char *full, const char *id, const struct
         }
     }
     json_t *f = json_object_get(r->failed, id);
-    if (f && !r->o->retry_failed && state_int(f, "m", -1) == m &&
-        state_int(f, "s", -1) == s && state_int(f, "n", ns) == ns) {
+    if (f && !r->o->retry_failed && manifest_int(f, "m", -1) == m &&
+        manifest_int(f, "s", -1) == s && manifest_int(f, "n", ns) == ns) {
         r->rep->skipped_failed++;
         return KB_OK;
     }
@@ -982,12 +984,12 @@ static int do_file(struct run *r, const char *full, const char *id, const struct
     const char *old =
         e && !vis_changed ? json_string_value(json_object_get(e->state, "c")) : NULL;
     if (old)
-        copy_trunc(j.old_sum, sizeof j.old_sum, old);
+        crawl_copy_trunc(j.old_sum, sizeof j.old_sum, old);
     if (!j.full || !j.id) {
-        job_clear(&j);
+        crawl_job_clear(&j);
         return kb_error_set(err, KB_ENOMEM, "out of memory");
     }
-    return submit(r, &j, err);
+    return pool_submit(r, &j, err);
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -1022,11 +1024,11 @@ static int folder_visibility(const char *dir, int inherited)
     return v < 0 ? inherited : v;
 }
 
-/* Walks a folder in name order (deterministic), calling do_file or counting files.
+/* Walks a folder in name order (deterministic), calling crawl_file or counting files.
  * `vis` is the visibility of the folder above (folder_visibility); `bad_name`: the
  * folder's path is not UTF-8, so neither are its files' ids. */
-static int walk(struct run *r, const char *dir, const char *rel, int depth, int vis,
-                int count_only, int bad_name, struct kb_error *err)
+static int walk_folder(struct run *r, const char *dir, const char *rel, int depth,
+                       int vis, int count_only, int bad_name, struct kb_error *err)
 {
     if (depth > MAX_DEPTH)
         return KB_OK;
@@ -1042,8 +1044,8 @@ static int walk(struct run *r, const char *dir, const char *rel, int depth, int 
             char why[300];
             snprintf(why, sizeof why, "cannot read folder: %s (its documents are kept)",
                      strerror(errno));
-            add_failure(r, rel, why);
-            keep_under(r, rel);
+            crawl_add_failure(r, rel, why);
+            manifest_keep_under(r, rel);
         }
         return KB_OK;
     }
@@ -1081,8 +1083,8 @@ static int walk(struct run *r, const char *dir, const char *rel, int depth, int 
                 char why[300];
                 snprintf(why, sizeof why, "cannot read: %s (documents are kept)",
                          strerror(errno));
-                add_failure(r, id, why);
-                keep_under(r, id);
+                crawl_add_failure(r, id, why);
+                manifest_keep_under(r, id);
             }
             continue;
         }
@@ -1095,17 +1097,18 @@ static int walk(struct run *r, const char *dir, const char *rel, int depth, int 
                             kb_format_from_name(names[i]) != KB_FMT_UNKNOWN))) {
                 char shown[200];
                 snprintf(shown, sizeof shown, "%.150s...", id);
-                add_failure(r, shown,
-                            is_dir ? "folder path longer than 200 bytes: not indexed"
-                                   : "path longer than 200 bytes: not indexed");
+                crawl_add_failure(r, shown,
+                                  is_dir
+                                      ? "folder path longer than 200 bytes: not indexed"
+                                      : "path longer than 200 bytes: not indexed");
             }
             continue;
         }
         if (S_ISDIR(st.st_mode))
-            rc = walk(r, full, id, depth + 1, vis, count_only, bad, err);
+            rc = walk_folder(r, full, id, depth + 1, vis, count_only, bad, err);
         else if (S_ISREG(st.st_mode) && kb_format_from_name(names[i]) != KB_FMT_UNKNOWN)
             rc = count_only ? (r->total_files++, KB_OK)
-                            : do_file(r, full, id, &st, vis, bad, err);
+                            : crawl_file(r, full, id, &st, vis, bad, err);
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -1204,9 +1207,10 @@ static void report_failing(struct run *r)
         const char *why = json_string_value(
             json_object_get(json_object_get(r->failing, paths[i]), "reason"));
         size_t j = r->rep->n_failing++;
-        copy_trunc(r->rep->failing[j].path, sizeof r->rep->failing[j].path, paths[i]);
-        copy_trunc(r->rep->failing[j].reason, sizeof r->rep->failing[j].reason,
-                   why ? why : "");
+        crawl_copy_trunc(r->rep->failing[j].path, sizeof r->rep->failing[j].path,
+                         paths[i]);
+        crawl_copy_trunc(r->rep->failing[j].reason, sizeof r->rep->failing[j].reason,
+                         why ? why : "");
     }
     free(paths);
 }
@@ -1309,12 +1313,12 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     }
     free(schema);
 
-    if (kb_index_writer_for_each_meta(r.w, MANIFEST_PREFIX, load_manifest_cb, &r, err) ||
-        kb_index_writer_for_each_meta(r.w, KB_META_FAILED_PREFIX, load_failed_cb, &r,
-                                      err))
+    if (kb_index_writer_for_each_meta(r.w, MANIFEST_PREFIX, manifest_load_cb, &r, err) ||
+        kb_index_writer_for_each_meta(r.w, KB_META_FAILED_PREFIX, manifest_load_failed_cb,
+                                      &r, err))
         goto out;
     if (r.n_e) /* qsort and bsearch must not see NULL, even with 0 items */
-        qsort(r.e, r.n_e, sizeof *r.e, cmp_entry);
+        qsort(r.e, r.n_e, sizeof *r.e, manifest_cmp);
     unsigned long base_rev = 0, rev_base = 0; /* Xapian's, and KB_META_REV_BASE */
     kb_index_writer_revision(r.w, &base_rev, &e);
     char *rb = NULL;
@@ -1331,18 +1335,18 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
      * and a run killed at any point leaves the previous revision as it was. */
     if (kb_index_writer_begin(r.w, err))
         goto out;
-    /* --retry-failed: remembered failures are tried again by the walk; a record goes
-     * when its file indexes, is rewritten only when the failure changed, and goes with
-     * its file. A retry that changes nothing makes no new revision. */
+    /* --retry-failed: remembered failures are tried again by the walk; a record
+     * goes when its file indexes, is rewritten only when the failure changed, and goes
+     * with its file. A retry that changes nothing makes no new revision. */
     if (r.tty && o->progress) /* the total for the bar costs a second walk: only then */
         for (size_t i = 0; i < c->n_sources; i++)
-            walk(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 1, 0, NULL);
+            walk_folder(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 1, 0, NULL);
     size_t empty_sources = 0;
     for (size_t i = 0; i < c->n_sources; i++) {
         size_t before = rep->seen;
         struct kb_error we;
         kb_error_clear(&we);
-        rc = walk(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 0, 0, &we);
+        rc = walk_folder(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 0, 0, &we);
         if (rc == KB_ENOTFOUND) {
             fprintf(stderr, "kb-indexer: %s\n", we.msg);
             empty_sources++;
@@ -1355,7 +1359,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         if (rep->seen == before)
             empty_sources++;
     }
-    if ((rc = pool_drain(&r, err)) || (rc = shards_finish(&r, err))) /* the last files */
+    if ((rc = pool_drain(&r, err)) ||
+        (rc = pool_shards_finish(&r, err))) /* the last files */
         goto out;
     if (r.tty && o->progress)
         fputc('\n', stderr);
@@ -1379,7 +1384,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
                 if (r.e[i].seen)
                     continue;
                 if (delete_ids(&r, r.e[i].path, r.e[i].state, NULL, err) ||
-                    set_meta_json(&r, MANIFEST_PREFIX, r.e[i].path, NULL, err))
+                    manifest_set(&r, MANIFEST_PREFIX, r.e[i].path, NULL, err))
                     goto out;
             }
         }
@@ -1390,7 +1395,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         json_t *v;
         json_object_foreach(r.failed, k, v)
         {
-            if (!find_entry(&r, k) && !json_object_get(v, "seen")) {
+            if (!manifest_find(&r, k) && !json_object_get(v, "seen")) {
                 char full[4096];
                 int gone = 1;
                 for (size_t i = 0; i < c->n_sources && gone; i++) {
@@ -1401,7 +1406,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
                     gone = stat(full, &st) != 0 && (errno == ENOENT || errno == ENOTDIR);
                 }
                 if (gone && !o->no_delete &&
-                    set_meta_json(&r, KB_META_FAILED_PREFIX, k, NULL, err))
+                    manifest_set(&r, KB_META_FAILED_PREFIX, k, NULL, err))
                     goto out;
             }
         }
@@ -1436,7 +1441,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     rep->revision = rev_base + base_rev + 1;
     rep->seconds = now_s() - t0;
     json_t *report = kb_run_report_json(rep);
-    if (set_meta_json(&r, KB_META_LAST_RUN, "", report, err)) {
+    if (manifest_set(&r, KB_META_LAST_RUN, "", report, err)) {
         json_decref(report);
         goto out;
     }
