@@ -17,7 +17,7 @@
  * by the cores too. Thread K takes jobs K, K+T, K+2T...: for a given thread count the
  * index is the same from run to run.
  */
-#include "crawl.h"
+#include "crawl_priv.h"
 #include "analysis.h"
 #include "buf.h"
 #include "doc.h"
@@ -26,200 +26,23 @@
 #include "space.h"
 #include "text.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <libxml/parser.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
-
-#define MANIFEST_PREFIX "kb:file:"
-#define MAX_DEPTH       32
-#define KB_MAX_SHARDS   64 /* at most this many analysis threads write shards */
-
-/* One known file from the previous runs. The stat fields are parsed once at load so
- * that the no-op check (the whole cost of a nightly run on an unchanged corpus) is a
- * bsearch and three integer compares. */
-struct entry {
-    char *path;
-    json_t *state; /* {"m","n","s","c","ids"} */
-    long long m;   /* mtime, seconds */
-    long long ns;  /* mtime, nanoseconds part; -1 when unknown (older manifests) */
-    long long s;   /* size */
-    int seen;
-};
-
-/* What an analysis thread made of one changed file, for the main thread to store. */
-enum job_kind {
-    JOB_DOC,     /* x is the document to store */
-    JOB_STORED,  /* sharded build: the thread stored the document in its own shard */
-    JOB_TOUCHED, /* same bytes as indexed: only the mtime changed */
-    JOB_JSONL,   /* buf holds a JSON Lines file: the main thread indexes it */
-    JOB_FAILED,  /* fe says why; recorded as a failure */
-    JOB_FATAL    /* fe says why; the run stops (out of memory, resources missing) */
-};
-
-/* One changed or new file on its way through the pipeline. The main thread fills the
- * first group and owns e; one analysis thread fills the second; the main thread then
- * stores it and frees everything (crawl_job_clear). */
-struct job {
-    char *full, *id;
-    struct stat st;
-    struct entry *e;  /* manifest entry, NULL for a new file (main thread only) */
-    char old_sum[17]; /* checksum recorded in e, "" when none */
-    enum job_kind kind;
-    int rc;
-    struct kb_error fe;
-    char sum[17];
-    enum kb_format fmt;
-    char *buf; /* JOB_JSONL: the file's bytes */
-    size_t len;
-    struct kb_index_doc *x; /* JOB_DOC */
-    char lang[16];          /* JOB_DOC: detected language, for --verbose */
-    int folder_vis;         /* enum kb_visibility of the file's folder (.kb-visibility) */
-    int doc_vis;            /* JOB_DOC: the document's own, after its metadata */
-};
-
-struct run;
-
-/* One analysis context: a thread of the pool, or the main thread (threads = 1, JSONL). */
-struct worker {
-    struct run *r;
-    struct kb_analysis an;
-    int an_ready;
-    pthread_t tid;
-    size_t next;                   /* sequence number of the next job this thread takes */
-    struct kb_index_writer *shard; /* sharded build: this thread's own database */
-    size_t unflushed; /* sharded build: documents stored since the last commit */
-    int closed;       /* sharded build: shard_close ran (its result below) */
-    int close_rc;     /* ... KB_OK or the status, with close_err */
-    struct kb_error close_err;
-    unsigned docs; /* ... documents in the closed shard */
-};
-
-/* The pipeline. Jobs get consecutive sequence numbers; slot seq % window holds one.
- * [head, tail) are in flight; worker K works jobs K, K+n, K+2n... (its `next`). The
- * main thread stores jobs strictly in sequence order, so the index, the manifest and
- * the failure list come out as from a single-threaded run; at most `window` files are
- * in flight, which bounds memory. */
-struct pool {
-    pthread_mutex_t mu;
-    pthread_cond_t work; /* workers: a job was queued, or stop */
-    pthread_cond_t done; /* main thread: a job finished */
-    struct job *slot;
-    unsigned char *finished;
-    size_t window, head, tail;
-    int finish;      /* sharded build: every job is stored, threads close their shard */
-    size_t n_closed; /* threads that did */
-    struct worker *w;
-    size_t n_workers, n_started;
-    int stop;
-};
-
-struct run {
-    const struct kb_config *c;
-    const struct kb_run_opts *o;
-    struct kb_run_report *rep;
-    struct kb_index_writer *w;
-    pthread_mutex_t res_mu; /* guards res, res_state and analyser set-up */
-    struct kb_resources res;
-    int res_state; /* 0 not loaded, 1 loaded, <0 failed (res_err says why) */
-    struct kb_error res_err;
-    struct worker main_w;  /* analysis on the main thread (threads = 1, JSONL lines) */
-    size_t threads;        /* analysis threads; 1 = all on the main thread */
-    const char *build_dir; /* a new generation is built here (else NULL) */
-    int sharded;           /* build_dir and threads > 1: one shard per thread */
-    unsigned shard_docs;   /* documents in the committed shards */
-    struct pool pool;
-    int pool_ready;
-    int gen; /* the generation written (built, when build_dir) */
-    struct kb_read_limits lim;
-    struct entry *e; /* sorted by path */
-    size_t n_e, cap_e;
-    json_t *failed;  /* path -> {"m","s","reason"} of earlier failures */
-    json_t *failing; /* the failure records as this run leaves them (for the report) */
-    size_t total_files;
-    size_t writes; /* changes made to the index so far in this run */
-    int tty;
-};
 
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int manifest_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
-}
-
-static struct entry *manifest_find(struct run *r, const char *path)
-{
-    struct entry key;
-    memset(&key, 0, sizeof key);
-    key.path = (char *)path;
-    return r->n_e ? bsearch(&key, r->e, r->n_e, sizeof *r->e, manifest_cmp) : NULL;
-}
-
-/* Integer member `k` of state, or `dflt` when absent. */
-static long long manifest_int(const json_t *state, const char *k, long long dflt)
-{
-    const json_t *v = json_object_get(state, k);
-    return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
-}
-
-static int manifest_load_cb(const char *key, const char *val, size_t len, void *ctx)
-{
-    struct run *r = ctx;
-    json_t *st = json_loadb(val, len, 0, NULL);
-    if (!st)
-        return 0; /* unreadable: treated as unknown, the file is reindexed */
-    if (r->n_e == r->cap_e) {
-        size_t cap = r->cap_e ? r->cap_e * 2 : 1024; /* geometric: O(n) for the load */
-        struct entry *e = realloc(r->e, cap * sizeof *e);
-        if (!e) {
-            json_decref(st);
-            return KB_ENOMEM;
-        }
-        r->e = e;
-        r->cap_e = cap;
-    }
-    struct entry *e = &r->e[r->n_e];
-    e->path = strdup(key + strlen(MANIFEST_PREFIX));
-    e->state = st;
-    e->m = manifest_int(st, "m", -1);
-    e->ns = manifest_int(st, "n", -1);
-    e->s = manifest_int(st, "s", -1);
-    e->seen = 0;
-    if (!e->path) {
-        json_decref(st);
-        return KB_ENOMEM;
-    }
-    r->n_e++;
-    return 0;
-}
-
-static int manifest_load_failed_cb(const char *key, const char *val, size_t len,
-                                   void *ctx)
-{
-    struct run *r = ctx;
-    json_t *st = json_loadb(val, len, 0, NULL);
-    if (st) {
-        json_object_set(r->failing, key + strlen(KB_META_FAILED_PREFIX), st);
-        json_object_set_new(r->failed, key + strlen(KB_META_FAILED_PREFIX), st);
-    }
-    return 0;
 }
 
 /* Loads the thesaurus, stop words (once per run, shared) and this worker's analysers
@@ -252,38 +75,9 @@ out:
     return rc;
 }
 
-static int manifest_set(struct run *r, const char *prefix, const char *path, json_t *v,
-                        struct kb_error *err)
-{
-    char key[1200];
-    r->writes++;
-    int kn = snprintf(key, sizeof key, "%s%s", prefix, path);
-    if (kn < 0 || (size_t)kn >= sizeof key)
-        return kb_error_set(err, KB_EINVAL, "path too long for the index state");
-    int rc;
-    if (v) {
-        char *s = json_dumps(v, JSON_COMPACT);
-        if (!s)
-            return kb_error_set(err, KB_ENOMEM, "out of memory");
-        rc = kb_index_writer_set_meta(r->w, key, s, strlen(s), err);
-        free(s);
-    } else {
-        rc = kb_index_writer_set_meta(r->w, key, "", 0, err);
-    }
-    if (rc)
-        return rc;
-    if (!strcmp(prefix, KB_META_FAILED_PREFIX)) {
-        if (v)
-            json_object_set(r->failing, path, v);
-        else
-            json_object_del(r->failing, path);
-    }
-    return KB_OK;
-}
-
 /* Copies src into dst (cap bytes), cut if needed at a UTF-8 character boundary so the
  * report stays valid JSON. */
-static void crawl_copy_trunc(char *dst, size_t cap, const char *src)
+void crawl_copy_trunc(char *dst, size_t cap, const char *src)
 {
     size_t n = strlen(src);
     if (n >= cap) {
@@ -296,7 +90,7 @@ static void crawl_copy_trunc(char *dst, size_t cap, const char *src)
 }
 
 /* Counts a failed file and keeps the first KB_RUN_MAX_FAILURES for the report. */
-static void crawl_add_failure(struct run *r, const char *path, const char *reason)
+void crawl_add_failure(struct run *r, const char *path, const char *reason)
 {
     r->rep->failed++;
     if (r->rep->n_failures < KB_RUN_MAX_FAILURES) {
@@ -460,7 +254,7 @@ static void progress(struct run *r)
 }
 
 /* Frees what a job holds and empties it. Accepts an empty job. */
-static void crawl_job_clear(struct job *j)
+void crawl_job_clear(struct job *j)
 {
     free(j->full);
     free(j->id);
@@ -472,7 +266,7 @@ static void crawl_job_clear(struct job *j)
 /* The analysis side of one changed file (any thread; touches nothing shared but the
  * read-only resources): read, checksum, detect, parse, build the Xapian document. Sets
  * j->kind and what goes with it; never fails as such. */
-static void crawl_work(struct worker *wk, struct job *j)
+void crawl_work(struct worker *wk, struct job *j)
 {
     struct run *r = wk->r;
     struct kb_doc d;
@@ -557,7 +351,7 @@ out:
 /* The storing side of one changed file (main thread, in walk order): the document,
  * its manifest entry, or its failure record. Returns KB_OK, or a fatal error (in err)
  * that stops the run. */
-static int crawl_finish(struct run *r, struct job *j, struct kb_error *err)
+int crawl_finish(struct run *r, struct job *j, struct kb_error *err)
 {
     struct entry *e = j->e;
     const char *id = j->id;
@@ -652,265 +446,6 @@ out:
     return rc;
 }
 
-/* Sharded build, once every job is stored (on the shard's own thread, so the threads
- * do it at once): the thread's words go into its shard's spelling dictionary, and the
- * shard is counted, committed and closed. Sets closed, close_rc, close_err, docs. */
-static void shard_close(struct worker *wk)
-{
-    int rc;
-    kb_error_clear(&wk->close_err);
-    if (!wk->shard) {
-        wk->close_rc = KB_OK;
-        return;
-    }
-    if ((rc = kb_index_writer_flush_spelling(wk->shard, &wk->close_err)) == KB_OK)
-        rc = kb_index_writer_doc_count(wk->shard, &wk->docs, &wk->close_err);
-    if (rc == KB_OK) {
-        rc = kb_index_writer_close(wk->shard, &wk->close_err); /* commits */
-        wk->shard = NULL;
-    }
-    wk->close_rc = rc;
-}
-
-/* Sharded build, after pool_drain: has every thread close its shard (shard_close) and
- * waits for them. Returns KB_OK or the first thread's fatal error (in err). */
-static int pool_shards_finish(struct run *r, struct kb_error *err)
-{
-    struct pool *p = &r->pool;
-    if (!r->sharded || !r->pool_ready)
-        return KB_OK;
-    pthread_mutex_lock(&p->mu);
-    p->finish = 1;
-    pthread_cond_broadcast(&p->work);
-    while (p->n_closed < p->n_started)
-        pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-    for (size_t i = 0; i < p->n_started; i++) {
-        if (p->w[i].close_rc)
-            return kb_error_set(err, p->w[i].close_rc, "%s", p->w[i].close_err.msg);
-        r->shard_docs += p->w[i].docs;
-    }
-    return KB_OK;
-}
-
-/* Body of an analysis thread: works its own queued jobs (K, K+n, ...) in sequence order
- * until the pool stops; in a sharded build, closes its shard when told to finish. */
-static void *worker_main(void *arg)
-{
-    struct worker *wk = arg;
-    struct pool *p = &wk->r->pool;
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (!p->stop && wk->next >= p->tail && !(p->finish && !wk->closed))
-            pthread_cond_wait(&p->work, &p->mu);
-        if (p->stop)
-            break;
-        if (wk->next >= p->tail) { /* finish: every job is stored */
-            pthread_mutex_unlock(&p->mu);
-            shard_close(wk);
-            pthread_mutex_lock(&p->mu);
-            wk->closed = 1;
-            p->n_closed++;
-            pthread_cond_signal(&p->done);
-            continue;
-        }
-        size_t seq = wk->next;
-        wk->next += p->n_workers;
-        struct job *j = &p->slot[seq % p->window];
-        pthread_mutex_unlock(&p->mu);
-        crawl_work(wk, j);
-        pthread_mutex_lock(&p->mu);
-        p->finished[seq % p->window] = 1;
-        pthread_cond_signal(&p->done);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
-}
-
-/* Starts r->threads analysis threads with a window of in-flight files. Returns KB_OK,
- * or KB_ENOMEM / KB_EIO (in err) with nothing left running. */
-static int pool_start(struct run *r, struct kb_error *err)
-{
-    struct pool *p = &r->pool;
-    int rc = KB_OK;
-    memset(p, 0, sizeof *p);
-    p->window = r->threads * 16; /* slack for a slow file among fast ones */
-    p->n_workers = r->threads;
-    p->slot = calloc(p->window, sizeof *p->slot);
-    p->finished = calloc(p->window, 1);
-    p->w = calloc(p->n_workers, sizeof *p->w);
-    if (!p->slot || !p->finished || !p->w) {
-        rc = kb_error_set(err, KB_ENOMEM, "out of memory");
-        goto out;
-    }
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->work, NULL);
-    pthread_cond_init(&p->done, NULL);
-    r->pool_ready = 1;
-    xmlInitParser(); /* libxml2's globals, before several threads parse at once */
-    for (size_t i = 0; i < p->n_workers; i++) {
-        p->w[i].r = r;
-        p->w[i].next = i;
-        if (r->sharded) {
-            char dir[1300];
-            kb_index_build_path(r->c->index, r->gen, i + 1, dir, sizeof dir);
-            if ((rc = kb_index_writer_open(dir, KB_INDEX_CREATE | KB_INDEX_NO_SYNC,
-                                           &p->w[i].shard, err)))
-                goto out;
-        }
-        if (pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]) != 0) {
-            rc = kb_error_set(err, KB_EIO, "cannot start analysis threads");
-            goto out;
-        }
-        p->n_started++;
-    }
-out:
-    return rc; /* on failure, pool_stop (from run_release) ends what was started */
-}
-
-/* Stops and joins the analysis threads and frees the pool, jobs still in it included.
- * Accepts a pool that was never started. */
-static void pool_stop(struct run *r)
-{
-    struct pool *p = &r->pool;
-    if (r->pool_ready) {
-        pthread_mutex_lock(&p->mu);
-        p->stop = 1;
-        pthread_cond_broadcast(&p->work);
-        pthread_mutex_unlock(&p->mu);
-        for (size_t i = 0; i < p->n_started; i++)
-            pthread_join(p->w[i].tid, NULL);
-        for (size_t i = 0; i < p->n_workers; i++) {
-            if (p->w[i].an_ready)
-                kb_analysis_release(&p->w[i].an);
-            kb_index_writer_free(p->w[i].shard); /* not committed: an error path */
-        }
-        for (size_t i = 0; i < p->window; i++)
-            crawl_job_clear(&p->slot[i]);
-        pthread_cond_destroy(&p->work);
-        pthread_cond_destroy(&p->done);
-        pthread_mutex_destroy(&p->mu);
-        r->pool_ready = 0;
-    }
-    free(p->slot);
-    free(p->finished);
-    free(p->w);
-    memset(p, 0, sizeof *p);
-}
-
-/* Stores the oldest job in flight once its thread is done with it (blocking when
- * `wait`; else only if it is already done). Returns KB_OK when one was stored, 1 when
- * there was nothing to store (yet), or a fatal error in err. */
-static int pool_finish_one(struct run *r, int wait, struct kb_error *err)
-{
-    struct pool *p = &r->pool;
-    pthread_mutex_lock(&p->mu);
-    if (p->head == p->tail || (!wait && !p->finished[p->head % p->window])) {
-        pthread_mutex_unlock(&p->mu);
-        return 1;
-    }
-    while (!p->finished[p->head % p->window])
-        pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-    /* no thread touches a finished slot until head passes it */
-    struct job *j = &p->slot[p->head % p->window];
-    int rc = crawl_finish(r, j, err);
-    crawl_job_clear(j);
-    pthread_mutex_lock(&p->mu);
-    p->finished[p->head % p->window] = 0;
-    p->head++;
-    pthread_mutex_unlock(&p->mu);
-    return rc;
-}
-
-/* Stores every job still in flight, in order. Returns KB_OK or a fatal error. */
-static int pool_drain(struct run *r, struct kb_error *err)
-{
-    int rc = KB_OK;
-    while (r->pool_ready && rc == KB_OK)
-        rc = pool_finish_one(r, 1, err);
-    return rc > 0 ? KB_OK : rc;
-}
-
-/* Hands one changed file to the analysis (steals j's contents). With one thread it is
- * worked and stored here; else queued, storing older jobs while the window is full and
- * any that are already done. Returns KB_OK or a fatal error (in err). */
-static int pool_submit(struct run *r, struct job *j, struct kb_error *err)
-{
-    int rc = KB_OK;
-    if (r->threads <= 1) {
-        crawl_work(&r->main_w, j);
-        rc = crawl_finish(r, j, err);
-        crawl_job_clear(j);
-        return rc;
-    }
-    if (!r->pool_ready && (rc = pool_start(r, err))) {
-        crawl_job_clear(j);
-        return rc;
-    }
-    struct pool *p = &r->pool;
-    while (p->tail - p->head == p->window)
-        if ((rc = pool_finish_one(r, 1, err)) < 0) {
-            crawl_job_clear(j);
-            return rc;
-        }
-    pthread_mutex_lock(&p->mu);
-    p->slot[p->tail % p->window] = *j;
-    p->tail++;
-    pthread_cond_broadcast(&p->work); /* the job's thread, whichever is waiting */
-    pthread_mutex_unlock(&p->mu);
-    memset(j, 0, sizeof *j);
-    do /* keep the writer busy with whatever is ready */
-        rc = pool_finish_one(r, 0, err);
-    while (rc == KB_OK);
-    return rc > 0 ? KB_OK : rc;
-}
-
-/* Writes name into out (cap bytes, NUL-terminated, cut if needed) with every
- * byte that is not part of valid UTF-8, and every backslash, as \xHH: a file name that is
- * not UTF-8 gets a printable, stable stand-in for its id. Returns 1 when anything was
- * escaped (the name was not valid UTF-8), else 0 (out is then a plain copy). */
-static int escape_name(const char *name, char *out, size_t cap)
-{
-    size_t len = strlen(name), o = 0;
-    if (kb_utf8_valid(name, len)) {
-        crawl_copy_trunc(out, cap, name);
-        return 0;
-    }
-    for (size_t i = 0; i < len && o + 5 < cap;) {
-        size_t ok = kb_utf8_trim(name + i, len - i, len - i);
-        for (size_t k = 0; k < ok && o + 5 < cap; k++, i++) {
-            if (name[i] == '\\')
-                o += (size_t)snprintf(out + o, cap - o, "\\x5c");
-            else
-                out[o++] = name[i];
-        }
-        if (ok == 0) /* one byte that starts no valid character */
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", (unsigned char)name[i++]);
-    }
-    out[o] = '\0';
-    return 1;
-}
-
-/* Marks every known file at `prefix` or under `prefix/` as seen, so that a run that
- * could not look at them (an unreadable folder) keeps their documents. */
-static void manifest_keep_under(struct run *r, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    for (size_t i = 0; i < r->n_e; i++) {
-        const char *p = r->e[i].path;
-        if (strncmp(p, prefix, n) == 0 && (p[n] == '\0' || p[n] == '/'))
-            r->e[i].seen = 1;
-    }
-    const char *k;
-    json_t *v;
-    json_object_foreach(r->failed, k, v)
-    {
-        if (strncmp(k, prefix, n) == 0 && (k[n] == '\0' || k[n] == '/'))
-            json_object_set_new(v, "seen", json_true());
-    }
-}
-
 /* A file whose name is not valid UTF-8 (id is its escaped stand-in): it cannot be a
  * document id, so it is recorded as failed under that stand-in, which is the same from
  * run to run: an unchanged file is then passed over like any failed file. Returns
@@ -944,9 +479,8 @@ static int bad_name_file(struct run *r, const char *id, const struct stat *st,
 /* One file met by the walk (main thread): skip it when unchanged or failed before
  * as it is, else hand it to the analysis. Returns KB_OK, or a fatal error (I/O on the
  * index, out of memory) that stops the run. */
-static int crawl_file(struct run *r, const char *full, const char *id,
-                      const struct stat *st, int folder_vis, int bad_name,
-                      struct kb_error *err)
+int crawl_file(struct run *r, const char *full, const char *id, const struct stat *st,
+               int folder_vis, int bad_name, struct kb_error *err)
 {
     r->rep->seen++;
     progress(r);
@@ -990,130 +524,6 @@ static int crawl_file(struct run *r, const char *full, const char *id,
         return kb_error_set(err, KB_ENOMEM, "out of memory");
     }
     return pool_submit(r, &j, err);
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The visibility a folder sets for itself and what is below it: its `.kb-visibility`
- * file holds "members" or "public" (the first word that is not a '#' comment). A folder
- * is member-only when it or any folder above it says members: a nested "public" cannot
- * open a member-only tree, and a file that cannot be read or says anything else makes
- * the folder member-only (fail closed). No file: `inherited`. */
-static int folder_visibility(const char *dir, int inherited)
-{
-    char path[4200], line[256];
-    if (inherited == KB_VIS_MEMBERS ||
-        (size_t)snprintf(path, sizeof path, "%s/.kb-visibility", dir) >= sizeof path)
-        return inherited;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return errno == ENOENT ? inherited : KB_VIS_MEMBERS;
-    int v = -1;
-    while (v < 0 && fgets(line, sizeof line, f)) {
-        char *p = line + strspn(line, " \t");
-        if (*p == '#' || *p == '\n' || *p == '\r' || !*p)
-            continue;
-        v = kb_visibility_parse(p, strcspn(p, " \t\r\n#"));
-        if (v < 0)
-            v = KB_VIS_MEMBERS;
-    }
-    fclose(f);
-    return v < 0 ? inherited : v;
-}
-
-/* Walks a folder in name order (deterministic), calling crawl_file or counting files.
- * `vis` is the visibility of the folder above (folder_visibility); `bad_name`: the
- * folder's path is not UTF-8, so neither are its files' ids. */
-static int walk_folder(struct run *r, const char *dir, const char *rel, int depth,
-                       int vis, int count_only, int bad_name, struct kb_error *err)
-{
-    if (depth > MAX_DEPTH)
-        return KB_OK;
-    vis = folder_visibility(dir, vis);
-    DIR *d = opendir(dir);
-    if (!d && depth == 0)
-        return kb_error_set(err, KB_ENOTFOUND, "cannot open source '%s': %s", dir,
-                            strerror(errno));
-    if (!d) {
-        /* a folder that cannot be read (permissions, I/O): an error of this run, and
-         * what was indexed from it stays as it is */
-        if (!count_only) {
-            char why[300];
-            snprintf(why, sizeof why, "cannot read folder: %s (its documents are kept)",
-                     strerror(errno));
-            crawl_add_failure(r, rel, why);
-            manifest_keep_under(r, rel);
-        }
-        return KB_OK;
-    }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *de;
-    int rc = KB_OK;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue; /* hidden files, ., .. */
-        char **v = realloc(names, (n + 1) * sizeof *v);
-        if (!v || !(v[n] = strdup(de->d_name))) {
-            names = v ? v : names;
-            rc = kb_error_set(err, KB_ENOMEM, "out of memory");
-            break;
-        }
-        names = v;
-        n++;
-    }
-    closedir(d);
-    if (!rc && n)
-        qsort(names, n, sizeof *names, cmp_name);
-    for (size_t i = 0; i < n && !rc; i++) {
-        char full[4096], id[4096], name[1024];
-        int bad = escape_name(names[i], name, sizeof name) || bad_name;
-        int a = snprintf(full, sizeof full, "%s/%s", dir, names[i]);
-        int b = snprintf(id, sizeof id, "%s%s%s", rel, *rel ? "/" : "", name);
-        struct stat st;
-        if (a < 0 || (size_t)a >= sizeof full || b < 0)
-            continue;
-        if (lstat(full, &st) < 0) {
-            /* gone since readdir: nothing to do; anything else (a folder that can be
-             * listed but not searched): an error, and its documents stay */
-            if (errno != ENOENT && !count_only && (size_t)b < 200) {
-                char why[300];
-                snprintf(why, sizeof why, "cannot read: %s (documents are kept)",
-                         strerror(errno));
-                crawl_add_failure(r, id, why);
-                manifest_keep_under(r, id);
-            }
-            continue;
-        }
-        if ((size_t)b >= 200) {
-            /* too long for an id (the manifest key must fit Xapian's key limit): say so
-             * in the report rather than leave the file or folder out silently */
-            int is_dir = S_ISDIR(st.st_mode);
-            if (!count_only &&
-                (is_dir || (S_ISREG(st.st_mode) &&
-                            kb_format_from_name(names[i]) != KB_FMT_UNKNOWN))) {
-                char shown[200];
-                snprintf(shown, sizeof shown, "%.150s...", id);
-                crawl_add_failure(r, shown,
-                                  is_dir
-                                      ? "folder path longer than 200 bytes: not indexed"
-                                      : "path longer than 200 bytes: not indexed");
-            }
-            continue;
-        }
-        if (S_ISDIR(st.st_mode))
-            rc = walk_folder(r, full, id, depth + 1, vis, count_only, bad, err);
-        else if (S_ISREG(st.st_mode) && kb_format_from_name(names[i]) != KB_FMT_UNKNOWN)
-            rc = count_only ? (r->total_files++, KB_OK)
-                            : crawl_file(r, full, id, &st, vis, bad, err);
-    }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    return rc;
 }
 
 static json_t *report_core_json(const struct kb_run_report *rep)
