@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *norm(const char *s, unsigned flags)
@@ -495,7 +496,32 @@ static void test_layout(void)
     CHECK_STR(db, dir);
     unlink(glass);
     unlink(path);
-    rmdir(dir);
+    /* a switch names the new generation; leftovers of a killed run go, the current
+     * generation and the one before stay */
+    char gen2[300], gen3[300], build[300], shard[300];
+    struct kb_error e;
+    kb_error_clear(&e);
+    kb_index_gen_path(dir, 2, gen2, sizeof gen2);
+    kb_index_gen_path(dir, 3, gen3, sizeof gen3);
+    kb_index_build_path(dir, 3, 0, build, sizeof build);
+    kb_index_build_path(dir, 3, 1, shard, sizeof shard);
+    CHECK_INT(mkdir(gen2, 0755), 0);
+    CHECK_INT(mkdir(gen3, 0755), 0);
+    CHECK_INT(mkdir(build, 0755), 0);
+    CHECK_INT(mkdir(shard, 0755), 0);
+    CHECK_INT(kb_index_switch(dir, 2, "test_core", &e), KB_OK);
+    CHECK_INT(kb_index_generation(dir), 2);
+    kb_index_remove_leftovers(dir, 2);
+    CHECK(access(gen2, F_OK) == 0);
+    CHECK(access(gen3, F_OK) != 0 && access(build, F_OK) != 0 &&
+          access(shard, F_OK) != 0);
+    int fd = kb_index_lock(dir, &e);
+    CHECK(fd >= 0);
+    CHECK_INT(kb_index_lock(dir, &e), -1); /* flock: a second open file is refused */
+    CHECK_INT(e.code, KB_ELOCKED);
+    kb_index_unlock(fd);
+    kb_index_remove_tree(dir);
+    CHECK(access(dir, F_OK) != 0);
 }
 
 /* One mapping of Xapian failures, two sides: a reader's damaged index is busy (503), a
