@@ -1,304 +1,48 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * crawl.c - one indexer run (see crawl.h). The index location is a directory holding a
- * stub file XAPIANDB ("auto gen-N") and the generations gen-N/; readers open the
- * directory and Xapian follows the stub. An incremental run updates the current
- * generation inside one transaction; --full builds gen-(N+1) from nothing, compacts it
- * and renames a new stub over the old one, so readers switch atomically. A lock file
- * (flock) keeps a second indexer out at once.
+ * crawl.c - one indexer run (see crawl.h). The index location and its generations are
+ * core/index.h's: readers open the location and follow its stub. An incremental run
+ * updates the current generation inside one transaction; --full builds the next
+ * generation from nothing, compacts it and switches the stub atomically. The
+ * location's lock keeps a second indexer out at once.
  *
  * Threads: the main thread walks the sources and decides what changed; analysis threads
  * read, parse and build the documents; the main thread then records each file (its
- * manifest entry or failure) strictly in walk order. An incremental run stores every
- * document through the one writer of the current generation. A new generation (first
- * build, --full) is built sharded: each analysis thread also stores its documents in a
- * database of its own (gen-N.build.K), the main thread writes the rest (manifest,
- * failures, JSON Lines documents) to gen-N.build, and the compaction that a new
- * generation gets anyway merges them all, so the inversion work of Xapian is shared by
- * the cores too. Thread K takes jobs K, K+T, K+2T...: for a given thread count the
+ * manifest entry or failure) strictly in walk order. An incremental run stores
+ * every document through the one writer of the current generation. A new generation
+ * (first build, --full) is built sharded: each analysis thread also stores its documents
+ * in a database of its own (a shard of the build), the main thread writes the rest
+ * (manifest, failures, JSON Lines documents) to the build folder, and the compaction that
+ * a new generation gets anyway merges them all, so the inversion work of Xapian is shared
+ * by the cores too. Thread K takes jobs K, K+T, K+2T...: for a given thread count the
  * index is the same from run to run.
  */
-#include "crawl.h"
+#include "crawl_priv.h"
 #include "analysis.h"
 #include "buf.h"
 #include "doc.h"
-#include "layout.h"
+#include "index.h"
 #include "schema.h"
 #include "space.h"
 #include "text.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <libxml/parser.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
-
-#define MANIFEST_PREFIX "kb:file:"
-#define MAX_DEPTH       32
-#define KB_MAX_SHARDS   64 /* at most this many analysis threads write shards */
-
-/* One known file from the previous runs. The stat fields are parsed once at load so
- * that the no-op check (the whole cost of a nightly run on an unchanged corpus) is a
- * bsearch and three integer compares. */
-struct entry {
-    char *path;
-    json_t *state; /* {"m","n","s","c","ids"} */
-    long long m;   /* mtime, seconds */
-    long long ns;  /* mtime, nanoseconds part; -1 when unknown (older manifests) */
-    long long s;   /* size */
-    int seen;
-};
-
-/* Spelling words counted over the run (open addressing on XXH64), added to the index
- * once before the commit instead of one add_spelling per word per document: the sums
- * are the same, so is the dictionary. Counts are net: a replaced document takes its old
- * words out, so an edit that adds a line only touches that line's words in the
- * dictionary, and a word edited away leaves it. A deleted document's words stay until
- * the next --full: taking them out rewrites the dictionary's fragment lists for every
- * word that reaches zero, which doubled the cost of a run that deletes 1 % of 10,000
- * files (callgrind: 1.16 -> 2.12 billion instructions). */
-struct spell_slot {
-    char *word; /* malloc'ed, NUL-terminated; NULL for an empty slot */
-    long long count;
-};
-
-struct spell_map {
-    struct spell_slot *slot;
-    size_t cap, n; /* cap is a power of two */
-};
-
-/* What an analysis thread made of one changed file, for the main thread to store. */
-enum job_kind {
-    JOB_DOC,     /* x is the document to store */
-    JOB_STORED,  /* sharded build: the thread stored the document in its own shard */
-    JOB_TOUCHED, /* same bytes as indexed: only the mtime changed */
-    JOB_JSONL,   /* buf holds a JSON Lines file: the main thread indexes it */
-    JOB_FAILED,  /* fe says why; recorded as a failure */
-    JOB_FATAL    /* fe says why; the run stops (out of memory, resources missing) */
-};
-
-/* One changed or new file on its way through the pipeline. The main thread fills the
- * first group and owns e; one analysis thread fills the second; the main thread then
- * stores it and frees everything (job_clear). */
-struct job {
-    char *full, *id;
-    struct stat st;
-    struct entry *e;  /* manifest entry, NULL for a new file (main thread only) */
-    char old_sum[17]; /* checksum recorded in e, "" when none */
-    enum job_kind kind;
-    int rc;
-    struct kb_error fe;
-    char sum[17];
-    enum kb_format fmt;
-    char *buf; /* JOB_JSONL: the file's bytes */
-    size_t len;
-    xap_doc *x;     /* JOB_DOC */
-    char lang[16];  /* JOB_DOC: detected language, for --verbose */
-    int folder_vis; /* enum kb_visibility of the file's folder (.kb-visibility) */
-    int doc_vis;    /* JOB_DOC: the document's own, after its metadata */
-};
-
-struct run;
-
-/* One analysis context: a thread of the pool, or the main thread (threads = 1, JSONL). */
-struct worker {
-    struct run *r;
-    struct kb_analysis an;
-    int an_ready;
-    pthread_t tid;
-    size_t next;            /* sequence number of the next job this thread takes */
-    xap_writer *shard;      /* sharded build: this thread's own database, else NULL */
-    struct spell_map spell; /* sharded build: the words this thread stored */
-    size_t unflushed;       /* sharded build: documents stored since the last commit */
-    int closed;             /* sharded build: shard_close ran (its result below) */
-    int close_rc;           /* ... KB_OK or the status, with close_err */
-    struct kb_error close_err;
-    unsigned docs; /* ... documents in the closed shard */
-};
-
-/* The pipeline. Jobs get consecutive sequence numbers; slot seq % window holds one.
- * [head, tail) are in flight; worker K works jobs K, K+n, K+2n... (its `next`). The
- * main thread stores jobs strictly in sequence order, so the index, the manifest and
- * the failure list come out as from a single-threaded run; at most `window` files are
- * in flight, which bounds memory. */
-struct pool {
-    pthread_mutex_t mu;
-    pthread_cond_t work; /* workers: a job was queued, or stop */
-    pthread_cond_t done; /* main thread: a job finished */
-    struct job *slot;
-    unsigned char *finished;
-    size_t window, head, tail;
-    int finish;      /* sharded build: every job is stored, threads close their shard */
-    size_t n_closed; /* threads that did */
-    struct worker *w;
-    size_t n_workers, n_started;
-    int stop;
-};
-
-struct run {
-    const struct kb_config *c;
-    const struct kb_run_opts *o;
-    struct kb_run_report *rep;
-    xap_writer *w;
-    pthread_mutex_t res_mu; /* guards res, res_state and analyser set-up */
-    struct kb_resources res;
-    int res_state; /* 0 not loaded, 1 loaded, <0 failed (res_err says why) */
-    struct kb_error res_err;
-    struct worker main_w;  /* analysis on the main thread (threads = 1, JSONL lines) */
-    size_t threads;        /* analysis threads; 1 = all on the main thread */
-    const char *build_dir; /* a new generation is built here (else NULL) */
-    int sharded;           /* build_dir and threads > 1: one shard per thread */
-    unsigned shard_docs;   /* documents in the committed shards */
-    struct pool pool;
-    int pool_ready;
-    struct spell_map spell;
-    struct kb_read_limits lim;
-    struct entry *e; /* sorted by path */
-    size_t n_e, cap_e;
-    json_t *failed;  /* path -> {"m","s","reason"} of earlier failures */
-    json_t *failing; /* the failure records as this run leaves them (for the report) */
-    size_t total_files;
-    size_t writes; /* changes made to the index so far in this run */
-    int tty;
-};
 
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-    return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
-}
-
-static struct entry *find_entry(struct run *r, const char *path)
-{
-    struct entry key;
-    memset(&key, 0, sizeof key);
-    key.path = (char *)path;
-    return r->n_e ? bsearch(&key, r->e, r->n_e, sizeof *r->e, cmp_entry) : NULL;
-}
-
-/* Integer member `k` of state, or `dflt` when absent. */
-static long long state_int(const json_t *state, const char *k, long long dflt)
-{
-    const json_t *v = json_object_get(state, k);
-    return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
-}
-
-static int load_manifest_cb(const char *key, const char *val, size_t len, void *ctx)
-{
-    struct run *r = ctx;
-    json_t *st = json_loadb(val, len, 0, NULL);
-    if (!st)
-        return 0; /* unreadable: treated as unknown, the file is reindexed */
-    if (r->n_e == r->cap_e) {
-        size_t cap = r->cap_e ? r->cap_e * 2 : 1024; /* geometric: O(n) for the load */
-        struct entry *e = realloc(r->e, cap * sizeof *e);
-        if (!e) {
-            json_decref(st);
-            return KB_ENOMEM;
-        }
-        r->e = e;
-        r->cap_e = cap;
-    }
-    struct entry *e = &r->e[r->n_e];
-    e->path = strdup(key + strlen(MANIFEST_PREFIX));
-    e->state = st;
-    e->m = state_int(st, "m", -1);
-    e->ns = state_int(st, "n", -1);
-    e->s = state_int(st, "s", -1);
-    e->seen = 0;
-    if (!e->path) {
-        json_decref(st);
-        return KB_ENOMEM;
-    }
-    r->n_e++;
-    return 0;
-}
-
-static int load_failed_cb(const char *key, const char *val, size_t len, void *ctx)
-{
-    struct run *r = ctx;
-    json_t *st = json_loadb(val, len, 0, NULL);
-    if (st) {
-        json_object_set(r->failing, key + strlen(KB_META_FAILED_PREFIX), st);
-        json_object_set_new(r->failed, key + strlen(KB_META_FAILED_PREFIX), st);
-    }
-    return 0;
-}
-
-/* 1 when a Xapian failure is the disk (or the file size limit) being full. Xapian 1.4
- * reports a failed write as DatabaseError "Error writing block" with errno's text
- * appended by xapian-c, e.g. "(No space left on device)" or, under RLIMIT_FSIZE with
- * SIGXFSZ ignored, "(File too large)". */
-static int xap_disk_full(const struct xap_error *xe)
-{
-    static const char *const marks[] = {"No space left", "File too large",
-                                        "Disk quota exceeded", "ENOSPC", "EFBIG"};
-    if (!xe)
-        return 0;
-    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
-        if (strstr(xe->msg, marks[i]) || strstr(xe->context, marks[i]))
-            return 1;
-    return 0;
-}
-
-/* Maps a failed index operation to a kb_status: KB_ENOSPC for a full disk, KB_EIO for
- * any other database or I/O failure (both end the run), KB_EINVAL for a bad argument
- * (one document's problem), and so on. */
-static int xap_to_kb(int xrc, const struct xap_error *xe)
-{
-    if (xap_disk_full(xe))
-        return KB_ENOSPC;
-    switch (xrc) {
-    case XAP_E_DB_LOCKED:
-        return KB_ELOCKED;
-    case XAP_E_NOMEM:
-        return KB_ENOMEM;
-    case XAP_E_INVALID_ARG:
-        return KB_EINVAL;
-    case XAP_E_DATABASE:
-    case XAP_E_DB_CORRUPT:
-    case XAP_E_DB_CLOSED:
-    case XAP_E_DB_OPENING:
-    case XAP_E_DB_NOT_FOUND:
-        return KB_EIO;
-    default:
-        return KB_EINDEX;
-    }
-}
-
-/* Records a failed index operation in err: "disk full: <what>: <xapian message>" when
- * the disk is full, else "<what>: <xapian message>". Returns the kb_status. */
-static int set_index_error(struct kb_error *err, int xrc, const struct xap_error *xe,
-                           const char *what)
-{
-    int code = xap_to_kb(xrc, xe);
-    if (code == KB_ENOSPC)
-        return kb_error_set(err, code, "disk full: %s: %s", what, xe->msg);
-    return kb_error_set(err, code, "%s: %s", what, xe->msg);
-}
-
-/* 1 when a status from storing a document must end the run (nothing is committed):
- * the index itself cannot be written, rather than one input being bad. */
-static int is_fatal(int rc)
-{
-    return rc == KB_EIO || rc == KB_ENOMEM || rc == KB_ELOCKED || rc == KB_ENOSPC ||
-           rc == KB_EINDEX;
 }
 
 /* Loads the thesaurus, stop words (once per run, shared) and this worker's analysers
@@ -331,39 +75,9 @@ out:
     return rc;
 }
 
-static int set_meta_json(struct run *r, const char *prefix, const char *path, json_t *v,
-                         struct kb_error *err)
-{
-    char key[1200];
-    r->writes++;
-    int kn = snprintf(key, sizeof key, "%s%s", prefix, path);
-    if (kn < 0 || (size_t)kn >= sizeof key)
-        return kb_error_set(err, KB_EINVAL, "path too long for the index state");
-    struct xap_error xe = {0};
-    int rc;
-    if (v) {
-        char *s = json_dumps(v, JSON_COMPACT);
-        if (!s)
-            return kb_error_set(err, KB_ENOMEM, "out of memory");
-        rc = xap_writer_set_meta(r->w, key, s, strlen(s), &xe);
-        free(s);
-    } else {
-        rc = xap_writer_set_meta(r->w, key, "", 0, &xe);
-    }
-    if (rc)
-        return set_index_error(err, rc, &xe, "cannot write index state");
-    if (!strcmp(prefix, KB_META_FAILED_PREFIX)) {
-        if (v)
-            json_object_set(r->failing, path, v);
-        else
-            json_object_del(r->failing, path);
-    }
-    return KB_OK;
-}
-
 /* Copies src into dst (cap bytes), cut if needed at a UTF-8 character boundary so the
  * report stays valid JSON. */
-static void copy_trunc(char *dst, size_t cap, const char *src)
+void crawl_copy_trunc(char *dst, size_t cap, const char *src)
 {
     size_t n = strlen(src);
     if (n >= cap) {
@@ -376,14 +90,14 @@ static void copy_trunc(char *dst, size_t cap, const char *src)
 }
 
 /* Counts a failed file and keeps the first KB_RUN_MAX_FAILURES for the report. */
-static void add_failure(struct run *r, const char *path, const char *reason)
+void crawl_add_failure(struct run *r, const char *path, const char *reason)
 {
     r->rep->failed++;
     if (r->rep->n_failures < KB_RUN_MAX_FAILURES) {
-        copy_trunc(r->rep->failures[r->rep->n_failures].path,
-                   sizeof r->rep->failures[0].path, path);
-        copy_trunc(r->rep->failures[r->rep->n_failures].reason,
-                   sizeof r->rep->failures[0].reason, reason);
+        crawl_copy_trunc(r->rep->failures[r->rep->n_failures].path,
+                         sizeof r->rep->failures[0].path, path);
+        crawl_copy_trunc(r->rep->failures[r->rep->n_failures].reason,
+                         sizeof r->rep->failures[0].reason, reason);
         r->rep->n_failures++;
     }
     if (r->o->verbose || !r->tty)
@@ -424,177 +138,21 @@ static int slurp(const char *path, size_t max, char **out, size_t *len,
     return KB_OK;
 }
 
-/* Adds inc to the count of word (len bytes). Returns KB_OK or KB_ENOMEM. */
-static int spell_add(struct spell_map *m, const char *word, size_t len, long long inc)
-{
-    if (2 * (m->n + 1) > m->cap) { /* keep the load under one half */
-        size_t cap = m->cap ? m->cap * 2 : 4096;
-        struct spell_slot *s = calloc(cap, sizeof *s);
-        if (!s)
-            return KB_ENOMEM;
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->slot[i].word)
-                continue;
-            size_t h = (size_t)XXH64(m->slot[i].word, strlen(m->slot[i].word), 0);
-            while (s[h & (cap - 1)].word)
-                h++;
-            s[h & (cap - 1)] = m->slot[i];
-        }
-        free(m->slot);
-        m->slot = s;
-        m->cap = cap;
-    }
-    size_t h = (size_t)XXH64(word, len, 0);
-    for (;; h++) {
-        struct spell_slot *s = &m->slot[h & (m->cap - 1)];
-        if (!s->word) {
-            if (!(s->word = malloc(len + 1)))
-                return KB_ENOMEM;
-            memcpy(s->word, word, len);
-            s->word[len] = '\0';
-            s->count = inc;
-            m->n++;
-            return KB_OK;
-        }
-        if (strncmp(s->word, word, len) == 0 && s->word[len] == '\0') {
-            s->count += inc;
-            return KB_OK;
-        }
-    }
-}
-
-/* Frees every word; the map is empty and reusable. Accepts an empty map. */
-static void spell_clear(struct spell_map *m)
-{
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->slot[i].word);
-    free(m->slot);
-    memset(m, 0, sizeof *m);
-}
-
-/* Adds sign * (wdf or 1) to the count of a spelling word (xap_is_spelling_word); other
- * terms are passed over. Returns 0, or 1 out of memory (a xap_term_fn's stop). */
-static int spell_count(struct spell_map *m, const char *term, size_t len, unsigned wdf,
-                       int sign)
-{
-    if (!xap_is_spelling_word(term, len))
-        return 0;
-    return spell_add(m, term, len, sign * (long long)(wdf ? wdf : 1)) ? 1 : 0;
-}
-
-/* xap_term_fn: counts one word of a document being stored. */
-static int spell_term(const char *term, size_t len, unsigned wdf, void *ctx)
-{
-    return spell_count(ctx, term, len, wdf, 1);
-}
-
-/* xap_term_fn: takes one word of a document about to be replaced back out. */
-static int spell_term_out(const char *term, size_t len, unsigned wdf, void *ctx)
-{
-    return spell_count(ctx, term, len, wdf, -1);
-}
-
-/* Before a document of w under uid is replaced: its words go out of the counts in sm.
- * Nothing when there is no such document. Returns KB_OK or a status (in err) for which
- * is_fatal() holds. */
-static int spell_take_out(xap_writer *w, struct spell_map *sm, const char *uid,
-                          struct kb_error *err)
-{
-    struct xap_error xe = {0};
-    unsigned docid = 0;
-    int rc = xap_writer_lookup(w, uid, strlen(uid), &docid, &xe);
-    if (rc == XAP_E_NOT_FOUND)
-        return KB_OK;
-    char vis[16];
-    size_t vlen = 0;
-    if (!rc &&
-        xap_writer_get_value(w, docid, KB_SLOT_VISIBILITY, vis, sizeof vis, &vlen, &xe) ==
-            XAP_OK &&
-        vlen == 7 && !memcmp(vis, "members", 7))
-        return KB_OK; /* a member-only document gave the dictionary no words */
-    memset(&xe, 0, sizeof xe);
-    if (!rc)
-        rc = xap_writer_for_each_doc_term(w, docid, spell_term_out, sm, &xe);
-    if (rc == 1)
-        return kb_error_set(err, KB_ENOMEM, "out of memory");
-    if (rc) { /* whatever Xapian says, an unreadable index is not this file's fault */
-        int code = set_index_error(err, rc, &xe, "cannot read a stored document's terms");
-        return is_fatal(code) ? code : (err->code = KB_EIO);
-    }
-    return KB_OK;
-}
-
-/* Adds the words counted in sm to w's spelling dictionary and empties the map. (A
- * sharded build flushes each shard's words into it; the compaction sums them.) Returns
- * KB_OK or a status (in err) for which is_fatal() holds. */
-static int spell_flush(xap_writer *w, struct spell_map *sm, struct kb_error *err)
-{
-    int rc = KB_OK;
-    for (size_t i = 0; i < sm->cap && !rc; i++) {
-        const struct spell_slot *s = &sm->slot[i];
-        struct xap_error xe = {0};
-        int xrc;
-        if (!s->word || s->count == 0)
-            continue;
-        unsigned n = s->count > 0
-                         ? (s->count > UINT_MAX ? UINT_MAX : (unsigned)s->count)
-                         : (-s->count > UINT_MAX ? UINT_MAX : (unsigned)-s->count);
-        xrc = s->count > 0
-                  ? xap_writer_add_spelling(w, s->word, strlen(s->word), n, &xe)
-                  : xap_writer_remove_spelling(w, s->word, strlen(s->word), n, &xe);
-        if (xrc)
-            rc = set_index_error(err, xrc, &xe, "cannot store the spelling dictionary");
-    }
-    spell_clear(sm);
-    return rc;
-}
-
-/* Stores a built document under id in w and counts its words in sm for the spelling
- * dictionary (the main thread with the run's writer, or an analysis thread with its
- * shard). `replacing`: an earlier version may be stored, whose words go out first.
- * A member-only document (`members`) adds no words: the dictionary is shared by every
- * client, and "did you mean" must never propose a word that only member-only documents
- * hold (server/route_suggest.c says more).
- * Does not free x. Returns KB_OK; a status for which is_fatal() holds when the index
- * cannot be written; or another status when only this document is at fault (a term
- * Xapian refuses). */
-static int store_doc(xap_writer *w, struct spell_map *sm, const char *id, xap_doc *x,
-                     int replacing, int members, struct kb_error *err)
-{
-    struct xap_error xe = {0};
-    int rc = replacing ? spell_take_out(w, sm, id, err) : KB_OK;
-    if (rc)
-        return rc;
-    rc = xap_writer_replace(w, id, strlen(id), x, NULL, &xe);
-    if (rc) {
-        char what[300];
-        snprintf(what, sizeof what, "cannot store '%s'", id);
-        return set_index_error(err, rc, &xe, what);
-    }
-    rc = members ? XAP_OK : xap_doc_for_each_term(x, spell_term, sm, &xe);
-    if (rc == 1)
-        return kb_error_set(err, KB_ENOMEM, "out of memory");
-    if (rc)
-        return set_index_error(err, rc, &xe, "cannot read a document's terms");
-    return KB_OK;
-}
-
 /* Analyses (on the main thread) and stores one JSON Lines document. Returns as
- * store_doc; analysis failures are KB_EPARSE (KB_ENOMEM and missing resources stop the
- * run). */
+ * kb_index_store; analysis failures are KB_EPARSE (KB_ENOMEM and missing resources stop
+ * the run). */
 static int index_doc(struct run *r, struct kb_doc *d, struct kb_error *err)
 {
-    xap_doc *x = NULL;
+    struct kb_index_doc *x = NULL;
     int rc = ensure_analysis(&r->main_w, err);
     if (rc)
         return rc == KB_ENOMEM ? rc : KB_EIO; /* resources missing: no file can work */
-    rc = kb_analysis_build(&r->main_w.an, d, &x, err);
+    rc = kb_index_doc_build(&r->main_w.an, d, &x, err);
     if (rc)
         return rc == KB_ENOMEM ? rc : KB_EPARSE;
     r->writes++;
-    rc = store_doc(r->w, &r->spell, d->id, x, !r->build_dir,
-                   d->visibility == KB_VIS_MEMBERS, err);
-    xap_doc_free(x);
+    rc = kb_index_store(r->w, d->id, x, !r->build_dir, err);
+    kb_index_doc_free(x);
     return rc;
 }
 
@@ -620,7 +178,7 @@ static int jsonl_doc(struct kb_doc *d, size_t line, void *ctx)
     struct kb_error e;
     kb_error_clear(&e);
     int rc = index_doc(j->r, d, &e);
-    if (is_fatal(rc)) {
+    if (kb_index_fatal(rc)) {
         kb_error_set(j->err, rc, "%s", e.msg);
         j->fatal = rc;
         return rc;
@@ -628,7 +186,7 @@ static int jsonl_doc(struct kb_doc *d, size_t line, void *ctx)
     if (rc) {
         char where[600];
         snprintf(where, sizeof where, "%s#%s", j->path, d->id);
-        add_failure(j->r, where, e.msg);
+        crawl_add_failure(j->r, where, e.msg);
         return 0;
     }
     json_array_append_new(j->ids, json_string(d->id));
@@ -641,7 +199,7 @@ static void jsonl_err(size_t line, const char *reason, void *ctx)
     char where[600], why[600];
     snprintf(where, sizeof where, "%s:%zu", j->path, line);
     snprintf(why, sizeof why, "jsonl: %s", reason);
-    add_failure(j->r, where, why);
+    crawl_add_failure(j->r, where, why);
 }
 
 /* Deletes the documents listed in a manifest state. */
@@ -651,15 +209,12 @@ static int delete_ids(struct run *r, const char *path, const json_t *state,
     const json_t *ids = json_object_get(state, "ids");
     size_t i;
     const json_t *v;
+    int deleted = 0;
     if (!json_is_array(ids)) {
-        struct xap_error xe = {0};
-        int rc = xap_writer_delete(r->w, path, strlen(path), &xe);
-        if (rc && rc != XAP_E_NOT_FOUND) {
-            char what[300];
-            snprintf(what, sizeof what, "cannot delete '%s'", path);
-            return set_index_error(err, rc, &xe, what);
-        }
-        r->rep->deleted += rc == XAP_OK;
+        int rc = kb_index_delete(r->w, path, KB_INDEX_KEEP_SPELLING, &deleted, err);
+        if (rc)
+            return rc;
+        r->rep->deleted += (size_t)deleted;
         r->writes++;
         return KB_OK;
     }
@@ -676,14 +231,10 @@ static int delete_ids(struct run *r, const char *path, const json_t *state,
         }
         if (!id || kept)
             continue;
-        struct xap_error xe = {0};
-        int rc = xap_writer_delete(r->w, id, strlen(id), &xe);
-        if (rc && rc != XAP_E_NOT_FOUND) {
-            char what[300];
-            snprintf(what, sizeof what, "cannot delete '%s'", id);
-            return set_index_error(err, rc, &xe, what);
-        }
-        r->rep->deleted += rc == XAP_OK;
+        int rc = kb_index_delete(r->w, id, KB_INDEX_KEEP_SPELLING, &deleted, err);
+        if (rc)
+            return rc;
+        r->rep->deleted += (size_t)deleted;
         r->writes++;
     }
     return KB_OK;
@@ -703,19 +254,19 @@ static void progress(struct run *r)
 }
 
 /* Frees what a job holds and empties it. Accepts an empty job. */
-static void job_clear(struct job *j)
+void crawl_job_clear(struct job *j)
 {
     free(j->full);
     free(j->id);
     free(j->buf);
-    xap_doc_free(j->x);
+    kb_index_doc_free(j->x);
     memset(j, 0, sizeof *j);
 }
 
 /* The analysis side of one changed file (any thread; touches nothing shared but the
  * read-only resources): read, checksum, detect, parse, build the Xapian document. Sets
  * j->kind and what goes with it; never fails as such. */
-static void work_file(struct worker *wk, struct job *j)
+void crawl_work(struct worker *wk, struct job *j)
 {
     struct run *r = wk->r;
     struct kb_doc d;
@@ -769,30 +320,25 @@ static void work_file(struct worker *wk, struct job *j)
         j->kind = JOB_FATAL;
         goto out;
     }
-    if ((rc = kb_analysis_build(&wk->an, &d, &j->x, &j->fe))) {
+    if ((rc = kb_index_doc_build(&wk->an, &d, &j->x, &j->fe))) {
         j->kind = rc == KB_ENOMEM ? JOB_FATAL : JOB_FAILED;
         rc = rc == KB_ENOMEM ? rc : KB_EPARSE;
         goto out;
     }
     j->kind = JOB_DOC;
     j->doc_vis = d.visibility;
-    copy_trunc(j->lang, sizeof j->lang, d.lang ? d.lang : "?");
+    crawl_copy_trunc(j->lang, sizeof j->lang, d.lang ? d.lang : "?");
     if (wk->shard) { /* sharded build: store it here, in this thread's own database */
-        rc = store_doc(wk->shard, &wk->spell, j->id, j->x, 0,
-                       j->doc_vis == KB_VIS_MEMBERS, &j->fe);
-        j->kind = rc ? (is_fatal(rc) ? JOB_FATAL : JOB_FAILED) : JOB_STORED;
-        xap_doc_free(j->x);
+        rc = kb_index_store(wk->shard, j->id, j->x, 0, &j->fe);
+        j->kind = rc ? (kb_index_fatal(rc) ? JOB_FATAL : JOB_FAILED) : JOB_STORED;
+        kb_index_doc_free(j->x);
         j->x = NULL;
         /* the shards share the flush threshold, so memory stays what one writer uses */
         size_t every = r->c->flush_threshold / r->threads;
         if (!rc && ++wk->unflushed >= (every ? every : 1)) {
-            struct xap_error xe = {0};
-            int xrc = xap_writer_commit(wk->shard, &xe);
             wk->unflushed = 0;
-            if (xrc) {
-                rc = set_index_error(&j->fe, xrc, &xe, "cannot commit a shard");
+            if ((rc = kb_index_writer_commit(wk->shard, &j->fe)))
                 j->kind = JOB_FATAL;
-            }
         }
     }
 out:
@@ -805,7 +351,7 @@ out:
 /* The storing side of one changed file (main thread, in walk order): the document,
  * its manifest entry, or its failure record. Returns KB_OK, or a fatal error (in err)
  * that stops the run. */
-static int finish_file(struct run *r, struct job *j, struct kb_error *err)
+int crawl_finish(struct run *r, struct job *j, struct kb_error *err)
 {
     struct entry *e = j->e;
     const char *id = j->id;
@@ -822,10 +368,10 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
         e->m = m;
         e->ns = ns;
         r->rep->unchanged++;
-        return set_meta_json(r, MANIFEST_PREFIX, id, e->state, err);
+        return manifest_set(r, MANIFEST_PREFIX, id, e->state, err);
     }
     state = json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "c", j->sum);
-    if (state && j->folder_vis == KB_VIS_MEMBERS) /* "v": see do_file */
+    if (state && j->folder_vis == KB_VIS_MEMBERS) /* "v": see crawl_file */
         json_object_set_new(state, "v", json_string("members"));
     if (!state) {
         rc = kb_error_set(err, KB_ENOMEM, "out of memory");
@@ -842,18 +388,17 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
         if (e && (rc = delete_ids(r, id, e->state, jc.ids, err)))
             goto out;
         json_object_set_new(state, "ids", jc.ids);
-        rc = set_meta_json(r, MANIFEST_PREFIX, id, state, err);
+        rc = manifest_set(r, MANIFEST_PREFIX, id, state, err);
         if (!rc && json_object_get(r->failed, id))
-            rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, NULL, err);
+            rc = manifest_set(r, KB_META_FAILED_PREFIX, id, NULL, err);
         if (!rc)
             *(e ? &r->rep->updated : &r->rep->added) += 1;
         goto out;
     }
     if (j->kind == JOB_DOC) {
         r->writes++;
-        rc = store_doc(r->w, &r->spell, id, j->x, e != NULL, j->doc_vis == KB_VIS_MEMBERS,
-                       &j->fe);
-        if (is_fatal(rc)) {
+        rc = kb_index_store(r->w, id, j->x, e != NULL, &j->fe);
+        if (kb_index_fatal(rc)) {
             kb_error_set(err, rc, "%s", j->fe.msg);
             goto out;
         }
@@ -862,7 +407,7 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
     if (rc == KB_EBUSY) {
         /* not the file's fault (the PDF helper could not be started): reported in this
          * run, but neither recorded as failed nor dropped, so the next run tries again */
-        add_failure(r, id, j->fe.msg);
+        crawl_add_failure(r, id, j->fe.msg);
         rc = KB_OK;
         goto out;
     }
@@ -874,23 +419,23 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
         if (!rec) /* a reason that is not UTF-8: still record the failure */
             rec = json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "reason",
                             "unreadable (message not UTF-8)");
-        add_failure(r, id, why);
+        crawl_add_failure(r, id, why);
         /* the same failure as recorded (--retry-failed): nothing to write */
         int same = rec && json_equal(rec, json_object_get(r->failed, id));
         rc = same  ? KB_OK
-             : rec ? set_meta_json(r, KB_META_FAILED_PREFIX, id, rec, err)
+             : rec ? manifest_set(r, KB_META_FAILED_PREFIX, id, rec, err)
                    : kb_error_set(err, KB_ENOMEM, "out of memory");
         json_decref(rec);
         if (!rc && e) {
             rc = delete_ids(r, id, e->state, NULL, err);
             if (!rc)
-                rc = set_meta_json(r, MANIFEST_PREFIX, id, NULL, err);
+                rc = manifest_set(r, MANIFEST_PREFIX, id, NULL, err);
         }
         goto out;
     }
-    rc = set_meta_json(r, MANIFEST_PREFIX, id, state, err);
+    rc = manifest_set(r, MANIFEST_PREFIX, id, state, err);
     if (!rc && json_object_get(r->failed, id))
-        rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, NULL, err);
+        rc = manifest_set(r, KB_META_FAILED_PREFIX, id, NULL, err);
     if (!rc)
         *(e ? &r->rep->updated : &r->rep->added) += 1;
     if (r->o->verbose)
@@ -899,274 +444,6 @@ static int finish_file(struct run *r, struct job *j, struct kb_error *err)
 out:
     json_decref(state);
     return rc;
-}
-
-/* Sharded build, once every job is stored (on the shard's own thread, so the threads
- * do it at once): the thread's words go into its shard's spelling dictionary, and the
- * shard is counted, committed and closed. Sets closed, close_rc, close_err, docs. */
-static void shard_close(struct worker *wk)
-{
-    struct xap_error xe = {0};
-    int rc;
-    kb_error_clear(&wk->close_err);
-    if (!wk->shard) {
-        wk->close_rc = KB_OK;
-        return;
-    }
-    if ((rc = spell_flush(wk->shard, &wk->spell, &wk->close_err)) == KB_OK &&
-        (rc = xap_writer_doc_count(wk->shard, &wk->docs, &xe)))
-        rc = set_index_error(&wk->close_err, rc, &xe, "cannot count a shard's documents");
-    if (rc == KB_OK) {
-        rc = xap_writer_close(wk->shard, &xe); /* commits */
-        wk->shard = NULL;
-        if (rc)
-            rc = set_index_error(&wk->close_err, rc, &xe, "cannot commit a shard");
-    }
-    wk->close_rc = rc;
-}
-
-/* Sharded build, after pool_drain: has every thread close its shard (shard_close) and
- * waits for them. Returns KB_OK or the first thread's fatal error (in err). */
-static int shards_finish(struct run *r, struct kb_error *err)
-{
-    struct pool *p = &r->pool;
-    if (!r->sharded || !r->pool_ready)
-        return KB_OK;
-    pthread_mutex_lock(&p->mu);
-    p->finish = 1;
-    pthread_cond_broadcast(&p->work);
-    while (p->n_closed < p->n_started)
-        pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-    for (size_t i = 0; i < p->n_started; i++) {
-        if (p->w[i].close_rc)
-            return kb_error_set(err, p->w[i].close_rc, "%s", p->w[i].close_err.msg);
-        r->shard_docs += p->w[i].docs;
-    }
-    return KB_OK;
-}
-
-/* Body of an analysis thread: works its own queued jobs (K, K+n, ...) in sequence order
- * until the pool stops; in a sharded build, closes its shard when told to finish. */
-static void *worker_main(void *arg)
-{
-    struct worker *wk = arg;
-    struct pool *p = &wk->r->pool;
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (!p->stop && wk->next >= p->tail && !(p->finish && !wk->closed))
-            pthread_cond_wait(&p->work, &p->mu);
-        if (p->stop)
-            break;
-        if (wk->next >= p->tail) { /* finish: every job is stored */
-            pthread_mutex_unlock(&p->mu);
-            shard_close(wk);
-            pthread_mutex_lock(&p->mu);
-            wk->closed = 1;
-            p->n_closed++;
-            pthread_cond_signal(&p->done);
-            continue;
-        }
-        size_t seq = wk->next;
-        wk->next += p->n_workers;
-        struct job *j = &p->slot[seq % p->window];
-        pthread_mutex_unlock(&p->mu);
-        work_file(wk, j);
-        pthread_mutex_lock(&p->mu);
-        p->finished[seq % p->window] = 1;
-        pthread_cond_signal(&p->done);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
-}
-
-/* Starts r->threads analysis threads with a window of in-flight files. Returns KB_OK,
- * or KB_ENOMEM / KB_EIO (in err) with nothing left running. */
-static int pool_start(struct run *r, struct kb_error *err)
-{
-    struct pool *p = &r->pool;
-    int rc = KB_OK;
-    memset(p, 0, sizeof *p);
-    p->window = r->threads * 16; /* slack for a slow file among fast ones */
-    p->n_workers = r->threads;
-    p->slot = calloc(p->window, sizeof *p->slot);
-    p->finished = calloc(p->window, 1);
-    p->w = calloc(p->n_workers, sizeof *p->w);
-    if (!p->slot || !p->finished || !p->w) {
-        rc = kb_error_set(err, KB_ENOMEM, "out of memory");
-        goto out;
-    }
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->work, NULL);
-    pthread_cond_init(&p->done, NULL);
-    r->pool_ready = 1;
-    xmlInitParser(); /* libxml2's globals, before several threads parse at once */
-    for (size_t i = 0; i < p->n_workers; i++) {
-        p->w[i].r = r;
-        p->w[i].next = i;
-        if (r->sharded) {
-            char dir[1300];
-            struct xap_error xe = {0};
-            int xrc;
-            snprintf(dir, sizeof dir, "%s.%zu", r->build_dir, i + 1);
-            if ((xrc = xap_writer_open(dir, XAP_OPEN_CREATE | XAP_OPEN_NO_SYNC,
-                                       &p->w[i].shard, &xe))) {
-                rc = set_index_error(err, xrc, &xe, "cannot create a shard");
-                goto out;
-            }
-        }
-        if (pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]) != 0) {
-            rc = kb_error_set(err, KB_EIO, "cannot start analysis threads");
-            goto out;
-        }
-        p->n_started++;
-    }
-out:
-    return rc; /* on failure, pool_stop (from run_release) ends what was started */
-}
-
-/* Stops and joins the analysis threads and frees the pool, jobs still in it included.
- * Accepts a pool that was never started. */
-static void pool_stop(struct run *r)
-{
-    struct pool *p = &r->pool;
-    if (r->pool_ready) {
-        pthread_mutex_lock(&p->mu);
-        p->stop = 1;
-        pthread_cond_broadcast(&p->work);
-        pthread_mutex_unlock(&p->mu);
-        for (size_t i = 0; i < p->n_started; i++)
-            pthread_join(p->w[i].tid, NULL);
-        for (size_t i = 0; i < p->n_workers; i++) {
-            if (p->w[i].an_ready)
-                kb_analysis_release(&p->w[i].an);
-            xap_writer_free(p->w[i].shard); /* not committed: an error path */
-            spell_clear(&p->w[i].spell);
-        }
-        for (size_t i = 0; i < p->window; i++)
-            job_clear(&p->slot[i]);
-        pthread_cond_destroy(&p->work);
-        pthread_cond_destroy(&p->done);
-        pthread_mutex_destroy(&p->mu);
-        r->pool_ready = 0;
-    }
-    free(p->slot);
-    free(p->finished);
-    free(p->w);
-    memset(p, 0, sizeof *p);
-}
-
-/* Stores the oldest job in flight once its thread is done with it (blocking when
- * `wait`; else only if it is already done). Returns KB_OK when one was stored, 1 when
- * there was nothing to store (yet), or a fatal error in err. */
-static int pool_finish_one(struct run *r, int wait, struct kb_error *err)
-{
-    struct pool *p = &r->pool;
-    pthread_mutex_lock(&p->mu);
-    if (p->head == p->tail || (!wait && !p->finished[p->head % p->window])) {
-        pthread_mutex_unlock(&p->mu);
-        return 1;
-    }
-    while (!p->finished[p->head % p->window])
-        pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-    /* no thread touches a finished slot until head passes it */
-    struct job *j = &p->slot[p->head % p->window];
-    int rc = finish_file(r, j, err);
-    job_clear(j);
-    pthread_mutex_lock(&p->mu);
-    p->finished[p->head % p->window] = 0;
-    p->head++;
-    pthread_mutex_unlock(&p->mu);
-    return rc;
-}
-
-/* Stores every job still in flight, in order. Returns KB_OK or a fatal error. */
-static int pool_drain(struct run *r, struct kb_error *err)
-{
-    int rc = KB_OK;
-    while (r->pool_ready && rc == KB_OK)
-        rc = pool_finish_one(r, 1, err);
-    return rc > 0 ? KB_OK : rc;
-}
-
-/* Hands one changed file to the analysis (steals j's contents). With one thread it is
- * worked and stored here; else queued, storing older jobs while the window is full and
- * any that are already done. Returns KB_OK or a fatal error (in err). */
-static int submit(struct run *r, struct job *j, struct kb_error *err)
-{
-    int rc = KB_OK;
-    if (r->threads <= 1) {
-        work_file(&r->main_w, j);
-        rc = finish_file(r, j, err);
-        job_clear(j);
-        return rc;
-    }
-    if (!r->pool_ready && (rc = pool_start(r, err))) {
-        job_clear(j);
-        return rc;
-    }
-    struct pool *p = &r->pool;
-    while (p->tail - p->head == p->window)
-        if ((rc = pool_finish_one(r, 1, err)) < 0) {
-            job_clear(j);
-            return rc;
-        }
-    pthread_mutex_lock(&p->mu);
-    p->slot[p->tail % p->window] = *j;
-    p->tail++;
-    pthread_cond_broadcast(&p->work); /* the job's thread, whichever is waiting */
-    pthread_mutex_unlock(&p->mu);
-    memset(j, 0, sizeof *j);
-    do /* keep the writer busy with whatever is ready */
-        rc = pool_finish_one(r, 0, err);
-    while (rc == KB_OK);
-    return rc > 0 ? KB_OK : rc;
-}
-
-/* Writes name into out (cap bytes, NUL-terminated, cut if needed) with every
- * byte that is not part of valid UTF-8, and every backslash, as \xHH: a file name that is
- * not UTF-8 gets a printable, stable stand-in for its id. Returns 1 when anything was
- * escaped (the name was not valid UTF-8), else 0 (out is then a plain copy). */
-static int escape_name(const char *name, char *out, size_t cap)
-{
-    size_t len = strlen(name), o = 0;
-    if (kb_utf8_valid(name, len)) {
-        copy_trunc(out, cap, name);
-        return 0;
-    }
-    for (size_t i = 0; i < len && o + 5 < cap;) {
-        size_t ok = kb_utf8_trim(name + i, len - i, len - i);
-        for (size_t k = 0; k < ok && o + 5 < cap; k++, i++) {
-            if (name[i] == '\\')
-                o += (size_t)snprintf(out + o, cap - o, "\\x5c");
-            else
-                out[o++] = name[i];
-        }
-        if (ok == 0) /* one byte that starts no valid character */
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", (unsigned char)name[i++]);
-    }
-    out[o] = '\0';
-    return 1;
-}
-
-/* Marks every known file at `prefix` or under `prefix/` as seen, so that a run that
- * could not look at them (an unreadable folder) keeps their documents. */
-static void keep_under(struct run *r, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    for (size_t i = 0; i < r->n_e; i++) {
-        const char *p = r->e[i].path;
-        if (strncmp(p, prefix, n) == 0 && (p[n] == '\0' || p[n] == '/'))
-            r->e[i].seen = 1;
-    }
-    const char *k;
-    json_t *v;
-    json_object_foreach(r->failed, k, v)
-    {
-        if (strncmp(k, prefix, n) == 0 && (k[n] == '\0' || k[n] == '/'))
-            json_object_set_new(v, "seen", json_true());
-    }
 }
 
 /* A file whose name is not valid UTF-8 (id is its escaped stand-in): it cannot be a
@@ -1183,33 +460,33 @@ static int bad_name_file(struct run *r, const char *id, const struct stat *st,
     json_t *f = json_object_get(r->failed, id);
     if (f) {
         json_object_set_new(f, "seen", json_true());
-        if (!r->o->retry_failed && state_int(f, "m", -1) == m &&
-            state_int(f, "s", -1) == s && state_int(f, "n", ns) == ns) {
+        if (!r->o->retry_failed && manifest_int(f, "m", -1) == m &&
+            manifest_int(f, "s", -1) == s && manifest_int(f, "n", ns) == ns) {
             r->rep->skipped_failed++;
             return KB_OK;
         }
     }
-    add_failure(r, id, why);
+    crawl_add_failure(r, id, why);
     json_t *rec =
         json_pack("{s:I, s:I, s:I, s:s}", "m", m, "n", ns, "s", s, "reason", why);
     if (!rec)
         return kb_error_set(err, KB_ENOMEM, "out of memory");
-    int rc = set_meta_json(r, KB_META_FAILED_PREFIX, id, rec, err);
+    int rc = manifest_set(r, KB_META_FAILED_PREFIX, id, rec, err);
     json_decref(rec);
     return rc;
 }
 
-/* One file met by the walk (main thread): skip it when unchanged or failed before as
- * it is, else hand it to the analysis. Returns KB_OK, or a fatal error (I/O on the
+/* One file met by the walk (main thread): skip it when unchanged or failed before
+ * as it is, else hand it to the analysis. Returns KB_OK, or a fatal error (I/O on the
  * index, out of memory) that stops the run. */
-static int do_file(struct run *r, const char *full, const char *id, const struct stat *st,
-                   int folder_vis, int bad_name, struct kb_error *err)
+int crawl_file(struct run *r, const char *full, const char *id, const struct stat *st,
+               int folder_vis, int bad_name, struct kb_error *err)
 {
     r->rep->seen++;
     progress(r);
     if (bad_name)
         return bad_name_file(r, id, st, err);
-    struct entry *e = find_entry(r, id);
+    struct entry *e = manifest_find(r, id);
     json_int_t m = (json_int_t)st->st_mtim.tv_sec, s = (json_int_t)st->st_size;
     json_int_t ns = (json_int_t)st->st_mtim.tv_nsec;
     /* the folder's visibility when the file was indexed ("v", absent: public): a
@@ -1226,8 +503,8 @@ static int do_file(struct run *r, const char *full, const char *id, const struct
         }
     }
     json_t *f = json_object_get(r->failed, id);
-    if (f && !r->o->retry_failed && state_int(f, "m", -1) == m &&
-        state_int(f, "s", -1) == s && state_int(f, "n", ns) == ns) {
+    if (f && !r->o->retry_failed && manifest_int(f, "m", -1) == m &&
+        manifest_int(f, "s", -1) == s && manifest_int(f, "n", ns) == ns) {
         r->rep->skipped_failed++;
         return KB_OK;
     }
@@ -1241,229 +518,12 @@ static int do_file(struct run *r, const char *full, const char *id, const struct
     const char *old =
         e && !vis_changed ? json_string_value(json_object_get(e->state, "c")) : NULL;
     if (old)
-        copy_trunc(j.old_sum, sizeof j.old_sum, old);
+        crawl_copy_trunc(j.old_sum, sizeof j.old_sum, old);
     if (!j.full || !j.id) {
-        job_clear(&j);
+        crawl_job_clear(&j);
         return kb_error_set(err, KB_ENOMEM, "out of memory");
     }
-    return submit(r, &j, err);
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The visibility a folder sets for itself and what is below it: its `.kb-visibility`
- * file holds "members" or "public" (the first word that is not a '#' comment). A folder
- * is member-only when it or any folder above it says members: a nested "public" cannot
- * open a member-only tree, and a file that cannot be read or says anything else makes
- * the folder member-only (fail closed). No file: `inherited`. */
-static int folder_visibility(const char *dir, int inherited)
-{
-    char path[4200], line[256];
-    if (inherited == KB_VIS_MEMBERS ||
-        (size_t)snprintf(path, sizeof path, "%s/.kb-visibility", dir) >= sizeof path)
-        return inherited;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return errno == ENOENT ? inherited : KB_VIS_MEMBERS;
-    int v = -1;
-    while (v < 0 && fgets(line, sizeof line, f)) {
-        char *p = line + strspn(line, " \t");
-        if (*p == '#' || *p == '\n' || *p == '\r' || !*p)
-            continue;
-        v = kb_visibility_parse(p, strcspn(p, " \t\r\n#"));
-        if (v < 0)
-            v = KB_VIS_MEMBERS;
-    }
-    fclose(f);
-    return v < 0 ? inherited : v;
-}
-
-/* Walks a folder in name order (deterministic), calling do_file or counting files.
- * `vis` is the visibility of the folder above (folder_visibility); `bad_name`: the
- * folder's path is not UTF-8, so neither are its files' ids. */
-static int walk(struct run *r, const char *dir, const char *rel, int depth, int vis,
-                int count_only, int bad_name, struct kb_error *err)
-{
-    if (depth > MAX_DEPTH)
-        return KB_OK;
-    vis = folder_visibility(dir, vis);
-    DIR *d = opendir(dir);
-    if (!d && depth == 0)
-        return kb_error_set(err, KB_ENOTFOUND, "cannot open source '%s': %s", dir,
-                            strerror(errno));
-    if (!d) {
-        /* a folder that cannot be read (permissions, I/O): an error of this run, and
-         * what was indexed from it stays as it is */
-        if (!count_only) {
-            char why[300];
-            snprintf(why, sizeof why, "cannot read folder: %s (its documents are kept)",
-                     strerror(errno));
-            add_failure(r, rel, why);
-            keep_under(r, rel);
-        }
-        return KB_OK;
-    }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *de;
-    int rc = KB_OK;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue; /* hidden files, ., .. */
-        char **v = realloc(names, (n + 1) * sizeof *v);
-        if (!v || !(v[n] = strdup(de->d_name))) {
-            names = v ? v : names;
-            rc = kb_error_set(err, KB_ENOMEM, "out of memory");
-            break;
-        }
-        names = v;
-        n++;
-    }
-    closedir(d);
-    if (!rc && n)
-        qsort(names, n, sizeof *names, cmp_name);
-    for (size_t i = 0; i < n && !rc; i++) {
-        char full[4096], id[4096], name[1024];
-        int bad = escape_name(names[i], name, sizeof name) || bad_name;
-        int a = snprintf(full, sizeof full, "%s/%s", dir, names[i]);
-        int b = snprintf(id, sizeof id, "%s%s%s", rel, *rel ? "/" : "", name);
-        struct stat st;
-        if (a < 0 || (size_t)a >= sizeof full || b < 0)
-            continue;
-        if (lstat(full, &st) < 0) {
-            /* gone since readdir: nothing to do; anything else (a folder that can be
-             * listed but not searched): an error, and its documents stay */
-            if (errno != ENOENT && !count_only && (size_t)b < 200) {
-                char why[300];
-                snprintf(why, sizeof why, "cannot read: %s (documents are kept)",
-                         strerror(errno));
-                add_failure(r, id, why);
-                keep_under(r, id);
-            }
-            continue;
-        }
-        if ((size_t)b >= 200) {
-            /* too long for an id (the manifest key must fit Xapian's key limit): say so
-             * in the report rather than leave the file or folder out silently */
-            int is_dir = S_ISDIR(st.st_mode);
-            if (!count_only &&
-                (is_dir || (S_ISREG(st.st_mode) &&
-                            kb_format_from_name(names[i]) != KB_FMT_UNKNOWN))) {
-                char shown[200];
-                snprintf(shown, sizeof shown, "%.150s...", id);
-                add_failure(r, shown,
-                            is_dir ? "folder path longer than 200 bytes: not indexed"
-                                   : "path longer than 200 bytes: not indexed");
-            }
-            continue;
-        }
-        if (S_ISDIR(st.st_mode))
-            rc = walk(r, full, id, depth + 1, vis, count_only, bad, err);
-        else if (S_ISREG(st.st_mode) && kb_format_from_name(names[i]) != KB_FMT_UNKNOWN)
-            rc = count_only ? (r->total_files++, KB_OK)
-                            : do_file(r, full, id, &st, vis, bad, err);
-    }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    return rc;
-}
-
-/* --- index location: a directory with a XAPIANDB stub and generations ------------- */
-
-/* The location's revision that generation g reached: its KB_META_REV_BASE plus its
- * Xapian revision (0 when it cannot be read). */
-static unsigned long generation_revision(const char *index, int g)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/gen-%d", index, g);
-    struct xap_error xe = {0};
-    xap_reader *rd = NULL;
-    unsigned long rev = 0;
-    char *base = NULL;
-    if (xap_reader_open(path, &rd, &xe))
-        return 0;
-    xap_reader_revision(rd, &rev, &xe);
-    if (xap_reader_get_meta(rd, KB_META_REV_BASE, &base, NULL, &xe) == XAP_OK)
-        rev += strtoul(base, NULL, 10);
-    free(base);
-    xap_reader_close(rd);
-    return rev;
-}
-
-static int write_stub(const char *index, int gen, struct kb_error *err)
-{
-    char tmp[1200], stub[1200];
-    snprintf(tmp, sizeof tmp, "%s/XAPIANDB.tmp", index);
-    snprintf(stub, sizeof stub, "%s/XAPIANDB", index);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return kb_error_set(err, KB_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-    int ok = fprintf(f, "# written by kb-indexer: the current generation\nauto gen-%d\n",
-                     gen) > 0;
-    ok = fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, stub) < 0) {
-        int e = errno;
-        unlink(tmp);
-        if (e == ENOSPC || e == EFBIG || e == EDQUOT)
-            return kb_error_set(err, KB_ENOSPC, "disk full: cannot switch generation: %s",
-                                strerror(e));
-        return kb_error_set(err, KB_EIO, "cannot switch generation: %s", strerror(e));
-    }
-    int dfd = open(index, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return KB_OK;
-}
-
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        char p[1400];
-        snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(p);
-        else
-            unlink(p);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
-/* mkdir -p: creates path and its missing parents. Returns 0, or -1 with errno. */
-static int mkdir_p(const char *path)
-{
-    char p[1200];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof p) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(p, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != '\0')
-            continue;
-        char c = p[i];
-        p[i] = '\0';
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-            return -1;
-        p[i] = c;
-    }
-    return 0;
+    return pool_submit(r, &j, err);
 }
 
 static json_t *report_core_json(const struct kb_run_report *rep)
@@ -1529,7 +589,6 @@ static void run_release(struct run *r)
     if (r->res_state > 0)
         kb_resources_release(&r->res);
     pthread_mutex_destroy(&r->res_mu);
-    spell_clear(&r->spell);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -1558,50 +617,12 @@ static void report_failing(struct run *r)
         const char *why = json_string_value(
             json_object_get(json_object_get(r->failing, paths[i]), "reason"));
         size_t j = r->rep->n_failing++;
-        copy_trunc(r->rep->failing[j].path, sizeof r->rep->failing[j].path, paths[i]);
-        copy_trunc(r->rep->failing[j].reason, sizeof r->rep->failing[j].reason,
-                   why ? why : "");
+        crawl_copy_trunc(r->rep->failing[j].path, sizeof r->rep->failing[j].path,
+                         paths[i]);
+        crawl_copy_trunc(r->rep->failing[j].reason, sizeof r->rep->failing[j].reason,
+                         why ? why : "");
     }
     free(paths);
-}
-
-/* Removes a new generation's build folder and its shards (gen-N.build, .build.K). */
-static void remove_build(const char *build_dir, size_t threads)
-{
-    remove_tree(build_dir);
-    for (size_t i = 1; i <= threads && i <= KB_MAX_SHARDS; i++) {
-        char p[1300];
-        snprintf(p, sizeof p, "%s.%zu", build_dir, i);
-        remove_tree(p);
-    }
-}
-
-/* Removes what a killed run may have left in the index folder (we hold the lock, so
- * nobody else is writing): gen-N.build folders and shards (gen-N.build.K), generations
- * newer than the current one (a --full killed between compaction and the switch) and a
- * half-written stub. */
-static void remove_leftovers(const char *index, int current)
-{
-    DIR *d = opendir(index);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        int g = 0, n = 0;
-        char p[1400];
-        if (sscanf(de->d_name, "gen-%d%n", &g, &n) != 1)
-            continue;
-        int build = strncmp(de->d_name + n, ".build", 6) == 0 &&
-                    (de->d_name[n + 6] == '\0' || de->d_name[n + 6] == '.');
-        if (!build && (de->d_name[n] != '\0' || g <= current))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", index, de->d_name);
-        remove_tree(p);
-    }
-    closedir(d);
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s/XAPIANDB.tmp", index);
-    unlink(tmp);
 }
 
 int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
@@ -1625,7 +646,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         r.threads = KB_MAX_SHARDS;
     double t0 = now_s();
     int exit_code = KB_EXIT_FATAL, lock_fd = -1, rc;
-    struct xap_error xe = {0};
+    struct kb_error e;
     char gen_dir[1200] = "", build_dir[1200] = "", sizes_path[1300] = "";
     int gen = 0;
     struct kb_space sizes = {0};
@@ -1637,31 +658,24 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     r.failed = json_object();
     r.failing = json_object();
 
-    if (mkdir_p(c->index) < 0) {
+    if (kb_index_mkdir(c->index) < 0) {
         kb_error_set(err, KB_EIO, "cannot create index folder '%s': %s", c->index,
                      strerror(errno));
         goto out;
     }
-    char lock_path[1200];
-    snprintf(lock_path, sizeof lock_path, "%s/indexer.lock", c->index);
-    lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
-        if (lock_fd >= 0 && errno == EWOULDBLOCK) {
-            kb_error_set(err, KB_ELOCKED, "another indexer is running on '%s'", c->index);
+    if ((lock_fd = kb_index_lock(c->index, err)) < 0) {
+        if (err->code == KB_ELOCKED)
             exit_code = KB_EXIT_LOCKED;
-        } else {
-            kb_error_set(err, KB_EIO, "cannot lock '%s': %s", lock_path, strerror(errno));
-        }
         goto out;
     }
-    gen = kb_layout_generation(c->index);
+    gen = kb_index_generation(c->index);
     int have_gen = gen > 0;
     int old_gen = have_gen ? gen : 0;
-    remove_leftovers(c->index, have_gen ? gen : 0);
+    kb_index_remove_leftovers(c->index, have_gen ? gen : 0);
     snprintf(sizes_path, sizeof sizes_path, "%s/indexer.sizes", c->index);
     if (have_gen && kb_space_load(&sizes, sizes_path) == 0 && sizes.gen == gen) {
         /* a run killed after it filled the disk: give its space back now */
-        snprintf(gen_dir, sizeof gen_dir, "%s/gen-%d", c->index, gen);
+        kb_index_gen_path(c->index, gen, gen_dir, sizeof gen_dir);
         long long freed = kb_space_restore(&sizes, gen_dir);
         if (freed > 0)
             fprintf(stderr, "kb-indexer: gave back %lld bytes left by a failed run\n",
@@ -1671,31 +685,34 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     memset(&sizes, 0, sizeof sizes);
     if (!have_gen || o->full) {
         int next = gen + 1;
-        snprintf(gen_dir, sizeof gen_dir, "%s/gen-%d", c->index, next);
-        snprintf(build_dir, sizeof build_dir, "%s/gen-%d.build", c->index, next);
-        remove_tree(build_dir);
-        remove_tree(gen_dir);
-        snprintf(rep->generation, sizeof rep->generation, "gen-%d", next);
+        kb_index_gen_path(c->index, next, gen_dir, sizeof gen_dir);
+        kb_index_build_path(c->index, next, 0, build_dir, sizeof build_dir);
+        kb_index_remove_tree(build_dir);
+        kb_index_remove_tree(gen_dir);
+        kb_index_gen_name(next, rep->generation, sizeof rep->generation);
         gen = next;
         r.build_dir = build_dir;
         r.sharded = r.threads > 1;
-        rc = xap_writer_open(build_dir, XAP_OPEN_CREATE | XAP_OPEN_NO_SYNC, &r.w, &xe);
+        rc = kb_index_writer_open(build_dir, KB_INDEX_CREATE | KB_INDEX_NO_SYNC, &r.w,
+                                  err);
     } else {
-        snprintf(gen_dir, sizeof gen_dir, "%s/gen-%d", c->index, gen);
-        snprintf(rep->generation, sizeof rep->generation, "gen-%d", gen);
+        kb_index_gen_path(c->index, gen, gen_dir, sizeof gen_dir);
+        kb_index_gen_name(gen, rep->generation, sizeof rep->generation);
         /* kb-server's single writer holds the Xapian lock for one short batch at a
          * time (docs/writes.md): wait for it rather than fail the nightly run. Two
-         * indexers are still kept apart at once by indexer.lock above. */
-        rc = xap_writer_open(gen_dir, XAP_OPEN_CREATE | XAP_OPEN_RETRY_LOCK, &r.w, &xe);
+         * indexers are still kept apart at once by the location's lock above. */
+        rc = kb_index_writer_open(gen_dir, KB_INDEX_CREATE | KB_INDEX_WAIT_LOCK, &r.w,
+                                  err);
     }
+    r.gen = gen;
     if (rc) {
-        exit_code = rc == XAP_E_DB_LOCKED ? KB_EXIT_LOCKED : KB_EXIT_FATAL;
-        set_index_error(err, rc, &xe, "cannot open the index for writing");
+        exit_code = rc == KB_ELOCKED ? KB_EXIT_LOCKED : KB_EXIT_FATAL;
         goto out;
     }
     char *schema = NULL;
-    rc = xap_writer_get_meta(r.w, KB_META_SCHEMA, &schema, NULL, &xe);
-    if (rc == XAP_OK && strcmp(schema, KB_SCHEMA_VERSION) != 0) {
+    kb_error_clear(&e);
+    rc = kb_index_writer_get_meta(r.w, KB_META_SCHEMA, &schema, &e);
+    if (rc == KB_OK && strcmp(schema, KB_SCHEMA_VERSION) != 0) {
         kb_error_set(
             err, KB_EINVAL,
             "the index was built with schema %s, this indexer writes %s: run with --full",
@@ -1705,23 +722,20 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         goto out;
     }
     free(schema);
-    memset(&xe, 0, sizeof xe);
 
-    if (xap_writer_for_each_meta(r.w, MANIFEST_PREFIX, load_manifest_cb, &r, &xe) ||
-        xap_writer_for_each_meta(r.w, KB_META_FAILED_PREFIX, load_failed_cb, &r, &xe)) {
-        kb_error_set(err, KB_EINDEX, "cannot read the index state: %s", xe.msg);
+    if (kb_index_writer_for_each_meta(r.w, MANIFEST_PREFIX, manifest_load_cb, &r, err) ||
+        kb_index_writer_for_each_meta(r.w, KB_META_FAILED_PREFIX, manifest_load_failed_cb,
+                                      &r, err))
         goto out;
-    }
     if (r.n_e) /* qsort and bsearch must not see NULL, even with 0 items */
-        qsort(r.e, r.n_e, sizeof *r.e, cmp_entry);
+        qsort(r.e, r.n_e, sizeof *r.e, manifest_cmp);
     unsigned long base_rev = 0, rev_base = 0; /* Xapian's, and KB_META_REV_BASE */
-    xap_writer_revision(r.w, &base_rev, &xe);
+    kb_index_writer_revision(r.w, &base_rev, &e);
     char *rb = NULL;
     if (!build_dir[0] &&
-        xap_writer_get_meta(r.w, KB_META_REV_BASE, &rb, NULL, &xe) == XAP_OK)
+        kb_index_writer_get_meta(r.w, KB_META_REV_BASE, &rb, &e) == KB_OK)
         rev_base = strtoul(rb, NULL, 10);
     free(rb);
-    memset(&xe, 0, sizeof xe);
     if (!build_dir[0]) { /* what the committed tables take, to give back on failure */
         kb_space_take(&sizes, gen_dir, gen, base_rev);
         kb_space_save(&sizes, sizes_path);
@@ -1729,22 +743,20 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
 
     /* Everything from here to commit is one transaction: readers see all or nothing,
      * and a run killed at any point leaves the previous revision as it was. */
-    if ((rc = xap_writer_begin_txn(r.w, 0, &xe))) {
-        set_index_error(err, rc, &xe, "cannot start a transaction");
+    if (kb_index_writer_begin(r.w, err))
         goto out;
-    }
-    /* --retry-failed: remembered failures are tried again by the walk; a record goes
-     * when its file indexes, is rewritten only when the failure changed, and goes with
-     * its file. A retry that changes nothing makes no new revision. */
+    /* --retry-failed: remembered failures are tried again by the walk; a record
+     * goes when its file indexes, is rewritten only when the failure changed, and goes
+     * with its file. A retry that changes nothing makes no new revision. */
     if (r.tty && o->progress) /* the total for the bar costs a second walk: only then */
         for (size_t i = 0; i < c->n_sources; i++)
-            walk(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 1, 0, NULL);
+            walk_folder(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 1, 0, NULL);
     size_t empty_sources = 0;
     for (size_t i = 0; i < c->n_sources; i++) {
         size_t before = rep->seen;
         struct kb_error we;
         kb_error_clear(&we);
-        rc = walk(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 0, 0, &we);
+        rc = walk_folder(&r, c->sources[i], "", 0, KB_VIS_PUBLIC, 0, 0, &we);
         if (rc == KB_ENOTFOUND) {
             fprintf(stderr, "kb-indexer: %s\n", we.msg);
             empty_sources++;
@@ -1757,7 +769,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         if (rep->seen == before)
             empty_sources++;
     }
-    if ((rc = pool_drain(&r, err)) || (rc = shards_finish(&r, err))) /* the last files */
+    if ((rc = pool_drain(&r, err)) ||
+        (rc = pool_shards_finish(&r, err))) /* the last files */
         goto out;
     if (r.tty && o->progress)
         fputc('\n', stderr);
@@ -1781,7 +794,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
                 if (r.e[i].seen)
                     continue;
                 if (delete_ids(&r, r.e[i].path, r.e[i].state, NULL, err) ||
-                    set_meta_json(&r, MANIFEST_PREFIX, r.e[i].path, NULL, err))
+                    manifest_set(&r, MANIFEST_PREFIX, r.e[i].path, NULL, err))
                     goto out;
             }
         }
@@ -1792,7 +805,7 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         json_t *v;
         json_object_foreach(r.failed, k, v)
         {
-            if (!find_entry(&r, k) && !json_object_get(v, "seen")) {
+            if (!manifest_find(&r, k) && !json_object_get(v, "seen")) {
                 char full[4096];
                 int gone = 1;
                 for (size_t i = 0; i < c->n_sources && gone; i++) {
@@ -1803,16 +816,16 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
                     gone = stat(full, &st) != 0 && (errno == ENOENT || errno == ENOTDIR);
                 }
                 if (gone && !o->no_delete &&
-                    set_meta_json(&r, KB_META_FAILED_PREFIX, k, NULL, err))
+                    manifest_set(&r, KB_META_FAILED_PREFIX, k, NULL, err))
                     goto out;
             }
         }
     }
 
     report_failing(&r);
-    xap_writer_doc_count(r.w, &rep->docs, &xe);
+    kb_error_clear(&e);
+    kb_index_writer_doc_count(r.w, &rep->docs, &e);
     rep->docs += r.shard_docs;
-    memset(&xe, 0, sizeof xe);
     if (!build_dir[0] && r.writes == 0) {
         /* Nothing changed: leave the index untouched. No new revision, no fsync (the
          * largest cost of a no-op run), readers need not reopen; kb:last_run keeps the
@@ -1822,43 +835,37 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         exit_code = rep->failed || rep->deletions_refused ? KB_EXIT_FAILED : KB_EXIT_OK;
         goto out;
     }
-    if (spell_flush(r.w, &r.spell, err)) /* the run's words, once, before the commit */
+    if (kb_index_writer_flush_spelling(r.w, err)) /* the run's words, once, at the end */
         goto out;
     if (build_dir[0] && old_gen) {
         /* a new generation goes on from the last revision of the one it replaces, read
          * as late as possible (API writes may still commit to it) */
         char num[32];
-        rev_base = generation_revision(c->index, old_gen);
+        rev_base = kb_index_generation_revision(c->index, old_gen);
         snprintf(num, sizeof num, "%lu", rev_base);
         if (rev_base &&
-            (rc = xap_writer_set_meta(r.w, KB_META_REV_BASE, num, strlen(num), &xe))) {
-            set_index_error(err, rc, &xe, "cannot set the revision base");
+            kb_index_writer_set_meta(r.w, KB_META_REV_BASE, num, strlen(num), err))
             goto out;
-        }
     }
     /* what the commit below creates (checked after it) */
     rep->revision = rev_base + base_rev + 1;
     rep->seconds = now_s() - t0;
     json_t *report = kb_run_report_json(rep);
-    if (set_meta_json(&r, KB_META_LAST_RUN, "", report, err)) {
+    if (manifest_set(&r, KB_META_LAST_RUN, "", report, err)) {
         json_decref(report);
         goto out;
     }
     json_decref(report);
-    if ((rc = xap_writer_set_meta(r.w, KB_META_SCHEMA, KB_SCHEMA_VERSION,
-                                  strlen(KB_SCHEMA_VERSION), &xe)) ||
-        (rc = xap_writer_commit_txn(r.w, &xe)) || (rc = xap_writer_commit(r.w, &xe))) {
-        set_index_error(err, rc, &xe, "cannot commit");
+    if (kb_index_writer_set_meta(r.w, KB_META_SCHEMA, KB_SCHEMA_VERSION,
+                                 strlen(KB_SCHEMA_VERSION), err) ||
+        kb_index_writer_commit(r.w, err))
         goto out;
-    }
-    xap_writer_revision(r.w, &rep->revision, &xe);
+    kb_index_writer_revision(r.w, &rep->revision, &e);
     rep->revision += rev_base;
-    rc = xap_writer_close(r.w, &xe);
+    rc = kb_index_writer_close(r.w, err);
     r.w = NULL;
-    if (rc) {
-        set_index_error(err, rc, &xe, "cannot close the index");
+    if (rc)
         goto out;
-    }
     if (build_dir[0]) {
         /* new generation: compact it (and the shards) into place, then switch the stub
          * atomically */
@@ -1867,32 +874,27 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         size_t n_srcs = 1;
         for (size_t i = 0; r.pool_ready && i < r.pool.n_workers && i < KB_MAX_SHARDS;
              i++) {
-            snprintf(shard_dirs[i], sizeof shard_dirs[i], "%s.%zu", build_dir, i + 1);
+            kb_index_build_path(c->index, gen, i + 1, shard_dirs[i],
+                                sizeof shard_dirs[i]);
             srcs[n_srcs++] = shard_dirs[i];
         }
-        if ((rc = xap_compact_many(srcs, n_srcs, gen_dir, &xe))) {
-            set_index_error(err, rc, &xe, "cannot compact the new generation");
-            remove_tree(gen_dir);
+        if (kb_index_compact(srcs, n_srcs, gen_dir, err)) {
+            kb_index_remove_tree(gen_dir);
             goto out;
         }
         /* compaction starts the new generation at revision 1 */
         rep->revision = rev_base + 1;
-        remove_build(build_dir, r.threads);
+        kb_index_remove_build(c->index, gen, r.threads);
         build_dir[0] = '\0';
-        if (write_stub(c->index, gen, err))
+        if (kb_index_switch(c->index, gen, "kb-indexer", err))
             goto out;
         /* keep the previous generation for readers still on it; remove older ones */
-        for (int g = gen - 2; g > 0 && g >= gen - 10; g--) {
-            char old[1200];
-            snprintf(old, sizeof old, "%s/gen-%d", c->index, g);
-            remove_tree(old);
-        }
+        kb_index_prune(c->index, gen);
     }
     rep->seconds = now_s() - t0;
     exit_code = rep->failed || rep->deletions_refused ? KB_EXIT_FAILED : KB_EXIT_OK;
 out:
-    if (r.w)
-        xap_writer_free(r.w); /* cancels the transaction: nothing committed */
+    kb_index_writer_free(r.w); /* cancels the transaction: nothing committed */
     if (exit_code == KB_EXIT_FATAL && sizes.n) {
         long long freed = kb_space_restore(&sizes, gen_dir);
         if (freed > 0)
@@ -1905,8 +907,7 @@ out:
         kb_error_set(err, KB_EINDEX, "indexing failed");
     run_release(&r); /* closes the shards, if any */
     if (build_dir[0])
-        remove_build(build_dir, r.threads);
-    if (lock_fd >= 0)
-        close(lock_fd);
+        kb_index_remove_build(c->index, gen, r.threads);
+    kb_index_unlock(lock_fd);
     return exit_code;
 }

@@ -17,9 +17,8 @@
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "crawl.h"
-#include "layout.h"
+#include "index.h"
 #include "snapshot.h"
-#include "xapian_c.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,19 +42,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-static void remove_tree(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int sync_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -86,71 +72,6 @@ static int empty_dir(const char *path)
     return empty;
 }
 
-/* Is `prog` an executable somewhere on PATH? */
-static int on_path(const char *prog)
-{
-    const char *path = getenv("PATH");
-    if (!path || !*path)
-        path = "/usr/bin:/bin";
-    while (*path) {
-        size_t n = strcspn(path, ":");
-        char p[1200];
-        snprintf(p, sizeof p, "%.*s/%s", (int)(n ? n : 1), n ? path : ".", prog);
-        if (access(p, X_OK) == 0)
-            return 1;
-        path += n;
-        if (*path == ':')
-            path++;
-    }
-    return 0;
-}
-
-/* Runs xapian-check on db; KB_OK when it passes, else an error with its last words. */
-static int run_check(const char *db, struct kb_error *err)
-{
-    int fds[2];
-    if (pipe(fds) < 0)
-        return kb_error_set(err, KB_EIO, "cannot run xapian-check: %s", strerror(errno));
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return kb_error_set(err, KB_EIO, "cannot run xapian-check: %s", strerror(errno));
-    }
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        execlp("xapian-check", "xapian-check", db, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    char tail[600] = "", chunk[4096];
-    size_t tl = 0;
-    ssize_t n;
-    while ((n = read(fds[0], chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR)) {
-        for (ssize_t i = 0; i < n; i++) { /* keep the last bytes */
-            if (tl == sizeof tail - 1) {
-                memmove(tail, tail + 1, tl - 1);
-                tl--;
-            }
-            tail[tl++] = chunk[i] == '\n' ? ' ' : chunk[i];
-        }
-    }
-    tail[tl] = '\0';
-    close(fds[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return KB_OK;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-        return kb_error_set(err, KB_ENOTFOUND, "xapian-check could not be started");
-    return kb_error_set(err, KB_EINDEX, "xapian-check found errors in '%s': ...%s", db,
-                        tail);
-}
-
 /* Writes s into path (new file), fsync'ed. */
 static int write_file(const char *path, const char *s)
 {
@@ -170,29 +91,6 @@ static int write_file(const char *path, const char *s)
     return close(fd) < 0 ? -1 : rc;
 }
 
-struct terms {
-    char **v;
-    size_t n, cap;
-};
-
-static int collect_term(const char *term, size_t len, unsigned freq, void *ctx)
-{
-    struct terms *t = ctx;
-    (void)freq;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 256;
-        char **v = realloc(t->v, cap * sizeof *v);
-        if (!v)
-            return XAP_E_NOMEM;
-        t->v = v;
-        t->cap = cap;
-    }
-    if (!(t->v[t->n] = strndup(term, len)))
-        return XAP_E_NOMEM;
-    t->n++;
-    return 0;
-}
-
 /* The store file of an API document: BLAKE2b-128 of its id in hex, as the server's
  * writer names it (server/writer.c store_path). */
 static void store_name(const char *id, char *buf, size_t cap)
@@ -204,62 +102,70 @@ static void store_name(const char *id, char *buf, size_t cap)
     snprintf(buf, cap, "%s.json", hex);
 }
 
+struct store_ctx {
+    const char *store;
+    struct kb_snapshot_report *rep;
+    struct kb_error *err;
+};
+
+/* kb_index_data_fn: one document of the snapshot; an API one gets its store file. */
+static int store_doc(const char *data, size_t len, void *ctx)
+{
+    struct store_ctx *c = ctx;
+    const char *nul = memchr(data, '\0', len);
+    size_t mlen = nul ? (size_t)(nul - data) : len;
+    json_t *doc = json_loadb(data, mlen, 0, NULL);
+    const char *id = json_string_value(json_object_get(doc, "id"));
+    const char *fmt = json_string_value(json_object_get(doc, "format"));
+    if (!id || !fmt || strcmp(fmt, "api")) {
+        json_decref(doc);
+        return KB_OK;
+    }
+    if (nul) /* data is metadata, NUL, body (core/analysis.c) */
+        json_object_set_new(doc, "body",
+                            json_stringn(nul + 1, len - (size_t)(nul + 1 - data)));
+    json_t *line = json_pack("{s:I, s:s, s:s, s:O}", "seq", (json_int_t)c->rep->api_seq,
+                             "op", "put", "id", id, "doc", doc);
+    char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    char name[64], path[1400];
+    store_name(id, name, sizeof name);
+    snprintf(path, sizeof path, "%s/%s", c->store, name);
+    int bad = !s || write_file(path, s);
+    free(s);
+    json_decref(line);
+    json_decref(doc);
+    if (bad)
+        return kb_error_set(c->err, KB_EIO, "cannot write '%s': %s", path,
+                            strerror(errno));
+    c->rep->api_docs++;
+    return KB_OK;
+}
+
 /* Rebuilds the API store of the snapshot at `snap` from its own documents. */
 static int rebuild_store(const char *snap, const char *store,
                          struct kb_snapshot_report *rep, struct kb_error *err)
 {
-    xap_reader *r = NULL;
-    struct xap_error xe = {0};
-    struct terms t = {0};
-    char *data = NULL, *meta = NULL;
+    struct kb_index_reader *r = NULL;
+    struct kb_error e;
+    char *meta = NULL;
     int rc = KB_OK;
-    if (xap_reader_open(snap, &r, &xe) || xap_reader_doc_count(r, &rep->docs, &xe)) {
+    kb_error_clear(&e);
+    if (kb_index_reader_open(snap, &r, &e) ||
+        kb_index_reader_doc_count(r, &rep->docs, &e)) {
         rc = kb_error_set(err, KB_EINDEX, "cannot open the snapshot '%s': %s", snap,
-                          xe.msg);
+                          e.msg);
         goto out;
     }
-    if (xap_reader_get_meta(r, META_API_SEQ, &meta, NULL, &xe) == XAP_OK)
+    if (kb_index_reader_get_meta(r, META_API_SEQ, &meta, &e) == KB_OK)
         rep->api_seq = strtoull(meta, NULL, 10);
-    memset(&xe, 0, sizeof xe);
-    if (xap_reader_for_each_term(r, "Q", 1, (size_t)-1, collect_term, &t, &xe)) {
-        rc = kb_error_set(err, KB_EINDEX, "cannot list the snapshot's documents: %s",
-                          xe.msg);
+    kb_error_clear(&e);
+    struct store_ctx c = {store, rep, err};
+    if ((rc = kb_index_reader_for_each_doc(r, store_doc, &c, &e))) {
+        if (err->code == KB_OK)
+            kb_error_set(err, KB_EINDEX, "cannot list the snapshot's documents: %s",
+                         e.msg);
+        rc = err->code;
         goto out;
-    }
-    for (size_t i = 0; i < t.n; i++) {
-        size_t len = 0;
-        free(data);
-        data = NULL;
-        if (xap_reader_term_doc_data(r, t.v[i], strlen(t.v[i]), &data, &len, &xe))
-            continue; /* a unique term without a document */
-        const char *nul = memchr(data, '\0', len);
-        size_t mlen = nul ? (size_t)(nul - data) : len;
-        json_t *doc = json_loadb(data, mlen, 0, NULL);
-        const char *id = json_string_value(json_object_get(doc, "id"));
-        const char *fmt = json_string_value(json_object_get(doc, "format"));
-        if (!id || !fmt || strcmp(fmt, "api")) {
-            json_decref(doc);
-            continue;
-        }
-        if (nul) /* data is metadata, NUL, body (core/analysis.c) */
-            json_object_set_new(doc, "body",
-                                json_stringn(nul + 1, len - (size_t)(nul + 1 - data)));
-        json_t *line = json_pack("{s:I, s:s, s:s, s:O}", "seq", (json_int_t)rep->api_seq,
-                                 "op", "put", "id", id, "doc", doc);
-        char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
-        char name[64], path[1400];
-        store_name(id, name, sizeof name);
-        snprintf(path, sizeof path, "%s/%s", store, name);
-        int bad = !s || write_file(path, s);
-        free(s);
-        json_decref(line);
-        json_decref(doc);
-        if (bad) {
-            rc =
-                kb_error_set(err, KB_EIO, "cannot write '%s': %s", path, strerror(errno));
-            goto out;
-        }
-        rep->api_docs++;
     }
     char path[1400], num[32];
     snprintf(path, sizeof path, "%s/.seq", store);
@@ -267,12 +173,8 @@ static int rebuild_store(const char *snap, const char *store,
     if (rep->api_seq && write_file(path, num))
         rc = kb_error_set(err, KB_EIO, "cannot write '%s': %s", path, strerror(errno));
 out:
-    for (size_t i = 0; i < t.n; i++)
-        free(t.v[i]);
-    free(t.v);
-    free(data);
     free(meta);
-    xap_reader_close(r);
+    kb_index_reader_close(r);
     return rc;
 }
 
@@ -302,34 +204,17 @@ static int copy_store(const char *from, const char *to, struct kb_error *err)
     return rc;
 }
 
-/* After a copy overtaken by commits: holds the write lock of database `db` (waiting up
- * to 10 s), so that the server's writer keeps new writes in its journal (still accepted,
- * 202) and no nightly run starts until the copy is made. Nothing is written through it.
- * Returns the open writer, or NULL (then the next attempt copies without it). */
-static xap_writer *pause_writers(const char *db)
-{
-    for (int i = 0; i < 100; i++) {
-        xap_writer *w = NULL;
-        struct xap_error xe = {0};
-        int rc = xap_writer_open(db, 0, &w, &xe);
-        if (rc == XAP_OK)
-            return w;
-        if (rc != XAP_E_DB_LOCKED)
-            return NULL;
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    return NULL;
-}
-
 int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *rep,
                 struct kb_error *err)
 {
-    char tmp[1200], gen[1300], stub[1300], store[1300], db[1200], db2[1200];
+    char tmp[1200], gen[1300], store[1300], db[1200], db2[1200];
     struct stat st;
-    struct xap_error xe = {0};
+    struct kb_error e;
     int code = KB_EXIT_FATAL, rc;
-    xap_writer *paused = NULL;
+    /* after a copy overtaken by commits: the write lock, held so that the server's
+     * writer keeps new writes in its journal (still accepted, 202) and no nightly run
+     * starts until the copy is made; nothing is written through it */
+    struct kb_index_writer *paused = NULL;
     double t0 = now_s();
     memset(rep, 0, sizeof *rep);
     tmp[0] = '\0';
@@ -341,11 +226,11 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
         kb_error_set(err, KB_EINVAL, "'%s' exists and is not an empty folder", dir);
         return KB_EXIT_USAGE;
     }
-    if (kb_layout_current_db(index, db, sizeof db) < 0) {
+    if (kb_index_current_db(index, db, sizeof db) < 0) {
         kb_error_set(err, KB_ENOTFOUND, "no index at '%s'", index);
         return KB_EXIT_USAGE;
     }
-    if (!on_path("xapian-check")) {
+    if (!kb_index_check_available()) {
         kb_error_set(err, KB_ENOTFOUND,
                      "xapian-check is not on PATH (Debian package xapian-tools): the "
                      "snapshot cannot be checked");
@@ -359,9 +244,8 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
         kb_error_set(err, KB_EINVAL, "the path '%s' is too long", dir);
         return KB_EXIT_USAGE;
     }
-    remove_tree(tmp); /* what a killed snapshot left */
-    snprintf(gen, sizeof gen, "%s/gen-1", tmp);
-    snprintf(stub, sizeof stub, "%s/XAPIANDB", tmp);
+    kb_index_remove_tree(tmp); /* what a killed snapshot left */
+    kb_index_gen_path(tmp, 1, gen, sizeof gen);
     snprintf(store, sizeof store, "%s/api-docs", tmp);
     for (int attempt = 1;; attempt++) {
         if (mkdir(tmp, 0755) < 0) {
@@ -369,42 +253,44 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
             tmp[0] = '\0'; /* not ours */
             goto out;
         }
-        xap_reader *r = NULL;
-        memset(&xe, 0, sizeof xe);
-        if (xap_reader_open(db, &r, &xe) == XAP_OK)
-            xap_reader_revision(r, &rep->src_revision, &xe);
-        xap_reader_close(r);
-        memset(&xe, 0, sizeof xe);
-        rc = xap_compact(db, gen, &xe);
+        struct kb_index_reader *r = NULL;
+        kb_error_clear(&e);
+        if (kb_index_reader_open(db, &r, &e) == KB_OK)
+            kb_index_reader_revision(r, &rep->src_revision, &e);
+        kb_index_reader_close(r);
+        kb_error_clear(&e);
+        const char *src = db;
+        rc = kb_index_compact(&src, 1, gen, &e);
         int moved =
-            kb_layout_current_db(index, db2, sizeof db2) < 0 || strcmp(db, db2) != 0;
+            kb_index_current_db(index, db2, sizeof db2) < 0 || strcmp(db, db2) != 0;
         if (!rc && !moved)
             break;
-        remove_tree(tmp);
+        kb_index_remove_tree(tmp);
         if (moved) { /* a new generation: the pause (if any) held the old one */
-            xap_writer_free(paused);
+            kb_index_writer_free(paused);
             paused = NULL;
         } else if (!paused) { /* commits overtook the copy: hold them in the journal */
-            paused = pause_writers(db);
+            paused = kb_index_writer_hold(db);
         }
         /* a live database may change under the copy whatever the error says (Xapian
          * reports a discarded revision in more than one way): try again, the writers
          * paused from the second attempt on */
         if (attempt == MAX_TRIES) {
             kb_error_set(err, KB_EINDEX, "cannot copy '%s': %s", db,
-                         rc ? xe.msg : "the generation kept changing");
+                         rc ? e.msg : "the generation kept changing");
             goto out;
         }
-        if (moved && kb_layout_current_db(index, db, sizeof db) < 0) {
+        if (moved && kb_index_current_db(index, db, sizeof db) < 0) {
             kb_error_set(err, KB_ENOTFOUND, "the index at '%s' went away", index);
             goto out;
         }
     }
-    xap_writer_free(paused); /* the copy is made: writes may go on */
+    kb_index_writer_free(paused); /* the copy is made: writes may go on */
     paused = NULL;
     snprintf(rep->src_db, sizeof rep->src_db, "%s", db);
-    if (write_file(stub, "# written by kb-indexer --snapshot\nauto gen-1\n") ||
-        mkdir(store, 0755) < 0) {
+    if (kb_index_switch(tmp, 1, "kb-indexer --snapshot", err))
+        goto out;
+    if (mkdir(store, 0755) < 0) {
         kb_error_set(err, KB_EIO, "cannot write '%s': %s", tmp, strerror(errno));
         goto out;
     }
@@ -416,7 +302,7 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
         if (copy_store(live, store, err))
             goto out;
     }
-    if ((rc = run_check(gen, err))) {
+    if ((rc = kb_index_check(gen, err))) {
         if (rc == KB_ENOTFOUND)
             code = KB_EXIT_MISSING_TOOL;
         goto out;
@@ -433,9 +319,9 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
     tmp[0] = '\0';
     code = KB_EXIT_OK;
 out:
-    xap_writer_free(paused);
+    kb_index_writer_free(paused);
     if (tmp[0])
-        remove_tree(tmp);
+        kb_index_remove_tree(tmp);
     rep->seconds = now_s() - t0;
     return code;
 }

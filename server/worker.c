@@ -9,48 +9,14 @@
  */
 #include "schema.h"
 #include "server.h"
+#include "xerror.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 int kb_from_xap(const struct xap_error *xe, struct kb_error *err)
 {
-    int code;
-    switch (xe->code) {
-    case XAP_E_QUERY_SYNTAX:
-    case XAP_E_RANGE:
-    case XAP_E_INVALID_ARG:
-        code = KB_EINVAL;
-        break;
-    case XAP_E_WILDCARD:
-        code = KB_ETOOBIG;
-        break;
-    case XAP_E_NOT_FOUND:
-    case XAP_E_DOC_NOT_FOUND:
-        code = KB_ENOTFOUND;
-        break;
-    case XAP_E_NOMEM:
-        code = KB_ENOMEM;
-        break;
-    case XAP_E_DB_LOCKED:
-        code = KB_ELOCKED;
-        break;
-    case XAP_E_DB_MODIFIED:
-    case XAP_E_DB_NOT_FOUND:
-    case XAP_E_DB_OPENING:
-    case XAP_E_DB_CLOSED:
-    case XAP_E_NETWORK:
-    case XAP_E_NET_TIMEOUT:
-        code = KB_EBUSY;
-        break;
-    case XAP_E_DB_CORRUPT:
-    case XAP_E_DATABASE: /* a reader's I/O error: a damaged or half-replaced index */
-        return kb_error_set(err, KB_EBUSY, "the index cannot be read: %s", xe->msg);
-    default:
-        code = KB_EINDEX;
-        break;
-    }
-    return kb_error_set(err, code, "%s", xe->msg);
+    return kb_xerror_set(err, xe->code, xe, KB_XERR_READ, NULL); /* core/xerror.c */
 }
 
 void kb_worker_free(struct kb_worker *w)

@@ -12,7 +12,7 @@
  * replayed into it, so API documents survive rebuilds.
  */
 #include "schema.h"
-#include "layout.h"
+#include "index.h"
 #include "server.h"
 #include "space.h"
 
@@ -58,51 +58,6 @@ struct kb_writer {
 /* --- paths ----------------------------------------------------------------------------
  */
 
-/* Creates an empty first generation (gen-1 + stub) when there is no index at all,
- * holding the indexer's lock so that a first indexer run cannot race with us. */
-static int create_index(struct kb_writer *w, struct kb_error *err)
-{
-    const char *index = w->srv->cfg.index;
-    char lock_path[1300], gen[1300], tmp[1300];
-    int fd = -1, rc = KB_OK;
-    FILE *f = NULL;
-    xap_writer *xw = NULL;
-    struct xap_error xe = {0};
-    if (mkdir(index, 0755) < 0 && errno != EEXIST) {
-        rc = kb_error_set(err, KB_EIO, "cannot create '%s': %s", index, strerror(errno));
-        goto out;
-    }
-    snprintf(lock_path, sizeof lock_path, "%s/indexer.lock", index);
-    fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        rc = kb_error_set(err, KB_ELOCKED, "the indexer is creating the index");
-        goto out;
-    }
-    if (kb_layout_current_db(w->srv->cfg.index, gen, sizeof gen) == 0)
-        goto out; /* created meanwhile */
-    snprintf(gen, sizeof gen, "%s/gen-1", index);
-    if (xap_writer_open(gen, XAP_OPEN_CREATE, &xw, &xe) || xap_writer_close(xw, &xe)) {
-        rc = kb_error_set(err, KB_EINDEX, "cannot create '%s': %s", gen, xe.msg);
-        goto out;
-    }
-    snprintf(tmp, sizeof tmp, "%s.tmp", w->stub);
-    f = fopen(tmp, "w");
-    if (!f ||
-        fprintf(f, "# written by kb-server: the current generation\nauto gen-1\n") < 0 ||
-        fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, w->stub) < 0) {
-        f = NULL;
-        rc = kb_error_set(err, KB_EIO, "cannot write '%s': %s", w->stub, strerror(errno));
-        goto out;
-    }
-    f = NULL;
-out:
-    if (f)
-        fclose(f);
-    if (fd >= 0)
-        close(fd); /* releases the flock */
-    return rc;
-}
-
 /* The API store file of a document id: hex of its BLAKE2b hash. */
 static void store_path(struct kb_writer *w, const char *id, char *buf, size_t cap)
 {
@@ -141,46 +96,17 @@ static int write_file_durable(const char *path, const char *s)
 /* --- applying operations
  * ------------------------------------------------------------------ */
 
-/* xap_term_fn: takes one word of a replaced document out of the spelling dictionary. */
-static int unspell_term(const char *term, size_t len, unsigned wdf, void *ctx)
-{
-    if (!xap_is_spelling_word(term, len))
-        return 0;
-    return xap_writer_remove_spelling(ctx, term, len, wdf ? wdf : 1, NULL) ? 1 : 0;
-}
-
-/* Before document `id` is replaced: a public version's words leave the spelling
- * dictionary (a member-only one gave none), so a document made member-only leaves no
- * word of its own there for "did you mean" to offer. */
-static int take_out_spellings(xap_writer *xw, const char *id, struct xap_error *xe)
-{
-    unsigned docid = 0;
-    char vis[16];
-    size_t vlen = 0;
-    int rc = xap_writer_lookup(xw, id, strlen(id), &docid, xe);
-    if (rc == XAP_E_NOT_FOUND)
-        return XAP_OK;
-    if (!rc &&
-        xap_writer_get_value(xw, docid, KB_SLOT_VISIBILITY, vis, sizeof vis, &vlen, xe) ==
-            XAP_OK &&
-        vlen == 7 && !memcmp(vis, "members", 7))
-        return XAP_OK;
-    memset(xe, 0, sizeof *xe);
-    if (!rc)
-        rc = xap_writer_for_each_doc_term(xw, docid, unspell_term, xw, xe);
-    return rc == 1 ? XAP_E_DATABASE : rc;
-}
-
 /* Builds and stores one document from its API JSON. Returns KB_OK; KB_EIO or KB_ENOMEM
  * when the index could not take it (a full disk...: the batch must fail and be retried,
  * never drop the write); any other status is the document's own fault. */
-static int apply_put(struct kb_writer *w, xap_writer *xw, const char *id,
+static int apply_put(struct kb_writer *w, struct kb_index_writer *xw, const char *id,
                      const json_t *doc, struct kb_error *err)
 {
     struct kb_doc d;
-    xap_doc *x = NULL;
-    struct xap_error xe = {0};
+    struct kb_index_doc *x = NULL;
+    struct kb_error e;
     int rc;
+    kb_error_clear(&e);
     kb_doc_init(&d);
     if ((rc = kb_doc_from_json(&d, doc, 0, err)))
         goto out;
@@ -189,15 +115,14 @@ static int apply_put(struct kb_writer *w, xap_writer *xw, const char *id,
         rc = kb_error_set(err, KB_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = kb_analysis_build(&w->an, &d, &x, err)))
+    if ((rc = kb_index_doc_build(&w->an, &d, &x, err)))
         goto out;
-    /* member-only documents keep their words out of the shared spelling dictionary */
-    if (take_out_spellings(xw, id, &xe) ||
-        xap_writer_replace(xw, id, strlen(id), x, NULL, &xe) ||
-        (d.visibility != KB_VIS_MEMBERS && xap_writer_add_doc_spellings(xw, x, &xe)))
-        rc = kb_error_set(err, KB_EIO, "cannot store '%s': %s", id, xe.msg);
+    /* the earlier version's words leave the spelling counts; a member-only document
+     * gives none (core/index.h) */
+    if (kb_index_store(xw, id, x, 1, &e))
+        rc = kb_error_set(err, KB_EIO, "%s", e.msg);
 out:
-    xap_doc_free(x);
+    kb_index_doc_free(x);
     kb_doc_release(&d);
     return rc;
 }
@@ -210,8 +135,9 @@ static int index_failed(int rc)
 
 /* Replays store documents newer than `since` into the open transaction. Returns how
  * many, or -1 when the index could not take one (err says why: the batch fails). */
-static int replay_store(struct kb_writer *w, xap_writer *xw, unsigned long long since,
-                        unsigned long long *max_seq, struct kb_error *err)
+static int replay_store(struct kb_writer *w, struct kb_index_writer *xw,
+                        unsigned long long since, unsigned long long *max_seq,
+                        struct kb_error *err)
 {
     DIR *dir = opendir(w->store);
     if (!dir)
@@ -301,17 +227,17 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
                        unsigned long *rev, struct kb_error *err)
 {
     char db[1300];
-    xap_writer *xw = NULL;
-    struct xap_error xe = {0};
+    struct kb_index_writer *xw = NULL;
+    struct kb_error e;
     char *meta = NULL;
     int rc = KB_OK;
     struct kb_space space = {0}; /* the committed tables, to give back a failed batch */
-    if (kb_layout_current_db(w->srv->cfg.index, db, sizeof db) < 0) {
+    if (kb_index_current_db(w->srv->cfg.index, db, sizeof db) < 0) {
         if (!n)
             goto out; /* nothing to write: leave a missing index missing */
-        if ((rc = create_index(w, err)))
+        if ((rc = kb_index_create(w->srv->cfg.index, "kb-server", err)))
             goto out;
-        if (kb_layout_current_db(w->srv->cfg.index, db, sizeof db) < 0) {
+        if (kb_index_current_db(w->srv->cfg.index, db, sizeof db) < 0) {
             rc = kb_error_set(err, KB_EIO, "no index at '%s'", w->srv->cfg.index);
             goto out;
         }
@@ -326,13 +252,12 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
     }
     /* wait for the write lock (the nightly indexer) but stay stoppable */
     for (;;) {
-        memset(&xe, 0, sizeof xe);
-        int xr = xap_writer_open(db, XAP_OPEN_CREATE, &xw, &xe);
-        if (xr == XAP_OK)
+        kb_error_clear(&e);
+        int xr = kb_index_writer_open(db, KB_INDEX_CREATE, &xw, &e);
+        if (xr == KB_OK)
             break;
-        if (xr != XAP_E_DB_LOCKED) {
-            rc = kb_error_set(err, KB_EINDEX, "cannot open '%s' for writing: %s", db,
-                              xe.msg);
+        if (xr != KB_ELOCKED) {
+            rc = kb_error_set(err, KB_EINDEX, "%s", e.msg);
             goto out;
         }
         pthread_mutex_lock(&w->lock);
@@ -347,14 +272,14 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
     }
     unsigned long long db_seq = 0, max_seq = 0;
     unsigned long base_rev = 0;
-    if (xap_writer_revision(xw, &base_rev, &xe) == XAP_OK)
+    kb_error_clear(&e);
+    if (kb_index_writer_revision(xw, &base_rev, &e) == KB_OK)
         kb_space_take(&space, db, 0, base_rev);
-    memset(&xe, 0, sizeof xe);
-    if (xap_writer_get_meta(xw, META_API_SEQ, &meta, NULL, &xe) == XAP_OK)
+    if (kb_index_writer_get_meta(xw, META_API_SEQ, &meta, &e) == KB_OK)
         db_seq = strtoull(meta, NULL, 10);
-    memset(&xe, 0, sizeof xe);
-    if (xap_writer_begin_txn(xw, 0, &xe)) {
-        rc = kb_error_set(err, KB_EINDEX, "cannot start a transaction: %s", xe.msg);
+    kb_error_clear(&e);
+    if (kb_index_writer_begin(xw, &e)) {
+        rc = kb_error_set(err, KB_EINDEX, "%s", e.msg);
         goto out;
     }
     int replayed = replay_store(w, xw, db_seq, &max_seq, err);
@@ -369,24 +294,20 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
         const json_t *l = ops[i].line;
         const char *op = json_string_value(json_object_get(l, "op"));
         const char *id = json_string_value(json_object_get(l, "id"));
-        struct kb_error e;
-        kb_error_clear(&e);
+        struct kb_error oe;
+        kb_error_clear(&oe);
         if (!strcmp(op, "put")) {
-            int prc = apply_put(w, xw, id, json_object_get(l, "doc"), &e);
+            int prc = apply_put(w, xw, id, json_object_get(l, "doc"), &oe);
             if (index_failed(prc)) { /* not the document's fault: retry the batch */
-                rc = kb_error_set(err, prc, "%s", e.msg);
+                rc = kb_error_set(err, prc, "%s", oe.msg);
                 goto out;
             }
             if (prc)
                 fprintf(stderr, "kb-server: writer: dropping put of '%s': %s\n", id,
-                        e.msg);
-        } else {
-            int xr = xap_writer_delete(xw, id, strlen(id), &xe);
-            if (xr && xr != XAP_E_NOT_FOUND && xr != XAP_E_DOC_NOT_FOUND) {
-                rc = kb_error_set(err, KB_EINDEX, "cannot delete '%s': %s", id, xe.msg);
-                goto out;
-            }
-            memset(&xe, 0, sizeof xe);
+                        oe.msg);
+        } else if (kb_index_delete(xw, id, 0, NULL, &oe)) { /* its words go too */
+            rc = kb_error_set(err, KB_EINDEX, "%s", oe.msg);
+            goto out;
         }
         if (ops[i].seq > max_seq)
             max_seq = ops[i].seq;
@@ -394,34 +315,35 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
     if (!n && !replayed) { /* nothing to do: no empty revision */
         rc = KB_OK;
         *rev = 0;
-        goto out; /* xap_writer_free cancels the transaction */
+        goto out; /* kb_index_writer_free cancels the transaction */
+    }
+    if (kb_index_writer_flush_spelling(xw, &e)) { /* the batch's words, net */
+        rc = kb_error_set(err, KB_EINDEX, "%s", e.msg);
+        goto out;
     }
     if (max_seq > db_seq || !meta) {
         char num[32];
         snprintf(num, sizeof num, "%llu", max_seq > db_seq ? max_seq : db_seq);
-        if (xap_writer_set_meta(xw, META_API_SEQ, num, strlen(num), &xe)) {
-            rc =
-                kb_error_set(err, KB_EINDEX, "cannot set '%s': %s", META_API_SEQ, xe.msg);
+        if (kb_index_writer_set_meta(xw, META_API_SEQ, num, strlen(num), &e)) {
+            rc = kb_error_set(err, KB_EINDEX, "%s", e.msg);
             goto out;
         }
     }
-    if (xap_writer_commit_txn(xw, &xe) || xap_writer_commit(xw, &xe) ||
-        xap_writer_revision(xw, rev, &xe)) {
-        rc = kb_error_set(err, KB_EINDEX, "cannot commit: %s", xe.msg);
+    if (kb_index_writer_commit(xw, &e) || kb_index_writer_revision(xw, rev, &e)) {
+        rc = kb_error_set(err, KB_EINDEX, "%s", e.msg);
         goto out;
     }
     char *base = NULL; /* the location's revision: the generation's base plus this one */
-    if (xap_writer_get_meta(xw, KB_META_REV_BASE, &base, NULL, &xe) == XAP_OK)
+    if (kb_index_writer_get_meta(xw, KB_META_REV_BASE, &base, &e) == KB_OK)
         *rev += strtoul(base, NULL, 10);
     free(base);
-    memset(&xe, 0, sizeof xe);
-    rc = xap_writer_close(xw, &xe)
-             ? kb_error_set(err, KB_EINDEX, "cannot close: %s", xe.msg)
-             : KB_OK;
+    kb_error_clear(&e);
+    rc =
+        kb_index_writer_close(xw, &e) ? kb_error_set(err, KB_EINDEX, "%s", e.msg) : KB_OK;
     xw = NULL;
 out:
     free(meta);
-    xap_writer_free(xw); /* cancels an open transaction */
+    kb_index_writer_free(xw); /* cancels an open transaction */
     if (rc && space.n) {
         /* a failed batch (a full disk): its blocks must not keep the disk full, or not
          * even the journal could take the next write */
@@ -625,7 +547,7 @@ int kb_writer_start(struct kb_server *srv, struct kb_error *err)
     const char *index = srv->cfg.index;
     snprintf(w->journal, sizeof w->journal, "%s/api-journal.jsonl", index);
     snprintf(w->store, sizeof w->store, "%s/api-docs", index);
-    snprintf(w->stub, sizeof w->stub, "%s/XAPIANDB", index);
+    kb_index_stub_path(index, w->stub, sizeof w->stub);
     if ((mkdir(index, 0755) < 0 && errno != EEXIST) ||
         (mkdir(w->store, 0755) < 0 && errno != EEXIST)) {
         rc = kb_error_set(err, KB_EIO, "cannot create '%s': %s", w->store,

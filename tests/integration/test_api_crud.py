@@ -164,9 +164,20 @@ def main():
               "GET sees the replacement")
         st, b = req(port, "PUT", "/api/v1/documents/en/fuel-cell-heavy-duty-trucks.md", doc(0))
         check(st == 409, "PUT over a file document is 409 (%d)" % st)
+        # the spelling dictionary counts API documents net, as the indexer does: while
+        # the only document holding "quokkatron" is there, did-you-mean proposes it...
+        def did_you_mean(q):
+            st, b = req(port, "GET", "/api/v1/search?q=" + q, key=None)
+            return (b or {}).get("suggestion") or "" if st == 200 else None
+        check("quokkatron" in did_you_mean("quokkatrn"),
+              "did you mean proposes an API document's word (%r)" % did_you_mean("quokkatrn"))
         st, b = req(port, "DELETE", "/api/v1/documents/api/crud/one")
         check(st == 200 and b["status"] == "applied", "DELETE applied")
         check(req(port, "GET", "/api/v1/documents/api/crud/one")[0] == 404, "GET after DELETE is 404")
+        # ...and once it is deleted its words leave the dictionary with it
+        check("quokkatron" not in did_you_mean("quokkatrn"),
+              "did you mean no longer proposes a deleted API document's word (%r)" %
+              did_you_mean("quokkatrn"))
         check(req(port, "DELETE", "/api/v1/documents/api/crud/one")[0] == 404, "second DELETE is 404")
 
         # --- writes racing the indexer (incremental run over touched files, then --full)

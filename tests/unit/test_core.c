@@ -11,13 +11,15 @@
 #include "doc.h"
 #include "error.h"
 #include "lang.h"
-#include "layout.h"
+#include "index.h"
 #include "text.h"
+#include "xerror.h"
 #include "thesaurus.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *norm(const char *s, unsigned flags)
@@ -470,31 +472,82 @@ static void test_layout(void)
 {
     char dir[] = "/tmp/kb-test-layout-XXXXXX", path[200], db[300];
     CHECK(mkdtemp(dir) != NULL);
-    CHECK_INT(kb_layout_generation(dir), 0);
-    CHECK_INT(kb_layout_current_db(dir, db, sizeof db), -1); /* nothing there yet */
+    CHECK_INT(kb_index_generation(dir), 0);
+    CHECK_INT(kb_index_current_db(dir, db, sizeof db), -1); /* nothing there yet */
     snprintf(path, sizeof path, "%s/XAPIANDB", dir);
     FILE *f = fopen(path, "w");
     CHECK(f != NULL);
     fputs("# written by kb-indexer\nauto gen-12\n", f);
     fclose(f);
-    CHECK_INT(kb_layout_generation(dir), 12);
-    CHECK_INT(kb_layout_current_db(dir, db, sizeof db), 0);
+    CHECK_INT(kb_index_generation(dir), 12);
+    CHECK_INT(kb_index_current_db(dir, db, sizeof db), 0);
     char want[300];
     snprintf(want, sizeof want, "%s/gen-12", dir);
     CHECK_STR(db, want);
     f = fopen(path, "w"); /* a stub naming no generation: a glass database itself */
     fputs("remote 127.0.0.1:1\n", f);
     fclose(f);
-    CHECK_INT(kb_layout_generation(dir), 0);
-    CHECK_INT(kb_layout_current_db(dir, db, sizeof db), -1);
+    CHECK_INT(kb_index_generation(dir), 0);
+    CHECK_INT(kb_index_current_db(dir, db, sizeof db), -1);
     char glass[300];
     snprintf(glass, sizeof glass, "%s/iamglass", dir);
     fclose(fopen(glass, "w"));
-    CHECK_INT(kb_layout_current_db(dir, db, sizeof db), 0);
+    CHECK_INT(kb_index_current_db(dir, db, sizeof db), 0);
     CHECK_STR(db, dir);
     unlink(glass);
     unlink(path);
-    rmdir(dir);
+    /* a switch names the new generation; leftovers of a killed run go, the current
+     * generation and the one before stay */
+    char gen2[300], gen3[300], build[300], shard[300];
+    struct kb_error e;
+    kb_error_clear(&e);
+    kb_index_gen_path(dir, 2, gen2, sizeof gen2);
+    kb_index_gen_path(dir, 3, gen3, sizeof gen3);
+    kb_index_build_path(dir, 3, 0, build, sizeof build);
+    kb_index_build_path(dir, 3, 1, shard, sizeof shard);
+    CHECK_INT(mkdir(gen2, 0755), 0);
+    CHECK_INT(mkdir(gen3, 0755), 0);
+    CHECK_INT(mkdir(build, 0755), 0);
+    CHECK_INT(mkdir(shard, 0755), 0);
+    CHECK_INT(kb_index_switch(dir, 2, "test_core", &e), KB_OK);
+    CHECK_INT(kb_index_generation(dir), 2);
+    kb_index_remove_leftovers(dir, 2);
+    CHECK(access(gen2, F_OK) == 0);
+    CHECK(access(gen3, F_OK) != 0 && access(build, F_OK) != 0 &&
+          access(shard, F_OK) != 0);
+    int fd = kb_index_lock(dir, &e);
+    CHECK(fd >= 0);
+    CHECK_INT(kb_index_lock(dir, &e), -1); /* flock: a second open file is refused */
+    CHECK_INT(e.code, KB_ELOCKED);
+    kb_index_unlock(fd);
+    kb_index_remove_tree(dir);
+    CHECK(access(dir, F_OK) != 0);
+}
+
+/* One mapping of Xapian failures, two sides: a reader's damaged index is busy (503), a
+ * writer's is an I/O failure, and a full disk says so. */
+static void test_xerror(void)
+{
+    struct xap_error xe = {0};
+    struct kb_error e;
+    snprintf(xe.msg, sizeof xe.msg, "Error writing block (No space left on device)");
+    CHECK_INT(kb_xerror_code(XAP_E_DATABASE, &xe, KB_XERR_WRITE), KB_ENOSPC);
+    CHECK_INT(kb_xerror_code(XAP_E_DATABASE, &xe, KB_XERR_READ), KB_EBUSY);
+    kb_error_clear(&e);
+    CHECK_INT(kb_xerror_set(&e, XAP_E_DATABASE, &xe, KB_XERR_WRITE, "cannot commit"),
+              KB_ENOSPC);
+    CHECK(strncmp(e.msg, "disk full: cannot commit: ", 26) == 0);
+    snprintf(xe.msg, sizeof xe.msg, "bad block");
+    CHECK_INT(kb_xerror_code(XAP_E_DATABASE, &xe, KB_XERR_WRITE), KB_EIO);
+    kb_error_clear(&e);
+    CHECK_INT(kb_xerror_set(&e, XAP_E_DB_CORRUPT, &xe, KB_XERR_READ, NULL), KB_EBUSY);
+    CHECK_STR(e.msg, "the index cannot be read: bad block");
+    CHECK_INT(kb_xerror_code(XAP_E_DB_LOCKED, NULL, KB_XERR_WRITE), KB_ELOCKED);
+    CHECK_INT(kb_xerror_code(XAP_E_INVALID_ARG, NULL, KB_XERR_WRITE), KB_EINVAL);
+    CHECK_INT(kb_xerror_code(XAP_E_WILDCARD, NULL, KB_XERR_READ), KB_ETOOBIG);
+    CHECK_INT(kb_xerror_code(XAP_E_DOC_NOT_FOUND, NULL, KB_XERR_READ), KB_ENOTFOUND);
+    CHECK_INT(kb_xerror_code(XAP_E_DB_MODIFIED, NULL, KB_XERR_READ), KB_EBUSY);
+    CHECK_INT(kb_xerror_code(XAP_E_XAPIAN, NULL, KB_XERR_WRITE), KB_EINDEX);
 }
 
 int main(void)
@@ -506,5 +559,6 @@ int main(void)
     test_text();
     test_lang_thesaurus_query();
     test_layout();
+    test_xerror();
     return check_done("test_core");
 }

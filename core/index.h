@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * index.h - the index location and everything that writes it. A location is a directory
+ * holding a stub file (XAPIANDB, naming the current generation), the generations it may
+ * name, a lock file that keeps a second indexer out, and what a killed run may leave
+ * (build folders, shards, a half-written stub). A plain Xapian database (a snapshot made
+ * by hand, a test index) is accepted as a location too. Every name of that layout is
+ * spelled in index.c only.
+ *
+ * Writers (struct kb_index_writer) store and delete documents with the spelling
+ * dictionary counted net: a replaced or deleted document takes its words back out, a
+ * member-only document never gives any (did-you-mean is shared by every client). The
+ * words are summed in memory and written once per kb_index_writer_flush_spelling; the
+ * dictionary is the same as with one update per word per document. kb-indexer
+ * (indexer/crawl.c) and the server's writer (server/writer.c) both write through here.
+ */
+#ifndef KB_INDEX_H
+#define KB_INDEX_H
+
+#include "doc.h"
+#include "error.h"
+
+#include <stddef.h>
+
+struct kb_analysis; /* analysis.h */
+
+/* --- the location ----------------------------------------------------------------- */
+
+/* The generation N the stub of `index` names, or 0 when there is no stub or it names
+ * none. */
+int kb_index_generation(const char *index);
+
+/* The database that `index` means now, into buf[0..cap): the generation named by the
+ * stub, else `index` itself when it is a glass database or a stub file of its own.
+ * Returns 0, or -1 when there is no index there (yet). */
+int kb_index_current_db(const char *index, char *buf, size_t cap);
+
+/* Generation `gen`'s directory name (for reports) and its path in `index`. */
+void kb_index_gen_name(int gen, char *buf, size_t cap);
+void kb_index_gen_path(const char *index, int gen, char *buf, size_t cap);
+/* Where a new generation `gen` is built (shard 0) and its analysis threads' shards
+ * (shard K >= 1); kb_index_remove_build removes them (shards 1..n_shards). */
+void kb_index_build_path(const char *index, int gen, size_t shard, char *buf, size_t cap);
+void kb_index_remove_build(const char *index, int gen, size_t n_shards);
+/* The stub's path (to watch it for a switch). */
+void kb_index_stub_path(const char *index, char *buf, size_t cap);
+
+/* Creates the location's folder and its missing parents. Returns 0, or -1 (errno). */
+int kb_index_mkdir(const char *index);
+
+/* Takes the location's indexer lock without waiting. Returns its descriptor, or -1
+ * with err: KB_ELOCKED when another process holds it, else KB_EIO. */
+int kb_index_lock(const char *index, struct kb_error *err);
+void kb_index_unlock(int fd);
+
+/* Switches `index` to generation `gen` atomically (a new stub renamed over the old one,
+ * fsync'ed): readers opening the location from now on get it. `who` signs the stub. */
+int kb_index_switch(const char *index, int gen, const char *who, struct kb_error *err);
+
+/* After a switch to `gen`: keeps the previous generation (readers may still be on it)
+ * and removes the older ones. */
+void kb_index_prune(const char *index, int gen);
+
+/* Under the lock: removes what a killed run may have left (build folders and shards,
+ * generations newer than `current`, a half-written stub). */
+void kb_index_remove_leftovers(const char *index, int current);
+
+/* Removes generation `gen`'s directory (a half-built one). */
+void kb_index_remove_generation(const char *index, int gen);
+
+/* Removes a directory tree (what exists of it). */
+void kb_index_remove_tree(const char *path);
+
+/* The location's revision that generation `gen` reached: its KB_META_REV_BASE plus its
+ * Xapian revision (0 when it cannot be read). */
+unsigned long kb_index_generation_revision(const char *index, int gen);
+
+/* Creates an empty first generation and its stub when `index` holds no index at all,
+ * under the indexer lock (KB_ELOCKED while an indexer holds it). `who` signs the
+ * stub. KB_OK as well when an index appeared meanwhile. */
+int kb_index_create(const char *index, const char *who, struct kb_error *err);
+
+/* --- documents ready to store ----------------------------------------------------- */
+
+/* An analysed document: built by any thread with its own struct kb_analysis, stored by
+ * the thread that holds the writer. */
+struct kb_index_doc;
+
+/* Builds the document for d (kb_analysis_build: KB_EPARSE and friends for d's own
+ * faults). A member-only d (KB_VIS_MEMBERS) gives the spelling dictionary no words. */
+int kb_index_doc_build(struct kb_analysis *a, struct kb_doc *d, struct kb_index_doc **out,
+                       struct kb_error *err);
+void kb_index_doc_free(struct kb_index_doc *doc); /* accepts NULL */
+
+/* --- writers ---------------------------------------------------------------------- */
+
+struct kb_index_writer;
+
+enum kb_index_open_flags {
+    KB_INDEX_CREATE = 1 << 0,    /* create the database when missing */
+    KB_INDEX_NO_SYNC = 1 << 1,   /* no fsync (a new generation nobody reads yet) */
+    KB_INDEX_WAIT_LOCK = 1 << 2, /* wait for Xapian's write lock instead of failing */
+};
+
+/* Opens database `db` (a generation's path, a build folder) for writing. Errors are the
+ * write side's (xerror.h): KB_ELOCKED while another writer holds it. */
+int kb_index_writer_open(const char *db, unsigned flags, struct kb_index_writer **out,
+                         struct kb_error *err);
+/* Opens `db` only to hold its write lock, waiting up to 10 s (writers wait meanwhile);
+ * nothing is written through it. NULL when it could not be had. */
+struct kb_index_writer *kb_index_writer_hold(const char *db);
+/* Commits (outside a transaction) and frees the writer, even on failure. */
+int kb_index_writer_close(struct kb_index_writer *w, struct kb_error *err);
+/* Frees the writer; an open transaction is cancelled. Accepts NULL. */
+void kb_index_writer_free(struct kb_index_writer *w);
+
+/* One transaction: nothing is visible before kb_index_writer_commit. */
+int kb_index_writer_begin(struct kb_index_writer *w, struct kb_error *err);
+/* Commits the transaction (if one is open) and makes the revision durable. The
+ * spelling counts are not flushed: call kb_index_writer_flush_spelling first. */
+int kb_index_writer_commit(struct kb_index_writer *w, struct kb_error *err);
+
+int kb_index_writer_revision(struct kb_index_writer *w, unsigned long *rev,
+                             struct kb_error *err);
+int kb_index_writer_doc_count(struct kb_index_writer *w, unsigned *n,
+                              struct kb_error *err);
+
+/* Metadata. get: KB_ENOTFOUND when unset, else *val is malloc'ed (caller frees).
+ * set: an empty value deletes the key. for_each: fn(key, val, len, ctx) for each key
+ * starting with prefix; fn returns 0 to go on, or a status that stops (returned). */
+int kb_index_writer_get_meta(struct kb_index_writer *w, const char *key, char **val,
+                             struct kb_error *err);
+int kb_index_writer_set_meta(struct kb_index_writer *w, const char *key, const char *val,
+                             size_t len, struct kb_error *err);
+typedef int (*kb_index_meta_fn)(const char *key, const char *val, size_t len, void *ctx);
+int kb_index_writer_for_each_meta(struct kb_index_writer *w, const char *prefix,
+                                  kb_index_meta_fn fn, void *ctx, struct kb_error *err);
+
+/* Stores doc under `id` (doc stays the caller's). `replacing`: an earlier version may
+ * be stored, whose words leave the spelling counts first (0 in a new generation, which
+ * holds none). Returns KB_OK; a status for which kb_index_fatal() holds when the index
+ * cannot be written; another status when only this document is at fault. */
+int kb_index_store(struct kb_index_writer *w, const char *id,
+                   const struct kb_index_doc *doc, int replacing, struct kb_error *err);
+
+enum kb_index_delete_flags {
+    /* a run's bulk deletions: the words stay until the next full rebuild, as taking
+     * them out costs a rewrite of the dictionary for every word reaching zero */
+    KB_INDEX_KEEP_SPELLING = 1 << 0
+};
+/* Deletes document `id`, its words out of the spelling counts (unless
+ * KB_INDEX_KEEP_SPELLING). *deleted (may be NULL) is 1 when there was one. */
+int kb_index_delete(struct kb_index_writer *w, const char *id, unsigned flags,
+                    int *deleted, struct kb_error *err);
+
+/* Writes the counted spelling words into the dictionary (added or taken out) and
+ * empties the counts. */
+int kb_index_writer_flush_spelling(struct kb_index_writer *w, struct kb_error *err);
+
+/* 1 when a status from writing means the index itself cannot be written (a run or a
+ * batch must stop, nothing committed), rather than one input being bad. */
+int kb_index_fatal(int rc);
+
+/* Merges databases srcs[0..n) into a new compacted database `dst` (must not exist). */
+int kb_index_compact(const char *const *srcs, size_t n, const char *dst,
+                     struct kb_error *err);
+
+/* --- reading a database as a whole (snapshots) ------------------------------------ */
+
+struct kb_index_reader;
+
+/* Errors are the read side's (xerror.h). */
+int kb_index_reader_open(const char *db, struct kb_index_reader **out,
+                         struct kb_error *err);
+void kb_index_reader_close(struct kb_index_reader *r); /* accepts NULL */
+int kb_index_reader_revision(struct kb_index_reader *r, unsigned long *rev,
+                             struct kb_error *err);
+int kb_index_reader_doc_count(struct kb_index_reader *r, unsigned *n,
+                              struct kb_error *err);
+int kb_index_reader_get_meta(struct kb_index_reader *r, const char *key, char **val,
+                             struct kb_error *err);
+/* Calls fn(data, len, ctx) with the stored data of every document that has an id, in
+ * id order; fn returns 0 to go on, or a status that stops (returned). */
+typedef int (*kb_index_data_fn)(const char *data, size_t len, void *ctx);
+int kb_index_reader_for_each_doc(struct kb_index_reader *r, kb_index_data_fn fn,
+                                 void *ctx, struct kb_error *err);
+
+/* 1 when xapian-check can be run (on PATH). */
+int kb_index_check_available(void);
+/* Runs xapian-check on db: KB_OK when it passes, KB_ENOTFOUND when it could not be
+ * started, else KB_EINDEX with its last words. */
+int kb_index_check(const char *db, struct kb_error *err);
+
+#endif
