@@ -4,9 +4,10 @@
  *
  * Everything else in the tree is C11 and never includes a Xapian header; every call that
  * crosses into C++ carries the `xap_` prefix so it can be found with grep. The
- * implementation (xapian_c.cc) catches every exception (Xapian::Error, std::bad_alloc and
- * anything else) and turns it into a negative `enum xap_code` plus a message in a
- * caller-owned `struct xap_error`; nothing ever unwinds through C frames.
+ * implementation (the .cc files beside it, one per handle) catches every exception
+ * (Xapian::Error, std::bad_alloc and anything else) and turns it into a negative `enum
+ * xap_code` plus a message in a caller-owned `struct xap_error`; nothing ever unwinds
+ * through C frames.
  *
  * Conventions (as leveldb's c.h states its own):
  *  - Fallible functions return XAP_OK (0) or a negative xap_code and fill `err` when it
