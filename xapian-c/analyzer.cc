@@ -48,3 +48,19 @@ extern "C" int xap_analyzer_stem(xap_analyzer *a, const char *word, size_t len, 
         return fail(err);
     }
 }
+
+extern "C" int xap_analyzer_is_stop(const xap_analyzer *a, const char *word, size_t len)
+{
+    if (!a || !a->has_stop || !word)
+        return 0;
+    try {
+        return a->stopper(std::string(word, len)) ? 1 : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
+extern "C" int xap_analyzer_has_stop(const xap_analyzer *a)
+{
+    return a && a->has_stop;
+}

@@ -99,6 +99,10 @@ struct xap_reader {
     xap_word_fn word_fn = nullptr;
 };
 
+struct xap_query {
+    Xapian::Query q;
+};
+
 struct Facet {
     std::vector<std::pair<std::string, size_t>> values;
 };
@@ -118,7 +122,10 @@ struct xap_result {
     bool has_snip = false;
     mutable bool snip_ready = false;
     size_t lower = 0, estimate = 0, upper = 0;
-    std::string desc, corrected;
+    Xapian::Query query;      // the query that was run
+    mutable std::string desc; // its description, made when first asked for
+    mutable bool desc_ready = false;
+    std::string corrected;
     std::vector<Hit> hits;
     std::vector<Facet> facets;
 };

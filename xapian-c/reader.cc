@@ -285,3 +285,100 @@ extern "C" int xap_reader_spell(xap_reader *r, const char *word, size_t len, cha
         return fail(err);
     }
 }
+
+extern "C" size_t xap_reader_lang_count(const xap_reader *r)
+{
+    return r ? r->langs.size() : 0;
+}
+
+extern "C" int xap_reader_lang(const xap_reader *r, size_t i, const char **code,
+                               xap_analyzer **a)
+{
+    if (!r || i >= r->langs.size())
+        return XAP_E_INVALID_ARG;
+    if (code)
+        *code = r->langs[i].code.c_str();
+    if (a)
+        *a = r->langs[i].a;
+    return XAP_OK;
+}
+
+extern "C" int xap_reader_term_docid(xap_reader *r, const char *term, size_t len,
+                                     unsigned *docid, xap_error *err)
+{
+    if (!r || !term || len == 0)
+        return bad_arg(err, "xap_reader_term_docid: empty term");
+    try {
+        std::string t(term, len);
+        Xapian::PostingIterator p = r->db.postlist_begin(t);
+        if (p == r->db.postlist_end(t))
+            return fill_plain(err, XAP_E_NOT_FOUND, "no document has this term");
+        if (docid)
+            *docid = *p;
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_reader_for_each_doc_term(xap_reader *r, unsigned docid,
+                                            const char *from, xap_term_fn fn, void *ctx,
+                                            xap_error *err)
+{
+    if (!r || !fn || docid == 0)
+        return bad_arg(err, "xap_reader_for_each_doc_term: NULL argument or docid 0");
+    try {
+        Xapian::TermIterator t = r->db.termlist_begin(docid);
+        if (from && *from)
+            t.skip_to(from);
+        return each_term(t, r->db.termlist_end(docid), fn, ctx);
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+namespace
+{
+// The caller's term predicate as Xapian's ExpandDecider.
+class PredDecider : public Xapian::ExpandDecider
+{
+  public:
+    PredDecider(xap_term_pred fn, void *ctx) : fn_(fn), ctx_(ctx)
+    {
+    }
+    bool operator()(const std::string &t) const override
+    {
+        return fn_(t.data(), t.size(), ctx_) != 0;
+    }
+
+  private:
+    xap_term_pred fn_;
+    void *ctx_;
+};
+} // namespace
+
+extern "C" int xap_reader_expand(xap_reader *r, const unsigned *docids, size_t n,
+                                 size_t max, xap_term_pred keep, void *keep_ctx,
+                                 xap_term_fn fn, void *ctx, xap_error *err)
+{
+    if (!r || (n && !docids) || !fn)
+        return bad_arg(err, "xap_reader_expand: NULL argument");
+    try {
+        Xapian::RSet rset;
+        for (size_t i = 0; i < n; i++)
+            rset.add_document(docids[i]);
+        Xapian::Enquire enq(r->db);
+        PredDecider decider(keep, keep_ctx);
+        Xapian::ESet eset = enq.get_eset(static_cast<Xapian::termcount>(max), rset,
+                                         keep ? &decider : nullptr);
+        for (Xapian::ESetIterator e = eset.begin(); e != eset.end(); ++e) {
+            const std::string &t = *e;
+            int rc = fn(t.data(), t.size(), 0, ctx);
+            if (rc)
+                return rc;
+        }
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}

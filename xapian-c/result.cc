@@ -50,6 +50,34 @@ extern "C" void xap_result_free(xap_result *res)
     delete res;
 }
 
+extern "C" int xap_result_set_corrected(xap_result *res, const char *corrected,
+                                        xap_error *err)
+{
+    if (!res)
+        return bad_arg(err, "xap_result_set_corrected: NULL result");
+    try {
+        res->corrected = corrected ? corrected : "";
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" int xap_result_set_snippet_query(xap_result *res, const xap_query *q,
+                                            xap_error *err)
+{
+    if (!res)
+        return bad_arg(err, "xap_result_set_snippet_query: NULL result");
+    try {
+        res->has_snip = q != nullptr;
+        res->snip_ready = false;
+        res->typed = q ? q->q : Xapian::Query();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
 extern "C" void xap_result_counts(const xap_result *res, size_t *lower, size_t *estimate,
                                   size_t *upper)
 {
@@ -68,7 +96,17 @@ extern "C" size_t xap_result_size(const xap_result *res)
 
 extern "C" const char *xap_result_query_desc(const xap_result *res)
 {
-    return res ? res->desc.c_str() : "";
+    if (!res)
+        return "";
+    if (!res->desc_ready) {
+        try {
+            res->desc = res->query.get_description();
+        } catch (...) {
+            res->desc.clear();
+        }
+        res->desc_ready = true;
+    }
+    return res->desc.c_str();
 }
 
 extern "C" const char *xap_result_corrected(const xap_result *res)
