@@ -63,9 +63,11 @@ size_t kb_query_uid_term(const char *prefix, const char *uid, size_t len, char *
             buf[0] = '\0';
         return 0;
     }
-    memcpy(buf, prefix, plen);
+    if (plen)
+        memcpy(buf, prefix, plen);
     if (len + plen <= 240) {
-        memcpy(buf + plen, uid, len);
+        if (len)
+            memcpy(buf + plen, uid, len);
         buf[plen + len] = '\0';
         return plen + len;
     }
