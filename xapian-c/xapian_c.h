@@ -311,7 +311,10 @@ int xap_reader_expand(xap_reader *r, const unsigned *docids, size_t n, size_t ma
                       struct xap_error *err);
 
 /* ---------------------------------------------------------------------------------------
- * Searching.
+ * Searching: plain data the caller describes a search with. xap_field, xap_facet,
+ * xap_sort and xap_weighting are read by the parser and xap_enquire_run below;
+ * xap_term_group and xap_range are read by the caller's own query building
+ * (core/query.h).
  */
 
 /* Query parser features (Xapian's QueryParser flags), chosen by the caller. */
