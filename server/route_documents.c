@@ -12,6 +12,7 @@
  * a document that does not exist: 404 document_not_found on GET and on .../similar
  * (never 403, which would say it is there), and absent from similar documents.
  */
+#include "query.h"
 #include "schema.h"
 #include "search.h"
 
@@ -196,8 +197,8 @@ static void get_similar(struct kb_req *req, struct kb_resp *resp, struct kb_work
     }
     static const char *const public_only[] = {KB_TERM_PUBLIC};
     struct xap_term_group pub = {public_only, 1};
-    struct xap_search_req sr;
-    xap_search_req_init(&sr);
+    struct kb_query_spec sr;
+    kb_query_spec_init(&sr);
     sr.offset = offset;
     sr.limit = limit;
     sr.collapse_slot = KB_SLOT_CHECKSUM;
@@ -206,10 +207,10 @@ static void get_similar(struct kb_req *req, struct kb_resp *resp, struct kb_work
         sr.filters = &pub;
         sr.n_filters = 1;
     }
-    int rc = xap_similar(w->reader, id, strlen(id), 20, &sr, &res, &xe);
+    int rc = kb_query_similar(w->reader, id, strlen(id), 20, &sr, &res, &xe);
     if (rc && kb_worker_recover(req->srv, w, rc)) {
         memset(&xe, 0, sizeof xe);
-        rc = xap_similar(w->reader, id, strlen(id), 20, &sr, &res, &xe);
+        rc = kb_query_similar(w->reader, id, strlen(id), 20, &sr, &res, &xe);
     }
     if (rc == XAP_E_NOT_FOUND || rc == XAP_E_DOC_NOT_FOUND) {
         kb_resp_error(resp, 404, "document_not_found", "no document '%s'", id);

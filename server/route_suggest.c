@@ -26,6 +26,7 @@
  *    frequency over all documents, which a client cannot tell from the answer.
  */
 #include "search.h"
+#include "query.h"
 #include "schema.h"
 #include "text.h"
 
@@ -201,10 +202,10 @@ static int public_term(xap_reader *r, const char *term, unsigned freq, unsigned 
     const char *t[1] = {term};
     static const char *const pub[] = {KB_TERM_PUBLIC};
     struct xap_term_group g[2] = {{t, 1}, {pub, 1}};
-    struct xap_search_req sr;
+    struct kb_query_spec sr;
     struct xap_error xe = {0};
     xap_result *res = NULL;
-    xap_search_req_init(&sr);
+    kb_query_spec_init(&sr);
     sr.query = "";
     sr.filters = g;
     sr.n_filters = 2;
@@ -212,7 +213,7 @@ static int public_term(xap_reader *r, const char *term, unsigned freq, unsigned 
     sr.check_at_least = freq;
     out[0] = '\0';
     *count = 0;
-    int rc = xap_search(r, &sr, &res, &xe);
+    int rc = kb_query_run(r, &sr, &res, &xe);
     if (rc)
         return rc;
     size_t lower, est, upper;
@@ -420,8 +421,8 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
     }
     json_t *titles = json_array();
     if (tq.len) {
-        struct xap_search_req sr;
-        xap_search_req_init(&sr);
+        struct kb_query_spec sr;
+        kb_query_spec_init(&sr);
         static const struct xap_field fields[] = {{"title", KB_PFX_TITLE, 0}};
         sr.query = kb_buf_str(&tq);
         sr.qp_flags = ends_with_space ? 0 : XAP_QP_PARTIAL;
@@ -438,10 +439,10 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
             sr.filters = &pub;
             sr.n_filters = 1;
         }
-        int rc = xap_search(w->reader, &sr, &res, &xe);
+        int rc = kb_query_run(w->reader, &sr, &res, &xe);
         if (rc && kb_worker_recover(req->srv, w, rc)) {
             memset(&xe, 0, sizeof xe);
-            rc = xap_search(w->reader, &sr, &res, &xe);
+            rc = kb_query_run(w->reader, &sr, &res, &xe);
         }
         cacheable = rc == XAP_OK;
         for (size_t i = 0; !rc && i < xap_result_size(res); i++) {

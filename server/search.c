@@ -19,6 +19,7 @@
  * member-only documents are absent from their hits, totals, facet counts and feedback.
  */
 #include "search.h"
+#include "query.h"
 #include "schema.h"
 #include "text.h"
 
@@ -526,8 +527,8 @@ static int count_visible(struct kb_worker *w, int members, unsigned *docs,
     static const char *const pub[] = {KB_TERM_PUBLIC};
     struct xap_term_group g = {pub, 1};
     struct xap_facet f = {KB_SLOT_LANG, 0};
-    struct xap_search_req sr;
-    xap_search_req_init(&sr);
+    struct kb_query_spec sr;
+    kb_query_spec_init(&sr);
     sr.query = "";
     sr.filters = &g;
     sr.n_filters = 1;
@@ -536,7 +537,7 @@ static int count_visible(struct kb_worker *w, int members, unsigned *docs,
     sr.limit = 0;
     sr.check_at_least = *docs;
     xap_result *res = NULL;
-    rc = xap_search(w->reader, &sr, &res, xe);
+    rc = kb_query_run(w->reader, &sr, &res, xe);
     if (rc)
         return rc;
     size_t lower, est, upper;
@@ -983,7 +984,7 @@ static char *did_you_mean(struct kb_server *srv, struct kb_worker *w, const char
 
 /* The query of a request: its text, fields, and the concepts that widen it (extra and
  * scales: room for 2 * KB_SEARCH_MAX_EXTRA and KB_SEARCH_MAX_EXTRA). */
-static void set_query(struct xap_search_req *req, const struct kb_search_params *p,
+static void set_query(struct kb_query_spec *req, const struct kb_search_params *p,
                       const struct kb_query *q, const char *qtext, unsigned qp_flags,
                       const char **extra, double *scales)
 {
@@ -1025,13 +1026,13 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
                     const struct kb_query *aq, const char *qtext, unsigned qp_flags,
                     json_t **out, struct xap_error *xe)
 {
-    struct xap_search_req req, alt;
+    struct kb_query_spec req, alt;
     const char *extra[2 * KB_SEARCH_MAX_EXTRA], *alt_extra[2 * KB_SEARCH_MAX_EXTRA];
     double scales[KB_SEARCH_MAX_EXTRA], alt_scales[KB_SEARCH_MAX_EXTRA];
-    xap_search_req_init(&req);
+    kb_query_spec_init(&req);
     set_query(&req, p, q, qtext, qp_flags, extra, scales);
     if (aq) {
-        xap_search_req_init(&alt);
+        kb_query_spec_init(&alt);
         /* parsed with the same flags: a retry as plain words reads it as plain words */
         set_query(&alt, p, aq, aq->text, qp_flags, alt_extra, alt_scales);
         alt.max_wildcard = srv->cfg.max_wildcard;
@@ -1121,7 +1122,7 @@ static int run_once(struct kb_server *srv, struct kb_worker *w,
 
     xap_result *res = NULL;
     double t_search = kb_now();
-    int rc = xap_search(w->reader, &req, &res, xe);
+    int rc = kb_query_run(w->reader, &req, &res, xe);
     /* Xapian's time limit stops the match quietly: notice it by the clock */
     int timed_out = !rc && req.time_limit > 0 && kb_now() - t_search >= req.time_limit;
     for (size_t i = 0; i < nt; i++)

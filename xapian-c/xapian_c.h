@@ -4,9 +4,10 @@
  *
  * Everything else in the tree is C11 and never includes a Xapian header; every call that
  * crosses into C++ carries the `xap_` prefix so it can be found with grep. The
- * implementation (xapian_c.cc) catches every exception (Xapian::Error, std::bad_alloc and
- * anything else) and turns it into a negative `enum xap_code` plus a message in a
- * caller-owned `struct xap_error`; nothing ever unwinds through C frames.
+ * implementation (the .cc files beside it, one per handle) catches every exception
+ * (Xapian::Error, std::bad_alloc and anything else) and turns it into a negative `enum
+ * xap_code` plus a message in a caller-owned `struct xap_error`; nothing ever unwinds
+ * through C frames.
  *
  * Conventions (as leveldb's c.h states its own):
  *  - Fallible functions return XAP_OK (0) or a negative xap_code and fill `err` when it
@@ -247,10 +248,14 @@ void xap_reader_close(xap_reader *r);
  * changed. On failure the reader keeps serving what it had. */
 int xap_reader_refresh(xap_reader *r, int *changed, struct xap_error *err);
 
-/* Registers a language branch for query parsing: documents carrying the boolean term
- * "L"+code are parsed with analyser `a` (borrowed; must outlive the reader). */
+/* Keeps a named analyser with the reader (e.g. one per language, named by its code) for
+ * whoever builds queries on this reader; the binding itself does not use them. `a` is
+ * borrowed and must outlive the reader. xap_reader_lang gives back entry i (in the order
+ * added): XAP_OK, or XAP_E_INVALID_ARG past the end. */
 int xap_reader_add_lang(xap_reader *r, const char *code, xap_analyzer *a,
                         struct xap_error *err);
+size_t xap_reader_lang_count(const xap_reader *r);
+int xap_reader_lang(const xap_reader *r, size_t i, const char **code, xap_analyzer **a);
 /* Sets the normaliser used for highlighting snippets (see xap_word_fn). */
 void xap_reader_set_word_fn(xap_reader *r, xap_word_fn fn);
 
@@ -287,9 +292,29 @@ int xap_reader_for_each_term(xap_reader *r, const char *prefix, size_t prefix_le
  * or an empty string when there is none. */
 int xap_reader_spell(xap_reader *r, const char *word, size_t len, char *buf, size_t cap,
                      struct xap_error *err);
+/* The first document (lowest number) indexing `term`: XAP_OK and *docid, or
+ * XAP_E_NOT_FOUND. */
+int xap_reader_term_docid(xap_reader *r, const char *term, size_t len, unsigned *docid,
+                          struct xap_error *err);
+/* Calls fn(term, len, wdf, ctx) for the terms of document `docid` in term order, from
+ * the first term >= `from` (NULL or "": from the first). fn returns 0 to go on, anything
+ * else to stop (that value is then returned). XAP_E_DOC_NOT_FOUND when there is none. */
+int xap_reader_for_each_doc_term(xap_reader *r, unsigned docid, const char *from,
+                                 xap_term_fn fn, void *ctx, struct xap_error *err);
+/* A term predicate: 1 to keep `term`, 0 to leave it (e.g. "terms under this prefix"). */
+typedef int (*xap_term_pred)(const char *term, size_t len, void *ctx);
+/* Relevance feedback from documents docids[0..n) (Xapian's RSet -> ESet): calls fn(term,
+ * len, 0, ctx) for at most `max` expand terms that `keep` (NULL: all) accepts, best
+ * first. fn returns non-zero to stop. */
+int xap_reader_expand(xap_reader *r, const unsigned *docids, size_t n, size_t max,
+                      xap_term_pred keep, void *keep_ctx, xap_term_fn fn, void *ctx,
+                      struct xap_error *err);
 
 /* ---------------------------------------------------------------------------------------
- * Searching.
+ * Searching: plain data the caller describes a search with. xap_field, xap_facet,
+ * xap_sort and xap_weighting are read by the parser and xap_enquire_run below;
+ * xap_term_group and xap_range are read by the caller's own query building
+ * (core/query.h).
  */
 
 /* Query parser features (Xapian's QueryParser flags), chosen by the caller. */
@@ -340,112 +365,175 @@ enum xap_sort { XAP_SORT_RELEVANCE = 0, XAP_SORT_VALUE_ASC, XAP_SORT_VALUE_DESC 
  * Bernoulli after-effect, length normalisation 2), which has one parameter, c. */
 enum xap_weighting { XAP_WEIGHT_BM25 = 0, XAP_WEIGHT_BB2 };
 
-struct xap_search_req {
-    const char *query; /* UTF-8 query string, NUL-terminated; "" matches all documents */
-    unsigned qp_flags; /* enum xap_qp_flags */
-    int default_and;   /* 1: words are ANDed by default; 0: ORed (ranked) */
-    const char *const *langs; /* branches to use (codes given to add_lang); NULL = all */
-    size_t n_langs;
-    const struct xap_field *fields;
-    size_t n_fields;
-    const struct xap_term_group *filters;
-    size_t n_filters;
-    const struct xap_range *ranges;
-    size_t n_ranges;
-    /* Extra weighted terms (e.g. thesaurus concepts), each scaled: ORed into the
-     * positive part of the query, inside its filters and NOTs (a document that a NOT, a
-     * "field:value" filter or req->filters leave out stays out), when that part is an
-     * OR of words; where it is an AND, a NOT, a filter, or a phrase or NEAR on its own,
-     * they only re-rank its matches, so they never turn an AND into an OR. */
-    const char *const *extra_terms;
-    size_t n_extra;
-    double extra_scale;
-    /* A field the query string uses for weighted terms in place: "<concept_field>:N"
-     * stands for concept_terms[N] scaled by extra_scale (nothing when N is out of
-     * range), so a caller can widen one operand ("(battery OR kbconcept:0) AND x")
-     * rather than the whole query. NULL: no such field. */
-    const char *concept_field;
-    const char *const *concept_terms;
-    const double *concept_scales; /* per term; NULL: extra_scale for all */
-    size_t n_concept_terms;
-    const char *const
-        *exclude_uids; /* unique ids to leave out (e.g. the source of MLT) */
-    size_t n_exclude;
-    size_t offset, limit;
-    size_t check_at_least; /* 0: Xapian's estimate; >= doc count makes counts exact */
-    enum xap_sort sort;
-    unsigned sort_slot;
-    int collapse_slot; /* -1: no collapsing */
-    const struct xap_facet *facets;
-    size_t n_facets;
-    size_t max_wildcard;    /* cap on wildcard/partial expansion (0: Xapian's default) */
-    double time_limit;      /* seconds; 0: none */
-    double bm25_k1, bm25_b; /* 0, 0: Xapian's defaults (1, 0.5) */
-    enum xap_weighting weighting; /* ranking model (default BM25) */
-    double bb2_c;                 /* BB2's parameter c (0: Xapian's 1.0) */
-    /* Pseudo-relevance feedback, for relevance order with a non-empty query only: a
-     * relevance model of the top feedback_docs documents of a first pass (filters
-     * applied). Each stemmed word of theirs weighs its share of each document's words,
-     * times that document's share of the first-pass scores; the feedback_terms heaviest
-     * that index at most feedback_max_df of the documents (0: 0.2) are kept, each
-     * weighted relative to the heaviest, and the group, scaled by feedback_weight,
-     * re-ranks the query's matches (OP_AND_MAYBE: the match set and totals do not
-     * change). feedback_docs 0: off. bench/relevance/README.md has the measurements. */
-    size_t feedback_docs, feedback_terms;
-    double feedback_weight, feedback_max_df;
-    /* Terms under this prefix join the stemmed words in the model (the thesaurus
-     * concepts, which are the same in every language); NULL: stemmed words only. */
-    const char *feedback_prefix;
-    /* Feedback only for queries of at least this many distinct words (0 or 1: all). */
-    size_t feedback_min_words;
-    /* With XAP_QP_SPELLING: compute the correction only when the match estimate is below
-     * this (a second parse after the match); 0: always, while parsing. */
-    size_t spelling_below;
-    /* Relevance order with a non-empty query: documents indexing boost_term (e.g. a
-     * language term) gain boost_share of the top score of a first top-1 pass
-     * (OP_AND_MAYBE: the match set and totals do not change). NULL or 0: off. */
-    const char *boost_term;
-    double boost_share;
-    /* Typo tolerance: another request (e.g. the query with its misspelled words
-     * corrected), parsed as this one is and ORed into this query with its weight scaled
-     * by alt_scale (0 < alt_scale <= 1), inside this request's filters, so that its
-     * matches join the results below those of the query as typed. *alt is read for
-     * parsing only: its query, qp_flags, default_and, langs, fields, concept_* and
-     * extra_* (and max_wildcard). NULL: none. */
-    const struct xap_search_req *alt;
-    double alt_scale;
-    /* Versions of one document (translations): documents indexing a term under
-     * group_prefix (e.g. "XGheat pump 2025") are versions of one brief. Relevance order
-     * with a non-empty query: the best document of each group among the top group_docs
-     * (0: 3) of the final query leads it, and every other version that the query
-     * matches rises by group_share (0-1) of the gap to its leader's score: at 1, right
-     * below the leader, in their own order. Leaders keep their scores (a document gains
-     * nothing for having versions). OP_AND_MAYBE: the match set and totals do not
-     * change. NULL prefix or share 0: off; no pass at all when no document has a group.
-     */
-    const char *group_prefix;
-    size_t group_docs;
-    double group_share;
+/* ---------------------------------------------------------------------------------------
+ * Queries: Xapian::Query objects built by the caller. A handle is owned by the caller
+ * and freed with xap_query_free (NULL accepted); combining copies the subqueries, which
+ * stay the caller's. Like every handle, a query belongs to one thread: Xapian's query
+ * objects share non-atomic reference counts, so never hand one (or a query built from
+ * it) to another thread. Constructors return NULL on failure (out of memory) and fill
+ * err.
+ */
+typedef struct xap_query xap_query;
+
+/* Query operators (Xapian's Query::op), and the kinds of leaf xap_query_op reports. */
+enum xap_op {
+    XAP_OP_AND = 0,
+    XAP_OP_OR,
+    XAP_OP_AND_NOT,
+    XAP_OP_XOR,
+    XAP_OP_AND_MAYBE,
+    XAP_OP_FILTER,
+    XAP_OP_NEAR,
+    XAP_OP_PHRASE,
+    XAP_OP_SCALE_WEIGHT,
+    XAP_OP_ELITE_SET,
+    XAP_OP_SYNONYM,
+    XAP_OP_MAX,
+    XAP_OP_WILDCARD,
+    XAP_OP_VALUE_RANGE, /* also VALUE_GE and VALUE_LE */
+    XAP_OP_TERM,        /* leaves */
+    XAP_OP_MATCH_ALL,
+    XAP_OP_MATCH_NOTHING, /* the empty query */
+    XAP_OP_OTHER          /* a posting source, and anything else */
 };
 
-/* Initialises a request with defaults: XAP_QP_DEFAULT, OR, limit 10, no collapse. */
-void xap_search_req_init(struct xap_search_req *req);
+void xap_query_free(xap_query *q);
+/* The documents indexing `term`, weighted with query frequency wqf (0 counts as 1). */
+xap_query *xap_query_term(const char *term, size_t len, unsigned wqf,
+                          struct xap_error *err);
+/* Every document (a new object each time: see the thread rule above). */
+xap_query *xap_query_match_all(struct xap_error *err);
+/* The empty query: matches nothing, and combining operators drop it. */
+xap_query *xap_query_match_nothing(struct xap_error *err);
+/* op over subs[0..n) (borrowed). `param` is ELITE_SET's set size or NEAR/PHRASE's
+ * window (0: Xapian's default). XAP_OP_SCALE_WEIGHT and the leaf kinds are refused
+ * (XAP_E_INVALID_ARG). One subquery stands for itself, as in Xapian. */
+xap_query *xap_query_combine(enum xap_op op, xap_query *const *subs, size_t n,
+                             unsigned param, struct xap_error *err);
+/* As xap_query_combine for two subqueries. */
+xap_query *xap_query_pair(enum xap_op op, const xap_query *a, const xap_query *b,
+                          struct xap_error *err);
+/* `q` with its weights multiplied by factor (>= 0). */
+xap_query *xap_query_scale(const xap_query *q, double factor, struct xap_error *err);
+/* Documents whose value `slot` lies in [lo, hi] (bytewise; e.g. xap_sortable_serialise
+ * encodings); has_lo / has_hi 0 leaves that side open. */
+xap_query *xap_query_value_range(unsigned slot, const char *lo, size_t lo_len, int has_lo,
+                                 const char *hi, size_t hi_len, int has_hi,
+                                 struct xap_error *err);
+/* Every document, each with the same fixed weight w (Xapian's FixedWeightPostingSource):
+ * FILTER it by a term to give that term's documents a weight of their own. */
+xap_query *xap_query_fixed_weight(double w, struct xap_error *err);
+/* A copy of q (an own handle on the same query). */
+xap_query *xap_query_copy(const xap_query *q, struct xap_error *err);
+
+/* Reading a query's shape: its operator or leaf kind, its subqueries (sub returns a new
+ * handle, NULL past the end or on failure), and its description (Xapian's
+ * get_description: into buf, NUL-terminated and truncated to cap; returns the full
+ * length). A weight scaled to zero, as the parser makes of a boolean "field:value", is
+ * described as "Query(0 * ...)". */
+enum xap_op xap_query_op(const xap_query *q);
+size_t xap_query_n_sub(const xap_query *q);
+xap_query *xap_query_sub(const xap_query *q, size_t i, struct xap_error *err);
+size_t xap_query_describe(const xap_query *q, char *buf, size_t cap);
+/* Calls fn(term, len, 0, ctx) for each distinct term of q in term order; fn's non-zero
+ * stops the walk and is returned. */
+int xap_query_for_each_term(const xap_query *q, xap_term_fn fn, void *ctx,
+                            struct xap_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * Query parsers: Xapian's QueryParser, set up by the caller, for one thread.
+ */
+typedef struct xap_parser xap_parser;
+
+/* How a wildcard or partial word that expands to too many terms is treated. */
+enum xap_expand_limit {
+    XAP_EXPAND_ERROR = 0,    /* the match fails with XAP_E_WILDCARD */
+    XAP_EXPAND_FIRST,        /* the first terms in term order */
+    XAP_EXPAND_MOST_FREQUENT /* the most frequent terms */
+};
+
+/* A new parser. With a reader, it uses the reader's database for spelling correction
+ * and synonyms (the reader must outlive the parser); NULL: none. Default operator OR, no
+ * stemmer, no stop list. */
+int xap_parser_new(xap_reader *r, xap_parser **out, struct xap_error *err);
+void xap_parser_free(xap_parser *p);
+/* 1: words are ANDed by default; 0: ORed. */
+void xap_parser_set_default_and(xap_parser *p, int and_);
+/* A field usable in the query string: "name:value" searches value under `prefix` as
+ * free text, or (boolean) filters on the term prefix+value. */
+int xap_parser_add_prefix(xap_parser *p, const char *name, const char *prefix,
+                          int boolean, struct xap_error *err);
+/* A field whose values the caller turns into queries: "name:value" becomes fn(value, len,
+ * ctx), which returns a new query that the parser takes over, or NULL for the empty
+ * query. ctx must outlive the parser's last parse. */
+typedef xap_query *(*xap_field_fn)(const char *value, size_t len, void *ctx);
+int xap_parser_add_field_fn(xap_parser *p, const char *name, xap_field_fn fn, void *ctx,
+                            struct xap_error *err);
+/* Caps the expansion of wildcards (which = XAP_QP_WILDCARD) or of the partial last word
+ * (XAP_QP_PARTIAL) at max terms (0: no cap), treated as `limit` says. */
+int xap_parser_set_max_expansion(xap_parser *p, unsigned which, size_t max,
+                                 enum xap_expand_limit limit, struct xap_error *err);
+/* Stems words with a's stemmer, Xapian's STEM_SOME strategy (the stemmed form "Z"+stem,
+ * except for capitalised words, phrases and fields). NULL: no stemming. `a` is borrowed:
+ * it must outlive the parser. */
+int xap_parser_set_stemmer(xap_parser *p, const xap_analyzer *a, struct xap_error *err);
+/* Drops the stop words of any of the analysers a[0..n) (those without a stop list count
+ * for nothing). The analysers are borrowed: they must outlive the parser. */
+int xap_parser_set_stoppers(xap_parser *p, const xap_analyzer *const *a, size_t n,
+                            struct xap_error *err);
+/* Parses `query` (UTF-8, NUL-terminated) with features `flags` (enum xap_qp_flags) into a
+ * new query in *out. Bad syntax is XAP_E_QUERY_SYNTAX with the parser's message. */
+int xap_parser_parse(xap_parser *p, const char *query, unsigned flags, xap_query **out,
+                     struct xap_error *err);
+/* The last parse's spelling correction (with XAP_QP_SPELLING), "" when none. Borrowed:
+ * valid until the next parse or the parser's end. */
+const char *xap_parser_corrected(const xap_parser *p);
+
+/* 1 when `word` is on the analyser's stop list (0 without one). */
+int xap_analyzer_is_stop(const xap_analyzer *a, const char *word, size_t len);
+/* 1 when the analyser has a stop list. */
+int xap_analyzer_has_stop(const xap_analyzer *a);
+
+/* ---------------------------------------------------------------------------------------
+ * Running a query (Xapian's Enquire and MSet): the ranking model, order, collapsing,
+ * facet counting (value-count match spies) and limits come in as data.
+ */
+struct xap_enquire_opts {
+    enum xap_weighting weighting; /* ranking model (default BM25) */
+    double bm25_k1, bm25_b;       /* 0, 0: Xapian's defaults (1, 0.5) */
+    double bb2_c;                 /* BB2's parameter c (0: Xapian's 1.0) */
+    enum xap_sort sort;
+    unsigned sort_slot;
+    int collapse_slot;     /* -1: no collapsing */
+    size_t check_at_least; /* 0: Xapian's estimate; >= doc count makes counts exact */
+    double time_limit;     /* seconds; 0: none */
+    const struct xap_facet *facets;
+    size_t n_facets;
+    /* 1: hits carry their number and weight only: no document is read (data, values),
+     * for a pass whose scores or documents the caller reads itself */
+    int ids_only;
+};
+
+/* Defaults: BM25 with Xapian's parameters, relevance order, no collapse, no facets. */
+void xap_enquire_opts_init(struct xap_enquire_opts *o);
 
 typedef struct xap_result xap_result;
 
-/* Runs a search. Everything the caller will read (hits' data and values, facet counts,
- * estimates) is fetched inside this call. XAP_E_DB_MODIFIED means the revision moved
- * under us: xap_reader_refresh and call again. Bad syntax is XAP_E_QUERY_SYNTAX with
- * QueryParser's message. *out is freed with xap_result_free. */
-int xap_search(xap_reader *r, const struct xap_search_req *req, xap_result **out,
-               struct xap_error *err);
-/* Documents like the one with unique id `uid` (relevance feedback: its top `n_terms`
- * expand terms), honouring req's filters, offset and limit; the document itself is left
- * out. XAP_E_NOT_FOUND for an unknown uid. */
-int xap_similar(xap_reader *r, const char *uid, size_t uid_len, size_t n_terms,
-                const struct xap_search_req *req, xap_result **out,
-                struct xap_error *err);
+/* Runs `q` on the reader and copies what the caller will read into *out (freed with
+ * xap_result_free): hits offset..offset+limit with their data and the values of the
+ * facet and sort slots, the facet counts and the estimates. XAP_E_DB_MODIFIED means the
+ * revision moved under us: xap_reader_refresh and run again. */
+int xap_enquire_run(xap_reader *r, const xap_query *q, const struct xap_enquire_opts *o,
+                    size_t offset, size_t limit, xap_result **out, struct xap_error *err);
 void xap_result_free(xap_result *res);
+
+/* What a result carries for its reader besides the match: the spelling correction to
+ * report (xap_result_corrected), and the query snippets highlight (a copy is kept;
+ * NULL: the query that was run). */
+int xap_result_set_corrected(xap_result *res, const char *corrected,
+                             struct xap_error *err);
+int xap_result_set_snippet_query(xap_result *res, const xap_query *q,
+                                 struct xap_error *err);
 
 /* Estimates of the number of matches. Exact when lower == upper. */
 void xap_result_counts(const xap_result *res, size_t *lower, size_t *estimate,
@@ -467,12 +555,13 @@ struct xap_hit {
     size_t data_len;
 };
 int xap_result_hit(const xap_result *res, size_t i, struct xap_hit *out);
-/* Value `slot` of hit i (fetched when asked for in req->facets or sort); borrowed. */
+/* Value `slot` of hit i (fetched when asked for in the options' facets or sort);
+ * borrowed. */
 const char *xap_result_hit_value(const xap_result *res, size_t i, unsigned slot,
                                  size_t *len);
 
-/* Facet f (in the order of req->facets): number of distinct values, and value j with its
- * count, most frequent first (ties by value). */
+/* Facet f (in the order of the options' facets): number of distinct values, and value j
+ * with its count, most frequent first (ties by value). */
 size_t xap_result_facet_size(const xap_result *res, size_t f);
 int xap_result_facet_value(const xap_result *res, size_t f, size_t j, const char **val,
                            size_t *len, size_t *count);

@@ -35,6 +35,7 @@
 #include "check.h"
 #include "config.h"
 #include "doc.h"
+#include "query.h"
 #include "text.h"
 #include "thesaurus.h"
 #include "xapian_c.h"
@@ -426,11 +427,11 @@ static int op_xapian(struct kb_error *err)
     if (!rc)
         rc = xap_reader_add_lang(r, "fr", an.an[0], &xe);
     if (!rc) {
-        struct xap_search_req req;
-        xap_search_req_init(&req);
+        struct kb_query_spec req;
+        kb_query_spec_init(&req);
         req.query = "hydrogene combustible";
         req.qp_flags |= XAP_QP_SPELLING;
-        rc = xap_search(r, &req, &res_, &xe);
+        rc = kb_query_run(r, &req, &res_, &xe);
     }
     disarm();
     if (!rc) {

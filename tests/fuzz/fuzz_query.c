@@ -8,6 +8,7 @@
  */
 #include "analysis.h"
 #include "fuzz.h"
+#include "query.h"
 #include "schema.h"
 #include "text.h"
 
@@ -97,8 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fuzz_utf8(kq.text);
     fuzz_utf8(kq.parse);
-    struct xap_search_req req;
-    xap_search_req_init(&req);
+    struct kb_query_spec req;
+    kb_query_spec_init(&req);
     /* as the server parses it: the concepts widened in place, the broader ones extra */
     req.query = kq.parse;
     req.qp_flags |= XAP_QP_WILDCARD | XAP_QP_SPELLING | XAP_QP_PURE_NOT;
@@ -117,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.n_facets = 1;
     xap_result *res_ = NULL;
     struct xap_error xe = {0};
-    int rc = xap_search(reader, &req, &res_, &xe);
+    int rc = kb_query_run(reader, &req, &res_, &xe);
     if (rc == XAP_OK) {
         for (size_t i = 0; i < xap_result_size(res_); i++) {
             struct xap_hit h;
