@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int kb_searcher_init(struct kb_searcher *s, const struct kb_config *cfg,
                      const struct kb_resources *res, struct kb_error *err)
@@ -35,12 +36,28 @@ void kb_searcher_release(struct kb_searcher *s)
     s->an_ready = 0;
 }
 
-/* The database the location means now into buf; the location itself when the layout
- * does not say (a database Xapian finds on its own, or none yet: the open fails). */
-static void current_db(const struct kb_searcher *s, char *buf, size_t cap)
+/* The database the location means now into buf, and its identity; the location itself
+ * when the layout does not say (a database Xapian finds on its own, or none yet: the
+ * open fails). */
+static void current_db(const struct kb_searcher *s, char *buf, size_t cap,
+                       unsigned long long id[6])
 {
+    struct stat st;
+    char stub[1200];
     if (kb_layout_current_db(s->cfg->index, buf, cap) < 0)
         snprintf(buf, cap, "%s", s->cfg->index);
+    memset(id, 0, 6 * sizeof *id);
+    if (stat(buf, &st) == 0) {
+        id[0] = (unsigned long long)st.st_dev;
+        id[1] = (unsigned long long)st.st_ino;
+    }
+    snprintf(stub, sizeof stub, "%s/XAPIANDB", s->cfg->index);
+    if (stat(stub, &st) == 0) {
+        id[2] = (unsigned long long)st.st_ino;
+        id[3] = (unsigned long long)st.st_mtim.tv_sec;
+        id[4] = (unsigned long long)st.st_mtim.tv_nsec;
+        id[5] = (unsigned long long)st.st_size;
+    }
 }
 
 static int open_reader(struct kb_searcher *s, struct kb_error *err)
@@ -48,7 +65,8 @@ static int open_reader(struct kb_searcher *s, struct kb_error *err)
     struct xap_error xe = {0};
     xap_reader *r = NULL;
     char db[sizeof s->db];
-    current_db(s, db, sizeof db);
+    unsigned long long id[6];
+    current_db(s, db, sizeof db, id);
     if (xap_reader_open(db, &r, &xe))
         return kb_error_set(err, KB_EBUSY, "the index '%s' cannot be opened: %s",
                             s->cfg->index, xe.msg);
@@ -58,6 +76,7 @@ static int open_reader(struct kb_searcher *s, struct kb_error *err)
     xap_reader_close(s->reader);
     s->reader = r;
     memcpy(s->db, db, sizeof db);
+    memcpy(s->db_id, id, sizeof id);
     s->epoch++;
     return KB_OK;
 }
@@ -73,11 +92,14 @@ int kb_searcher_refresh(struct kb_searcher *s, struct kb_error *err)
     struct xap_error xe = {0};
     int changed = 0;
     char db[sizeof s->db];
-    current_db(s, db, sizeof db);
+    unsigned long long id[6];
+    current_db(s, db, sizeof db, id);
     struct kb_error e2;
     kb_error_clear(&e2);
-    if (strcmp(db, s->db) != 0) {
-        open_reader(s, &e2); /* a new generation; else keep serving the old one */
+    if (strcmp(db, s->db) != 0 || memcmp(id, s->db_id, sizeof id) != 0) {
+        /* a new generation, or an index rebuilt in place; else keep serving the old one
+         */
+        open_reader(s, &e2);
     } else if (xap_reader_refresh(s->reader, &changed, &xe)) {
         /* the database went away or moved: open afresh, else keep serving the old one */
         open_reader(s, &e2);

@@ -24,6 +24,10 @@ struct kb_searcher {
     const struct kb_resources *res; /* borrowed: stop words, thesaurus */
     xap_reader *reader;             /* NULL until the index could be opened */
     char db[1100];                  /* the database opened (layout.h), "" for none */
+    /* its identity (the database's and its stub file's device, inode, and the stub's
+     * time and size): a new one at the same path is another database (an index rebuilt
+     * or copied in place) */
+    unsigned long long db_id[6];
     struct kb_analysis an;
     int an_ready;
     unsigned long epoch; /* bumped whenever the reader moves to other data */
