@@ -4,6 +4,7 @@
  */
 #include "suggest.h"
 #include "schema.h"
+#include "search.h"
 #include "text.h"
 
 #include <stdlib.h>
@@ -362,9 +363,9 @@ int kb_suggest_run(struct kb_searcher *sc, const char *q, size_t limit, int memb
         for (size_t i = 0; out->titles && i < n; i++) {
             struct xap_hit h;
             xap_result_hit(res, i, &h);
-            /* the metadata, up to the NUL byte before the body (search.h) */
-            const char *nul = memchr(h.data, '\0', h.data_len);
-            size_t mlen = nul ? (size_t)(nul - h.data) : h.data_len;
+            size_t mlen, blen;
+            const char *body;
+            kb_search_data_split(h.data, h.data_len, &mlen, &body, &blen);
             out->titles[out->n_titles++] = json_loadb(h.data, mlen, 0, NULL);
         }
     }
