@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_inprocess.c - the engine's ceiling: the same searches the HTTP route runs, done
- * in-process through kb_search_run (server/search.h) with one worker, hence one Xapian
- * reader, per thread, exactly as kb-server's workers hold them, and the response JSON
- * serialised as http.c would. No sockets, no HTTP parsing. run_query.py divides the HTTP
- * figures by these.
+ * in-process through kb_search_exec (core/search.h) with one searcher, hence one Xapian
+ * reader, per thread, exactly as kb-server's workers hold them, and each hit's stored
+ * metadata serialised (the bulk of what the route renders). Links core only: no
+ * sockets, no HTTP parsing. run_query.py divides the HTTP figures by these.
  *
  *     bench_inprocess --index=DIR --queries=FILE [--threads=N] [--seconds=S]
  *                     [--snippets=0|1] [--facets=0|1] [--spelling=0|1]
@@ -18,6 +18,8 @@
  */
 #include "search.h"
 
+#include <jansson.h>
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,8 @@
 #define MAX_SAMPLES 2000000
 
 struct shared {
-    struct kb_server *srv;
+    const struct kb_config *cfg;
+    const struct kb_resources *res;
     char **queries;
     size_t n_queries;
     double seconds;
@@ -52,6 +55,14 @@ static double thread_cpu(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Seconds from a monotonic clock. */
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* One thread's loop. Returns NULL. */
 static void *run(void *arg)
 {
@@ -59,39 +70,45 @@ static void *run(void *arg)
     const struct shared *sh = t->sh;
     struct kb_error err;
     kb_error_clear(&err);
-    struct kb_worker *w = kb_worker_get(sh->srv, &err);
-    if (!w) {
+    struct kb_searcher sc;
+    if (kb_searcher_init(&sc, sh->cfg, sh->res, &err) || kb_searcher_refresh(&sc, &err)) {
         fprintf(stderr, "bench_inprocess: %s\n", err.msg);
         t->errors++;
+        kb_searcher_release(&sc);
         return NULL;
     }
     double cpu0 = thread_cpu();
-    double end = kb_now() + sh->seconds;
+    double end = now() + sh->seconds;
     for (size_t i = t->start; t->n < t->cap; i++) {
-        double t0 = kb_now();
+        double t0 = now();
         if (t0 >= end)
             break;
         struct kb_search_params p;
-        json_t *o = NULL;
+        struct kb_search_result r;
         kb_search_params_init(&p);
         p.q = strdup(sh->queries[i % sh->n_queries]);
         p.snippets = sh->snippets;
         p.facets = sh->facets ? KB_FACET_ALL : 0;
         p.spelling = sh->spelling;
         kb_error_clear(&err);
-        if (!p.q || kb_search_run(sh->srv, w, &p, &o, &err)) {
+        memset(&r, 0, sizeof r);
+        if (!p.q || kb_search_exec(&sc, &p, &r, &err)) {
             t->errors++;
         } else {
-            char *s = json_dumps(o, JSON_COMPACT);
-            if (!s)
-                t->errors++;
-            free(s);
+            for (size_t k = 0; k < r.n_hits; k++) {
+                char *s =
+                    r.hits[k].meta ? json_dumps(r.hits[k].meta, JSON_COMPACT) : NULL;
+                if (!s)
+                    t->errors++;
+                free(s);
+            }
         }
-        json_decref(o);
+        kb_search_result_release(&r);
         kb_search_params_release(&p);
-        t->lat[t->n++] = kb_now() - t0;
+        t->lat[t->n++] = now() - t0;
     }
     t->cpu = thread_cpu() - cpu0;
+    kb_searcher_release(&sc);
     return NULL;
 }
 
@@ -135,20 +152,20 @@ static size_t read_queries(const char *path, char ***out)
 
 int main(int argc, char **argv)
 {
-    static struct kb_server srv;
+    static struct kb_config cfg;
+    static struct kb_resources res;
     static struct thread_ctx th[MAX_THREADS];
-    struct shared sh = {&srv, NULL, 0, 10.0, 0, 0, 1};
+    struct shared sh = {&cfg, &res, NULL, 0, 10.0, 0, 0, 1};
     struct kb_error err;
     const char *qfile = NULL;
     size_t threads = 2, total = 0, errors = 0;
     double *all = NULL;
     int status = 1;
     kb_error_clear(&err);
-    kb_config_defaults(&srv.cfg);
+    kb_config_defaults(&cfg);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strncmp(a, "--index=", 8) &&
-            kb_config_set(&srv.cfg, "index", a + 8, &err) == 0)
+        if (!strncmp(a, "--index=", 8) && kb_config_set(&cfg, "index", a + 8, &err) == 0)
             continue;
         if (!strncmp(a, "--queries=", 10))
             qfile = a + 10;
@@ -178,15 +195,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_inprocess: no queries in '%s'\n", qfile);
         goto out;
     }
-    if (kb_resources_load(&srv.res, &err)) {
+    if (kb_resources_load(&res, &err)) {
         fprintf(stderr, "bench_inprocess: %s\n", err.msg);
         goto out;
     }
-    pthread_key_create(&srv.worker_key, NULL);
-    pthread_mutex_init(&srv.workers_lock, NULL);
-    pthread_mutex_init(&srv.log_lock, NULL);
-    pthread_mutex_init(&srv.metrics.lock, NULL);
-    double t0 = kb_now();
+    double t0 = now();
     for (size_t i = 0; i < threads; i++) {
         th[i].sh = &sh;
         th[i].start = i * sh.n_queries / threads;
@@ -200,7 +213,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < threads; i++)
         pthread_join(th[i].tid, NULL);
-    double wall = kb_now() - t0;
+    double wall = now() - t0;
     for (size_t i = 0; i < threads; i++) {
         total += th[i].n;
         errors += th[i].errors;
@@ -223,10 +236,7 @@ out:
     free(all);
     for (size_t i = 0; i < MAX_THREADS; i++)
         free(th[i].lat);
-    for (size_t i = 0; i < srv.n_workers; i++)
-        kb_worker_free(srv.workers[i]);
-    free(srv.workers);
-    kb_resources_release(&srv.res);
+    kb_resources_release(&res);
     for (size_t i = 0; i < sh.n_queries; i++)
         free(sh.queries[i]);
     free(sh.queries);

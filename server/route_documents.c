@@ -12,9 +12,8 @@
  * a document that does not exist: 404 document_not_found on GET and on .../similar
  * (never 403, which would say it is there), and absent from similar documents.
  */
-#include "query.h"
 #include "schema.h"
-#include "search.h"
+#include "search_http.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -48,35 +47,6 @@ static int id_valid(const char *id, size_t len)
     return 1;
 }
 
-/* The stored JSON of a document (with "body" when with_body): KB_OK and *out (new
- * reference), KB_ENOTFOUND (also for a member-only document unless `members`), or an
- * engine error. */
-static int load_doc(struct kb_server *srv, struct kb_worker *w, const char *id,
-                    int with_body, int members, json_t **out, struct kb_error *err)
-{
-    struct xap_error xe = {0};
-    char *data = NULL;
-    size_t len = 0;
-    int rc = xap_reader_get_data(w->reader, id, strlen(id), &data, &len, &xe);
-    if (rc && kb_worker_recover(srv, w, rc)) {
-        memset(&xe, 0, sizeof xe);
-        rc = xap_reader_get_data(w->reader, id, strlen(id), &data, &len, &xe);
-    }
-    if (rc == XAP_E_NOT_FOUND || rc == XAP_E_DOC_NOT_FOUND)
-        return kb_error_set(err, KB_ENOTFOUND, "no document '%s'", id);
-    if (rc)
-        return kb_from_xap(&xe, err);
-    if (!kb_search_data_visible(data, len, members)) {
-        free(data); /* the same answer as for an id that was never indexed */
-        return kb_error_set(err, KB_ENOTFOUND, "no document '%s'", id);
-    }
-    *out = kb_search_data_json(data, len, with_body);
-    free(data);
-    if (!*out)
-        return kb_error_set(err, KB_EINDEX, "the stored data of '%s' is not JSON", id);
-    return KB_OK;
-}
-
 /* GET: the stored document (without its text when ?body=false), ETag and 304. */
 static void get_document(struct kb_req *req, struct kb_resp *resp, struct kb_worker *w,
                          const char *id)
@@ -94,7 +64,7 @@ static void get_document(struct kb_req *req, struct kb_resp *resp, struct kb_wor
     if (body_arg && !strcmp(body_arg, "false"))
         with_body = 0;
     int members = kb_req_members(req);
-    if (load_doc(req->srv, w, id, with_body, members, &d, &err)) {
+    if (kb_search_document(&w->s, id, with_body, members, &d, &err)) {
         kb_resp_error(resp, kb_http_status(err.code),
                       err.code == KB_ENOTFOUND ? "document_not_found"
                                                : kb_status_name(err.code),
@@ -155,8 +125,7 @@ static void get_similar(struct kb_req *req, struct kb_resp *resp, struct kb_work
                         const char *id)
 {
     const struct kb_config *cfg = &req->srv->cfg;
-    struct xap_error xe = {0};
-    xap_result *res = NULL;
+    struct kb_search_result res = {0};
     size_t limit, offset;
     double t0 = kb_now();
     /* limit/offset, or page/size as in search; anything else is refused, not ignored */
@@ -186,7 +155,7 @@ static void get_similar(struct kb_req *req, struct kb_resp *resp, struct kb_work
         struct kb_error err;
         json_t *src = NULL;
         kb_error_clear(&err);
-        if (load_doc(req->srv, w, id, 0, 0, &src, &err)) {
+        if (kb_search_document(&w->s, id, 0, 0, &src, &err)) {
             kb_resp_error(resp, kb_http_status(err.code),
                           err.code == KB_ENOTFOUND ? "document_not_found"
                                                    : kb_status_name(err.code),
@@ -195,54 +164,31 @@ static void get_similar(struct kb_req *req, struct kb_resp *resp, struct kb_work
         }
         json_decref(src);
     }
-    static const char *const public_only[] = {KB_TERM_PUBLIC};
-    struct xap_term_group pub = {public_only, 1};
-    struct kb_query_spec sr;
-    kb_query_spec_init(&sr);
-    sr.offset = offset;
-    sr.limit = limit;
-    sr.collapse_slot = KB_SLOT_CHECKSUM;
-    sr.time_limit = cfg->query_seconds;
-    if (!members) {
-        sr.filters = &pub;
-        sr.n_filters = 1;
-    }
-    int rc = kb_query_similar(w->reader, id, strlen(id), 20, &sr, &res, &xe);
-    if (rc && kb_worker_recover(req->srv, w, rc)) {
-        memset(&xe, 0, sizeof xe);
-        rc = kb_query_similar(w->reader, id, strlen(id), 20, &sr, &res, &xe);
-    }
-    if (rc == XAP_E_NOT_FOUND || rc == XAP_E_DOC_NOT_FOUND) {
-        kb_resp_error(resp, 404, "document_not_found", "no document '%s'", id);
+    struct kb_error err;
+    kb_error_clear(&err);
+    if (kb_search_similar(&w->s, id, offset, limit, members, &res, &err)) {
+        if (err.code == KB_ENOTFOUND)
+            kb_resp_error(resp, 404, "document_not_found", "no document '%s'", id);
+        else
+            kb_resp_from_error(resp, &err);
         goto out;
     }
-    if (rc) {
-        struct kb_error err;
-        kb_error_clear(&err);
-        kb_from_xap(&xe, &err);
-        kb_resp_from_error(resp, &err);
-        goto out;
-    }
-    size_t lower, est, upper;
-    xap_result_counts(res, &lower, &est, &upper);
     json_t *hits = json_array();
-    for (size_t i = 0; i < xap_result_size(res); i++) {
-        struct xap_hit h;
-        xap_result_hit(res, i, &h);
-        json_t *hit = kb_search_hit_json(h.data, h.data_len);
-        json_object_set_new(hit, "score", json_real(h.weight));
+    for (size_t i = 0; i < res.n_hits; i++) {
+        json_t *hit = kb_search_hit_json(res.hits[i].meta);
+        json_object_set_new(hit, "score", json_real(res.hits[i].score));
         json_array_append_new(hits, hit);
     }
     unsigned long rev = 0;
     rev = kb_worker_revision(w);
     resp->json =
         json_pack("{s:s, s:I, s:b, s:I, s:I, s:o, s:I, s:f}", "id", id, "total",
-                  (json_int_t)est, "total_exact", lower == upper, "offset",
+                  (json_int_t)res.total, "total_exact", res.total_exact, "offset",
                   (json_int_t)offset, "limit", (json_int_t)limit, "hits", hits,
                   "revision", (json_int_t)rev, "took_ms", (kb_now() - t0) * 1000.0);
     resp->status = 200;
 out:
-    xap_result_free(res);
+    kb_search_result_release(&res);
 }
 
 /* PUT and DELETE: validate, refuse ids owned by the indexer, journal, wait a little. */
@@ -290,7 +236,7 @@ static void write_document(struct kb_req *req, struct kb_resp *resp, struct kb_w
             goto out;
         }
     }
-    int rc = load_doc(req->srv, w, id, 0, 1, &old, &err);
+    int rc = kb_search_document(&w->s, id, 0, 1, &old, &err);
     if (rc && rc != KB_ENOTFOUND) {
         kb_resp_from_error(resp, &err);
         goto out;

@@ -10,7 +10,7 @@
  * any stored document yields a valid feed. Links are relative, or absolute under
  * cfg.public_url: never built from the Host header, which the client chooses.
  */
-#include "search.h"
+#include "search_http.h"
 #include "text.h"
 
 #include <stdlib.h>

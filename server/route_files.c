@@ -10,7 +10,7 @@
  * the index does not know.
  */
 #include "format.h"
-#include "search.h"
+#include "search_http.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -72,17 +72,11 @@ void kb_route_files(struct kb_req *req, struct kb_resp *resp)
         return;
     }
     /* only documents the index knows: the folders are not browsable */
-    struct xap_error xe = {0};
-    char *data = NULL;
-    size_t len = 0;
-    int rc = xap_reader_get_data(w->reader, id, strlen(id), &data, &len, &xe);
     int members = kb_req_members(req);
-    if (!rc && !kb_search_data_visible(data, len, members))
-        rc = XAP_E_NOT_FOUND;
-    free(data);
-    if (rc) {
-        kb_resp_error(resp, rc == XAP_E_NOT_FOUND ? 404 : 503,
-                      rc == XAP_E_NOT_FOUND ? "not_found" : "index_unavailable",
+    int seen = kb_search_document_visible(&w->s, id, members);
+    if (seen != 1) {
+        kb_resp_error(resp, seen == 0 ? 404 : 503,
+                      seen == 0 ? "not_found" : "index_unavailable",
                       "no document '%s' in the index", id);
         return;
     }

@@ -3,7 +3,7 @@
  * route_health.c - GET /healthz: 200 with the index's document count and revision when
  * the index answers, 503 when it cannot be opened (load balancers take us out).
  */
-#include "search.h"
+#include "search_http.h"
 
 void kb_route_health(struct kb_req *req, struct kb_resp *resp)
 {
@@ -16,10 +16,9 @@ void kb_route_health(struct kb_req *req, struct kb_resp *resp)
     }
     unsigned docs = 0;
     unsigned long rev = 0;
-    struct xap_error xe = {0};
     unsigned per_lang[KB_LANG_COUNT];
     /* public documents only for anonymous clients (session.c) */
-    kb_search_count_visible(w, kb_req_members(req), &docs, per_lang, &xe);
+    kb_search_count_visible(&w->s, kb_req_members(req), &docs, per_lang, NULL);
     rev = kb_worker_revision(w);
     resp->json =
         json_pack("{s:s, s:I, s:I, s:f}", "status", "ok", "documents", (json_int_t)docs,

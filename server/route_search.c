@@ -6,7 +6,7 @@
  * offset_too_deep, wildcard_too_broad (400) and query_timeout (503).
  */
 #include "analytics.h"
-#include "search.h"
+#include "search_http.h"
 
 #include <stdio.h>
 #include <string.h>

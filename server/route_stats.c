@@ -13,7 +13,7 @@
 #define _GNU_SOURCE /* strptime, timegm */
 #include "routes.h"
 #include "schema.h"
-#include "search.h"
+#include "search_http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,22 +34,14 @@ static int index_figures(struct kb_req *req, struct kb_resp *resp, unsigned *doc
         kb_resp_error(resp, 503, "index_unavailable", "%s", err.msg);
         return -1;
     }
-    struct xap_error xe = {0};
-    int rc = kb_search_count_visible(w, members, docs, per_lang, &xe);
-    if (rc && kb_worker_recover(req->srv, w, rc)) {
-        memset(&xe, 0, sizeof xe);
-        rc = kb_search_count_visible(w, members, docs, per_lang, &xe);
-    }
-    if (rc) {
+    if (kb_search_count_visible(&w->s, members, docs, per_lang, NULL)) {
         kb_resp_error(resp, 503, "index_unavailable", "cannot count the documents");
         return -1;
     }
     *rev = kb_worker_revision(w);
-    char *meta = NULL;
     size_t len = 0;
-    *last_run = NULL;
-    if (xap_reader_get_meta(w->reader, KB_META_LAST_RUN, &meta, &len, &xe) == XAP_OK)
-        *last_run = json_loadb(meta, len, 0, NULL);
+    char *meta = kb_searcher_meta(&w->s, KB_META_LAST_RUN, &len);
+    *last_run = meta ? json_loadb(meta, len, 0, NULL) : NULL;
     free(meta);
     if (*last_run && !members) {
         json_t *full = *last_run;

@@ -2,10 +2,11 @@
 /*
  * server.h - the HTTP server's shared types. One struct kb_server per process (config,
  * read-only resources, metrics, the libmicrohttpd daemon); one struct kb_worker per
- * worker thread (its own Xapian reader and analysers, opened lazily, never shared); one
- * struct kb_req per request (state hangs off the request and is freed when libmicrohttpd
- * says the request completed). Route handlers fill a struct kb_resp; http.c turns it into
- * the HTTP response; kb_api_status() (http.c's table) is where an error becomes HTTP.
+ * worker thread (its own engine handle, core/searcher.h, opened lazily, never shared);
+ * one struct kb_req per request (state hangs off the request and is freed when
+ * libmicrohttpd says the request completed). Route handlers fill a struct kb_resp; http.c
+ * turns it into the HTTP response; kb_api_status() (http.c's table) is where an error
+ * becomes HTTP.
  */
 #ifndef KB_SERVER_H
 #define KB_SERVER_H
@@ -15,7 +16,7 @@
 #include "cache.h"
 #include "config.h"
 #include "error.h"
-#include "xapian_c.h"
+#include "searcher.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -71,11 +72,9 @@ struct kb_server {
 
 /* A worker thread's engine state. */
 struct kb_worker {
-    xap_reader *reader; /* NULL until the index could be opened */
-    struct kb_analysis an;
-    int an_ready;
-    unsigned long epoch;           /* bumped whenever the reader moves to other data */
-    struct kb_cache suggest_cache; /* GET /api/v1/suggest answers at this epoch */
+    struct kb_searcher s;          /* its reader, analysers, epoch (core/searcher.h) */
+    int s_ready;                   /* s is set up (kb_searcher_init) */
+    struct kb_cache suggest_cache; /* GET /api/v1/suggest answers at s.epoch */
     unsigned long rev;             /* the index revision last read (kb_worker_revision) */
     int rev_read;                  /* the current request read the index */
 };
@@ -157,19 +156,14 @@ int kb_url_path_encode(struct kb_buf *b, const char *s);
 void kb_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* --- worker.c ---------------------------------------------------------------------- */
-/* This thread's worker, created on first use; its reader refreshed to the newest
+/* This thread's worker, created on first use; its searcher refreshed to the newest
  * revision (or opened, when the index appeared since). NULL with err when the index
  * cannot be opened (503). */
 struct kb_worker *kb_worker_get(struct kb_server *srv, struct kb_error *err);
-/* After an engine error: XAP_E_DB_MODIFIED -> refresh; not found/closed -> reopen.
- * Returns 1 when the caller should retry its whole operation once. */
-int kb_worker_recover(struct kb_server *srv, struct kb_worker *w, int xap_code);
 void kb_worker_free(struct kb_worker *w);
 /* The index location's revision the worker reads (KB_META_REV_BASE plus the Xapian
  * revision; grows across generations), also kept in w->rev. */
 unsigned long kb_worker_revision(struct kb_worker *w);
-/* Maps an xap_error to a kb_error (a damaged index is KB_EBUSY: 503, not 500). */
-int kb_from_xap(const struct xap_error *xe, struct kb_error *err);
 
 /* --- extra.c: optional subsystems (API keys, the write queue...) ------------------- */
 /* Called once before the daemon starts / after it stopped. */

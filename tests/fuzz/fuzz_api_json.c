@@ -6,7 +6,7 @@
  * with a message; accepted values respect the limits.
  */
 #include "fuzz.h"
-#include "search.h"
+#include "search_http.h"
 
 #include <stdlib.h>
 

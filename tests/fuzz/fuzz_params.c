@@ -10,7 +10,7 @@
  * offset, query length, 16 values per filter) and holds only valid UTF-8.
  */
 #include "fuzz.h"
-#include "search.h"
+#include "search_http.h"
 #include "text.h"
 
 #include <microhttpd.h>
