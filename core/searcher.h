@@ -16,7 +16,6 @@
 #include "error.h"
 #include "xapian_c.h"
 
-
 struct kb_searcher {
     const struct kb_config *cfg;    /* borrowed: the index location, limits, ranking */
     const struct kb_resources *res; /* borrowed: stop words, thesaurus */
