@@ -22,6 +22,8 @@ and the --variants asked for (each a cost split of the default search):
   nofeedback  default on a second kb-server with --feedback-docs=0
   lang_en     default with lang=en (one language branch, and a filter)
   nocorrect   default with correct=false (no typo-tolerance pass)
+  anchor_exact  the anchor counting every match (check_at_least = all documents), as
+              kb-server does up to KB_EXACT_DOCS (20,000) documents and for facets
 wrk: 2 threads, --connections connections, queries.lua cycling the query set
 (../shared/bench/queries.txt or $KB_BENCH_QUERIES). Server CPU is read from
 /proc/PID/stat before and after each wrk run (wrk's own CPU is not counted); the
@@ -77,11 +79,11 @@ def wrk(url, qfile, path, extra, mode, pid, a):
             "cpu_ms": 1e3 * (c1 - c0) / max(1, n)}
 
 
-def anchor(bins, index, qfile, seconds, a):
+def anchor(bins, index, qfile, seconds, exact, a):
     """One bench_anchor run; returns the same dict as wrk()."""
     out = subprocess.run([os.path.join(bins, "bench_anchor"), "--index=" + index,
                           "--queries=" + qfile, "--threads=%d" % a.anchor_threads,
-                          "--seconds=%d" % seconds, "--exact=%d" % a.anchor_exact],
+                          "--seconds=%d" % seconds, "--exact=%d" % exact],
                          check=True, stdout=subprocess.PIPE, text=True).stdout
     m = re.search(r"(\d+) queries, ([0-9.]+) q/s, p50 ([0-9.]+) ms, p99 ([0-9.]+) ms.*"
                   r"cpu ([0-9.]+) s", out)
@@ -98,8 +100,6 @@ def main():
     ap.add_argument("--connections", type=int, default=4)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--anchor-threads", type=int, default=2)
-    ap.add_argument("--anchor-exact", type=int, default=0,
-                    help="1: the anchor counts every match (check_at_least)")
     ap.add_argument("--variants", default="", help="comma list: nofeedback,lang_en,nocorrect")
     ap.add_argument("--only", default="anchor,default,snippets,facets,suggest")
     ap.add_argument("--suggest-ref", type=float, default=0.0,
@@ -110,7 +110,7 @@ def main():
         "KB_BENCH_QUERIES", os.path.join(ROOT, "..", "shared", "bench", "queries.txt")))
     runs = [n for n in a.only.split(",") if n] + [v for v in a.variants.split(",") if v]
     for n in runs:
-        if n != "anchor" and n not in MODES:
+        if n not in ("anchor", "anchor_exact") and n not in MODES:
             sys.exit("run_engine: unknown run '%s'" % n)
     load0 = os.getloadavg()
     procs, res, servers = [], {}, {}
@@ -125,7 +125,7 @@ def main():
     try:
         base = [os.path.join(bins, "kb-server"), "--index=" + a.index,
                 "--workers=%d" % a.workers, "--access-log="]
-        wanted = {MODES[n][0] for n in runs if n != "anchor"}
+        wanted = {MODES[n][0] for n in runs if not n.startswith("anchor")}
         for name in sorted(wanted):
             extra = ["--feedback-docs=0"] if name == "nofb" else []
             p, port = start(base + extra, tmp, "kb-server-" + name)
@@ -137,12 +137,12 @@ def main():
                             qfile, "/api/v1/search", MODES["default"][2]], check=True,
                            stdout=subprocess.DEVNULL)
         if "anchor" in runs:
-            anchor(bins, a.anchor_index, qfile, 2, a)  # warm-up
+            anchor(bins, a.anchor_index, qfile, 2, 0, a)  # warm-up
         for r in range(a.rounds):
             order = runs if r % 2 == 0 else runs[::-1]
             for n in order:
-                if n == "anchor":
-                    m = anchor(bins, a.anchor_index, qfile, a.seconds, a)
+                if n.startswith("anchor"):
+                    m = anchor(bins, a.anchor_index, qfile, a.seconds, n == "anchor_exact", a)
                 else:
                     srv, path, extra, mode = MODES[n]
                     p, url = servers[srv]
@@ -157,9 +157,9 @@ def main():
 
     med = lambda n, k: statistics.median([m[k] for m in res[n]])  # noqa: E731
     print("\nindex %s, anchor %s; %d rounds of %d s; wrk -t2 -c%d, %d server workers, "
-          "anchor %d threads%s; %s; loadavg %s at start, %s at end; server peak RSS %s" % (
+          "anchor %d threads; %s; loadavg %s at start, %s at end; server peak RSS %s" % (
               a.index, a.anchor_index, a.rounds, a.seconds, a.connections, a.workers,
-              a.anchor_threads, " (exact counts)" if a.anchor_exact else "",
+              a.anchor_threads,
               time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               " ".join("%.1f" % x for x in load0), " ".join("%.1f" % x for x in load1),
               ", ".join("%s %.0f MB" % kv for kv in peak.items())))
@@ -173,7 +173,7 @@ def main():
         qps, cpu = med(n, "qps"), med(n, "cpu_ms")
         tail = med(n, "p99") / max(1e-9, med(n, "p50"))
         ratio, goal, verdict = "-", "-", "-"
-        if "anchor" in res and n not in ("anchor", "suggest"):
+        if "anchor" in res and n not in ("anchor", "anchor_exact", "suggest"):
             ratio = "1/%.1f; 1/%.1f" % (med("anchor", "qps") / qps,
                                          cpu / med("anchor", "cpu_ms"))
         if n in goals and goals[n][0] in res:
