@@ -15,9 +15,11 @@ first rule that matches a sample names its stage:
   xap_search: parse_user_query     query parsing, one parse per language branch (+ alt)
   xap_search: expand_query         feedback: first pass (get_mset) and ESet (get_eset)
   xap_search: boost/group_query    prefer_lang boost, translation groups
+  (line numbers: xapian_c.cc at 89ddd73, where addr2line names no inlined function)
   xap_search: spelling after match did-you-mean inside the parser (thin results only)
-  xap_search: run_query            the final match: get_data (document data), values,
-                                   the rest (postings, weights, collapse, match spies)
+  xap_search: run_query            the final match: get_data (document data), value
+                                   reads (collapse keys in the match; the hits'),
+                                   get_description, the rest (postings, weights, spies)
   run_once after xap_search        hits: metadata JSON, snippets, facets to JSON
   json_dumps                       the response's serialisation
   otherwise                        in Xapian with a stack cut short (unattributed), or
@@ -105,14 +107,22 @@ def classify(frames, names):
                 return stage
         if line == 1889:
             return "feedback: first pass + ESet"
+        if line == 1890:
+            return "the query's description (get_description)"
+        if line in (1896, 1899):
+            return "boost / group passes"
         if line in (1871, 1876, 1877, 1878):
             return "query parsing (language branches)"
         if line >= 1901:
             return "did-you-mean in the parser (after the match)"
         if "run_query" in ifn or line == 1900:
             if any("get_data" in f for f in ifn):
-                return "final match: document data (get_data)"
+                return "final match: the hits' document data (get_data, inflate)"
+            if any("get_description" in f for f in ifn):
+                return "the query's description (get_description)"
             if any("get_value" in f for f in ifn):
+                if any("get_mset" in f for f in ifn):
+                    return "final match: value reads in the match (collapse keys)"
                 return "final match: values of hits"
             if any("MatchSpy" in f or "ValueCount" in f for f in ifn):
                 return "final match: facet counting (match spies)"
