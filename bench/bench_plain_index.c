@@ -41,7 +41,7 @@ static int index_line(xap_writer *w, xap_analyzer *const *an, char *line,
 {
     char *path = line, *lang = NULL, *title = NULL, *body = NULL, *p;
     xap_doc *d = NULL;
-    char term[8], data[512];
+    char term[8], data[512], uid[256];
     int rc = XAP_E_INVALID_ARG;
     if (!(p = strchr(path, '\t')))
         goto out;
@@ -68,7 +68,8 @@ static int index_line(xap_writer *w, xap_analyzer *const *an, char *line,
         (rc = xap_doc_index_text(d, a, body, strlen(body), 1, NULL, xe)) ||
         (rc = xap_doc_add_term(d, term, strlen(term), 0, xe)) ||
         (rc = xap_doc_set_data(d, data, strlen(data), xe)) ||
-        (rc = xap_writer_replace(w, path, strlen(path), d, NULL, xe)))
+        (rc = xap_writer_replace(
+             w, uid, (size_t)snprintf(uid, sizeof uid, "Q%.240s", path), d, NULL, xe)))
         goto out;
     rc = XAP_OK;
 out:

@@ -5,6 +5,7 @@
  */
 #include "index.h"
 #include "analysis.h"
+#include "query.h"
 #include "schema.h"
 #include "xapian_c.h"
 #include "xerror.h"
@@ -29,7 +30,6 @@
 #define BUILD_SFX ".build"       /* gen-N.build, gen-N.build.K: a new one being made */
 #define LOCK_FILE "indexer.lock" /* flock: one indexer (or first creation) at once */
 #define GLASS_TAG "iamglass"     /* a glass database's own marker file */
-#define ID_PREFIX "Q"            /* the unique-id term prefix (xapian-c adds it) */
 
 /* ======================================================================================
  * The location
@@ -550,7 +550,9 @@ static int spell_take_out(struct kb_index_writer *w, const char *uid,
 {
     struct xap_error xe = {0};
     unsigned docid = 0;
-    int rc = xap_writer_lookup(w->x, uid, strlen(uid), &docid, &xe);
+    char term[KB_UID_TERM_MAX];
+    size_t tl = kb_query_uid_term(KB_PFX_UID, uid, strlen(uid), term, sizeof term);
+    int rc = xap_writer_lookup(w->x, term, tl, &docid, &xe);
     if (rc == XAP_E_NOT_FOUND)
         return KB_OK;
     char vis[16];
@@ -579,7 +581,9 @@ int kb_index_store(struct kb_index_writer *w, const char *id,
     int rc = replacing ? spell_take_out(w, id, err) : KB_OK;
     if (rc)
         return rc;
-    rc = xap_writer_replace(w->x, id, strlen(id), doc->x, NULL, &xe);
+    char term[KB_UID_TERM_MAX];
+    size_t tl = kb_query_uid_term(KB_PFX_UID, id, strlen(id), term, sizeof term);
+    rc = xap_writer_replace(w->x, term, tl, doc->x, NULL, &xe);
     if (rc) {
         char what[300];
         snprintf(what, sizeof what, "cannot store '%s'", id);
@@ -603,7 +607,9 @@ int kb_index_delete(struct kb_index_writer *w, const char *id, unsigned flags,
         *deleted = 0;
     if (rc)
         return rc;
-    rc = xap_writer_delete(w->x, id, strlen(id), &xe);
+    char term[KB_UID_TERM_MAX];
+    size_t tl = kb_query_uid_term(KB_PFX_UID, id, strlen(id), term, sizeof term);
+    rc = xap_writer_delete(w->x, term, tl, &xe);
     if (rc == XAP_E_NOT_FOUND)
         return KB_OK;
     if (rc) {
@@ -740,7 +746,7 @@ int kb_index_reader_for_each_doc(struct kb_index_reader *r, kb_index_data_fn fn,
     struct xap_error xe = {0};
     struct terms t = {0};
     char *data = NULL;
-    int rc = xap_reader_for_each_term(r->x, ID_PREFIX, strlen(ID_PREFIX), (size_t)-1,
+    int rc = xap_reader_for_each_term(r->x, KB_PFX_UID, strlen(KB_PFX_UID), (size_t)-1,
                                       collect_term, &t, &xe);
     if (rc)
         rc = rerr(err, rc, &xe);

@@ -49,7 +49,7 @@ void kb_query_spec_init(struct kb_query_spec *spec)
     spec->collapse_slot = -1;
     spec->extra_scale = 1.0;
     spec->lang_prefix = KB_PFX_LANG;
-    spec->uid_prefix = "Q"; /* Omega's unique-id prefix; the indexer's writer adds it */
+    spec->uid_prefix = KB_PFX_UID;
     spec->similar_prefix = KB_PFX_CONCEPT;
 }
 

@@ -13,6 +13,7 @@
 #define KB_SCHEMA_VERSION "2"
 
 /* Free-text prefixes (positional, stemmed). The body is unprefixed. */
+#define KB_PFX_UID      "Q" /* Quid: the unique id (kb_query_uid_term) */
 #define KB_PFX_TITLE    "S"
 #define KB_PFX_AUTHOR   "A"
 #define KB_PFX_ORG_TEXT "XO"

@@ -559,10 +559,12 @@ int kb_search_document(struct kb_searcher *sc, const char *id, int with_body, in
     struct xap_error xe = {0};
     char *data = NULL;
     size_t len = 0;
-    int rc = xap_reader_get_data(sc->reader, id, strlen(id), &data, &len, &xe);
+    char term[KB_UID_TERM_MAX];
+    size_t tl = kb_query_uid_term(KB_PFX_UID, id, strlen(id), term, sizeof term);
+    int rc = xap_reader_term_doc_data(sc->reader, term, tl, &data, &len, &xe);
     if (rc && kb_searcher_recover(sc, rc)) {
         memset(&xe, 0, sizeof xe);
-        rc = xap_reader_get_data(sc->reader, id, strlen(id), &data, &len, &xe);
+        rc = xap_reader_term_doc_data(sc->reader, term, tl, &data, &len, &xe);
     }
     if (rc == XAP_E_NOT_FOUND || rc == XAP_E_DOC_NOT_FOUND)
         return kb_error_set(err, KB_ENOTFOUND, "no document '%s'", id);
@@ -584,7 +586,9 @@ int kb_search_document_visible(struct kb_searcher *sc, const char *id, int membe
     struct xap_error xe = {0};
     char *data = NULL;
     size_t len = 0;
-    int rc = xap_reader_get_data(sc->reader, id, strlen(id), &data, &len, &xe);
+    char term[KB_UID_TERM_MAX];
+    size_t tl = kb_query_uid_term(KB_PFX_UID, id, strlen(id), term, sizeof term);
+    int rc = xap_reader_term_doc_data(sc->reader, term, tl, &data, &len, &xe);
     if (!rc && !kb_search_data_visible(data, len, members))
         rc = XAP_E_NOT_FOUND;
     free(data);

@@ -33,9 +33,6 @@ char *dup_bytes(const std::string &s) noexcept;
 int each_term(Xapian::TermIterator t, const Xapian::TermIterator &end, xap_term_fn fn,
               void *ctx);
 
-// The unique-id term: "Q"+uid, hashed past Xapian's safe term length (writer.cc).
-std::string uid_term(const char *uid, size_t len);
-
 // A metadata value as a malloc'ed copy (writer and reader alike).
 template <class Db>
 int get_meta(Db &db, const char *key, char **val, size_t *len, xap_error *err)

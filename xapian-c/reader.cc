@@ -225,19 +225,6 @@ int first_doc_data(xap_reader *r, const std::string &term, const char *missing,
 }
 } // namespace
 
-extern "C" int xap_reader_get_data(xap_reader *r, const char *uid, size_t uid_len,
-                                   char **data, size_t *len, xap_error *err)
-{
-    if (!r || !uid || uid_len == 0 || !data)
-        return bad_arg(err, "xap_reader_get_data: empty uid");
-    try {
-        return first_doc_data(r, uid_term(uid, uid_len), "no document with this id", data,
-                              len, err);
-    } catch (...) {
-        return fail(err);
-    }
-}
-
 extern "C" int xap_reader_term_doc_data(xap_reader *r, const char *term, size_t len,
                                         char **data, size_t *data_len, xap_error *err)
 {

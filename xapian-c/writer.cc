@@ -13,26 +13,6 @@
 #include <utility>
 #include <vector>
 
-// The unique-id term: "Q"+uid, hashed past Xapian's safe term length.
-std::string uid_term(const char *uid, size_t len)
-{
-    std::string t("Q");
-    if (len + 1 <= 240) {
-        t.append(uid, len);
-        return t;
-    }
-    uint64_t h = 1469598103934665603ULL; // FNV-1a 64
-    for (size_t i = 0; i < len; i++) {
-        h ^= static_cast<unsigned char>(uid[i]);
-        h *= 1099511628211ULL;
-    }
-    char hex[20];
-    std::snprintf(hex, sizeof hex, ":%016llx", static_cast<unsigned long long>(h));
-    t.append(uid, 200);
-    t.append(hex);
-    return t;
-}
-
 // ------------------------------------------------------------------------------------
 // Writer
 
@@ -143,13 +123,13 @@ extern "C" int xap_writer_cancel_txn(xap_writer *w, xap_error *err)
     }
 }
 
-extern "C" int xap_writer_replace(xap_writer *w, const char *uid, size_t uid_len,
+extern "C" int xap_writer_replace(xap_writer *w, const char *id_term, size_t id_len,
                                   xap_doc *d, unsigned *docid, xap_error *err)
 {
-    if (!w || !uid || uid_len == 0 || !d)
-        return bad_arg(err, "xap_writer_replace: empty uid or NULL argument");
+    if (!w || !id_term || id_len == 0 || !d)
+        return bad_arg(err, "xap_writer_replace: empty id term or NULL argument");
     try {
-        std::string term = uid_term(uid, uid_len);
+        std::string term(id_term, id_len);
         d->doc.add_boolean_term(term);
         Xapian::docid id = w->db.replace_document(term, d->doc);
         if (docid)
@@ -179,13 +159,13 @@ extern "C" int xap_writer_add_doc_spellings(xap_writer *w, const xap_doc *d,
     }
 }
 
-extern "C" int xap_writer_lookup(xap_writer *w, const char *uid, size_t uid_len,
+extern "C" int xap_writer_lookup(xap_writer *w, const char *id_term, size_t id_len,
                                  unsigned *docid, xap_error *err)
 {
-    if (!w || !uid || uid_len == 0)
-        return bad_arg(err, "xap_writer_lookup: empty uid");
+    if (!w || !id_term || id_len == 0)
+        return bad_arg(err, "xap_writer_lookup: empty id term");
     try {
-        std::string term = uid_term(uid, uid_len);
+        std::string term(id_term, id_len);
         Xapian::PostingIterator p = w->db.postlist_begin(term);
         if (p == w->db.postlist_end(term))
             return fill_plain(err, XAP_E_NOT_FOUND, "no document with this id");
@@ -197,13 +177,13 @@ extern "C" int xap_writer_lookup(xap_writer *w, const char *uid, size_t uid_len,
     }
 }
 
-extern "C" int xap_writer_delete(xap_writer *w, const char *uid, size_t uid_len,
+extern "C" int xap_writer_delete(xap_writer *w, const char *id_term, size_t id_len,
                                  xap_error *err)
 {
-    if (!w || !uid || uid_len == 0)
-        return bad_arg(err, "xap_writer_delete: empty uid");
+    if (!w || !id_term || id_len == 0)
+        return bad_arg(err, "xap_writer_delete: empty id term");
     try {
-        std::string term = uid_term(uid, uid_len);
+        std::string term(id_term, id_len);
         if (w->db.get_termfreq(term) == 0)
             return fill_plain(err, XAP_E_NOT_FOUND, "no document with this id");
         w->db.delete_document(term);
@@ -232,19 +212,20 @@ extern "C" int xap_writer_get_value(xap_writer *w, unsigned docid, unsigned slot
     }
 }
 
-extern "C" int xap_writer_for_each_uid(xap_writer *w, xap_uid_fn fn, void *ctx,
-                                       xap_error *err)
+extern "C" int xap_writer_for_each_id(xap_writer *w, const char *prefix, xap_id_fn fn,
+                                      void *ctx, xap_error *err)
 {
-    if (!w || !fn)
-        return bad_arg(err, "xap_writer_for_each_uid: NULL argument");
+    if (!w || !prefix || !fn)
+        return bad_arg(err, "xap_writer_for_each_id: NULL argument");
     try {
-        for (Xapian::TermIterator t = w->db.allterms_begin("Q");
-             t != w->db.allterms_end("Q"); ++t) {
+        const std::string pfx(prefix);
+        for (Xapian::TermIterator t = w->db.allterms_begin(pfx);
+             t != w->db.allterms_end(pfx); ++t) {
             std::string term = *t;
             Xapian::PostingIterator p = w->db.postlist_begin(term);
             if (p == w->db.postlist_end(term))
                 continue;
-            int rc = fn(term.data() + 1, term.size() - 1, *p, ctx);
+            int rc = fn(term.data() + pfx.size(), term.size() - pfx.size(), *p, ctx);
             if (rc)
                 return rc;
         }

@@ -169,28 +169,32 @@ int xap_writer_begin_txn(xap_writer *w, int flushed, struct xap_error *err);
 int xap_writer_commit_txn(xap_writer *w, struct xap_error *err);
 int xap_writer_cancel_txn(xap_writer *w, struct xap_error *err);
 
-/* Adds or replaces the document whose unique id is `uid` (stored as the term "Q"+uid,
- * hashed when too long for a term). *docid (may be NULL) receives its document number. */
-int xap_writer_replace(xap_writer *w, const char *uid, size_t uid_len, xap_doc *d,
+/* Adds or replaces the document indexing `id_term`, the caller's unique-id term (added
+ * to the document as a boolean term; core/query.h's kb_query_uid_term makes it). *docid
+ * (may be NULL) receives its document number. */
+int xap_writer_replace(xap_writer *w, const char *id_term, size_t id_len, xap_doc *d,
                        unsigned *docid, struct xap_error *err);
 /* Adds the document's plain words (unprefixed terms of 3+ letters, weighted by their
  * frequency) to the spelling dictionary used for "did you mean". */
 int xap_writer_add_doc_spellings(xap_writer *w, const xap_doc *d, struct xap_error *err);
-/* Deletes the document with unique id `uid`. XAP_E_NOT_FOUND when there is none. */
-int xap_writer_delete(xap_writer *w, const char *uid, size_t uid_len,
+/* Deletes the document(s) indexing unique-id term `id_term`. XAP_E_NOT_FOUND when there
+ * is none. */
+int xap_writer_delete(xap_writer *w, const char *id_term, size_t id_len,
                       struct xap_error *err);
-/* Finds the document number for `uid`: XAP_OK and *docid, or XAP_E_NOT_FOUND. */
-int xap_writer_lookup(xap_writer *w, const char *uid, size_t uid_len, unsigned *docid,
+/* Finds the document number for `id_term`: XAP_OK and *docid, or XAP_E_NOT_FOUND. */
+int xap_writer_lookup(xap_writer *w, const char *id_term, size_t id_len, unsigned *docid,
                       struct xap_error *err);
 /* Reads value `slot` of document `docid` into buf (cap bytes); *len gets its full length.
  * XAP_E_TOO_SMALL when it did not fit, XAP_E_DOC_NOT_FOUND for a missing document. */
 int xap_writer_get_value(xap_writer *w, unsigned docid, unsigned slot, char *buf,
                          size_t cap, size_t *len, struct xap_error *err);
-/* Calls fn for every unique id in the database (in term order). fn returns 0 to go on,
- * anything else to stop (that value is then returned). */
-typedef int (*xap_uid_fn)(const char *uid, size_t len, unsigned docid, void *ctx);
-int xap_writer_for_each_uid(xap_writer *w, xap_uid_fn fn, void *ctx,
-                            struct xap_error *err);
+/* Calls fn for every term under `prefix` that indexes a document (in term order), with
+ * the term less its prefix and the first document's number: the unique ids, when
+ * `prefix` is the unique-id prefix. fn returns 0 to go on, anything else to stop (that
+ * value is then returned). */
+typedef int (*xap_id_fn)(const char *id, size_t len, unsigned docid, void *ctx);
+int xap_writer_for_each_id(xap_writer *w, const char *prefix, xap_id_fn fn, void *ctx,
+                           struct xap_error *err);
 
 /* User metadata: key/value strings stored with the database and committed with it.
  * Setting an empty value deletes the key. get: XAP_E_NOT_FOUND when unset; returns a
@@ -274,12 +278,9 @@ int xap_reader_term_freq(xap_reader *r, const char *term, size_t len, unsigned *
 int xap_reader_term_freq_in(xap_reader *r, const char *term, size_t len,
                             const char *const *filter, size_t n, unsigned *freq,
                             struct xap_error *err);
-/* Document data for a unique id: malloc'ed copy in *data (caller frees), XAP_E_NOT_FOUND.
- */
-int xap_reader_get_data(xap_reader *r, const char *uid, size_t uid_len, char **data,
-                        size_t *len, struct xap_error *err);
-/* The stored data of the first document (lowest number) indexing `term`, as
- * xap_reader_get_data gives it; XAP_E_NOT_FOUND when no document does. */
+/* The stored data of the first document (lowest number) indexing `term` (a unique-id
+ * term, say): a malloc'ed copy in *data (caller frees); XAP_E_NOT_FOUND when no document
+ * does. */
 int xap_reader_term_doc_data(xap_reader *r, const char *term, size_t len, char **data,
                              size_t *data_len, struct xap_error *err);
 /* Calls fn(term, freq) for terms starting with `prefix` in term order, at most `max`

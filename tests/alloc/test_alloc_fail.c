@@ -413,7 +413,7 @@ static int op_xapian(struct kb_error *err)
     int rc = xap_writer_open(
         db_path, XAP_OPEN_CREATE | XAP_OPEN_OVERWRITE | XAP_OPEN_NO_SYNC, &w, &xe);
     if (!rc)
-        rc = xap_writer_replace(w, "doc-1", 5, stored, NULL, &xe);
+        rc = xap_writer_replace(w, "Qdoc-1", 6, stored, NULL, &xe);
     if (!rc)
         rc = xap_writer_add_doc_spellings(w, stored, &xe);
     if (!rc)

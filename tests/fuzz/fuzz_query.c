@@ -50,8 +50,10 @@ static void build_index(void)
         kb_doc_set(&d.body, docs[i][2], (size_t)-1);
         kb_doc_set(&d.date, "2024-05-01", (size_t)-1);
         xap_doc *x = NULL;
+        char t[KB_UID_TERM_MAX];
+        size_t tl = kb_query_uid_term(KB_PFX_UID, d.id, strlen(d.id), t, sizeof t);
         if (kb_analysis_build(&an, &d, &x, &e) ||
-            xap_writer_replace(w, d.id, strlen(d.id), x, NULL, &xe) ||
+            xap_writer_replace(w, t, tl, x, NULL, &xe) ||
             xap_writer_add_doc_spellings(w, x, &xe))
             abort();
         xap_doc_free(x);

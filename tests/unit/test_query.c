@@ -18,6 +18,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The binding takes unique-id terms whole; these tests make them as core does. */
+static int put_doc(xap_writer *w, const char *uid, size_t len, xap_doc *d,
+                   unsigned *docid, struct xap_error *e)
+{
+    char t[KB_UID_TERM_MAX];
+    size_t n = kb_query_uid_term("Q", uid, len, t, sizeof t);
+    return xap_writer_replace(w, t, n, d, docid, e);
+}
+
+static int find_doc(xap_writer *w, const char *uid, size_t len, unsigned *docid,
+                    struct xap_error *e)
+{
+    char t[KB_UID_TERM_MAX];
+    size_t n = kb_query_uid_term("Q", uid, len, t, sizeof t);
+    return xap_writer_lookup(w, t, n, docid, e);
+}
+
+static int del_doc(xap_writer *w, const char *uid, size_t len, struct xap_error *e)
+{
+    char t[KB_UID_TERM_MAX];
+    size_t n = kb_query_uid_term("Q", uid, len, t, sizeof t);
+    return xap_writer_delete(w, t, n, e);
+}
+
+static int doc_data(xap_reader *r, const char *uid, size_t len, char **data, size_t *dlen,
+                    struct xap_error *e)
+{
+    char t[KB_UID_TERM_MAX];
+    size_t n = kb_query_uid_term("Q", uid, len, t, sizeof t);
+    return xap_reader_term_doc_data(r, t, n, data, dlen, e);
+}
+
 static char dir[256];
 
 static void rm_rf(const char *path)
@@ -118,7 +150,7 @@ static void test_write_read_search(void)
         CHECK_INT(
             xap_doc_set_value(d, 2, i == 3 ? "dup" : uid, i == 3 ? 3 : strlen(uid), &e),
             XAP_OK);
-        CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, &docid, &e), XAP_OK);
+        CHECK_INT(put_doc(w, uid, strlen(uid), d, &docid, &e), XAP_OK);
         CHECK(docid > 0);
         CHECK_INT(xap_writer_add_doc_spellings(w, d, &e), XAP_OK);
         xap_doc_free(d);
@@ -155,9 +187,9 @@ static void test_write_read_search(void)
 
     unsigned docid = 0, count = 0;
     unsigned long rev = 0;
-    CHECK_INT(xap_writer_lookup(w, "doc2", 4, &docid, &e), XAP_OK);
+    CHECK_INT(find_doc(w, "doc2", 4, &docid, &e), XAP_OK);
     CHECK(docid > 0);
-    CHECK_INT(xap_writer_lookup(w, "nope", 4, &docid, NULL), XAP_E_NOT_FOUND);
+    CHECK_INT(find_doc(w, "nope", 4, &docid, NULL), XAP_E_NOT_FOUND);
     char vbuf[32];
     size_t vl = 0;
     CHECK_INT(xap_writer_get_value(w, docid, 4, vbuf, sizeof vbuf, &vl, &e), XAP_OK);
@@ -167,34 +199,34 @@ static void test_write_read_search(void)
     CHECK_INT(xap_writer_get_value(w, 9999, 4, vbuf, sizeof vbuf, &vl, NULL),
               XAP_E_DOC_NOT_FOUND);
     int uids = 0;
-    CHECK_INT(xap_writer_for_each_uid(w, count_uid, &uids, &e), XAP_OK);
+    CHECK_INT(xap_writer_for_each_id(w, "Q", count_uid, &uids, &e), XAP_OK);
     CHECK_INT(uids, 4);
-    CHECK_INT(xap_writer_for_each_uid(w, stop_at_first, NULL, &e), 7);
+    CHECK_INT(xap_writer_for_each_id(w, "Q", stop_at_first, NULL, &e), 7);
     CHECK_INT(xap_writer_doc_count(w, &count, &e), XAP_OK);
     CHECK_INT(count, 4);
     CHECK_INT(xap_writer_revision(w, &rev, &e), XAP_OK);
     CHECK(rev >= 1);
     CHECK_INT(xap_writer_doc_count(NULL, &count, NULL), XAP_E_INVALID_ARG);
-    CHECK_INT(xap_writer_delete(w, "nope", 4, NULL), XAP_E_NOT_FOUND);
-    CHECK_INT(xap_writer_replace(w, "", 0, NULL, NULL, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(del_doc(w, "nope", 4, NULL), XAP_E_NOT_FOUND);
+    CHECK_INT(put_doc(w, "", 0, NULL, NULL, NULL), XAP_E_INVALID_ARG);
 
     /* a very long uid is hashed into a valid term, and found again */
     char longuid[400];
     memset(longuid, 'x', sizeof longuid);
     xap_doc *ld = make_doc(en, "en", "long id document about pistons", "combustion");
-    CHECK_INT(xap_writer_replace(w, longuid, sizeof longuid, ld, NULL, &e), XAP_OK);
+    CHECK_INT(put_doc(w, longuid, sizeof longuid, ld, NULL, &e), XAP_OK);
     xap_doc_free(ld);
-    CHECK_INT(xap_writer_lookup(w, longuid, sizeof longuid, &docid, &e), XAP_OK);
-    CHECK_INT(xap_writer_delete(w, longuid, sizeof longuid, &e), XAP_OK);
+    CHECK_INT(find_doc(w, longuid, sizeof longuid, &docid, &e), XAP_OK);
+    CHECK_INT(del_doc(w, longuid, sizeof longuid, &e), XAP_OK);
     CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
 
     /* cancel: a replaced document inside a cancelled transaction is not there */
     CHECK_INT(xap_writer_begin_txn(w, 1, &e), XAP_OK);
     xap_doc *cd = make_doc(en, "en", "cancelled words zzzcancel", "combustion");
-    CHECK_INT(xap_writer_replace(w, "cancel", 6, cd, NULL, &e), XAP_OK);
+    CHECK_INT(put_doc(w, "cancel", 6, cd, NULL, &e), XAP_OK);
     xap_doc_free(cd);
     CHECK_INT(xap_writer_cancel_txn(w, &e), XAP_OK);
-    CHECK_INT(xap_writer_lookup(w, "cancel", 6, &docid, NULL), XAP_E_NOT_FOUND);
+    CHECK_INT(find_doc(w, "cancel", 6, &docid, NULL), XAP_E_NOT_FOUND);
 
     /* --- reader ---------------------------------------------------------------- */
     xap_reader *r = NULL;
@@ -218,10 +250,10 @@ static void test_write_read_search(void)
     CHECK_INT(freq, 2);
     char *data = NULL;
     size_t dlen = 0;
-    CHECK_INT(xap_reader_get_data(r, "doc1", 4, &data, &dlen, &e), XAP_OK);
+    CHECK_INT(doc_data(r, "doc1", 4, &data, &dlen, &e), XAP_OK);
     CHECK_HAS(data, "idrogeno");
     free(data);
-    CHECK_INT(xap_reader_get_data(r, "nope", 4, &data, &dlen, NULL), XAP_E_NOT_FOUND);
+    CHECK_INT(doc_data(r, "nope", 4, &data, &dlen, NULL), XAP_E_NOT_FOUND);
     int hydro = 0;
     CHECK_INT(xap_reader_for_each_term(r, "hydro", 5, 10, collect_term, &hydro, &e),
               XAP_OK);
@@ -349,14 +381,14 @@ static void test_write_read_search(void)
         char uid[16];
         snprintf(uid, sizeof uid, "extra%d", round);
         xap_doc *d = make_doc(en, "en", "extra hydrogen storage tanks", "hydrogen");
-        CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
+        CHECK_INT(put_doc(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
         xap_doc_free(d);
         /* rewrite every document so that old blocks are freed and reused */
         for (int i = 0; i < 4; i++) {
             char u2[16];
             snprintf(u2, sizeof u2, "doc%d", i);
             xap_doc *d2 = make_doc(ans[i], langs[i], texts[i], topics[i]);
-            xap_writer_replace(w, u2, strlen(u2), d2, NULL, &e);
+            put_doc(w, u2, strlen(u2), d2, NULL, &e);
             xap_doc_free(d2);
         }
         CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
@@ -385,7 +417,7 @@ static void test_write_read_search(void)
     CHECK_INT(changed, 0);
     CHECK_INT(xap_reader_refresh(NULL, &changed, NULL), XAP_E_INVALID_ARG);
 
-    CHECK_INT(xap_writer_delete(w, "doc3", 4, &e), XAP_OK);
+    CHECK_INT(del_doc(w, "doc3", 4, &e), XAP_OK);
     CHECK_INT(xap_writer_close(w, &e), XAP_OK);
     xap_reader_close(r);
 
@@ -441,7 +473,7 @@ static xap_writer *texts_index(const char *name, xap_analyzer *an,
         xap_doc *d = make_doc(an, langs ? langs[i] : "en", texts[i], "t");
         if (fc_mask & (1u << i))
             CHECK_INT(xap_doc_add_term(d, "XCfc", 4, 1, &e), XAP_OK);
-        CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
+        CHECK_INT(put_doc(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
         xap_doc_free(d);
     }
     return w;
@@ -727,7 +759,7 @@ static void test_translation_groups(void)
         xap_doc *d = make_doc(en, "en", texts[i], "t");
         if (groups[i])
             CHECK_INT(xap_doc_add_term(d, groups[i], strlen(groups[i]), 0, &e), XAP_OK);
-        CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
+        CHECK_INT(put_doc(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
         xap_doc_free(d);
     }
     CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
@@ -800,10 +832,10 @@ static void test_query_language(void)
     xap_writer *w = NULL;
     CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w, &e), XAP_OK);
     xap_doc *d = make_doc(fr, "fr", "the state of the art des piles", "t");
-    CHECK_INT(xap_writer_replace(w, "q0", 2, d, NULL, &e), XAP_OK);
+    CHECK_INT(put_doc(w, "q0", 2, d, NULL, &e), XAP_OK);
     xap_doc_free(d);
     d = make_doc(en, "en", "stack cost", "t");
-    CHECK_INT(xap_writer_replace(w, "q1", 2, d, NULL, &e), XAP_OK);
+    CHECK_INT(put_doc(w, "q1", 2, d, NULL, &e), XAP_OK);
     xap_doc_free(d);
     CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
     xap_reader *r = NULL;
