@@ -341,12 +341,17 @@ static void spell_clear(struct spell_map *m)
     memset(m, 0, sizeof *m);
 }
 
-/* Adds sign * (wdf or 1) to the count of a spelling word (xap_is_spelling_word); other
+int kb_index_spelling_word(const char *term, size_t len)
+{
+    return term && len >= 3 && len <= 40 && term[0] >= 'a' && term[0] <= 'z';
+}
+
+/* Adds sign * (wdf or 1) to the count of a spelling word (kb_index_spelling_word); other
  * terms are passed over. Returns 0, or 1 out of memory (a xap_term_fn's stop). */
 static int spell_count(struct spell_map *m, const char *term, size_t len, unsigned wdf,
                        int sign)
 {
-    if (!xap_is_spelling_word(term, len))
+    if (!kb_index_spelling_word(term, len))
         return 0;
     return spell_add(m, term, len, sign * (long long)(wdf ? wdf : 1)) ? 1 : 0;
 }

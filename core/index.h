@@ -153,6 +153,9 @@ enum kb_index_delete_flags {
 int kb_index_delete(struct kb_index_writer *w, const char *id, unsigned flags,
                     int *deleted, struct kb_error *err);
 
+/* 1 when an indexed term goes into the spelling dictionary: a plain word (no prefix,
+ * starts with a-z) of 3 to 40 bytes. */
+int kb_index_spelling_word(const char *term, size_t len);
 /* Writes the counted spelling words into the dictionary (added or taken out) and
  * empties the counts. */
 int kb_index_writer_flush_spelling(struct kb_index_writer *w, struct kb_error *err);

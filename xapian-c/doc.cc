@@ -142,11 +142,6 @@ int each_term(Xapian::TermIterator t, const Xapian::TermIterator &end, xap_term_
     return XAP_OK;
 }
 
-extern "C" int xap_is_spelling_word(const char *term, size_t len)
-{
-    return term && len >= 3 && len <= 40 && term[0] >= 'a' && term[0] <= 'z';
-}
-
 extern "C" int xap_doc_for_each_term(const xap_doc *d, xap_term_fn fn, void *ctx,
                                      xap_error *err)
 {

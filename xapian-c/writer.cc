@@ -141,15 +141,15 @@ extern "C" int xap_writer_replace(xap_writer *w, const char *id_term, size_t id_
 }
 
 extern "C" int xap_writer_add_doc_spellings(xap_writer *w, const xap_doc *d,
-                                            xap_error *err)
+                                            xap_word_pred is_word, xap_error *err)
 {
-    if (!w || !d)
+    if (!w || !d || !is_word)
         return bad_arg(err, "xap_writer_add_doc_spellings: NULL argument");
     try {
         for (Xapian::TermIterator t = d->doc.termlist_begin(); t != d->doc.termlist_end();
              ++t) {
             const std::string &term = *t;
-            if (!xap_is_spelling_word(term.data(), term.size()))
+            if (!is_word(term.data(), term.size()))
                 continue;
             w->db.add_spelling(term, t.get_wdf() ? t.get_wdf() : 1);
         }

@@ -131,10 +131,6 @@ size_t xap_doc_term_count(const xap_doc *d);
  * to go on, anything else to stop (that value is then returned). The term is borrowed
  * for the call only. Returns XAP_OK, fn's value, or an XAP_E_* code with err filled. */
 typedef int (*xap_term_fn)(const char *term, size_t len, unsigned wdf, void *ctx);
-/* 1 when a term goes into the spelling dictionary: a plain word (no prefix, starts with
- * a-z) of 3 to 40 bytes. xap_writer_add_doc_spellings applies it; so does the indexer,
- * which counts the words itself. */
-int xap_is_spelling_word(const char *term, size_t len);
 int xap_doc_for_each_term(const xap_doc *d, xap_term_fn fn, void *ctx,
                           struct xap_error *err);
 
@@ -176,7 +172,9 @@ int xap_writer_replace(xap_writer *w, const char *id_term, size_t id_len, xap_do
                        unsigned *docid, struct xap_error *err);
 /* Adds the document's plain words (unprefixed terms of 3+ letters, weighted by their
  * frequency) to the spelling dictionary used for "did you mean". */
-int xap_writer_add_doc_spellings(xap_writer *w, const xap_doc *d, struct xap_error *err);
+typedef int (*xap_word_pred)(const char *term, size_t len);
+int xap_writer_add_doc_spellings(xap_writer *w, const xap_doc *d, xap_word_pred is_word,
+                                 struct xap_error *err);
 /* Deletes the document(s) indexing unique-id term `id_term`. XAP_E_NOT_FOUND when there
  * is none. */
 int xap_writer_delete(xap_writer *w, const char *id_term, size_t id_len,

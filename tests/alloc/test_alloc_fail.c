@@ -35,6 +35,7 @@
 #include "check.h"
 #include "config.h"
 #include "doc.h"
+#include "index.h"
 #include "query.h"
 #include "text.h"
 #include "thesaurus.h"
@@ -415,7 +416,7 @@ static int op_xapian(struct kb_error *err)
     if (!rc)
         rc = xap_writer_replace(w, "Qdoc-1", 6, stored, NULL, &xe);
     if (!rc)
-        rc = xap_writer_add_doc_spellings(w, stored, &xe);
+        rc = xap_writer_add_doc_spellings(w, stored, kb_index_spelling_word, &xe);
     if (!rc)
         rc = xap_writer_set_meta(w, "kb:test", "value", 5, &xe);
     if (!rc) {

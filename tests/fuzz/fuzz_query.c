@@ -8,6 +8,7 @@
  */
 #include "analysis.h"
 #include "fuzz.h"
+#include "index.h"
 #include "query.h"
 #include "schema.h"
 #include "text.h"
@@ -54,7 +55,7 @@ static void build_index(void)
         size_t tl = kb_query_uid_term(KB_PFX_UID, d.id, strlen(d.id), t, sizeof t);
         if (kb_analysis_build(&an, &d, &x, &e) ||
             xap_writer_replace(w, t, tl, x, NULL, &xe) ||
-            xap_writer_add_doc_spellings(w, x, &xe))
+            xap_writer_add_doc_spellings(w, x, kb_index_spelling_word, &xe))
             abort();
         xap_doc_free(x);
         kb_doc_release(&d);

@@ -526,6 +526,16 @@ static void test_layout(void)
 
 /* One mapping of Xapian failures, two sides: a reader's damaged index is busy (503), a
  * writer's is an I/O failure, and a full disk says so. */
+static void test_spelling_word(void)
+{
+    CHECK(kb_index_spelling_word("hydrogen", 8));
+    CHECK(!kb_index_spelling_word("Shydrogen", 9)); /* a field term */
+    CHECK(!kb_index_spelling_word("h2", 2));
+    CHECK(!kb_index_spelling_word("2030", 4));
+    CHECK(!kb_index_spelling_word("abcdefghijabcdefghijabcdefghijabcdefghijx", 41));
+    CHECK(!kb_index_spelling_word(NULL, 5));
+}
+
 static void test_xerror(void)
 {
     struct xap_error xe = {0};
@@ -560,5 +570,6 @@ int main(void)
     test_lang_thesaurus_query();
     test_layout();
     test_xerror();
+    test_spelling_word();
     return check_done("test_core");
 }

@@ -8,6 +8,7 @@
  * were the wrapper's search tests (test_xapian_c.c) before the policy moved to core.
  */
 #include "check.h"
+#include "index.h"
 #include "query.h"
 #include "xapian_c.h"
 
@@ -152,10 +153,11 @@ static void test_write_read_search(void)
             XAP_OK);
         CHECK_INT(put_doc(w, uid, strlen(uid), d, &docid, &e), XAP_OK);
         CHECK(docid > 0);
-        CHECK_INT(xap_writer_add_doc_spellings(w, d, &e), XAP_OK);
+        CHECK_INT(xap_writer_add_doc_spellings(w, d, kb_index_spelling_word, &e), XAP_OK);
         xap_doc_free(d);
     }
-    CHECK_INT(xap_writer_add_doc_spellings(w, NULL, NULL), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_writer_add_doc_spellings(w, NULL, kb_index_spelling_word, NULL),
+              XAP_E_INVALID_ARG);
     /* commit inside a transaction is an invalid operation */
     struct xap_error ce = {0};
     CHECK_INT(xap_writer_commit(w, &ce), XAP_E_INVALID_OP);

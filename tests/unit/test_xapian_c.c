@@ -253,12 +253,6 @@ static void test_compact_many(void)
 static void test_sortable(void)
 {
     /* which terms are spelling words */
-    CHECK(xap_is_spelling_word("hydrogen", 8));
-    CHECK(!xap_is_spelling_word("Shydrogen", 9)); /* a field term */
-    CHECK(!xap_is_spelling_word("h2", 2));
-    CHECK(!xap_is_spelling_word("2030", 4));
-    CHECK(!xap_is_spelling_word("abcdefghijabcdefghijabcdefghijabcdefghijx", 41));
-    CHECK(!xap_is_spelling_word(NULL, 5));
 
     char a[16], b[16];
     size_t na = xap_sortable_serialise(20240101.0, a, sizeof a);
