@@ -828,6 +828,21 @@ int kb_index_writer_begin(struct kb_index_writer *w, struct kb_error *err)
     return KB_OK;
 }
 
+/* Sets key to val unless it holds it already (a write, even of the same value, would
+ * make a new revision). */
+static int set_meta_changed(xap_writer *x, const char *key, const char *val,
+                            struct xap_error *xe)
+{
+    char *old = NULL;
+    int rc = xap_writer_get_meta(x, key, &old, NULL, xe);
+    int same = rc == XAP_OK && strcmp(old, val) == 0;
+    free(old);
+    if (rc && rc != XAP_E_NOT_FOUND)
+        return rc;
+    memset(xe, 0, sizeof *xe);
+    return same ? XAP_OK : xap_writer_set_meta(x, key, val, strlen(val), xe);
+}
+
 static int commit_one(xap_writer *x, int in_txn, struct xap_error *xe)
 {
     int rc = in_txn ? xap_writer_commit_txn(x, xe) : XAP_OK;
@@ -850,11 +865,11 @@ int kb_index_writer_commit(struct kb_index_writer *w, struct kb_error *err)
             o += (size_t)snprintf(revs + o, sizeof revs - o, "%s%lu", i ? " " : "", r);
     }
     if (!rc && w->stamp)
-        rc = xap_writer_set_meta(w->x, META_SHARD_REVS, revs, strlen(revs), &xe);
+        rc = set_meta_changed(w->x, META_SHARD_REVS, revs, &xe);
     if (!rc && w->n_shards) {
         char shape[64];
         snprintf(shape, sizeof shape, "%zu " ROUTE_HASH, w->n_shards);
-        rc = xap_writer_set_meta(w->x, META_SHARDS, shape, strlen(shape), &xe);
+        rc = set_meta_changed(w->x, META_SHARDS, shape, &xe);
     }
     if (!rc)
         rc = commit_one(w->x, in_txn, &xe);
