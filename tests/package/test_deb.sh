@@ -63,12 +63,16 @@ depends=$(dpkg-deb -f "$deb" Depends)
 echo "     Depends: $depends"
 check "Depends: computed from the shared libraries" \
     bash -c "grep -q 'libxapian30' <<<'$depends' && grep -q 'libmicrohttpd12' <<<'$depends' && grep -q 'libpoppler-glib8' <<<'$depends' && grep -q 'libc6' <<<'$depends'"
+check "Recommends: xapian-tools (the shard and replication units)" \
+    test "$(dpkg-deb -f "$deb" Recommends)" = "xapian-tools"
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for f in ./usr/bin/kb-server ./usr/bin/kb-indexer ./usr/lib/powertrain-kb/kb-pdftext \
     ./usr/share/powertrain-kb/thesaurus.json ./usr/share/powertrain-kb/stopwords/ \
     ./usr/share/powertrain-kb/openapi.json ./usr/share/powertrain-kb/web/index.html \
     ./etc/powertrain-kb/kb.conf ./usr/lib/systemd/system/kb-server.service \
     ./usr/lib/systemd/system/kb-indexer.service ./usr/lib/systemd/system/kb-indexer.timer \
+    ./usr/lib/systemd/system/kb-shard@.service ./usr/lib/systemd/system/kb-replica@.service \
+    ./usr/lib/systemd/system/kb-replicate-server.service \
     ./usr/share/man/man1/kb-server.1.gz ./usr/share/man/man1/kb-indexer.1.gz \
     ./usr/share/man/man5/kb.conf.5.gz; do
     grep -qxF "$f" <<<"$contents" || { echo "     missing from the package: $f"; missing=1; }
