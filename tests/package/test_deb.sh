@@ -134,9 +134,9 @@ check "/var/lib/powertrain-kb belongs to powertrain-kb" \
 check "/etc/powertrain-kb/kb.conf is a conffile" \
     bash -c "chroot '$root' dpkg-query -W -f='\${Conffiles}' powertrain-kb | grep -q '/etc/powertrain-kb/kb.conf'"
 nsettings=$(grep -c '^\[\[setting\]\]' "$src/docs/man/kb.conf.toml")
-check "kb.conf has all $nsettings settings, in comments but index and source" \
+check "kb.conf has all $nsettings settings, in comments but index, source and max_changesets" \
     bash -c "test \$(grep -oE '^#?[a-z0-9_]+ =' '$root/etc/powertrain-kb/kb.conf' | tr -d '#= ' | sort -u | wc -l) = $nsettings &&
-             test \"\$(grep -oE '^[a-z0-9_]+ =' '$root/etc/powertrain-kb/kb.conf' | tr -d '= ' | tr '\n' ' ')\" = 'index source '"
+             test \"\$(grep -oE '^[a-z0-9_]+ =' '$root/etc/powertrain-kb/kb.conf' | tr -d '= ' | tr '\n' ' ')\" = 'index source max_changesets '"
 check "man kb-server renders from the installed page" \
     bash -c "MANWIDTH=80 man -l '$root/usr/share/man/man1/kb-server.1.gz' 2>/dev/null | grep -q 'EXIT STATUS'"
 
