@@ -24,12 +24,13 @@
 #include <xxhash.h>
 
 /* The layout's names: nowhere else. */
-#define STUB      "XAPIANDB"     /* "auto gen-N": Xapian follows it */
-#define GEN_FMT   "gen-%d"       /* a generation */
-#define BUILD_SFX ".build"       /* gen-N.build, gen-N.build.K: a new one being made */
-#define LOCK_FILE "indexer.lock" /* flock: one indexer (or first creation) at once */
-#define GLASS_TAG "iamglass"     /* a glass database's own marker file */
-#define ID_PREFIX "Q"            /* the unique-id term prefix (xapian-c adds it) */
+#define STUB        "XAPIANDB"     /* "auto gen-N": Xapian follows it */
+#define GEN_FMT     "gen-%d"       /* a generation */
+#define BUILD_SFX   ".build"       /* gen-N.build, gen-N.build.K: a new one being made */
+#define LOCK_FILE   "indexer.lock" /* flock: one indexer (or first creation) at once */
+#define GLASS_TAG   "iamglass"     /* a glass database's own marker file */
+#define REPLICA_TAG "Xapian::DatabaseReplica" /* in the stub xapian-replicate writes */
+#define ID_PREFIX   "Q" /* the unique-id term prefix (xapian-c adds it) */
 /* A sharded location (N >= 2): shardNN/ and lexicon/ are location-like folders of
  * their own (stub, generations, builds); the top stub lists "auto shardNN". */
 #define SHARD_FMT       "shard%02zu"
@@ -490,6 +491,30 @@ int kb_index_create(const char *index, const char *who, struct kb_error *err)
 out:
     kb_index_unlock(fd);
     return rc;
+}
+
+int kb_index_writable(const char *index, struct kb_error *err)
+{
+    struct stat st;
+    char stub[1300], line[256];
+    if (stat(index, &st) == 0 && !S_ISDIR(st.st_mode))
+        return kb_error_set(err, KB_EINVAL,
+                            "'%s' is a stub file, not a local index location: API writes "
+                            "go to the indexing host",
+                            index);
+    snprintf(stub, sizeof stub, "%s/" STUB, index);
+    FILE *f = fopen(stub, "r");
+    int replica = 0;
+    while (f && !replica && fgets(line, sizeof line, f))
+        replica = strstr(line, REPLICA_TAG) != NULL || !strncmp(line, "remote", 6);
+    if (f)
+        fclose(f);
+    if (replica)
+        return kb_error_set(err, KB_EINVAL,
+                            "'%s' is a replica or lists remote shards: API writes go to "
+                            "the indexing host",
+                            index);
+    return KB_OK;
 }
 
 /* ======================================================================================

@@ -83,6 +83,12 @@ const char *kb_index_route_hash(void);
 void kb_index_lexicon_path(const char *index, char *buf, size_t cap);
 void kb_index_shard_path(const char *index, size_t shard, char *buf, size_t cap);
 
+/* 0 when `index` may be written (kb-server's API writes): a local folder, or none
+ * yet. KB_EINVAL (err says why) for a stub file (shards served from elsewhere), a
+ * folder whose stub lists remote shards, or a replica's folder (xapian-replicate's
+ * stub): what is written there diverges from the master. */
+int kb_index_writable(const char *index, struct kb_error *err);
+
 /* Creates the location's folder and its missing parents. Returns 0, or -1 (errno). */
 int kb_index_mkdir(const char *index);
 

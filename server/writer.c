@@ -531,34 +531,6 @@ static void writer_free(struct kb_writer *w)
     free(w);
 }
 
-/* API writes go to a local location this server may write: a folder (or none yet),
- * not a stub file (shards served from elsewhere) nor a replica's folder (it would
- * diverge from its master). Returns KB_OK, or KB_EINVAL saying why not. */
-static int writable_location(const char *index, struct kb_error *err)
-{
-    struct stat st;
-    char stub[1300], line[256];
-    if (stat(index, &st) == 0 && !S_ISDIR(st.st_mode))
-        return kb_error_set(err, KB_EINVAL,
-                            "'%s' is a stub file, not a local index location: API writes "
-                            "go to the indexing host",
-                            index);
-    kb_index_stub_path(index, stub, sizeof stub);
-    FILE *f = fopen(stub, "r");
-    int replica = 0;
-    while (f && !replica && fgets(line, sizeof line, f))
-        replica = strstr(line, "Xapian::DatabaseReplica") != NULL ||
-                  !strncmp(line, "remote", 6);
-    if (f)
-        fclose(f);
-    if (replica)
-        return kb_error_set(err, KB_EINVAL,
-                            "'%s' is a replica or lists remote shards: API writes go to "
-                            "the indexing host",
-                            index);
-    return KB_OK;
-}
-
 int kb_writer_start(struct kb_server *srv, struct kb_error *err)
 {
     int rc = KB_OK;
@@ -576,7 +548,7 @@ int kb_writer_start(struct kb_server *srv, struct kb_error *err)
         goto out;
     }
     const char *index = srv->cfg.index;
-    if ((rc = writable_location(index, err)))
+    if ((rc = kb_index_writable(index, err)))
         goto out;
     if (srv->cfg.max_changesets) { /* at start, before any Xapian writer */
         char v[32];

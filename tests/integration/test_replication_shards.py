@@ -83,6 +83,13 @@ def main():
         check(st == 200 and stats.get("writes", {}).get("enabled") is False,
               "the replica's server (a stub file) runs with writes disabled (%s)" %
               stats.get("writes"))
+        p0, port0 = start_server(tmp, "replica-shard00", os.path.join(replica, "shard00"))
+        st, stats = req(port0, "GET", "/api/v1/stats")
+        kbtest.stop_server(p0)
+        log = open(os.path.join(tmp, "replica-shard00.log"), errors="replace").read()
+        check(stats.get("writes", {}).get("enabled") is False and "is a replica" in log
+              and not os.path.exists(os.path.join(replica, "shard00", "api-docs")),
+              "a kb-server over a replica's folder refuses writes and says why")
         same(mport, rport, "after the full copies")
         check(total(rport, "quokkaflux") == 0, "quokkaflux is not indexed yet")
 
