@@ -16,6 +16,11 @@ install(FILES ${KB_GEN_DIR}/kb.conf.5.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/kb-server.service
         ${CMAKE_SOURCE_DIR}/deploy/kb-indexer.service ${CMAKE_SOURCE_DIR}/deploy/kb-indexer.timer
         DESTINATION lib/systemd/system)
+# several machines (docs/deployment-shards.md): installed, never enabled by postinst
+install(FILES ${CMAKE_SOURCE_DIR}/deploy/kb-shard@.service
+        ${CMAKE_SOURCE_DIR}/deploy/kb-replicate-server.service
+        ${CMAKE_SOURCE_DIR}/deploy/kb-replica@.service
+        DESTINATION lib/systemd/system)
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/debian/copyright
         DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/powertrain-kb)
 # The conffile: an absolute destination, /etc whatever the prefix.
@@ -41,6 +46,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/")
 # Depends: computed by dpkg-shlibdeps from the libraries the three programs link
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# xapian-tcpsrv, xapian-replicate(-server), xapian-check (--snapshot) for those units
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "xapian-tools")
 # useradd/userdel (passwd) are used by the maintainer scripts: passwd is required in
 # every Debian system, so it is not listed.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

@@ -38,6 +38,7 @@ void kb_config_defaults(struct kb_config *c)
     c->max_text_mb = 8;
     c->file_seconds = 30;
     c->flush_threshold = 1000;
+    c->shards = 1;
     snprintf(c->bind, sizeof c->bind, "127.0.0.1");
     c->port = 8080;
     c->workers = 4;
@@ -118,6 +119,8 @@ static const struct size_key size_keys[] = {
     SK(max_text_mb, 1, 1024),
     SK(flush_threshold, 1, 1000000),
     SK(threads, 0, 64),
+    SK(shards, 1, 64),
+    SK(max_changesets, 0, 100000),
     SK(workers, 1, 256),
     SK(max_query_bytes, 16, 1 << 20),
     SK(max_body_bytes, 1024, 1u << 30),
@@ -316,6 +319,8 @@ int kb_config_load_env(struct kb_config *c, struct kb_error *err)
                                  "max_text_mb",
                                  "flush_threshold",
                                  "threads",
+                                 "shards",
+                                 "max_changesets",
                                  "workers",
                                  "max_query_bytes",
                                  "max_body_bytes",

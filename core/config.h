@@ -28,6 +28,8 @@ struct kb_config {
     double file_seconds;    /* time budget per file (30) */
     size_t flush_threshold; /* documents buffered before Xapian flushes (1000) */
     size_t threads;         /* analysis threads (0 = number of cores) */
+    size_t shards;          /* index shards (1 = unsharded; docs/deployment-shards.md) */
+    size_t max_changesets;  /* XAPIAN_MAX_CHANGESETS for replication (0 = none) */
     /* server */
     char bind[64];          /* address to listen on (127.0.0.1) */
     unsigned port;          /* 8080; 0 = any free port, printed at start */

@@ -25,17 +25,86 @@
 #include <xxhash.h>
 
 /* The layout's names: nowhere else. */
-#define STUB      "XAPIANDB"     /* "auto gen-N": Xapian follows it */
-#define GEN_FMT   "gen-%d"       /* a generation */
-#define BUILD_SFX ".build"       /* gen-N.build, gen-N.build.K: a new one being made */
-#define LOCK_FILE "indexer.lock" /* flock: one indexer (or first creation) at once */
-#define GLASS_TAG "iamglass"     /* a glass database's own marker file */
+#define STUB        "XAPIANDB"     /* "auto gen-N": Xapian follows it */
+#define GEN_FMT     "gen-%d"       /* a generation */
+#define BUILD_SFX   ".build"       /* gen-N.build, gen-N.build.K: a new one being made */
+#define LOCK_FILE   "indexer.lock" /* flock: one indexer (or first creation) at once */
+#define GLASS_TAG   "iamglass"     /* a glass database's own marker file */
+#define REPLICA_TAG "Xapian::DatabaseReplica" /* in the stub xapian-replicate writes */
+/* A sharded location (N >= 2): shardNN/ and lexicon/ are location-like folders of
+ * their own (stub, generations, builds); the top stub lists "auto shardNN". */
+#define SHARD_FMT       "shard%02zu"
+#define SHARD_PFX       "shard"
+#define LEXICON         "lexicon"
+#define ROUTE_HASH      "xxh64"     /* documents go to shard XXH64(id, seed 0) % N */
+#define META_SHARDS     "kb:shards" /* in the lexicon: "N xxh64" */
+#define META_SHARD_REVS "kb:shard_revisions" /* in the lexicon: each shard's revision */
 
 /* ======================================================================================
  * The location
  */
 
-int kb_index_generation(const char *index)
+static void part_path(const char *index, size_t part, size_t n, char *buf, size_t cap)
+{
+    if (part < n)
+        snprintf(buf, cap, "%s/" SHARD_FMT, index, part);
+    else
+        snprintf(buf, cap, "%s/" LEXICON, index);
+}
+
+/* Reads the top stub: the number of "auto shard..." lines (0: none), and in *explicit
+ * 1 when they name generations ("auto shardNN/gen-K": a --full switch under way). */
+static size_t top_shards(const char *index, int *explicit_gen)
+{
+    char stub[1200], line[256];
+    size_t n = 0;
+    int g = 0;
+    snprintf(stub, sizeof stub, "%s/" STUB, index);
+    FILE *f = fopen(stub, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t k = 0;
+        int gen = 0;
+        if (strncmp(line, "auto " SHARD_PFX, 10) != 0)
+            continue;
+        n++;
+        if (sscanf(line, "auto " SHARD_FMT "/" GEN_FMT, &k, &gen) == 2)
+            g = gen;
+    }
+    fclose(f);
+    if (explicit_gen)
+        *explicit_gen = g;
+    return n;
+}
+
+size_t kb_index_shards(const char *index)
+{
+    size_t n = top_shards(index, NULL);
+    return n >= 2 ? n : 1;
+}
+
+size_t kb_index_shard_of(const char *id, size_t n)
+{
+    return n >= 2 ? (size_t)(XXH64(id, strlen(id), 0) % n) : 0;
+}
+
+const char *kb_index_route_hash(void)
+{
+    return ROUTE_HASH;
+}
+
+void kb_index_lexicon_path(const char *index, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/" LEXICON, index);
+}
+
+void kb_index_shard_path(const char *index, size_t shard, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/" SHARD_FMT, index, shard);
+}
+
+static int stub_generation(const char *index)
 {
     char stub[1200], line[256];
     int gen = 0;
@@ -50,11 +119,24 @@ int kb_index_generation(const char *index)
     return gen > 0 ? gen : 0;
 }
 
+int kb_index_generation(const char *index)
+{
+    char lex[1200];
+    if (kb_index_shards(index) < 2)
+        return stub_generation(index);
+    kb_index_lexicon_path(index, lex, sizeof lex);
+    return stub_generation(lex);
+}
+
 int kb_index_current_db(const char *index, char *buf, size_t cap)
 {
     char probe[1200];
     struct stat st;
-    int gen = kb_index_generation(index);
+    if (kb_index_shards(index) >= 2) { /* the top stub combines the shards */
+        snprintf(buf, cap, "%s", index);
+        return 0;
+    }
+    int gen = stub_generation(index);
     if (gen > 0) {
         kb_index_gen_path(index, gen, buf, cap);
         return 0;
@@ -111,13 +193,57 @@ void kb_index_remove_tree(const char *path)
     rmdir(path);
 }
 
-void kb_index_remove_build(const char *index, int gen, size_t n_shards)
+/* Calls fn(path, ctx) for each part folder of a sharded layout found in `index`
+ * (shardNN/ and lexicon/), whether or not the top stub lists it. */
+static void for_each_part(const char *index, void (*fn)(const char *path, void *ctx),
+                          void *ctx)
+{
+    DIR *d = opendir(index);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t k = 0;
+        int n = 0;
+        int part =
+            !strcmp(de->d_name, LEXICON) ||
+            (sscanf(de->d_name, SHARD_FMT "%n", &k, &n) == 1 && de->d_name[n] == '\0');
+        if (!part)
+            continue;
+        char p[1400];
+        snprintf(p, sizeof p, "%s/%s", index, de->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            fn(p, ctx);
+    }
+    closedir(d);
+}
+
+struct build_ctx {
+    int gen;
+    size_t n;
+};
+
+static void remove_build_one(const char *dir, int gen, size_t n_shards)
 {
     char p[1300];
     for (size_t i = 0; i <= n_shards; i++) {
-        kb_index_build_path(index, gen, i, p, sizeof p);
+        kb_index_build_path(dir, gen, i, p, sizeof p);
         kb_index_remove_tree(p);
     }
+}
+
+static void remove_build_part(const char *path, void *ctx)
+{
+    const struct build_ctx *b = ctx;
+    remove_build_one(path, b->gen, b->n);
+}
+
+void kb_index_remove_build(const char *index, int gen, size_t n_shards)
+{
+    struct build_ctx b = {gen, n_shards};
+    remove_build_one(index, gen, n_shards);
+    for_each_part(index, remove_build_part, &b);
 }
 
 void kb_index_remove_generation(const char *index, int gen)
@@ -170,7 +296,9 @@ void kb_index_unlock(int fd)
         close(fd); /* releases the flock */
 }
 
-int kb_index_switch(const char *index, int gen, const char *who, struct kb_error *err)
+/* Replaces the stub of `index` by `body` atomically (a new file renamed over the old
+ * one, fsync'ed, and the folder too). */
+static int write_stub(const char *index, const char *body, struct kb_error *err)
 {
     char tmp[1200], stub[1200];
     snprintf(tmp, sizeof tmp, "%s/" STUB ".tmp", index);
@@ -178,8 +306,7 @@ int kb_index_switch(const char *index, int gen, const char *who, struct kb_error
     FILE *f = fopen(tmp, "w");
     if (!f)
         return kb_error_set(err, KB_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-    int ok = fprintf(f, "# written by %s: the current generation\nauto " GEN_FMT "\n",
-                     who, gen) > 0;
+    int ok = fputs(body, f) >= 0;
     ok = fflush(f) == 0 && ok;
     ok = fsync(fileno(f)) == 0 && ok;
     ok = fclose(f) == 0 && ok;
@@ -199,13 +326,54 @@ int kb_index_switch(const char *index, int gen, const char *who, struct kb_error
     return KB_OK;
 }
 
-void kb_index_prune(const char *index, int gen)
+int kb_index_switch(const char *index, int gen, const char *who, struct kb_error *err)
+{
+    char body[400];
+    snprintf(body, sizeof body,
+             "# written by %s: the current generation\nauto " GEN_FMT "\n", who, gen);
+    return write_stub(index, body, err);
+}
+
+/* The top stub of a sharded location: every shard's current generation (`gen` > 0:
+ * "auto shardNN/gen-K", one switch for a reader of the top stub) or every shard's own
+ * stub (gen 0: "auto shardNN"). */
+static int write_top_stub(const char *index, size_t n, int gen, const char *who,
+                          struct kb_error *err)
+{
+    char body[64 * 40 + 200];
+    size_t o = (size_t)snprintf(body, sizeof body, "# written by %s: the shards\n", who);
+    for (size_t i = 0; i < n && o < sizeof body; i++) {
+        if (gen > 0)
+            o += (size_t)snprintf(body + o, sizeof body - o,
+                                  "auto " SHARD_FMT "/" GEN_FMT "\n", i, gen);
+        else
+            o += (size_t)snprintf(body + o, sizeof body - o, "auto " SHARD_FMT "\n", i);
+    }
+    return write_stub(index, body, err);
+}
+
+static void prune_one(const char *index, int gen)
 {
     for (int g = gen - 2; g > 0 && g >= gen - 10; g--)
         kb_index_remove_generation(index, g);
 }
 
-void kb_index_remove_leftovers(const char *index, int current)
+static void prune_part(const char *path, void *ctx)
+{
+    (void)ctx;
+    int g = stub_generation(path);
+    if (g > 0)
+        prune_one(path, g);
+}
+
+void kb_index_prune(const char *index, int gen)
+{
+    prune_one(index, gen);
+    if (kb_index_shards(index) >= 2)
+        for_each_part(index, prune_part, NULL);
+}
+
+static void remove_leftovers_one(const char *index, int current)
 {
     DIR *d = opendir(index);
     if (!d)
@@ -230,10 +398,60 @@ void kb_index_remove_leftovers(const char *index, int current)
     unlink(tmp);
 }
 
+struct leftover_ctx {
+    const char *index;
+    size_t n; /* the location's shards (1: unsharded: every part is a leftover) */
+};
+
+static void remove_leftovers_part(const char *path, void *ctx)
+{
+    const struct leftover_ctx *l = ctx;
+    const char *name = strrchr(path, '/') + 1;
+    size_t k = 0;
+    int listed = l->n >= 2 && (!strcmp(name, LEXICON) ||
+                               (sscanf(name, SHARD_FMT, &k) == 1 && k < l->n));
+    if (!listed) { /* a half-built or abandoned layout */
+        kb_index_remove_tree(path);
+        return;
+    }
+    remove_leftovers_one(path, stub_generation(path));
+}
+
+/* A --full switch of a sharded location killed between its first and its last stub:
+ * every part's generation `gen` was complete before the first one, so finish it. */
+static void finish_switch(const char *index, size_t n, int gen)
+{
+    char p[1300], g[1400];
+    struct kb_error e;
+    for (size_t i = 0; i <= n; i++) {
+        part_path(index, i, n, p, sizeof p);
+        kb_index_gen_path(p, gen, g, sizeof g);
+        if (access(g, F_OK) == 0 && stub_generation(p) != gen)
+            kb_index_switch(p, gen, "kb-indexer (finishing a switch)", &e);
+    }
+    write_top_stub(index, n, 0, "kb-indexer", &e);
+}
+
+void kb_index_remove_leftovers(const char *index, int current)
+{
+    int explicit_gen = 0;
+    size_t n = top_shards(index, &explicit_gen);
+    struct leftover_ctx l = {index, n >= 2 ? n : 1};
+    if (n >= 2 && explicit_gen > 0)
+        finish_switch(index, n, explicit_gen);
+    remove_leftovers_one(index, current);
+    for_each_part(index, remove_leftovers_part, &l);
+}
+
 unsigned long kb_index_generation_revision(const char *index, int gen)
 {
-    char path[1200];
-    kb_index_gen_path(index, gen, path, sizeof path);
+    char path[1300], lex[1200];
+    if (kb_index_shards(index) >= 2) {
+        kb_index_lexicon_path(index, lex, sizeof lex);
+        kb_index_gen_path(lex, gen, path, sizeof path);
+    } else {
+        kb_index_gen_path(index, gen, path, sizeof path);
+    }
     struct xap_error xe = {0};
     xap_reader *rd = NULL;
     unsigned long rev = 0;
@@ -273,6 +491,30 @@ int kb_index_create(const char *index, const char *who, struct kb_error *err)
 out:
     kb_index_unlock(fd);
     return rc;
+}
+
+int kb_index_writable(const char *index, struct kb_error *err)
+{
+    struct stat st;
+    char stub[1300], line[256];
+    if (stat(index, &st) == 0 && !S_ISDIR(st.st_mode))
+        return kb_error_set(err, KB_EINVAL,
+                            "'%s' is a stub file, not a local index location: API writes "
+                            "go to the indexing host",
+                            index);
+    snprintf(stub, sizeof stub, "%s/" STUB, index);
+    FILE *f = fopen(stub, "r");
+    int replica = 0;
+    while (f && !replica && fgets(line, sizeof line, f))
+        replica = strstr(line, REPLICA_TAG) != NULL || !strncmp(line, "remote", 6);
+    if (f)
+        fclose(f);
+    if (replica)
+        return kb_error_set(err, KB_EINVAL,
+                            "'%s' is a replica or lists remote shards: API writes go to "
+                            "the indexing host",
+                            index);
+    return KB_OK;
 }
 
 /* ======================================================================================
@@ -378,10 +620,19 @@ struct kb_index_doc {
 };
 
 struct kb_index_writer {
-    xap_writer *x;
+    xap_writer *x; /* the only database; or, sharded, the lexicon */
     struct spell_map spell;
     int in_txn;
+    size_t n_shards;    /* 0: unsharded; else documents go to shard[route(id)] */
+    xap_writer **shard; /* n_shards writers */
+    int stamp; /* a location's writer: each commit records the shards' revisions */
 };
+
+/* The database that holds (or will hold) document `id`. */
+static xap_writer *doc_writer(const struct kb_index_writer *w, const char *id)
+{
+    return w->n_shards ? w->shard[kb_index_shard_of(id, w->n_shards)] : w->x;
+}
 
 int kb_index_doc_build(struct kb_analysis *a, struct kb_doc *d, struct kb_index_doc **out,
                        struct kb_error *err)
@@ -428,6 +679,103 @@ static unsigned xap_flags(unsigned flags)
            ((flags & KB_INDEX_WAIT_LOCK) ? XAP_OPEN_RETRY_LOCK : 0);
 }
 
+static int open_one(const char *db, unsigned flags, xap_writer **out,
+                    struct kb_error *err)
+{
+    struct xap_error xe = {0};
+    int rc = xap_writer_open(db, xap_flags(flags), out, &xe);
+    if (rc) {
+        char what[1300];
+        snprintf(what, sizeof what, "cannot open '%s' for writing", db);
+        return werr(err, rc, &xe, what);
+    }
+    return KB_OK;
+}
+
+/* A writer over parts[0..n) (the shards) and parts[n] (the lexicon). */
+static int open_parts(char (*parts)[1400], size_t n, unsigned flags,
+                      struct kb_index_writer **out, struct kb_error *err)
+{
+    struct kb_index_writer *w = calloc(1, sizeof *w);
+    int rc = KB_OK;
+    *out = NULL;
+    if (!w || !(w->shard = calloc(n, sizeof *w->shard))) {
+        free(w);
+        return kb_error_set(err, KB_ENOMEM, "out of memory");
+    }
+    w->n_shards = n;
+    /* always in this order (shards, then the lexicon), so two writers never wait for
+     * each other */
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = open_one(parts[i], flags, &w->shard[i], err);
+    if (!rc)
+        rc = open_one(parts[n], flags, &w->x, err);
+    if (rc) {
+        kb_index_writer_free(w);
+        return rc;
+    }
+    *out = w;
+    return KB_OK;
+}
+
+int kb_index_writer_open_location(const char *index, unsigned flags,
+                                  struct kb_index_writer **out, struct kb_error *err)
+{
+    size_t n = kb_index_shards(index);
+    char db[1300];
+    *out = NULL;
+    if (n < 2) {
+        if (kb_index_current_db(index, db, sizeof db) < 0)
+            return kb_error_set(err, KB_ENOTFOUND, "no index at '%s'", index);
+        return kb_index_writer_open(db, flags, out, err);
+    }
+    char(*parts)[1400] = calloc(n + 1, sizeof *parts);
+    if (!parts)
+        return kb_error_set(err, KB_ENOMEM, "out of memory");
+    int rc = KB_OK;
+    for (size_t i = 0; i <= n && !rc; i++) {
+        part_path(index, i, n, db, sizeof db);
+        int g = stub_generation(db);
+        if (g <= 0)
+            rc = kb_error_set(err, KB_EIO, "the sharded index '%s' has no '%s'", index,
+                              db);
+        else
+            kb_index_gen_path(db, g, parts[i], sizeof parts[i]);
+    }
+    if (!rc)
+        rc = open_parts(parts, n, flags, out, err);
+    free(parts);
+    if (!rc)
+        (*out)->stamp = 1;
+    return rc;
+}
+
+int kb_index_writer_open_build(const char *index, size_t n, int gen, size_t slot,
+                               unsigned flags, struct kb_index_writer **out,
+                               struct kb_error *err)
+{
+    char p[1300];
+    *out = NULL;
+    if (n < 2) {
+        kb_index_build_path(index, gen, slot, p, sizeof p);
+        return kb_index_writer_open(p, flags, out, err);
+    }
+    char(*parts)[1400] = calloc(n + 1, sizeof *parts);
+    if (!parts)
+        return kb_error_set(err, KB_ENOMEM, "out of memory");
+    int rc = KB_OK;
+    for (size_t i = 0; i <= n && !rc; i++) {
+        part_path(index, i, n, p, sizeof p);
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+            rc = kb_error_set(err, KB_EIO, "cannot create '%s': %s", p, strerror(errno));
+        kb_index_build_path(p, gen, slot, parts[i], sizeof parts[i]);
+    }
+    if (!rc)
+        rc = open_parts(parts, n, flags, out, err);
+    free(parts);
+    return rc;
+}
+
 int kb_index_writer_open(const char *db, unsigned flags, struct kb_index_writer **out,
                          struct kb_error *err)
 {
@@ -466,19 +814,32 @@ struct kb_index_writer *kb_index_writer_hold(const char *db)
 
 int kb_index_writer_close(struct kb_index_writer *w, struct kb_error *err)
 {
+    int rc = w->n_shards ? kb_index_writer_commit(w, err) : KB_OK;
     struct xap_error xe = {0};
-    int rc = xap_writer_close(w->x, &xe); /* commits */
+    int xrc = XAP_OK;
+    for (size_t i = 0; i < w->n_shards; i++) {
+        xap_writer_free(w->shard[i]); /* committed above */
+        w->shard[i] = NULL;
+    }
+    if (!rc)
+        xrc = xap_writer_close(w->x, &xe); /* commits */
+    else
+        xap_writer_free(w->x);
     w->x = NULL;
-    spell_clear(&w->spell);
-    free(w);
-    return rc ? werr(err, rc, &xe, "cannot commit") : KB_OK;
+    kb_index_writer_free(w);
+    if (rc)
+        return rc;
+    return xrc ? werr(err, xrc, &xe, "cannot commit") : KB_OK;
 }
 
 void kb_index_writer_free(struct kb_index_writer *w)
 {
     if (!w)
         return;
-    xap_writer_free(w->x); /* cancels an open transaction */
+    for (size_t i = 0; i < w->n_shards; i++)
+        xap_writer_free(w->shard[i]); /* cancels an open transaction */
+    free(w->shard);
+    xap_writer_free(w->x);
     spell_clear(&w->spell);
     free(w);
 }
@@ -486,20 +847,62 @@ void kb_index_writer_free(struct kb_index_writer *w)
 int kb_index_writer_begin(struct kb_index_writer *w, struct kb_error *err)
 {
     struct xap_error xe = {0};
-    int rc = xap_writer_begin_txn(w->x, 0, &xe);
+    int rc = XAP_OK;
+    for (size_t i = 0; i < w->n_shards && !rc; i++)
+        rc = xap_writer_begin_txn(w->shard[i], 0, &xe);
+    if (!rc)
+        rc = xap_writer_begin_txn(w->x, 0, &xe);
     if (rc)
         return werr(err, rc, &xe, "cannot start a transaction");
     w->in_txn = 1;
     return KB_OK;
 }
 
+/* Sets key to val unless it holds it already (a write, even of the same value, would
+ * make a new revision). */
+static int set_meta_changed(xap_writer *x, const char *key, const char *val,
+                            struct xap_error *xe)
+{
+    char *old = NULL;
+    int rc = xap_writer_get_meta(x, key, &old, NULL, xe);
+    int same = rc == XAP_OK && strcmp(old, val) == 0;
+    free(old);
+    if (rc && rc != XAP_E_NOT_FOUND)
+        return rc;
+    memset(xe, 0, sizeof *xe);
+    return same ? XAP_OK : xap_writer_set_meta(x, key, val, strlen(val), xe);
+}
+
+static int commit_one(xap_writer *x, int in_txn, struct xap_error *xe)
+{
+    int rc = in_txn ? xap_writer_commit_txn(x, xe) : XAP_OK;
+    return rc ? rc : xap_writer_commit(x, xe);
+}
+
 int kb_index_writer_commit(struct kb_index_writer *w, struct kb_error *err)
 {
     struct xap_error xe = {0};
-    int rc = w->in_txn ? xap_writer_commit_txn(w->x, &xe) : XAP_OK;
+    int rc = XAP_OK, in_txn = w->in_txn;
+    char revs[64 * 24] = "";
+    size_t o = 0;
     w->in_txn = 0;
+    /* the shards one by one, the lexicon last: its revision is the location's */
+    for (size_t i = 0; i < w->n_shards && !rc; i++) {
+        unsigned long r = 0;
+        rc = commit_one(w->shard[i], in_txn, &xe);
+        if (!rc && w->stamp && !xap_writer_revision(w->shard[i], &r, &xe) &&
+            o < sizeof revs)
+            o += (size_t)snprintf(revs + o, sizeof revs - o, "%s%lu", i ? " " : "", r);
+    }
+    if (!rc && w->stamp)
+        rc = set_meta_changed(w->x, META_SHARD_REVS, revs, &xe);
+    if (!rc && w->n_shards) {
+        char shape[64];
+        snprintf(shape, sizeof shape, "%zu " ROUTE_HASH, w->n_shards);
+        rc = set_meta_changed(w->x, META_SHARDS, shape, &xe);
+    }
     if (!rc)
-        rc = xap_writer_commit(w->x, &xe);
+        rc = commit_one(w->x, in_txn, &xe);
     return rc ? werr(err, rc, &xe, "cannot commit") : KB_OK;
 }
 
@@ -515,7 +918,15 @@ int kb_index_writer_doc_count(struct kb_index_writer *w, unsigned *n,
                               struct kb_error *err)
 {
     struct xap_error xe = {0};
-    int rc = xap_writer_doc_count(w->x, n, &xe);
+    int rc = XAP_OK;
+    *n = 0;
+    if (!w->n_shards)
+        rc = xap_writer_doc_count(w->x, n, &xe);
+    for (size_t i = 0; i < w->n_shards && !rc; i++) {
+        unsigned k = 0;
+        rc = xap_writer_doc_count(w->shard[i], &k, &xe);
+        *n += k;
+    }
     return rc ? werr(err, rc, &xe, "cannot count the documents") : KB_OK;
 }
 
@@ -557,19 +968,20 @@ static int spell_take_out(struct kb_index_writer *w, const char *uid,
     unsigned docid = 0;
     char term[KB_UID_TERM_MAX];
     size_t tl = kb_query_uid_term(KB_PFX_UID, uid, strlen(uid), term, sizeof term);
-    int rc = xap_writer_lookup(w->x, term, tl, &docid, &xe);
+    xap_writer *dw = doc_writer(w, uid);
+    int rc = xap_writer_lookup(dw, term, tl, &docid, &xe);
     if (rc == XAP_E_NOT_FOUND)
         return KB_OK;
     char vis[16];
     size_t vlen = 0;
     if (!rc &&
-        xap_writer_get_value(w->x, docid, KB_SLOT_VISIBILITY, vis, sizeof vis, &vlen,
+        xap_writer_get_value(dw, docid, KB_SLOT_VISIBILITY, vis, sizeof vis, &vlen,
                              &xe) == XAP_OK &&
         vlen == 7 && !memcmp(vis, "members", 7))
         return KB_OK; /* a member-only document gave the dictionary no words */
     memset(&xe, 0, sizeof xe);
     if (!rc)
-        rc = xap_writer_for_each_doc_term(w->x, docid, spell_term_out, &w->spell, &xe);
+        rc = xap_writer_for_each_doc_term(dw, docid, spell_term_out, &w->spell, &xe);
     if (rc == 1)
         return kb_error_set(err, KB_ENOMEM, "out of memory");
     if (rc) { /* whatever Xapian says, an unreadable index is not this file's fault */
@@ -588,7 +1000,7 @@ int kb_index_store(struct kb_index_writer *w, const char *id,
         return rc;
     char term[KB_UID_TERM_MAX];
     size_t tl = kb_query_uid_term(KB_PFX_UID, id, strlen(id), term, sizeof term);
-    rc = xap_writer_replace(w->x, term, tl, doc->x, NULL, &xe);
+    rc = xap_writer_replace(doc_writer(w, id), term, tl, doc->x, NULL, &xe);
     if (rc) {
         char what[300];
         snprintf(what, sizeof what, "cannot store '%s'", id);
@@ -614,7 +1026,7 @@ int kb_index_delete(struct kb_index_writer *w, const char *id, unsigned flags,
         return rc;
     char term[KB_UID_TERM_MAX];
     size_t tl = kb_query_uid_term(KB_PFX_UID, id, strlen(id), term, sizeof term);
-    rc = xap_writer_delete(w->x, term, tl, &xe);
+    rc = xap_writer_delete(doc_writer(w, id), term, tl, &xe);
     if (rc == XAP_E_NOT_FOUND)
         return KB_OK;
     if (rc) {
@@ -657,6 +1069,85 @@ int kb_index_compact(const char *const *srcs, size_t n, const char *dst,
     int rc =
         n == 1 ? xap_compact(srcs[0], dst, &xe) : xap_compact_many(srcs, n, dst, &xe);
     return rc ? werr(err, rc, &xe, "cannot compact") : KB_OK;
+}
+
+/* Compacts part `dir`'s build of generation gen (slots 0..n_slots) into dir/gen-K. */
+static int compact_part(const char *dir, int gen, size_t n_slots, struct kb_error *err)
+{
+    char(*p)[1300] = calloc(n_slots + 1, sizeof *p);
+    const char **srcs = calloc(n_slots + 1, sizeof *srcs);
+    char dst[1300];
+    int rc = KB_OK;
+    if (!p || !srcs) {
+        rc = kb_error_set(err, KB_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i <= n_slots; i++) {
+        kb_index_build_path(dir, gen, i, p[i], sizeof p[i]);
+        srcs[i] = p[i];
+    }
+    kb_index_gen_path(dir, gen, dst, sizeof dst);
+    kb_index_remove_tree(dst);
+    if ((rc = kb_index_compact(srcs, n_slots + 1, dst, err)))
+        kb_index_remove_tree(dst);
+out:
+    free(p);
+    free(srcs);
+    return rc;
+}
+
+struct stale_ctx {
+    size_t n; /* parts shard00..shard(n-1) and the lexicon stay (n < 2: none) */
+};
+
+static void remove_stale_part(const char *path, void *ctx)
+{
+    const struct stale_ctx *sc = ctx;
+    const char *name = strrchr(path, '/') + 1;
+    size_t k = 0;
+    if (sc->n >= 2 &&
+        (!strcmp(name, LEXICON) || (sscanf(name, SHARD_FMT, &k) == 1 && k < sc->n)))
+        return;
+    kb_index_remove_tree(path);
+}
+
+int kb_index_finish_build(const char *index, size_t n, int gen, size_t n_slots,
+                          const char *who, struct kb_error *err)
+{
+    char p[1300];
+    int rc = KB_OK;
+    struct stale_ctx sc = {n};
+    if (n < 2) {
+        if ((rc = compact_part(index, gen, n_slots, err)))
+            return rc;
+        kb_index_remove_build(index, gen, n_slots);
+        if ((rc = kb_index_switch(index, gen, who, err)))
+            return rc;
+        kb_index_prune(index, gen);
+        for_each_part(index, remove_stale_part, &sc); /* a sharded layout before */
+        return KB_OK;
+    }
+    for (size_t i = 0; i <= n && !rc; i++) {
+        part_path(index, i, n, p, sizeof p);
+        rc = compact_part(p, gen, n_slots, err);
+    }
+    kb_index_remove_build(index, gen, n_slots);
+    if (rc)
+        return rc;
+    /* 1. readers of the top stub switch to every new shard at once; 2. each shard's own
+     * stub (replicas and tcpsrv follow these), 3. the lexicon last (the location's
+     * revision), 4. the top stub back to the shards' own stubs */
+    if ((rc = write_top_stub(index, n, gen, who, err)))
+        return rc;
+    for (size_t i = 0; i <= n && !rc; i++) {
+        part_path(index, i, n, p, sizeof p);
+        rc = kb_index_switch(p, gen, who, err);
+    }
+    if (rc || (rc = write_top_stub(index, n, 0, who, err)))
+        return rc;
+    kb_index_prune(index, gen);
+    for_each_part(index, remove_stale_part, &sc); /* shards of a larger N before */
+    return KB_OK;
 }
 
 /* ======================================================================================

@@ -7,6 +7,33 @@
  * by hand, a test index) is accepted as a location too. Every name of that layout is
  * spelled in index.c only.
  *
+ * A sharded location (kb-indexer --shards=N, N >= 2; docs/deployment-shards.md) is the
+ * same thing N + 1 times: shardNN/ (NN = 00..N-1) each a location-like folder with its
+ * own stub and generations holding documents only, lexicon/ likewise holding the
+ * spelling dictionary, the synonyms and every metadata key of the location (manifest,
+ * failures, revision base, schema, last run, "kb:shards" = "N xxh64"), and a top stub
+ * listing "auto shardNN" so that the location opened as a Xapian database is all its
+ * shards combined. Document `id` lives in shard kb_index_shard_of(id, N) only.
+ *
+ * What a reader sees while a sharded location is written:
+ *  - an incremental commit (a nightly run, an API batch) commits the changed shards one
+ *    by one, then the lexicon. Between two shard commits (milliseconds) a reader that
+ *    reopens may see some shards at the new content and others at the old; a document
+ *    is never in two shards (its shard is fixed by its id), so it is seen once, in its
+ *    old or its new version, or absent/present for an add/delete. The location's
+ *    revision (the lexicon's revision base + Xapian revision), the spelling dictionary
+ *    and the manifest change only with the lexicon's commit, i.e. after every shard.
+ *    A run that fails between shard commits leaves the committed shards new and the
+ *    lexicon old: the next run finds those files changed against the manifest and
+ *    stores them again (the spelling counts of those files may then be off until the
+ *    next --full).
+ *  - a --full build compacts every part's new generation first, then switches the top
+ *    stub to name them all ("auto shardNN/gen-K": a reader of the location switches at
+ *    once), then each shard's own stub, the lexicon's last, then the top stub back to
+ *    "auto shardNN". A reader of one shard folder (a replica, xapian-tcpsrv) follows
+ *    that shard's stub. A run killed during the switch is finished by the next run
+ *    (kb_index_remove_leftovers).
+ *
  * Writers (struct kb_index_writer) store and delete documents with the spelling
  * dictionary counted net: a replaced or deleted document takes its words back out, a
  * member-only document never gives any (did-you-mean is shared by every client). The
@@ -44,6 +71,23 @@ void kb_index_build_path(const char *index, int gen, size_t shard, char *buf, si
 void kb_index_remove_build(const char *index, int gen, size_t n_shards);
 /* The stub's path (to watch it for a switch). */
 void kb_index_stub_path(const char *index, char *buf, size_t cap);
+
+/* The location's shards: N >= 2 when its top stub lists shard folders, else 1 (an
+ * unsharded location, or none yet). */
+size_t kb_index_shards(const char *index);
+/* The shard of document `id` among n (0 when n < 2): XXH64(id, seed 0) % n. */
+size_t kb_index_shard_of(const char *id, size_t n);
+/* The routing hash's name, as stored in the lexicon ("xxh64"). */
+const char *kb_index_route_hash(void);
+/* A sharded location's lexicon folder and shard folder `shard` (location-like each). */
+void kb_index_lexicon_path(const char *index, char *buf, size_t cap);
+void kb_index_shard_path(const char *index, size_t shard, char *buf, size_t cap);
+
+/* 0 when `index` may be written (kb-server's API writes): a local folder, or none
+ * yet. KB_EINVAL (err says why) for a stub file (shards served from elsewhere), a
+ * folder whose stub lists remote shards, or a replica's folder (xapian-replicate's
+ * stub): what is written there diverges from the master. */
+int kb_index_writable(const char *index, struct kb_error *err);
 
 /* Creates the location's folder and its missing parents. Returns 0, or -1 (errno). */
 int kb_index_mkdir(const char *index);
@@ -106,6 +150,22 @@ enum kb_index_open_flags {
  * write side's (xerror.h): KB_ELOCKED while another writer holds it. */
 int kb_index_writer_open(const char *db, unsigned flags, struct kb_index_writer **out,
                          struct kb_error *err);
+/* Opens the location's current state for writing: the current generation of an
+ * unsharded location, or every shard's and the lexicon's (KB_ENOTFOUND: no index). On
+ * a sharded location documents go to their shard, spelling and metadata to the
+ * lexicon; kb_index_writer_commit commits the shards, then the lexicon. */
+int kb_index_writer_open_location(const char *index, unsigned flags,
+                                  struct kb_index_writer **out, struct kb_error *err);
+/* Opens build slot `slot` (0: the run's main writer, K >= 1: analysis thread K) of the
+ * new generation `gen` of a location of n shards (n < 2: unsharded), creating folders. */
+int kb_index_writer_open_build(const char *index, size_t n, int gen, size_t slot,
+                               unsigned flags, struct kb_index_writer **out,
+                               struct kb_error *err);
+/* Compacts the build of generation gen (slots 0..n_slots) of every part into place and
+ * switches the location to it (order: index.h's top), pruning older generations and
+ * the parts of another layout. `who` signs the stubs. */
+int kb_index_finish_build(const char *index, size_t n, int gen, size_t n_slots,
+                          const char *who, struct kb_error *err);
 /* Opens `db` only to hold its write lock, waiting up to 10 s (writers wait meanwhile);
  * nothing is written through it. NULL when it could not be had. */
 struct kb_index_writer *kb_index_writer_hold(const char *db);
@@ -114,9 +174,12 @@ int kb_index_writer_close(struct kb_index_writer *w, struct kb_error *err);
 /* Frees the writer; an open transaction is cancelled. Accepts NULL. */
 void kb_index_writer_free(struct kb_index_writer *w);
 
-/* One transaction: nothing is visible before kb_index_writer_commit. */
+/* One transaction (one per database of a sharded writer): nothing is visible before
+ * kb_index_writer_commit. */
 int kb_index_writer_begin(struct kb_index_writer *w, struct kb_error *err);
-/* Commits the transaction (if one is open) and makes the revision durable. The
+/* Commits the transaction (if one is open) and makes the revision durable: on a
+ * sharded writer every shard in order, then the lexicon (with "kb:shards" and, for a
+ * location's writer, "kb:shard_revisions" = each shard's revision). The
  * spelling counts are not flushed: call kb_index_writer_flush_spelling first. */
 int kb_index_writer_commit(struct kb_index_writer *w, struct kb_error *err);
 

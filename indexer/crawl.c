@@ -669,11 +669,23 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         goto out;
     }
     gen = kb_index_generation(c->index);
+    kb_index_remove_leftovers(c->index, gen > 0 ? gen : 0);
+    gen = kb_index_generation(c->index); /* a killed switch may have been finished */
     int have_gen = gen > 0;
     int old_gen = have_gen ? gen : 0;
-    kb_index_remove_leftovers(c->index, have_gen ? gen : 0);
+    size_t loc_shards = kb_index_shards(c->index);
+    if (have_gen && !o->full && loc_shards != c->shards) {
+        kb_error_set(err, KB_EINVAL,
+                     "the index '%s' has %zu shard%s and this run asks for %zu: run with "
+                     "--full to rebuild it with %zu, or set shards = %zu",
+                     c->index, loc_shards, loc_shards == 1 ? "" : "s", c->shards,
+                     c->shards, loc_shards);
+        exit_code = KB_EXIT_USAGE;
+        goto out;
+    }
     snprintf(sizes_path, sizeof sizes_path, "%s/indexer.sizes", c->index);
-    if (have_gen && kb_space_load(&sizes, sizes_path) == 0 && sizes.gen == gen) {
+    if (have_gen && loc_shards < 2 && kb_space_load(&sizes, sizes_path) == 0 &&
+        sizes.gen == gen) {
         /* a run killed after it filled the disk: give its space back now */
         kb_index_gen_path(c->index, gen, gen_dir, sizeof gen_dir);
         long long freed = kb_space_restore(&sizes, gen_dir);
@@ -693,16 +705,16 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         gen = next;
         r.build_dir = build_dir;
         r.sharded = r.threads > 1;
-        rc = kb_index_writer_open(build_dir, KB_INDEX_CREATE | KB_INDEX_NO_SYNC, &r.w,
-                                  err);
+        rc = kb_index_writer_open_build(c->index, c->shards, gen, 0,
+                                        KB_INDEX_CREATE | KB_INDEX_NO_SYNC, &r.w, err);
     } else {
         kb_index_gen_path(c->index, gen, gen_dir, sizeof gen_dir);
         kb_index_gen_name(gen, rep->generation, sizeof rep->generation);
         /* kb-server's single writer holds the Xapian lock for one short batch at a
          * time (docs/writes.md): wait for it rather than fail the nightly run. Two
          * indexers are still kept apart at once by the location's lock above. */
-        rc = kb_index_writer_open(gen_dir, KB_INDEX_CREATE | KB_INDEX_WAIT_LOCK, &r.w,
-                                  err);
+        rc = kb_index_writer_open_location(c->index, KB_INDEX_CREATE | KB_INDEX_WAIT_LOCK,
+                                           &r.w, err);
     }
     r.gen = gen;
     if (rc) {
@@ -736,7 +748,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         kb_index_writer_get_meta(r.w, KB_META_REV_BASE, &rb, &e) == KB_OK)
         rev_base = strtoul(rb, NULL, 10);
     free(rb);
-    if (!build_dir[0]) { /* what the committed tables take, to give back on failure */
+    if (!build_dir[0] && loc_shards < 2) {
+        /* what the committed tables take, to give back on failure (unsharded) */
         kb_space_take(&sizes, gen_dir, gen, base_rev);
         kb_space_save(&sizes, sizes_path);
     }
@@ -867,29 +880,16 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     if (rc)
         goto out;
     if (build_dir[0]) {
-        /* new generation: compact it (and the shards) into place, then switch the stub
-         * atomically */
-        char shard_dirs[KB_MAX_SHARDS][1300];
-        const char *srcs[KB_MAX_SHARDS + 1] = {build_dir};
-        size_t n_srcs = 1;
-        for (size_t i = 0; r.pool_ready && i < r.pool.n_workers && i < KB_MAX_SHARDS;
-             i++) {
-            kb_index_build_path(c->index, gen, i + 1, shard_dirs[i],
-                                sizeof shard_dirs[i]);
-            srcs[n_srcs++] = shard_dirs[i];
-        }
-        if (kb_index_compact(srcs, n_srcs, gen_dir, err)) {
-            kb_index_remove_tree(gen_dir);
+        /* new generation: compact it (and the threads' shards) into place, in every
+         * shard of the location, then switch the stubs (core/index.h) */
+        size_t n_slots = r.pool_ready ? r.pool.n_workers : 0;
+        if (n_slots > KB_MAX_SHARDS)
+            n_slots = KB_MAX_SHARDS;
+        if (kb_index_finish_build(c->index, c->shards, gen, n_slots, "kb-indexer", err))
             goto out;
-        }
         /* compaction starts the new generation at revision 1 */
         rep->revision = rev_base + 1;
-        kb_index_remove_build(c->index, gen, r.threads);
         build_dir[0] = '\0';
-        if (kb_index_switch(c->index, gen, "kb-indexer", err))
-            goto out;
-        /* keep the previous generation for readers still on it; remove older ones */
-        kb_index_prune(c->index, gen);
     }
     rep->seconds = now_s() - t0;
     exit_code = rep->failed || rep->deletions_refused ? KB_EXIT_FAILED : KB_EXIT_OK;

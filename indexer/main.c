@@ -145,6 +145,12 @@ int main(int argc, char **argv)
         setenv("XAPIAN_FLUSH_THRESHOLD", v, 1);
     }
 
+    if (c.max_changesets) { /* replication: changesets instead of full copies */
+        char v[32];
+        snprintf(v, sizeof v, "%zu", c.max_changesets);
+        setenv("XAPIAN_MAX_CHANGESETS", v, 1);
+    }
+
     struct kb_run_report *rep = calloc(1, sizeof *rep);
     if (!rep) {
         fprintf(stderr, "kb-indexer: out of memory\n");

@@ -110,10 +110,10 @@ static int pool_start(struct run *r, struct kb_error *err)
         p->w[i].r = r;
         p->w[i].next = i;
         if (r->sharded) {
-            char dir[1300];
-            kb_index_build_path(r->c->index, r->gen, i + 1, dir, sizeof dir);
-            if ((rc = kb_index_writer_open(dir, KB_INDEX_CREATE | KB_INDEX_NO_SYNC,
-                                           &p->w[i].shard, err)))
+            /* in every shard of the location too (core/index.h) */
+            if ((rc = kb_index_writer_open_build(r->c->index, r->c->shards, r->gen, i + 1,
+                                                 KB_INDEX_CREATE | KB_INDEX_NO_SYNC,
+                                                 &p->w[i].shard, err)))
                 goto out;
         }
         if (pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]) != 0) {

@@ -230,6 +230,13 @@ int kb_snapshot(const char *index, const char *dir, struct kb_snapshot_report *r
         kb_error_set(err, KB_ENOTFOUND, "no index at '%s'", index);
         return KB_EXIT_USAGE;
     }
+    if (kb_index_shards(index) >= 2) { /* one compacted copy would lose the lexicon */
+        kb_error_set(err, KB_EUNSUPPORTED,
+                     "'%s' is sharded: --snapshot copies an unsharded index only (copy "
+                     "each shard and the lexicon with xapian-replicate instead)",
+                     index);
+        return KB_EXIT_USAGE;
+    }
     if (!kb_index_check_available()) {
         kb_error_set(err, KB_ENOTFOUND,
                      "xapian-check is not on PATH (Debian package xapian-tools): the "

@@ -253,7 +253,9 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
     /* wait for the write lock (the nightly indexer) but stay stoppable */
     for (;;) {
         kb_error_clear(&e);
-        int xr = kb_index_writer_open(db, KB_INDEX_CREATE, &xw, &e);
+        /* a sharded location: every shard and the lexicon (core/index.h) */
+        int xr =
+            kb_index_writer_open_location(w->srv->cfg.index, KB_INDEX_CREATE, &xw, &e);
         if (xr == KB_OK)
             break;
         if (xr != KB_ELOCKED) {
@@ -273,7 +275,8 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
     unsigned long long db_seq = 0, max_seq = 0;
     unsigned long base_rev = 0;
     kb_error_clear(&e);
-    if (kb_index_writer_revision(xw, &base_rev, &e) == KB_OK)
+    if (kb_index_writer_revision(xw, &base_rev, &e) == KB_OK &&
+        kb_index_shards(w->srv->cfg.index) < 2)
         kb_space_take(&space, db, 0, base_rev);
     if (kb_index_writer_get_meta(xw, META_API_SEQ, &meta, &e) == KB_OK)
         db_seq = strtoull(meta, NULL, 10);
@@ -545,6 +548,13 @@ int kb_writer_start(struct kb_server *srv, struct kb_error *err)
         goto out;
     }
     const char *index = srv->cfg.index;
+    if ((rc = kb_index_writable(index, err)))
+        goto out;
+    if (srv->cfg.max_changesets) { /* at start, before any Xapian writer */
+        char v[32];
+        snprintf(v, sizeof v, "%zu", srv->cfg.max_changesets);
+        setenv("XAPIAN_MAX_CHANGESETS", v, 1);
+    }
     snprintf(w->journal, sizeof w->journal, "%s/api-journal.jsonl", index);
     snprintf(w->store, sizeof w->store, "%s/api-docs", index);
     kb_index_stub_path(index, w->stub, sizeof w->stub);

@@ -63,12 +63,16 @@ depends=$(dpkg-deb -f "$deb" Depends)
 echo "     Depends: $depends"
 check "Depends: computed from the shared libraries" \
     bash -c "grep -q 'libxapian30' <<<'$depends' && grep -q 'libmicrohttpd12' <<<'$depends' && grep -q 'libpoppler-glib8' <<<'$depends' && grep -q 'libc6' <<<'$depends'"
+check "Recommends: xapian-tools (the shard and replication units)" \
+    test "$(dpkg-deb -f "$deb" Recommends)" = "xapian-tools"
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for f in ./usr/bin/kb-server ./usr/bin/kb-indexer ./usr/lib/powertrain-kb/kb-pdftext \
     ./usr/share/powertrain-kb/thesaurus.json ./usr/share/powertrain-kb/stopwords/ \
     ./usr/share/powertrain-kb/openapi.json ./usr/share/powertrain-kb/web/index.html \
     ./etc/powertrain-kb/kb.conf ./usr/lib/systemd/system/kb-server.service \
     ./usr/lib/systemd/system/kb-indexer.service ./usr/lib/systemd/system/kb-indexer.timer \
+    ./usr/lib/systemd/system/kb-shard@.service ./usr/lib/systemd/system/kb-replica@.service \
+    ./usr/lib/systemd/system/kb-replicate-server.service \
     ./usr/share/man/man1/kb-server.1.gz ./usr/share/man/man1/kb-indexer.1.gz \
     ./usr/share/man/man5/kb.conf.5.gz; do
     grep -qxF "$f" <<<"$contents" || { echo "     missing from the package: $f"; missing=1; }
@@ -130,9 +134,9 @@ check "/var/lib/powertrain-kb belongs to powertrain-kb" \
 check "/etc/powertrain-kb/kb.conf is a conffile" \
     bash -c "chroot '$root' dpkg-query -W -f='\${Conffiles}' powertrain-kb | grep -q '/etc/powertrain-kb/kb.conf'"
 nsettings=$(grep -c '^\[\[setting\]\]' "$src/docs/man/kb.conf.toml")
-check "kb.conf has all $nsettings settings, in comments but index and source" \
+check "kb.conf has all $nsettings settings, in comments but index, source and max_changesets" \
     bash -c "test \$(grep -oE '^#?[a-z0-9_]+ =' '$root/etc/powertrain-kb/kb.conf' | tr -d '#= ' | sort -u | wc -l) = $nsettings &&
-             test \"\$(grep -oE '^[a-z0-9_]+ =' '$root/etc/powertrain-kb/kb.conf' | tr -d '= ' | tr '\n' ' ')\" = 'index source '"
+             test \"\$(grep -oE '^[a-z0-9_]+ =' '$root/etc/powertrain-kb/kb.conf' | tr -d '= ' | tr '\n' ' ')\" = 'index source max_changesets '"
 check "man kb-server renders from the installed page" \
     bash -c "MANWIDTH=80 man -l '$root/usr/share/man/man1/kb-server.1.gz' 2>/dev/null | grep -q 'EXIT STATUS'"
 

@@ -524,6 +524,92 @@ static void test_layout(void)
     CHECK(access(dir, F_OK) != 0);
 }
 
+/* Builds an empty generation `gen` of a location of n shards (a metadata key in its
+ * lexicon) and switches to it. */
+static void build_gen(const char *dir, size_t n, int gen)
+{
+    struct kb_index_writer *w = NULL;
+    struct kb_error e;
+    kb_error_clear(&e);
+    CHECK_INT(kb_index_writer_open_build(dir, n, gen, 0,
+                                         KB_INDEX_CREATE | KB_INDEX_NO_SYNC, &w, &e),
+              KB_OK);
+    if (!w)
+        return;
+    CHECK_INT(kb_index_writer_set_meta(w, "test:gen", "yes", 3, &e), KB_OK);
+    CHECK_INT(kb_index_writer_close(w, &e), KB_OK);
+    CHECK_INT(kb_index_finish_build(dir, n, gen, 0, "test_core", &e), KB_OK);
+}
+
+/* A sharded location: routing, the layout a build leaves, the lexicon's metadata, a
+ * killed --full switch finished by the next run, resharding to unsharded. */
+static void test_shards(void)
+{
+    char dir[] = "/tmp/kb-test-shards-XXXXXX", db[300], p[400];
+    struct kb_index_writer *w = NULL;
+    struct kb_error e;
+    char *val = NULL;
+    unsigned n = 99;
+    kb_error_clear(&e);
+    /* xxh64, seed 0: a change of hash or seed moves documents (python3 ctypes agrees) */
+    CHECK_INT((int)kb_index_shard_of("en/hydrogen.md", 2), 1);
+    CHECK_INT((int)kb_index_shard_of("en/hydrogen.md", 4), 3);
+    CHECK_INT((int)kb_index_shard_of("api/shards/1", 3), 2);
+    CHECK_INT((int)kb_index_shard_of("api/shards/1", 1), 0);
+    CHECK_STR(kb_index_route_hash(), "xxh64");
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK_INT((int)kb_index_shards(dir), 1);
+    build_gen(dir, 3, 1);
+    CHECK_INT((int)kb_index_shards(dir), 3);
+    CHECK_INT(kb_index_generation(dir), 1); /* the lexicon's */
+    CHECK_INT(kb_index_current_db(dir, db, sizeof db), 0);
+    CHECK_STR(db, dir); /* the top stub: every shard as one */
+    const char *parts[] = {"shard00", "shard01", "shard02", "lexicon"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, parts[i]);
+        CHECK_INT(kb_index_generation(p), 1);
+    }
+    CHECK_INT(kb_index_writer_open_location(dir, 0, &w, &e), KB_OK);
+    if (w) {
+        CHECK_INT(kb_index_writer_doc_count(w, &n, &e), KB_OK);
+        CHECK_INT((int)n, 0);
+        CHECK_INT(kb_index_writer_get_meta(w, "test:gen", &val, &e), KB_OK);
+        CHECK_STR(val ? val : "", "yes");
+        free(val);
+        val = NULL;
+        CHECK_INT(kb_index_writer_get_meta(w, "kb:shards", &val, &e), KB_OK);
+        CHECK_STR(val ? val : "", "3 xxh64");
+        free(val);
+        CHECK_INT(kb_index_writer_close(w, &e), KB_OK);
+    }
+    /* a --full killed after the top stub named gen-2 and before the lexicon switched */
+    build_gen(dir, 3, 2);
+    kb_index_switch(p, 1, "test_core", &e); /* p: the lexicon, back on gen-1 */
+    snprintf(p, sizeof p, "%s/XAPIANDB", dir);
+    FILE *f = fopen(p, "w");
+    fputs("auto shard00/gen-2\nauto shard01/gen-2\nauto shard02/gen-2\n", f);
+    fclose(f);
+    CHECK_INT(kb_index_generation(dir), 1);
+    kb_index_remove_leftovers(dir, 1);
+    CHECK_INT(kb_index_generation(dir), 2);
+    f = fopen(p, "r");
+    char line[100] = "";
+    while (f && fgets(line, sizeof line, f) && line[0] == '#')
+        ;
+    if (f)
+        fclose(f);
+    CHECK_STR(line, "auto shard00\n");
+    /* back to one database: the parts go */
+    build_gen(dir, 1, 3);
+    CHECK_INT((int)kb_index_shards(dir), 1);
+    CHECK_INT(kb_index_generation(dir), 3);
+    snprintf(p, sizeof p, "%s/shard00", dir);
+    CHECK(access(p, F_OK) != 0);
+    snprintf(p, sizeof p, "%s/lexicon", dir);
+    CHECK(access(p, F_OK) != 0);
+    kb_index_remove_tree(dir);
+}
+
 /* One mapping of Xapian failures, two sides: a reader's damaged index is busy (503), a
  * writer's is an I/O failure, and a full disk says so. */
 static void test_spelling_word(void)
@@ -569,6 +655,7 @@ int main(void)
     test_text();
     test_lang_thesaurus_query();
     test_layout();
+    test_shards();
     test_xerror();
     test_spelling_word();
     return check_done("test_core");
