@@ -7,14 +7,15 @@
  * sockets, no HTTP parsing. run_query.py divides the HTTP figures by these.
  *
  *     bench_inprocess --index=DIR --queries=FILE [--threads=N] [--seconds=S]
- *                     [--snippets=0|1] [--facets=0|1] [--spelling=0|1]
+ *                     [--snippets=0|1] [--facets=0|1] [--spelling=0|1] [--SETTING=V...]
  *
  * --spelling=0 turns off the "did you mean" correction (on by default, as over HTTP),
- * to measure what it costs. Each thread cycles through the query set from its own
- * starting point for S seconds. Prints "inprocess: Q queries, X q/s, p50 A ms, p99 B ms,
- * E errors, cpu C s" (C: the CPU time the threads spent in their query loops, start-up
- * excluded, so queries per CPU-second can be compared on a busy machine where wall-clock
- * rates mostly measure the other tenants).
+ * to measure what it costs; any other --setting=value is kb-server's (e.g.
+ * --feedback-terms=20), to measure a setting's cost. Each thread cycles through the
+ * query set from its own starting point for S seconds. Prints "inprocess: Q queries, X
+ * q/s, p50 A ms, p99 B ms, E errors, cpu C s" (C: the CPU time the threads spent in their
+ * query loops, start-up excluded, so queries per CPU-second can be compared on a busy
+ * machine where wall-clock rates mostly measure the other tenants).
  */
 #include "search.h"
 
@@ -150,6 +151,20 @@ static size_t read_queries(const char *path, char ***out)
     return n;
 }
 
+/* "key-name=value" as kb-server's --key-name=value. */
+static int set_setting(struct kb_config *cfg, const char *kv, struct kb_error *err)
+{
+    char key[64];
+    const char *eq = strchr(kv, '=');
+    size_t n = (size_t)(eq - kv);
+    if (n == 0 || n >= sizeof key)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        key[i] = kv[i] == '-' ? '_' : kv[i];
+    key[n] = '\0';
+    return kb_config_set(cfg, key, eq + 1, err);
+}
+
 int main(int argc, char **argv)
 {
     static struct kb_config cfg;
@@ -179,6 +194,9 @@ int main(int argc, char **argv)
             sh.facets = atoi(a + 9);
         else if (!strncmp(a, "--spelling=", 11))
             sh.spelling = atoi(a + 11);
+        else if (!strncmp(a, "--", 2) && strchr(a, '=') &&
+                 set_setting(&cfg, a + 2, &err) == 0)
+            continue; /* a kb-server setting, e.g. --feedback-terms=20 */
         else {
             fprintf(stderr,
                     "usage: bench_inprocess --index=DIR --queries=FILE [--threads=N] "

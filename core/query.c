@@ -380,20 +380,18 @@ static int take_corrected(const xap_parser *p, char **corrected, struct xap_erro
 }
 
 /* One language branch: `q` parsed with language `i`'s analyser (and the stop words of
- * the language the query is typed in, `typed_in`), widened by `ex`, filtered on its
- * language term. *words (when not NULL): the parse's distinct words; *corrected (when
- * not NULL): its spelling correction. */
-static int parse_branch(xap_reader *r, const struct kb_query_spec *spec, const char *lpfx,
-                        size_t i, long typed_in, const char *q, unsigned flags,
-                        const xap_query *ex, char **corrected, size_t *words,
-                        xap_query **out, struct xap_error *err)
+ * the language the query is typed in, `typed_in`), widened by `ex`, not yet filtered on
+ * its language term (parse_user_query does that). *words (when not NULL): the parse's
+ * distinct words; *corrected (when not NULL): its spelling correction. */
+static int parse_branch(xap_reader *r, const struct kb_query_spec *spec, size_t i,
+                        long typed_in, const char *q, unsigned flags, const xap_query *ex,
+                        char **corrected, size_t *words, xap_query **out,
+                        struct xap_error *err)
 {
-    const char *code = NULL;
     xap_analyzer *a = NULL, *typed = NULL;
     xap_parser *p = NULL;
-    xap_query *parsed = NULL, *wide = NULL, *lt = NULL;
-    char term[64];
-    xap_reader_lang(r, i, &code, &a);
+    xap_query *parsed = NULL, *wide = NULL;
+    xap_reader_lang(r, i, NULL, &a);
     const xap_analyzer *stops[2] = {a, NULL};
     size_t n_stops = 1;
     if (typed_in >= 0 && (size_t)typed_in != i) {
@@ -414,18 +412,110 @@ static int parse_branch(xap_reader *r, const struct kb_query_spec *spec, const c
     if (!rc && ex && !(wide = widen(parsed, ex, err)))
         rc = code_of(err);
     if (!rc) {
-        int n = snprintf(term, sizeof term, "%s%s", lpfx, code);
-        if (n < 0 || (size_t)n >= sizeof term)
-            rc = fail_with(err, XAP_E_INVALID_ARG, "language term too long");
+        *out = wide ? wide : parsed;
+        if (wide)
+            xap_query_free(parsed);
+    } else {
+        xap_query_free(wide);
+        xap_query_free(parsed);
     }
-    if (!rc && !(lt = kb_query_term(term, err)))
-        rc = code_of(err);
-    if (!rc && !(*out = xap_query_pair(XAP_OP_FILTER, wide ? wide : parsed, lt, err)))
-        rc = code_of(err);
-    xap_query_free(lt);
-    xap_query_free(wide);
-    xap_query_free(parsed);
     xap_parser_free(p);
+    return rc;
+}
+
+/* The description of q, malloc'ed (NULL: out of memory). */
+static char *describe(const xap_query *q)
+{
+    char small[512];
+    size_t n = xap_query_describe(q, small, sizeof small);
+    char *d = malloc(n + 1);
+    if (d && n < sizeof small)
+        memcpy(d, small, n + 1);
+    else if (d)
+        xap_query_describe(q, d, n + 1);
+    return d;
+}
+
+/* The branches as one query: each filtered on its language term, except that branches
+ * that parse alike (words that every language's analyser stems and stops the same way,
+ * as names and most technical terms) become one parse filtered on their languages' terms
+ * ORed, and not filtered at all when those terms cover every document. A document has
+ * one language term (core/analysis.c), so it matches at most one branch either way and
+ * gets the same weight (a filter weighs nothing); the match opens each posting list once
+ * instead of once per language. */
+static int join_branches(xap_reader *r, const char *lpfx, xap_query **body,
+                         const size_t *lang, size_t n, xap_query **out,
+                         struct xap_error *err)
+{
+    char **desc = calloc(n, sizeof *desc);
+    xap_query **joined = calloc(n, sizeof *joined), **lts = calloc(n, sizeof *lts);
+    size_t *group = calloc(n, sizeof *group);
+    size_t nj = 0, nl = 0;
+    int rc = XAP_OK;
+    if (!desc || !joined || !lts || !group)
+        rc = kb_query_nomem(err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (n > 1 && !(desc[i] = describe(body[i])))
+            rc = kb_query_nomem(err);
+        group[i] = i;
+        for (size_t j = 0; !rc && j < i; j++)
+            if (group[j] == j && !strcmp(desc[i], desc[j])) {
+                group[i] = j;
+                break;
+            }
+    }
+    unsigned docs = 0;
+    if (!rc)
+        rc = xap_reader_doc_count(r, &docs, err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (group[i] != i)
+            continue;
+        nl = 0;
+        unsigned long covered = 0;
+        for (size_t j = i; !rc && j < n; j++) {
+            const char *code = NULL;
+            char term[64];
+            unsigned freq = 0;
+            if (group[j] != i)
+                continue;
+            xap_reader_lang(r, lang[j], &code, NULL);
+            int tl = snprintf(term, sizeof term, "%s%s", lpfx, code);
+            if (tl < 0 || (size_t)tl >= sizeof term)
+                rc = fail_with(err, XAP_E_INVALID_ARG, "language term too long");
+            else if (!(rc = xap_reader_term_freq(r, term, (size_t)tl, &freq, err)) &&
+                     !(lts[nl] = kb_query_term(term, err)))
+                rc = code_of(err);
+            else if (!rc) {
+                nl++;
+                covered += freq;
+            }
+        }
+        xap_query *f = NULL;
+        if (!rc && covered == docs) /* every document: no filter */
+            f = NULL;
+        else if (!rc && !(f = nl == 1 ? xap_query_copy(lts[0], err)
+                                      : xap_query_combine(XAP_OP_OR, lts, nl, 0, err)))
+            rc = code_of(err);
+        if (!rc && !(joined[nj] = f ? xap_query_pair(XAP_OP_FILTER, body[i], f, err)
+                                    : xap_query_copy(body[i], err)))
+            rc = code_of(err);
+        if (!rc)
+            nj++;
+        xap_query_free(f);
+        free_all(lts, nl);
+        nl = 0;
+    }
+    if (!rc && !(*out = nj == 1 ? xap_query_copy(joined[0], err)
+                                : xap_query_combine(XAP_OP_OR, joined, nj, 0, err)))
+        rc = code_of(err);
+    for (size_t i = 0; desc && i < n; i++)
+        free(desc[i]);
+    free(desc);
+    if (joined)
+        free_all(joined, nj);
+    free(joined);
+    free(lts);
+    free(group);
     return rc;
 }
 
@@ -453,9 +543,12 @@ static int parse_user_query(xap_reader *r, const struct kb_query_spec *spec,
     long typed_in = -1;
     int rc = XAP_OK;
     xap_query **branches = NULL;
+    size_t *lang = NULL;
     if (n_langs > 1)
         rc = query_language(r, spec, q, flags, &typed_in, err);
-    if (!rc && n_langs && !(branches = calloc(n_langs, sizeof *branches)))
+    if (!rc && n_langs &&
+        (!(branches = calloc(n_langs, sizeof *branches)) ||
+         !(lang = calloc(n_langs, sizeof *lang))))
         rc = kb_query_nomem(err);
     for (size_t i = 0; !rc && i < n_langs; i++) {
         const char *code = NULL;
@@ -463,16 +556,17 @@ static int parse_user_query(xap_reader *r, const struct kb_query_spec *spec,
         if (!lang_selected(spec, code))
             continue;
         unsigned f = n ? flags & ~(unsigned)XAP_QP_SPELLING : flags;
-        rc = parse_branch(r, spec, lpfx, i, typed_in, q, f, ex,
+        rc = parse_branch(r, spec, i, typed_in, q, f, ex,
                           !n && (f & XAP_QP_SPELLING) ? corrected : NULL,
                           n ? NULL : words, &branches[n], err);
         if (!rc)
-            n++;
+            lang[n++] = i;
     }
-    if (!rc && n && !(*out = xap_query_combine(XAP_OP_OR, branches, n, 0, err)))
-        rc = code_of(err);
+    if (!rc && n)
+        rc = join_branches(r, lpfx, branches, lang, n, out, err);
     free_all(branches, n);
     free(branches);
+    free(lang);
     if (rc || n)
         return rc;
     /* no language branch: one parse, neither stemmed nor stopped */

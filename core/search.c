@@ -332,7 +332,13 @@ static int run_once(struct kb_searcher *sc, const struct kb_search_params *p,
     struct xap_term_group groups[5];
     size_t ng = 0;
     static const char *const public_only[] = {KB_TERM_PUBLIC};
-    if (!p->members) /* the one door for hits, totals, facets and feedback */
+    unsigned docs = 0, pub = 0;
+    xap_reader_doc_count(sc->reader, &docs, xe);
+    /* the one door for hits, totals, facets and feedback; left out when every document
+     * is public, where it only costs the match a posting list to walk */
+    if (!p->members && (xap_reader_term_freq(sc->reader, KB_TERM_PUBLIC,
+                                             strlen(KB_TERM_PUBLIC), &pub, xe) ||
+                        pub != docs))
         groups[ng++] = (struct xap_term_group){public_only, 1};
     struct {
         char **vals;
@@ -367,8 +373,6 @@ static int run_once(struct kb_searcher *sc, const struct kb_search_params *p,
             facets[nf++] = (struct xap_facet){facet_tab[i].slot, facet_tab[i].sep};
     req.facets = facets;
     req.n_facets = nf;
-    unsigned docs = 0;
-    xap_reader_doc_count(sc->reader, &docs, xe);
     /* exact totals and facet counts: look at every match (bounded by the time limit);
      * a knowledge base of up to KB_EXACT_DOCS documents always gets exact totals */
     int all = nf || (docs <= KB_EXACT_DOCS && !getenv("KBX_NOEXACT"));

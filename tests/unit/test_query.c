@@ -876,6 +876,92 @@ static void test_query_language(void)
     xap_analyzer_free(fr);
 }
 
+/* The score of the document whose data is `data` in `query` (langs: one branch, or NULL
+ * for all), -1 when it is not a hit; *total: the matches. */
+static double score_of(xap_reader *r, const char *query, const char *lang,
+                       const char *data, size_t *total)
+{
+    struct xap_error e = {0};
+    struct kb_query_spec req;
+    kb_query_spec_init(&req);
+    const char *langs[] = {lang};
+    req.query = query;
+    req.langs = lang ? langs : NULL;
+    req.n_langs = lang ? 1 : 0;
+    req.check_at_least = 100;
+    xap_result *res = NULL;
+    CHECK_INT(kb_query_run(r, &req, &res, &e), XAP_OK);
+    size_t lower = 0, est = 0, upper = 0;
+    xap_result_counts(res, &lower, &est, &upper);
+    *total = lower;
+    double w = -1;
+    for (size_t i = 0; i < xap_result_size(res); i++) {
+        struct xap_hit h;
+        CHECK_INT(xap_result_hit(res, i, &h), XAP_OK);
+        if (h.data_len == strlen(data) && !memcmp(h.data, data, h.data_len))
+            w = h.weight;
+    }
+    xap_result_free(res);
+    return w;
+}
+
+/* Language branches that parse alike run as one parse filtered on their languages (no
+ * filter when those cover every document): the same matches and the same scores as one
+ * branch per language, and a document in no branch's language stays out. */
+static void test_joined_branches(void)
+{
+    struct xap_error e = {0};
+    xap_analyzer *en = NULL, *fr = NULL;
+    CHECK_INT(xap_analyzer_new("english", NULL, 0, &en, &e), XAP_OK);
+    CHECK_INT(xap_analyzer_new("french", NULL, 0, &fr, &e), XAP_OK);
+    static const char *const texts[][2] = {{"fr", "gstreamer pipeline running vite"},
+                                           {"en", "gstreamer running fast"},
+                                           {"en", "another gstreamer gstreamer note"},
+                                           {"de", "gstreamer running schnell"}};
+    for (int with_de = 0; with_de < 2; with_de++) {
+        char path[300];
+        snprintf(path, sizeof path, "%s/joined%d", dir, with_de);
+        xap_writer *w = NULL;
+        CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w, &e), XAP_OK);
+        for (size_t i = 0; i < (with_de ? 4u : 3u); i++) {
+            char uid[8];
+            snprintf(uid, sizeof uid, "j%zu", i);
+            xap_doc *d = make_doc(!strcmp(texts[i][0], "fr") ? fr : en, texts[i][0],
+                                  texts[i][1], "t");
+            CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
+            xap_doc_free(d);
+        }
+        CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
+        xap_reader *r = NULL;
+        CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
+        CHECK_INT(xap_reader_add_lang(r, "fr", fr, &e), XAP_OK);
+        CHECK_INT(xap_reader_add_lang(r, "en", en, &e), XAP_OK);
+        /* "gstreamer" parses alike in both (joined); "running" does not (en "run") */
+        static const char *const queries[] = {"gstreamer", "running",
+                                              "gstreamer running"};
+        for (size_t q = 0; q < 3; q++) {
+            size_t all = 0, one = 0, matched = 0;
+            for (size_t i = 0; i < 3; i++) {
+                const char *lang = texts[i][0], *data = texts[i][1];
+                double joined = score_of(r, queries[q], NULL, data, &all);
+                double single = score_of(r, queries[q], lang, data, &one);
+                if (joined != single)
+                    fprintf(stderr, "'%s' on '%s': %g joined, %g alone\n", queries[q],
+                            data, joined, single);
+                CHECK(joined == single);
+                matched += joined > 0;
+            }
+            /* the German document is in no branch: never a match */
+            CHECK_INT(all, matched);
+            CHECK(score_of(r, queries[q], NULL, texts[3][1], &all) < 0);
+        }
+        xap_reader_close(r);
+        CHECK_INT(xap_writer_close(w, &e), XAP_OK);
+    }
+    xap_analyzer_free(en);
+    xap_analyzer_free(fr);
+}
+
 /* Worker threads, each with its own reader, search at once with an empty query (the
  * home page's listing and suggest's visibility check): none may share a Xapian object.
  * Xapian's static Query::MatchAll has a plain reference count, and copying it from
@@ -963,6 +1049,7 @@ int main(void)
     test_feedback_model();
     test_translation_groups();
     test_query_language();
+    test_joined_branches();
     test_threads_empty_query();
     test_uid_term();
     rm_rf(dir);
