@@ -38,8 +38,21 @@ int fill_plain(xap_error *e, int code, const char *msg) noexcept
     return code;
 }
 
+namespace
+{
+// The context of this thread's last Xapian failure (a remote shard names its endpoint
+// there): which shard failed, for xap_reader_failed_shard. Handles are per thread.
+thread_local char last_context[160];
+} // namespace
+
+const char *last_error_context() noexcept
+{
+    return last_context;
+}
+
 static int fill(xap_error *e, int code, const Xapian::Error &x) noexcept
 {
+    copy_str(last_context, sizeof last_context, x.get_context());
     if (e && e->code == XAP_OK) {
         e->code = code;
         copy_cstr(e->type, sizeof e->type, x.get_type());

@@ -372,7 +372,7 @@ extern "C" int xap_parser_new(xap_reader *r, xap_parser **out, xap_error *err)
     try {
         std::unique_ptr<xap_parser> p(new xap_parser);
         if (r)
-            p->qp.set_database(r->db);
+            p->qp.set_database(r->has_lex ? r->lex : r->db); // spelling, synonyms
         *out = p.release();
         return XAP_OK;
     } catch (...) {
