@@ -214,7 +214,7 @@ static int open_reader(struct kb_searcher *s, struct kb_error *err)
             return kb_error_set(err, KB_EBUSY, "the index '%s' cannot be opened: %s",
                                 s->cfg->index, xe.msg);
         for (int i = 0; i < n; i++)
-            s->retry_at[i] = strstr(xap_reader_shard_error(r, (size_t)i), "Timeout")
+            s->retry_at[i] = xap_reader_shard_hung(r, (size_t)i)
                                  ? mono_now() + KB_SHARD_RETRY_SECONDS
                                  : 0;
     } else if (xap_reader_open(db, &r, &xe)) {
@@ -264,7 +264,8 @@ static int check_shards(struct kb_searcher *s, struct kb_error *err)
         struct xap_error xe = {0};
         /* a refused connection costs nothing: tried again at the next request; a shard
          * that hangs costs shard_timeout each time: tried again only after a while */
-        if (xap_reader_shard_reopen(s->reader, i, &xe) == XAP_E_NET_TIMEOUT)
+        if (xap_reader_shard_reopen(s->reader, i, &xe) &&
+            xap_reader_shard_hung(s->reader, i))
             s->retry_at[i] = mono_now() + KB_SHARD_RETRY_SECONDS;
         s->epoch++;
     }
@@ -294,6 +295,12 @@ int kb_searcher_refresh(struct kb_searcher *s, struct kb_error *err)
     lexicon_db(s->cfg, lex, sizeof lex);
     struct kb_error e2;
     kb_error_clear(&e2);
+    /* a shard that times out while reopened is not tried again at once (that would
+     * wait shard_timeout twice in this request) */
+    size_t n_sh = xap_reader_shard_count(s->reader);
+    for (size_t i = 0; i < n_sh && i < KB_SEARCHER_MAX_SHARDS; i++)
+        if (xap_reader_shard_up(s->reader, i))
+            s->retry_at[i] = -1;
     if (strcmp(db, s->db) != 0 || memcmp(id, s->db_id, sizeof id) != 0 ||
         strcmp(lex, s->lex) != 0) {
         /* a new generation, or an index rebuilt in place; else keep serving the old one
@@ -305,6 +312,11 @@ int kb_searcher_refresh(struct kb_searcher *s, struct kb_error *err)
     } else if (changed) {
         s->epoch++; /* a new revision or generation: cached answers are stale */
     }
+    for (size_t i = 0; i < n_sh && i < KB_SEARCHER_MAX_SHARDS; i++)
+        if (s->retry_at[i] < 0)
+            s->retry_at[i] = xap_reader_shard_hung(s->reader, i)
+                                 ? mono_now() + KB_SHARD_RETRY_SECONDS
+                                 : 0;
     kb_searcher_revision(s);
     return s->sharded ? check_shards(s, err) : KB_OK;
 }
@@ -331,7 +343,8 @@ unsigned long kb_searcher_revision(struct kb_searcher *s)
  * and partial results are allowed. */
 static int recover_shard(struct kb_searcher *s, int xap_code)
 {
-    long i = xap_reader_failed_shard(s->reader);
+    int hung = 0;
+    long i = xap_reader_failed_shard(s->reader, &hung);
     if (i < 0 || i >= KB_SEARCHER_MAX_SHARDS) {
         struct kb_error e;
         kb_error_clear(&e);
@@ -340,15 +353,14 @@ static int recover_shard(struct kb_searcher *s, int xap_code)
     size_t k = (size_t)i;
     struct xap_error xe = {0};
     s->epoch++;
-    if (xap_code == XAP_E_NET_TIMEOUT) {
+    if (xap_code == XAP_E_NET_TIMEOUT && hung) {
         xap_reader_shard_drop(s->reader, k, "timed out");
         s->retry_at[k] = mono_now() + KB_SHARD_RETRY_SECONDS;
         return s->cfg->partial_results;
     }
-    int rc = xap_reader_shard_reopen(s->reader, k, &xe);
-    if (rc == XAP_OK)
+    if (xap_reader_shard_reopen(s->reader, k, &xe) == XAP_OK)
         return 1;
-    if (rc == XAP_E_NET_TIMEOUT)
+    if (xap_reader_shard_hung(s->reader, k))
         s->retry_at[k] = mono_now() + KB_SHARD_RETRY_SECONDS;
     return s->cfg->partial_results;
 }
@@ -389,7 +401,7 @@ int kb_searcher_recover(struct kb_searcher *s, int xap_code)
 int kb_searcher_error(const struct kb_searcher *s, const struct xap_error *xe,
                       struct kb_error *err)
 {
-    long i = s->sharded ? xap_reader_failed_shard(s->reader) : -1;
+    long i = s->sharded ? xap_reader_failed_shard(s->reader, NULL) : -1;
     if (i >= 0 && (xe->code == XAP_E_NETWORK || xe->code == XAP_E_NET_TIMEOUT ||
                    xe->code == XAP_E_DB_NOT_FOUND || xe->code == XAP_E_DB_OPENING))
         return kb_error_set(err, KB_EBUSY, "shard %s is unavailable: %s",

@@ -27,6 +27,9 @@ int fail(xap_error *e) noexcept;
 int bad_arg(xap_error *e, const char *msg) noexcept;
 // The context of the calling thread's last Xapian failure (e.g. "remote:tcp(h:p)").
 const char *last_error_context() noexcept;
+// Whether that failure was a timeout of this side's call (not one the server sent back).
+bool last_error_timed_out() noexcept;
+bool timed_out_here(const Xapian::Error &x) noexcept;
 // A malloc'ed NUL-terminated copy, or NULL.
 char *dup_bytes(const std::string &s) noexcept;
 
@@ -103,6 +106,7 @@ struct Shard {
     unsigned port = 0, timeout_ms = 0, connect_ms = 0;
     Xapian::Database db;
     bool up = false;
+    bool hung = false; // down after a timeout of ours: it may hang the next call too
     std::string error; // why it is down
 };
 

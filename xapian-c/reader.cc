@@ -77,6 +77,7 @@ void open_shard(Shard &s)
     else
         s.db = Xapian::Database(s.path);
     s.up = true;
+    s.hung = false;
     s.error.clear();
 }
 
@@ -90,10 +91,11 @@ void combine(xap_reader *r)
     r->db = all;
 }
 
-void shard_down(Shard &s, const std::string &why)
+void shard_down(Shard &s, const std::string &why, bool hung)
 {
     s.db = Xapian::Database();
     s.up = false;
+    s.hung = hung;
     s.error = why;
 }
 
@@ -117,7 +119,7 @@ void refresh_shards(xap_reader *r, int *changed)
                 moved = gone = true;
             }
         } catch (const Xapian::Error &e) {
-            shard_down(s, e.get_description());
+            shard_down(s, e.get_description(), timed_out_here(e));
             moved = gone = true;
         }
     }
@@ -156,7 +158,7 @@ extern "C" int xap_reader_open_shards(const struct xap_shard *spec, size_t n,
             try {
                 open_shard(s);
             } catch (const Xapian::Error &e) {
-                shard_down(s, e.get_description());
+                shard_down(s, e.get_description(), timed_out_here(e));
             }
             r->shards.push_back(std::move(s));
         }
@@ -189,8 +191,15 @@ extern "C" const char *xap_reader_shard_error(const xap_reader *r, size_t i)
     return r && i < r->shards.size() ? r->shards[i].error.c_str() : "";
 }
 
-extern "C" long xap_reader_failed_shard(const xap_reader *r)
+extern "C" int xap_reader_shard_hung(const xap_reader *r, size_t i)
 {
+    return r && i < r->shards.size() && !r->shards[i].up && r->shards[i].hung;
+}
+
+extern "C" long xap_reader_failed_shard(const xap_reader *r, int *timed_out)
+{
+    if (timed_out)
+        *timed_out = last_error_timed_out() ? 1 : 0;
     if (!r)
         return -1;
     std::string ctx = last_error_context();
@@ -212,7 +221,7 @@ extern "C" int xap_reader_shard_reopen(xap_reader *r, size_t i, xap_error *err)
     try {
         open_shard(s);
     } catch (const Xapian::Error &e) {
-        shard_down(s, e.get_description());
+        shard_down(s, e.get_description(), timed_out_here(e));
         rc = fail(err);
     } catch (...) {
         rc = fail(err);
@@ -230,7 +239,7 @@ extern "C" void xap_reader_shard_drop(xap_reader *r, size_t i, const char *why)
     if (!r || i >= r->shards.size())
         return;
     try {
-        shard_down(r->shards[i], why ? why : "left out");
+        shard_down(r->shards[i], why ? why : "left out", false);
         combine(r);
     } catch (...) {
     }

@@ -262,9 +262,13 @@ size_t xap_reader_shard_count(const xap_reader *r);
 const char *xap_reader_shard_name(const xap_reader *r, size_t i);
 int xap_reader_shard_up(const xap_reader *r, size_t i);
 const char *xap_reader_shard_error(const xap_reader *r, size_t i);
+/* 1 when shard i is down after a call of ours timed out on it (the shard may hang: a
+ * new connection may wait as long), 0 otherwise. */
+int xap_reader_shard_hung(const xap_reader *r, size_t i);
 /* After a call on r failed (on this thread): the shard Xapian named in the error's
- * context, or -1. */
-long xap_reader_failed_shard(const xap_reader *r);
+ * context, or -1; *timed_out (may be NULL) is 1 when our call timed out waiting for it
+ * (a timeout the server sent back, as after its idle timeout, is 0). */
+long xap_reader_failed_shard(const xap_reader *r, int *timed_out);
 /* Shard i with a fresh handle (a new connection): up again, or down with its error
  * (returned) and left out. */
 int xap_reader_shard_reopen(xap_reader *r, size_t i, struct xap_error *err);
