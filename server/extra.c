@@ -16,7 +16,8 @@
 static void analytics_path(const struct kb_config *cfg, char *buf, size_t cap)
 {
     struct stat st;
-    if (!strcmp(cfg->analytics_file, "off") || (cfg->read_only && !cfg->analytics_file[0]))
+    if (!strcmp(cfg->analytics_file, "off") ||
+        (cfg->read_only && !cfg->analytics_file[0]))
         snprintf(buf, cap, "%s", ""); /* a replica writes nothing beside its index */
     else if (cfg->analytics_file[0])
         snprintf(buf, cap, "%s", cfg->analytics_file);
@@ -53,8 +54,7 @@ int kb_server_init_extra(struct kb_server *srv, struct kb_error *err)
     kb_error_clear(&werr);
     if (srv->cfg.read_only)
         fprintf(stderr, "kb-server: read-only: API writes are refused\n");
-    else if (kb_writer_start(srv,
-                             &werr)) /* a read-only index still serves */
+    else if (kb_writer_start(srv, &werr)) /* a read-only index still serves */
         fprintf(stderr, "kb-server: writes disabled: %s\n", werr.msg);
 out:
     if (rc)

@@ -74,6 +74,7 @@ static const struct {
     {"query_timeout", 503},       {"writes_unavailable", 503},
     {"journal_unavailable", 503}, {"out_of_memory", 503},
     {"unavailable", 503},         {"insufficient_storage", 507},
+    {"read_only", 405},
 };
 
 int kb_http_status(int kb_status)
