@@ -110,7 +110,7 @@ int kb_searcher_index_is_remote(const char *index)
     if (stat(index, &st) != 0 || !S_ISREG(st.st_mode))
         return 0;
     struct xap_shard sh[8];
-    static char paths[8][STUB_LINE];
+    char paths[8][STUB_LINE];
     size_t n_remote = 0;
     struct kb_error e;
     kb_error_clear(&e);
@@ -202,15 +202,19 @@ static int open_reader(struct kb_searcher *s, struct kb_error *err)
     current_db(s, db, sizeof db, id);
     int sharded = kb_searcher_index_is_remote(s->cfg->index);
     if (sharded) {
-        static __thread struct xap_shard sh[KB_SEARCHER_MAX_SHARDS];
-        static __thread char paths[KB_SEARCHER_MAX_SHARDS][STUB_LINE];
+        struct xap_shard *sh = calloc(KB_SEARCHER_MAX_SHARDS, sizeof *sh);
+        char(*paths)[STUB_LINE] = calloc(KB_SEARCHER_MAX_SHARDS, sizeof *paths);
         size_t n_remote = 0;
         unsigned ms = (unsigned)(s->cfg->shard_timeout * 1000 + 0.5);
-        int n = parse_stub(s->cfg->index, sh, paths, KB_SEARCHER_MAX_SHARDS, &n_remote,
-                           ms ? ms : 1, err);
+        int n = sh && paths ? parse_stub(s->cfg->index, sh, paths, KB_SEARCHER_MAX_SHARDS,
+                                         &n_remote, ms ? ms : 1, err)
+                            : (kb_error_set(err, KB_ENOMEM, "out of memory"), -1);
+        int orc = n < 0 ? XAP_OK : xap_reader_open_shards(sh, (size_t)n, &r, &xe);
+        free(sh);
+        free(paths);
         if (n < 0)
             return err ? err->code : KB_EINVAL;
-        if (xap_reader_open_shards(sh, (size_t)n, &r, &xe))
+        if (orc)
             return kb_error_set(err, KB_EBUSY, "the index '%s' cannot be opened: %s",
                                 s->cfg->index, xe.msg);
         for (int i = 0; i < n; i++)
