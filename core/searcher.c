@@ -104,6 +104,14 @@ static int parse_stub(const char *stub, struct xap_shard *sh, char (*paths)[STUB
     return (int)n;
 }
 
+/* When a shard that hung may be tried again: a try costs shard_timeout, so at most one
+ * request in three is slowed down by it meanwhile (KB_SHARD_RETRY_SECONDS at least). */
+static double retry_time(const struct kb_searcher *s)
+{
+    double wait = 3 * s->cfg->shard_timeout;
+    return mono_now() + (wait > KB_SHARD_RETRY_SECONDS ? wait : KB_SHARD_RETRY_SECONDS);
+}
+
 int kb_searcher_index_is_remote(const char *index)
 {
     struct stat st;
@@ -218,9 +226,7 @@ static int open_reader(struct kb_searcher *s, struct kb_error *err)
             return kb_error_set(err, KB_EBUSY, "the index '%s' cannot be opened: %s",
                                 s->cfg->index, xe.msg);
         for (int i = 0; i < n; i++)
-            s->retry_at[i] = xap_reader_shard_hung(r, (size_t)i)
-                                 ? mono_now() + KB_SHARD_RETRY_SECONDS
-                                 : 0;
+            s->retry_at[i] = xap_reader_shard_hung(r, (size_t)i) ? retry_time(s) : 0;
     } else if (xap_reader_open(db, &r, &xe)) {
         return kb_error_set(err, KB_EBUSY, "the index '%s' cannot be opened: %s",
                             s->cfg->index, xe.msg);
@@ -270,7 +276,7 @@ static int check_shards(struct kb_searcher *s, struct kb_error *err)
          * that hangs costs shard_timeout each time: tried again only after a while */
         if (xap_reader_shard_reopen(s->reader, i, &xe) &&
             xap_reader_shard_hung(s->reader, i))
-            s->retry_at[i] = mono_now() + KB_SHARD_RETRY_SECONDS;
+            s->retry_at[i] = retry_time(s);
         s->epoch++;
     }
     if (s->cfg->partial_results)
@@ -318,9 +324,7 @@ int kb_searcher_refresh(struct kb_searcher *s, struct kb_error *err)
     }
     for (size_t i = 0; i < n_sh && i < KB_SEARCHER_MAX_SHARDS; i++)
         if (s->retry_at[i] < 0)
-            s->retry_at[i] = xap_reader_shard_hung(s->reader, i)
-                                 ? mono_now() + KB_SHARD_RETRY_SECONDS
-                                 : 0;
+            s->retry_at[i] = xap_reader_shard_hung(s->reader, i) ? retry_time(s) : 0;
     kb_searcher_revision(s);
     return s->sharded ? check_shards(s, err) : KB_OK;
 }
@@ -359,13 +363,13 @@ static int recover_shard(struct kb_searcher *s, int xap_code)
     s->epoch++;
     if (xap_code == XAP_E_NET_TIMEOUT && hung) {
         xap_reader_shard_drop(s->reader, k, "timed out");
-        s->retry_at[k] = mono_now() + KB_SHARD_RETRY_SECONDS;
+        s->retry_at[k] = retry_time(s);
         return s->cfg->partial_results;
     }
     if (xap_reader_shard_reopen(s->reader, k, &xe) == XAP_OK)
         return 1;
     if (xap_reader_shard_hung(s->reader, k))
-        s->retry_at[k] = mono_now() + KB_SHARD_RETRY_SECONDS;
+        s->retry_at[k] = retry_time(s);
     return s->cfg->partial_results;
 }
 

@@ -17,8 +17,8 @@
 #include "xapian_c.h"
 
 #define KB_SEARCHER_MAX_SHARDS 256
-/* A shard that timed out is tried again at most this often (seconds); one that refused
- * the connection, at every request */
+/* A shard that timed out is tried again after 3 x shard_timeout, and at least this many
+ * seconds; one that refused the connection, at every request */
 #define KB_SHARD_RETRY_SECONDS 2.0
 
 struct kb_searcher {
