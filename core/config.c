@@ -68,6 +68,7 @@ void kb_config_defaults(struct kb_config *c)
     c->session_minutes = 720;
     c->max_sessions = 10000;
     c->cookie_secure = -1;
+    c->shard_timeout = 5;
 }
 
 static int parse_size(const char *v, size_t lo, size_t hi, size_t *out)
@@ -158,6 +159,21 @@ int kb_config_set(struct kb_config *c, const char *key, const char *v,
         return copy_to(c->access_log, sizeof c->access_log, v, key, err);
     if (!strcmp(key, "analytics_file"))
         return copy_to(c->analytics_file, sizeof c->analytics_file, v, key, err);
+    if (!strcmp(key, "lexicon"))
+        return copy_to(c->lexicon, sizeof c->lexicon, v, key, err);
+    if (!strcmp(key, "partial_results") || !strcmp(key, "read_only")) {
+        if (parse_bool(v,
+                       !strcmp(key, "read_only") ? &c->read_only : &c->partial_results))
+            return kb_error_set(err, KB_EINVAL, "'%s' must be true or false", key);
+        return KB_OK;
+    }
+    if (!strcmp(key, "shard_timeout")) {
+        if (parse_double(v, 0.01, 3600, &c->shard_timeout))
+            return kb_error_set(
+                err, KB_EINVAL,
+                "'shard_timeout' must be a number of seconds, 0.01 to 3600");
+        return KB_OK;
+    }
     if (!strcmp(key, "bind"))
         return copy_to(c->bind, sizeof c->bind, v, key, err);
     if (!strcmp(key, "cors_origins"))
@@ -350,7 +366,11 @@ int kb_config_load_env(struct kb_config *c, struct kb_error *err)
                                  "max_sessions",
                                  "cookie_secure",
                                  "analytics_file",
-                                 "typo_tolerance"};
+                                 "typo_tolerance",
+                                 "lexicon",
+                                 "shard_timeout",
+                                 "partial_results",
+                                 "read_only"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "KB_";
         size_t j;

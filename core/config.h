@@ -78,6 +78,11 @@ struct kb_config {
     int cookie_secure; /* session cookie Secure: 1 always, 0 never, -1 auto (default:
                         * when a trusted proxy says X-Forwarded-Proto: https) */
     char analytics_file[1024]; /* query counts: "" = beside the index, "off" = none */
+    /* shards (docs/deployment-shards.md) */
+    char lexicon[1024];   /* spelling, synonyms, metadata ("": found beside the index) */
+    double shard_timeout; /* seconds a remote shard may take per call (5) */
+    int partial_results;  /* 1: a shard down gives partial results; 0 (default): 503 */
+    int read_only;        /* 1: no API writes, nothing written beside the index */
 };
 
 /* Fills every default. */

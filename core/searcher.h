@@ -16,6 +16,11 @@
 #include "error.h"
 #include "xapian_c.h"
 
+#define KB_SEARCHER_MAX_SHARDS 256
+/* A shard that timed out is tried again after 3 x shard_timeout, and at least this many
+ * seconds; one that refused the connection, at every request */
+#define KB_SHARD_RETRY_SECONDS 2.0
+
 struct kb_searcher {
     const struct kb_config *cfg;    /* borrowed: the index location, limits, ranking */
     const struct kb_resources *res; /* borrowed: stop words, thesaurus */
@@ -29,6 +34,11 @@ struct kb_searcher {
     int an_ready;
     unsigned long epoch; /* bumped whenever the reader moves to other data */
     unsigned long rev;   /* the index revision last read (kb_searcher_revision) */
+    /* a stub file listing remote shards (docs/deployment-shards.md): the reader has a
+     * handle per shard; one that is down is tried again from retry_at[i] on */
+    int sharded;
+    double retry_at[KB_SEARCHER_MAX_SHARDS];
+    char lex[1100]; /* the lexicon database opened (spelling, metadata), "" for none */
 };
 
 /* Sets up the analysers; the index is opened by the first kb_searcher_refresh. */
@@ -48,6 +58,11 @@ unsigned long kb_searcher_revision(struct kb_searcher *s);
 /* Records an engine failure in err (core/xerror.h, read side); returns the kb_status. */
 int kb_searcher_error(const struct kb_searcher *s, const struct xap_error *xe,
                       struct kb_error *err);
+/* The shards left out of the searches (down), their names in names[0..cap): how many.
+ * With partial_results they make answers partial; without, requests fail meanwhile. */
+size_t kb_searcher_missing(const struct kb_searcher *s, const char **names, size_t cap);
+/* 1 when the index is a stub file listing remote shards (a read-only replica). */
+int kb_searcher_index_is_remote(const char *index);
 /* The index's metadata value under `key` (malloc'ed, *len bytes) or NULL. */
 char *kb_searcher_meta(struct kb_searcher *s, const char *key, size_t *len);
 

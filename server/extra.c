@@ -16,8 +16,9 @@
 static void analytics_path(const struct kb_config *cfg, char *buf, size_t cap)
 {
     struct stat st;
-    if (!strcmp(cfg->analytics_file, "off"))
-        snprintf(buf, cap, "%s", "");
+    if (!strcmp(cfg->analytics_file, "off") ||
+        (cfg->read_only && !cfg->analytics_file[0]))
+        snprintf(buf, cap, "%s", ""); /* a replica writes nothing beside its index */
     else if (cfg->analytics_file[0])
         snprintf(buf, cap, "%s", cfg->analytics_file);
     else if (stat(cfg->index, &st) == 0 && !S_ISDIR(st.st_mode))
@@ -29,6 +30,9 @@ static void analytics_path(const struct kb_config *cfg, char *buf, size_t cap)
 int kb_server_init_extra(struct kb_server *srv, struct kb_error *err)
 {
     int rc = KB_OK;
+    /* a stub file of remote shards is a replica: read-only (docs/deployment-shards.md) */
+    if (kb_searcher_index_is_remote(srv->cfg.index))
+        srv->cfg.read_only = 1;
     if (srv->cfg.keys_file[0] && (rc = kb_keys_load(srv->cfg.keys_file, &srv->keys, err)))
         goto out;
     if (!(srv->sessions = kb_sessions_new(srv->cfg.max_sessions))) {
@@ -48,8 +52,9 @@ int kb_server_init_extra(struct kb_server *srv, struct kb_error *err)
     }
     struct kb_error werr;
     kb_error_clear(&werr);
-    if (kb_writer_start(srv,
-                        &werr)) /* a read-only index (e.g. remote shards) still serves */
+    if (srv->cfg.read_only)
+        fprintf(stderr, "kb-server: read-only: API writes are refused\n");
+    else if (kb_writer_start(srv, &werr)) /* a read-only index still serves */
         fprintf(stderr, "kb-server: writes disabled: %s\n", werr.msg);
 out:
     if (rc)

@@ -74,6 +74,7 @@ static const struct {
     {"query_timeout", 503},       {"writes_unavailable", 503},
     {"journal_unavailable", 503}, {"out_of_memory", 503},
     {"unavailable", 503},         {"insufficient_storage", 507},
+    {"read_only", 405},
 };
 
 int kb_http_status(int kb_status)
@@ -681,6 +682,14 @@ static void hide_details(struct kb_req *req, struct kb_resp *resp)
         !strcmp(code, "writes_unavailable") || !strcmp(code, "insufficient_storage"))
         return;
     kb_log("request %s: %d %s: %s", req->id, resp->status, code, msg);
+    const char *down = strstr(msg, " is unavailable");
+    if (!strncmp(msg, "shard ", 6) && down && down - msg < 120) {
+        /* a remote shard down (core/searcher.c): named, its engine detail logged only */
+        char named[160];
+        snprintf(named, sizeof named, "%.*s", (int)(down - msg + 15), msg);
+        json_object_set_new(e, "message", json_string(named));
+        return;
+    }
     char generic[160];
     snprintf(generic, sizeof generic, "%s (request %s; details are in the server log)",
              !strcmp(code, "index_unavailable") ? "the index is not available right now"

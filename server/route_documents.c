@@ -200,6 +200,11 @@ static void write_document(struct kb_req *req, struct kb_resp *resp, struct kb_w
     json_t *body = NULL, *old = NULL;
     struct kb_doc d;
     kb_doc_init(&d);
+    if (req->srv->cfg.read_only) {
+        kb_resp_error(resp, 405, "read_only",
+                      "this server is a read-only replica: write on the indexing host");
+        goto out;
+    }
     if (!req->srv->writer) {
         snprintf(resp->retry_after, sizeof resp->retry_after, "60");
         kb_resp_error(resp, 503, "writes_unavailable",

@@ -407,6 +407,15 @@ int kb_search_run(struct kb_server *srv, struct kb_worker *w,
     json_object_set_new(o, "total", json_integer((json_int_t)r.total));
     json_object_set_new(o, "total_exact", json_boolean(r.total_exact));
     json_object_set_new(o, "timed_out", json_boolean(r.timed_out));
+    const char *missing[64]; /* shards left out (partial_results): the answer says so */
+    size_t n_missing = kb_searcher_missing(&w->s, missing, 64);
+    if (n_missing) {
+        json_t *m = json_array();
+        for (size_t i = 0; i < n_missing && i < 64; i++)
+            json_array_append_new(m, json_string(missing[i]));
+        json_object_set_new(o, "partial", json_true());
+        json_object_set_new(o, "missing_shards", m);
+    }
     json_object_set_new(o, "offset", json_integer((json_int_t)p->offset));
     json_object_set_new(o, "limit", json_integer((json_int_t)p->limit));
     json_t *hits = json_array();

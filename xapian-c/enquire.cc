@@ -14,37 +14,25 @@
 
 namespace
 {
-// Counts each of several values held in one slot, separated by `sep` (e.g. topics).
-class MultiValueSpy : public Xapian::MatchSpy
+// Adds the counts of a slot holding several values separated by `sep` (e.g. topics),
+// counted by a ValueCountMatchSpy as whole strings, to each of the values: exact, and
+// built into Xapian, so that it also runs on remote shards.
+void split_counts(Xapian::ValueCountMatchSpy &spy, char sep,
+                  std::map<std::string, size_t> &counts)
 {
-  public:
-    MultiValueSpy(Xapian::valueno slot, char sep) : slot_(slot), sep_(sep)
-    {
-    }
-    void operator()(const Xapian::Document &doc, double) override
-    {
-        std::string v = doc.get_value(slot_);
+    for (Xapian::TermIterator t = spy.values_begin(); t != spy.values_end(); ++t) {
+        const std::string v = *t;
         size_t start = 0;
         while (start < v.size()) {
-            size_t end = v.find(sep_, start);
+            size_t end = v.find(sep, start);
             if (end == std::string::npos)
                 end = v.size();
             if (end > start)
-                ++counts[v.substr(start, end - start)];
+                counts[v.substr(start, end - start)] += t.get_termfreq();
             start = end + 1;
         }
     }
-    std::string name() const override
-    {
-        return "KbMultiValueSpy";
-    }
-    std::map<std::string, size_t> counts;
-
-  private:
-    Xapian::valueno slot_;
-    char sep_;
-};
-
+}
 } // namespace
 
 extern "C" void xap_enquire_opts_init(xap_enquire_opts *o)
@@ -86,20 +74,19 @@ extern "C" int xap_enquire_run(xap_reader *r, const xap_query *qh,
         if (o->time_limit > 0)
             enq.set_time_limit(o->time_limit);
 
-        std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> single;
-        std::vector<std::unique_ptr<MultiValueSpy>> multi;
-        std::vector<std::pair<int, size_t>> spy_of; // (kind, index) per facet
+        std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
         for (size_t f = 0; f < o->n_facets; f++) {
-            if (o->facets[f].sep) {
-                multi.emplace_back(
-                    new MultiValueSpy(o->facets[f].slot, o->facets[f].sep));
-                enq.add_matchspy(multi.back().get());
-                spy_of.emplace_back(1, multi.size() - 1);
-            } else {
-                single.emplace_back(new Xapian::ValueCountMatchSpy(o->facets[f].slot));
-                enq.add_matchspy(single.back().get());
-                spy_of.emplace_back(0, single.size() - 1);
-            }
+            spies.emplace_back(new Xapian::ValueCountMatchSpy(o->facets[f].slot));
+            enq.add_matchspy(spies.back().get());
+        }
+        // Over two remote shards or more, Xapian's collapse counts are wrong (each
+        // shard collapses on its own): the documents of each collapse key are counted
+        // by a spy instead (the hit itself plus those collapsed into it).
+        std::unique_ptr<Xapian::ValueCountMatchSpy> keys;
+        if (o->collapse_slot >= 0 && r->n_remote >= 2) {
+            keys.reset(new Xapian::ValueCountMatchSpy(
+                static_cast<Xapian::valueno>(o->collapse_slot)));
+            enq.add_matchspy(keys.get());
         }
 
         Xapian::doccount check = static_cast<Xapian::doccount>(
@@ -111,12 +98,25 @@ extern "C" int xap_enquire_run(xap_reader *r, const xap_query *qh,
         res->estimate = res->mset.get_matches_estimated();
         res->upper = res->mset.get_matches_upper_bound();
         res->query = q; // described only when asked (xap_result_query_desc)
+        std::map<std::string, size_t> key_count;
+        if (keys)
+            for (Xapian::TermIterator t = keys->values_begin(); t != keys->values_end();
+                 ++t)
+                key_count[*t] = t.get_termfreq();
+        auto collapsed = [&](const Xapian::MSetIterator &m) -> unsigned {
+            if (!keys)
+                return m.get_collapse_count();
+            auto k = key_count.find(m.get_collapse_key());
+            return k == key_count.end() || k->second == 0
+                       ? 0
+                       : static_cast<unsigned>(k->second - 1);
+        };
         if (o->ids_only) {
             for (Xapian::MSetIterator m = res->mset.begin(); m != res->mset.end(); ++m) {
                 Hit hit;
                 hit.h.docid = *m;
                 hit.h.weight = m.get_weight();
-                hit.h.collapsed = m.get_collapse_count();
+                hit.h.collapsed = collapsed(m);
                 hit.h.data = "";
                 hit.h.data_len = 0;
                 res->hits.push_back(std::move(hit));
@@ -146,7 +146,7 @@ extern "C" int xap_enquire_run(xap_reader *r, const xap_query *qh,
                 }
                 hit.h.docid = *m;
                 hit.h.weight = m.get_weight();
-                hit.h.collapsed = m.get_collapse_count();
+                hit.h.collapsed = collapsed(m);
                 res->hits.push_back(std::move(hit));
             }
             for (Hit &h : res->hits) {
@@ -154,15 +154,17 @@ extern "C" int xap_enquire_run(xap_reader *r, const xap_query *qh,
                 h.h.data_len = h.data.size();
             }
         }
-        for (auto &s : spy_of) {
+        for (size_t f = 0; f < o->n_facets; f++) {
             Facet fc;
-            if (s.first == 0) {
-                auto &spy = *single[s.second];
+            auto &spy = *spies[f];
+            if (!o->facets[f].sep) {
                 for (Xapian::TermIterator t = spy.values_begin(); t != spy.values_end();
                      ++t)
                     fc.values.emplace_back(*t, t.get_termfreq());
             } else {
-                for (auto &kv : multi[s.second]->counts)
+                std::map<std::string, size_t> counts;
+                split_counts(spy, o->facets[f].sep, counts);
+                for (auto &kv : counts)
                     fc.values.emplace_back(kv.first, kv.second);
             }
             std::stable_sort(fc.values.begin(), fc.values.end(),

@@ -38,8 +38,36 @@ int fill_plain(xap_error *e, int code, const char *msg) noexcept
     return code;
 }
 
+namespace
+{
+// The context of this thread's last Xapian failure (a remote shard names its endpoint
+// there): which shard failed, for xap_reader_failed_shard. Handles are per thread.
+thread_local char last_context[160];
+thread_local bool last_timeout;
+} // namespace
+
+const char *last_error_context() noexcept
+{
+    return last_context;
+}
+
+bool last_error_timed_out() noexcept
+{
+    return last_timeout;
+}
+
+bool timed_out_here(const Xapian::Error &x) noexcept
+{
+    // NetworkTimeoutError raised by the client; "REMOTE:" marks one the server sent
+    // back (e.g. xapian-tcpsrv's idle timeout), after which a new connection works
+    return std::strcmp(x.get_type(), "NetworkTimeoutError") == 0 &&
+           x.get_msg().compare(0, 7, "REMOTE:") != 0;
+}
+
 static int fill(xap_error *e, int code, const Xapian::Error &x) noexcept
 {
+    copy_str(last_context, sizeof last_context, x.get_context());
+    last_timeout = timed_out_here(x);
     if (e && e->code == XAP_OK) {
         e->code = code;
         copy_cstr(e->type, sizeof e->type, x.get_type());

@@ -25,6 +25,11 @@ void copy_cstr(char *dst, size_t cap, const char *src) noexcept;
 int fill_plain(xap_error *e, int code, const char *msg) noexcept;
 int fail(xap_error *e) noexcept;
 int bad_arg(xap_error *e, const char *msg) noexcept;
+// The context of the calling thread's last Xapian failure (e.g. "remote:tcp(h:p)").
+const char *last_error_context() noexcept;
+// Whether that failure was a timeout of this side's call (not one the server sent back).
+bool last_error_timed_out() noexcept;
+bool timed_out_here(const Xapian::Error &x) noexcept;
 // A malloc'ed NUL-terminated copy, or NULL.
 char *dup_bytes(const std::string &s) noexcept;
 
@@ -88,10 +93,28 @@ struct StubId {
     off_t size = 0;
 };
 
+// One database of a reader opened over several (xap_reader_open_shards): a local path or
+// an endpoint of xapian-tcpsrv, with its own handle so that it can be named, left out
+// and reconnected alone.
+struct Shard {
+    std::string name; // "host:port" or the path
+    std::string path; // local; "" for a remote one
+    std::string host;
+    unsigned port = 0, timeout_ms = 0, connect_ms = 0;
+    Xapian::Database db;
+    bool up = false;
+    bool hung = false; // down after a timeout of ours: it may hang the next call too
+    std::string error; // why it is down
+};
+
 struct xap_reader {
     std::string path;
-    Xapian::Database db;
+    Xapian::Database db; // what is searched: the database, or the shards that are up
     StubId stub;
+    std::vector<Shard> shards; // empty: db is opened from path
+    size_t n_remote = 0;
+    Xapian::Database lex; // spelling, synonyms, metadata and revision, when has_lex
+    bool has_lex = false;
     std::vector<Lang> langs;
     xap_word_fn word_fn = nullptr;
 };

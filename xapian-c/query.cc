@@ -6,6 +6,7 @@
 
 #include "internal.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -120,6 +121,10 @@ struct xap_parser {
     Xapian::QueryParser qp;
     UnionStopper stop;
     std::string corrected;
+    // With a reader, wildcards are expanded here (expand_wildcards) with these caps
+    const xap_reader *reader = nullptr;
+    size_t max_wild = 0, max_partial = 0;
+    int mode_wild = 0, mode_partial = 0;
 };
 
 // ------------------------------------------------------------------------------------
@@ -372,7 +377,8 @@ extern "C" int xap_parser_new(xap_reader *r, xap_parser **out, xap_error *err)
     try {
         std::unique_ptr<xap_parser> p(new xap_parser);
         if (r)
-            p->qp.set_database(r->db);
+            p->qp.set_database(r->has_lex ? r->lex : r->db); // spelling, synonyms
+        p->reader = r;
         *out = p.release();
         return XAP_OK;
     } catch (...) {
@@ -432,6 +438,14 @@ extern "C" int xap_parser_set_max_expansion(xap_parser *p, unsigned which, size_
                        : Xapian::Query::WILDCARD_LIMIT_ERROR;
         p->qp.set_max_expansion(static_cast<Xapian::termcount>(max), mode,
                                 qp_flags(which));
+        if (which & XAP_QP_WILDCARD) {
+            p->max_wild = max;
+            p->mode_wild = mode;
+        }
+        if (which & XAP_QP_PARTIAL) {
+            p->max_partial = max;
+            p->mode_partial = mode;
+        }
         return XAP_OK;
     } catch (...) {
         return fail(err);
@@ -469,6 +483,87 @@ extern "C" int xap_parser_set_stoppers(xap_parser *p, const xap_analyzer *const 
     }
 }
 
+namespace
+{
+// A wildcard (or the partial last word) as the OP_SYNONYM of the terms it stands for,
+// read from the whole database's term list with the parser's cap: over shards,
+// Xapian expands each shard's wildcard against that shard alone (other weights, and
+// the cap counted per shard); the explicit synonym weighs the same over one database
+// or over shards, local or remote. Done for every reader, so that both agree.
+Xapian::Query expand_one(const Xapian::Database &db, const std::string &pattern,
+                         size_t max, int mode)
+{
+    std::vector<std::pair<std::string, Xapian::doccount>> terms;
+    for (Xapian::TermIterator t = db.allterms_begin(pattern);
+         t != db.allterms_end(pattern); ++t) {
+        terms.emplace_back(*t, t.get_termfreq());
+        if (max && terms.size() > max &&
+            mode != Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT)
+            break;
+    }
+    if (max && terms.size() > max) {
+        if (mode == Xapian::Query::WILDCARD_LIMIT_ERROR)
+            throw Xapian::WildcardError("Wildcard " + pattern +
+                                        "* expands to more than " + std::to_string(max) +
+                                        " terms");
+        if (mode == Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT) {
+            std::stable_sort(terms.begin(), terms.end(),
+                             [](const std::pair<std::string, Xapian::doccount> &a,
+                                const std::pair<std::string, Xapian::doccount> &b) {
+                                 return a.second > b.second;
+                             });
+            terms.resize(max);
+            std::sort(terms.begin(), terms.end());
+        } else {
+            terms.resize(max);
+        }
+    }
+    std::vector<Xapian::Query> subs;
+    for (auto &t : terms)
+        subs.emplace_back(t.first);
+    return Xapian::Query(Xapian::Query::OP_SYNONYM, subs.begin(), subs.end());
+}
+
+// q with its wildcards expanded (expand_one), rebuilt through the operators that take
+// no parameter; a wildcard under any other operator is left to Xapian.
+Xapian::Query expand_wildcards(const Xapian::Database &db, const Xapian::Query &q,
+                               size_t max, int mode)
+{
+    const std::string mark = "Query(WILDCARD SYNONYM ";
+    switch (q.get_type()) {
+    case Xapian::Query::OP_WILDCARD: {
+        std::string d = q.get_description();
+        if (d.compare(0, mark.size(), mark) != 0 || d.back() != ')')
+            return q;
+        return expand_one(db, d.substr(mark.size(), d.size() - mark.size() - 1), max,
+                          mode);
+    }
+    case Xapian::Query::OP_AND:
+    case Xapian::Query::OP_OR:
+    case Xapian::Query::OP_AND_NOT:
+    case Xapian::Query::OP_XOR:
+    case Xapian::Query::OP_AND_MAYBE:
+    case Xapian::Query::OP_FILTER:
+    case Xapian::Query::OP_SYNONYM:
+    case Xapian::Query::OP_MAX: {
+        std::vector<Xapian::Query> subs;
+        bool changed = false;
+        for (size_t i = 0; i < q.get_num_subqueries(); i++) {
+            Xapian::Query s = q.get_subquery(i);
+            Xapian::Query e = expand_wildcards(db, s, max, mode);
+            changed = changed || e.get_description() != s.get_description();
+            subs.push_back(e);
+        }
+        if (!changed)
+            return q;
+        return Xapian::Query(q.get_type(), subs.begin(), subs.end());
+    }
+    default:
+        return q;
+    }
+}
+} // namespace
+
 extern "C" int xap_parser_parse(xap_parser *p, const char *query, unsigned flags,
                                 xap_query **out, xap_error *err)
 {
@@ -478,6 +573,13 @@ extern "C" int xap_parser_parse(xap_parser *p, const char *query, unsigned flags
         std::unique_ptr<xap_query> q(new xap_query);
         unsigned f = qp_flags(flags);
         q->q = p->qp.parse_query(query, f);
+        if (p->reader && (f & (Xapian::QueryParser::FLAG_WILDCARD |
+                               Xapian::QueryParser::FLAG_PARTIAL))) {
+            bool wild = (f & Xapian::QueryParser::FLAG_WILDCARD) != 0;
+            q->q =
+                expand_wildcards(p->reader->db, q->q, wild ? p->max_wild : p->max_partial,
+                                 wild ? p->mode_wild : p->mode_partial);
+        }
         if (f & Xapian::QueryParser::FLAG_SPELLING_CORRECTION)
             p->corrected = p->qp.get_corrected_query_string();
         else

@@ -66,11 +66,212 @@ extern "C" void xap_reader_close(xap_reader *r)
     delete r;
 }
 
+namespace
+{
+// A fresh handle on shard s (a new connection for a remote one: a handle that timed out
+// is never used again, every later call would wait as long).
+void open_shard(Shard &s)
+{
+    if (s.path.empty())
+        s.db = Xapian::Remote::open(s.host, s.port, s.timeout_ms, s.connect_ms);
+    else
+        s.db = Xapian::Database(s.path);
+    s.up = true;
+    s.hung = false;
+    s.error.clear();
+}
+
+// The database searched: the shards that are up, in their order.
+void combine(xap_reader *r)
+{
+    Xapian::Database all;
+    for (Shard &s : r->shards)
+        if (s.up)
+            all.add_database(s.db);
+    r->db = all;
+}
+
+void shard_down(Shard &s, const std::string &why, bool hung)
+{
+    s.db = Xapian::Database();
+    s.up = false;
+    s.hung = hung;
+    s.error = why;
+}
+
+// Each shard up moved to its newest revision; one that fails is left out (its error
+// kept) and one that was replaced under us (a full replica copy) opened afresh.
+void refresh_shards(xap_reader *r, int *changed)
+{
+    bool moved = false, gone = false;
+    for (Shard &s : r->shards) {
+        if (!s.up)
+            continue;
+        try {
+            try {
+                if (s.db.reopen())
+                    moved = true;
+            } catch (const Xapian::DatabaseNotFoundError &) {
+                open_shard(s);
+                moved = gone = true;
+            } catch (const Xapian::DatabaseOpeningError &) {
+                open_shard(s);
+                moved = gone = true;
+            }
+        } catch (const Xapian::Error &e) {
+            shard_down(s, e.get_description(), timed_out_here(e));
+            moved = gone = true;
+        }
+    }
+    if (gone)
+        combine(r);
+    if (r->has_lex && r->lex.reopen())
+        moved = true;
+    if (changed)
+        *changed = moved ? 1 : 0;
+}
+} // namespace
+
+extern "C" int xap_reader_open_shards(const struct xap_shard *spec, size_t n,
+                                      xap_reader **out, xap_error *err)
+{
+    if (!spec || n == 0 || !out)
+        return bad_arg(err, "xap_reader_open_shards: no shard");
+    try {
+        std::unique_ptr<xap_reader> r(new xap_reader);
+        for (size_t i = 0; i < n; i++) {
+            Shard s;
+            if (spec[i].host && *spec[i].host) {
+                s.host = spec[i].host;
+                s.port = spec[i].port;
+                s.timeout_ms = spec[i].timeout_ms ? spec[i].timeout_ms : 10000;
+                s.connect_ms = spec[i].connect_timeout_ms ? spec[i].connect_timeout_ms
+                                                          : s.timeout_ms;
+                s.name = s.host + ":" + std::to_string(s.port);
+                r->n_remote++;
+            } else if (spec[i].path && *spec[i].path) {
+                s.path = s.name = spec[i].path;
+            } else {
+                return bad_arg(err,
+                               "xap_reader_open_shards: a shard without path or host");
+            }
+            try {
+                open_shard(s);
+            } catch (const Xapian::Error &e) {
+                shard_down(s, e.get_description(), timed_out_here(e));
+            }
+            r->shards.push_back(std::move(s));
+        }
+        r->path = r->shards[0].name;
+        combine(r.get());
+        *out = r.release();
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
+extern "C" size_t xap_reader_shard_count(const xap_reader *r)
+{
+    return r ? r->shards.size() : 0;
+}
+
+extern "C" const char *xap_reader_shard_name(const xap_reader *r, size_t i)
+{
+    return r && i < r->shards.size() ? r->shards[i].name.c_str() : "";
+}
+
+extern "C" int xap_reader_shard_up(const xap_reader *r, size_t i)
+{
+    return r && i < r->shards.size() && r->shards[i].up;
+}
+
+extern "C" const char *xap_reader_shard_error(const xap_reader *r, size_t i)
+{
+    return r && i < r->shards.size() ? r->shards[i].error.c_str() : "";
+}
+
+extern "C" int xap_reader_shard_hung(const xap_reader *r, size_t i)
+{
+    return r && i < r->shards.size() && !r->shards[i].up && r->shards[i].hung;
+}
+
+extern "C" long xap_reader_failed_shard(const xap_reader *r, int *timed_out)
+{
+    if (timed_out)
+        *timed_out = last_error_timed_out() ? 1 : 0;
+    if (!r)
+        return -1;
+    std::string ctx = last_error_context();
+    for (size_t i = 0; i < r->shards.size(); i++) {
+        const Shard &s = r->shards[i];
+        if (s.path.empty() ? ctx.find("(" + s.name + ")") != std::string::npos
+                           : ctx.find(s.path) != std::string::npos)
+            return static_cast<long>(i);
+    }
+    return -1;
+}
+
+extern "C" int xap_reader_shard_reopen(xap_reader *r, size_t i, xap_error *err)
+{
+    if (!r || i >= r->shards.size())
+        return bad_arg(err, "xap_reader_shard_reopen: no such shard");
+    Shard &s = r->shards[i];
+    int rc = XAP_OK;
+    try {
+        open_shard(s);
+    } catch (const Xapian::Error &e) {
+        shard_down(s, e.get_description(), timed_out_here(e));
+        rc = fail(err);
+    } catch (...) {
+        rc = fail(err);
+    }
+    try {
+        combine(r);
+    } catch (...) {
+        return fail(err);
+    }
+    return rc;
+}
+
+extern "C" void xap_reader_shard_drop(xap_reader *r, size_t i, const char *why)
+{
+    if (!r || i >= r->shards.size())
+        return;
+    try {
+        shard_down(r->shards[i], why ? why : "left out", false);
+        combine(r);
+    } catch (...) {
+    }
+}
+
+extern "C" int xap_reader_set_lexicon(xap_reader *r, const char *path, xap_error *err)
+{
+    if (!r)
+        return bad_arg(err, "xap_reader_set_lexicon: NULL reader");
+    try {
+        if (!path || !*path) {
+            r->lex = Xapian::Database();
+            r->has_lex = false;
+            return XAP_OK;
+        }
+        r->lex = Xapian::Database(path);
+        r->has_lex = true;
+        return XAP_OK;
+    } catch (...) {
+        return fail(err);
+    }
+}
+
 extern "C" int xap_reader_refresh(xap_reader *r, int *changed, xap_error *err)
 {
     if (!r)
         return bad_arg(err, "xap_reader_refresh: NULL reader");
     try {
+        if (!r->shards.empty()) {
+            refresh_shards(r, changed);
+            return XAP_OK;
+        }
         StubId now = stub_id(r->path);
         bool moved;
         if (!same_stub(now, r->stub)) {
@@ -87,6 +288,8 @@ extern "C" int xap_reader_refresh(xap_reader *r, int *changed, xap_error *err)
                 moved = true;
             }
         }
+        if (r->has_lex && r->lex.reopen())
+            moved = true;
         if (changed)
             *changed = moved ? 1 : 0;
         return XAP_OK;
@@ -131,7 +334,7 @@ extern "C" int xap_reader_revision(xap_reader *r, unsigned long *rev, xap_error 
     if (!r || !rev)
         return bad_arg(err, "xap_reader_revision: NULL argument");
     try {
-        *rev = r->db.get_revision();
+        *rev = (r->has_lex ? r->lex : r->db).get_revision();
         return XAP_OK;
     } catch (...) {
         return fail(err);
@@ -156,7 +359,7 @@ extern "C" int xap_reader_get_meta(xap_reader *r, const char *key, char **val,
     if (!r)
         return bad_arg(err, "xap_reader_get_meta: NULL reader");
     try {
-        return get_meta(r->db, key, val, len, err);
+        return get_meta(r->has_lex ? r->lex : r->db, key, val, len, err);
     } catch (...) {
         return fail(err);
     }
@@ -266,7 +469,8 @@ extern "C" int xap_reader_spell(xap_reader *r, const char *word, size_t len, cha
     if (!r || !word || !buf || cap == 0)
         return bad_arg(err, "xap_reader_spell: NULL argument");
     try {
-        copy_str(buf, cap, r->db.get_spelling_suggestion(std::string(word, len)));
+        const Xapian::Database &db = r->has_lex ? r->lex : r->db;
+        copy_str(buf, cap, db.get_spelling_suggestion(std::string(word, len)));
         return XAP_OK;
     } catch (...) {
         return fail(err);

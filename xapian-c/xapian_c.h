@@ -244,10 +244,48 @@ typedef struct xap_reader xap_reader;
 int xap_reader_open(const char *path, xap_reader **out, struct xap_error *err);
 void xap_reader_close(xap_reader *r);
 
+/* One database of a reader over several (shards): a local database or stub `path`, or a
+ * remote one served by xapian-tcpsrv at host:port, each call on it limited to
+ * timeout_ms and its connection to connect_timeout_ms (0: 10 s, and timeout_ms). */
+struct xap_shard {
+    const char *path;
+    const char *host;
+    unsigned port;
+    unsigned timeout_ms, connect_timeout_ms;
+};
+/* Opens shards s[0..n) as one database, each with a handle of its own. A shard that
+ * cannot be opened is left out (down, xap_reader_shard_error says why): the reader
+ * searches those that are up, and its caller decides what that is worth. */
+int xap_reader_open_shards(const struct xap_shard *s, size_t n, xap_reader **out,
+                           struct xap_error *err);
+/* The reader's shards (0 for a reader opened from a path): name ("host:port" or path),
+ * up or not, and the last failure of a shard that is down. */
+size_t xap_reader_shard_count(const xap_reader *r);
+const char *xap_reader_shard_name(const xap_reader *r, size_t i);
+int xap_reader_shard_up(const xap_reader *r, size_t i);
+const char *xap_reader_shard_error(const xap_reader *r, size_t i);
+/* 1 when shard i is down after a call of ours timed out on it (the shard may hang: a
+ * new connection may wait as long), 0 otherwise. */
+int xap_reader_shard_hung(const xap_reader *r, size_t i);
+/* After a call on r failed (on this thread): the shard Xapian named in the error's
+ * context, or -1; *timed_out (may be NULL) is 1 when our call timed out waiting for it
+ * (a timeout the server sent back, as after its idle timeout, is 0). */
+long xap_reader_failed_shard(const xap_reader *r, int *timed_out);
+/* Shard i with a fresh handle (a new connection): up again, or down with its error
+ * (returned) and left out. */
+int xap_reader_shard_reopen(xap_reader *r, size_t i, struct xap_error *err);
+/* Leaves shard i out (its handle dropped, `why` kept as its error). */
+void xap_reader_shard_drop(xap_reader *r, size_t i, const char *why);
+/* A second database the reader takes spelling suggestions, the parser's spelling and
+ * synonyms, metadata and the revision from (NULL or "": the reader's own); refreshed
+ * with the reader. */
+int xap_reader_set_lexicon(xap_reader *r, const char *path, struct xap_error *err);
+
 /* Makes the reader see the newest committed revision. If `path` is a stub file whose
  * content or identity changed since it was opened (a new generation), the database is
  * opened afresh from the path. *changed (may be NULL) is 1 when the revision may have
- * changed. On failure the reader keeps serving what it had. */
+ * changed. On failure the reader keeps serving what it had. Over shards, each shard up
+ * is reopened and one that fails is left out (down). */
 int xap_reader_refresh(xap_reader *r, int *changed, struct xap_error *err);
 
 /* Keeps a named analyser with the reader (e.g. one per language, named by its code) for
@@ -451,9 +489,9 @@ enum xap_expand_limit {
     XAP_EXPAND_MOST_FREQUENT /* the most frequent terms */
 };
 
-/* A new parser. With a reader, it uses the reader's database for spelling correction
- * and synonyms (the reader must outlive the parser); NULL: none. Default operator OR, no
- * stemmer, no stop list. */
+/* A new parser. With a reader, it uses the reader's database (its lexicon when it has
+ * one) for spelling correction and synonyms (the reader must outlive the parser); NULL:
+ * none. Default operator OR, no stemmer, no stop list. */
 int xap_parser_new(xap_reader *r, xap_parser **out, struct xap_error *err);
 void xap_parser_free(xap_parser *p);
 /* 1: words are ANDed by default; 0: ORed. */
