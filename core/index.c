@@ -172,11 +172,6 @@ void kb_index_stub_path(const char *index, char *buf, size_t cap)
     snprintf(buf, cap, "%s/" STUB, index);
 }
 
-void kb_index_lexicon_path(const char *index, char *buf, size_t cap)
-{
-    snprintf(buf, cap, "%s/lexicon", index);
-}
-
 void kb_index_remove_tree(const char *path)
 {
     DIR *d = opendir(path);

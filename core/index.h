@@ -71,8 +71,6 @@ void kb_index_build_path(const char *index, int gen, size_t shard, char *buf, si
 void kb_index_remove_build(const char *index, int gen, size_t n_shards);
 /* The stub's path (to watch it for a switch). */
 void kb_index_stub_path(const char *index, char *buf, size_t cap);
-/* A location's lexicon folder (location-like: spelling, synonyms, metadata). */
-void kb_index_lexicon_path(const char *index, char *buf, size_t cap);
 
 /* The location's shards: N >= 2 when its top stub lists shard folders, else 1 (an
  * unsharded location, or none yet). */
