@@ -50,8 +50,15 @@ enum kb_slot {
     KB_SLOT_TYPE = 7,       /* document type: facet */
     KB_SLOT_YEAR = 8,       /* "2024": facet */
     KB_SLOT_VISIBILITY = 9, /* "public" | "members" */
-    KB_SLOT_DATE_NEG = 10   /* -YYYYMMDD, sortable number: oldest first */
+    KB_SLOT_DATE_NEG = 10,  /* -YYYYMMDD, sortable number: oldest first */
+    KB_SLOT_META = 11       /* the metadata JSON (a copy of the data's first part) */
 };
+/* A document's data is its metadata as JSON, a NUL byte, then its body (the document
+ * view, the feed, snippets). KB_SLOT_META holds the same JSON alone, so that a search's
+ * hits read their metadata without inflating the body (Xapian stores the data whole):
+ * the body is read only for a snippet. Documents indexed before the slot existed (no
+ * KB_SLOT_META) are still served: their hits fall back to the data (same output, the
+ * old cost), so the slot needs no new KB_SCHEMA_VERSION and no rebuild. */
 #define KB_MULTI_SEP '\x1f'
 
 /* Metadata keys. */
