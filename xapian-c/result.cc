@@ -57,10 +57,12 @@ Targets query_targets(const Xapian::Query &q)
     Targets t;
     for (Xapian::TermIterator i = q.get_unique_terms_begin();
          i != q.get_unique_terms_end() && t.words.size() < 16; ++i) {
+        // a body's words are the unprefixed terms and their stems ("Z" + stem); the
+        // field terms (title, filters, concepts) never match in it
         std::string w = *i;
         size_t k = !w.empty() && w[0] == 'Z' ? 1 : 0;
-        while (k < w.size() && w[k] >= 'A' && w[k] <= 'Z')
-            k++;
+        if (k < w.size() && w[k] >= 'A' && w[k] <= 'Z')
+            continue;
         w.erase(0, k);
         if (w.size() < 2 || w.size() > 64 ||
             std::find(t.words.begin(), t.words.end(), w) != t.words.end())
@@ -97,13 +99,18 @@ bool word_byte(unsigned char c)
 
 // Offsets of the first checked occurrence of each target in text (npos: none), or of
 // the first of any when first_only. A candidate (a word starting with a needle, read
-// folded) is checked by folding and stemming the whole word like the snippet does.
+// folded) is checked by folding and stemming the whole word like the snippet does. A
+// needle whose candidates keep failing the check (a short word, a stem that many other
+// words start with) is given up after KB_SCAN_MISSES of them: the checks are the cost.
+const unsigned KB_SCAN_MISSES = 2048;
+
 std::vector<size_t> scan_targets(const Targets &t, Xapian::StemImplementation &stem,
                                  xap_word_fn fn, const char *text, size_t len,
                                  bool first_only)
 {
     std::vector<size_t> at(t.words.size(), std::string::npos);
-    size_t left = t.words.size();
+    std::vector<unsigned> misses(t.words.size(), 0);
+    size_t left = t.words.size(); // targets neither found nor given up
     const unsigned char *u = reinterpret_cast<const unsigned char *>(text);
     for (size_t i = 0; i < len && left;) {
         if (!word_byte(u[i]) || (i && word_byte(u[i - 1]))) {
@@ -113,8 +120,8 @@ std::vector<size_t> scan_targets(const Targets &t, Xapian::StemImplementation &s
         size_t end = i;
         while (end < len && word_byte(u[end]))
             end++;
-        for (size_t k = 0; k < t.needles.size(); k++) {
-            if (at[k] != std::string::npos)
+        for (size_t k = 0; k < t.needles.size() && left; k++) {
+            if (at[k] != std::string::npos || misses[k] >= KB_SCAN_MISSES)
                 continue;
             const std::string &nd = t.needles[k];
             size_t p = i, j = 0, used;
@@ -133,15 +140,19 @@ std::vector<size_t> scan_targets(const Targets &t, Xapian::StemImplementation &s
                 folded.assign(buf, std::min(n, sizeof buf));
             }
             std::string st = stem(word);
+            bool hit = false;
             for (size_t m = 0; m < t.words.size(); m++) {
-                if (at[m] == std::string::npos &&
+                if (at[m] == std::string::npos && misses[m] < KB_SCAN_MISSES &&
                     (t.words[m] == folded || t.words[m] == st)) {
                     at[m] = i;
                     left--;
+                    hit = true;
                 }
             }
-            if (first_only && left < t.words.size())
+            if (hit && first_only)
                 return at;
+            if (!hit && ++misses[k] == KB_SCAN_MISSES)
+                left--;
         }
         i = end;
     }
