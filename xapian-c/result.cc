@@ -91,10 +91,10 @@ char scan_fold(const unsigned char *p, size_t n, size_t *used)
     return 0;
 }
 
-bool word_byte(unsigned char c)
+inline bool word_byte(unsigned char c)
 {
-    return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-           (c >= 'A' && c <= 'Z');
+    return c >= 0x80 || (c >= '0' && c <= '9') ||
+           ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
 // Offsets of the first checked occurrence of each target in text (npos: none), or of
@@ -112,14 +112,24 @@ std::vector<size_t> scan_targets(const Targets &t, Xapian::StemImplementation &s
     std::vector<unsigned> misses(t.words.size(), 0);
     size_t left = t.words.size(); // targets neither found nor given up
     const unsigned char *u = reinterpret_cast<const unsigned char *>(text);
-    for (size_t i = 0; i < len && left;) {
-        if (!word_byte(u[i]) || (i && word_byte(u[i - 1]))) {
+    bool starts[256] = {}; // bytes a needle's word may start with
+    for (const std::string &nd : t.needles) {
+        unsigned char c = static_cast<unsigned char>(nd[0]);
+        starts[c] = true;
+        if (c >= 'a' && c <= 'z')
+            starts[c - 32] = true;
+        starts[0xc3] = true; // a Latin-1 letter
+    }
+    for (size_t i = 0, end = 0; left; i = end) {
+        while (i < len && !word_byte(u[i]))
             i++;
-            continue;
-        }
-        size_t end = i;
+        if (i >= len)
+            break;
+        end = i + 1;
         while (end < len && word_byte(u[end]))
             end++;
+        if (!starts[u[i]])
+            continue;
         for (size_t k = 0; k < t.needles.size() && left; k++) {
             if (at[k] != std::string::npos || misses[k] >= KB_SCAN_MISSES)
                 continue;
@@ -154,7 +164,6 @@ std::vector<size_t> scan_targets(const Targets &t, Xapian::StemImplementation &s
             if (!hit && ++misses[k] == KB_SCAN_MISSES)
                 left--;
         }
-        i = end;
     }
     return at;
 }
