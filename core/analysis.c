@@ -330,7 +330,7 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
                 rc = xap_doc_set_data(x, data.data, data.len, &xe);
             kb_buf_release(&data);
             /* the metadata alone, for the hits (core/schema.h KB_SLOT_META) */
-            if (!rc)
+            if (!rc && blen >= KB_META_SLOT_MIN_BODY)
                 rc = xap_doc_set_value(x, KB_SLOT_META, s, slen, &xe);
         } else {
             rc = XAP_E_NOMEM;
