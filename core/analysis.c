@@ -191,6 +191,10 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
     int vrc = kb_doc_check_utf8(d, err);  /* the stored data is JSON: UTF-8 only */
     if (vrc)
         return vrc;
+    /* an API document meets the same max_text_mb as a file read by the indexer */
+    size_t body_len = d->body ? strlen(d->body) : 0;
+    if (a->res && a->res->max_text && body_len > a->res->max_text)
+        d->body[kb_utf8_trim(d->body, body_len, a->res->max_text)] = '\0';
     kb_buf_init(&norm, MAX_NORM);
     kb_buf_init(&sample, 8192);
     for (int f = 0; f < 3; f++)
@@ -310,7 +314,7 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
 
     /* data: the metadata as JSON, a NUL byte, then the body as is (snippets and the
      * document view), so that a search hit decodes only the small part; readers:
-     * server/search.h kb_search_data_split */
+     * core/search.h kb_search_data_split */
     if (!rc) {
         json_t *j = kb_doc_to_json(d, 0);
         char *s = j ? kb_json_dumps(j, JSON_COMPACT) : NULL;
@@ -325,6 +329,9 @@ int kb_analysis_build(struct kb_analysis *a, struct kb_doc *d, xap_doc **out,
             else
                 rc = xap_doc_set_data(x, data.data, data.len, &xe);
             kb_buf_release(&data);
+            /* the metadata alone, for the hits (core/schema.h KB_SLOT_META) */
+            if (!rc && blen >= KB_META_SLOT_MIN_BODY)
+                rc = xap_doc_set_value(x, KB_SLOT_META, s, slen, &xe);
         } else {
             rc = XAP_E_NOMEM;
         }

@@ -18,6 +18,9 @@
 struct kb_resources {
     struct kb_stopwords sw[KB_LANG_COUNT];
     struct kb_thesaurus *thes;
+    /* Body bytes kept per document (max_text_mb), the rest cut at a character as the
+     * indexer's readers cut it; 0 (kb_resources_load's default): no limit. */
+    size_t max_text;
 };
 
 /* Loads stop words and the thesaurus from kb_data_dir(). */

@@ -47,6 +47,7 @@ void kb_query_spec_init(struct kb_query_spec *spec)
     spec->qp_flags = XAP_QP_DEFAULT;
     spec->limit = 10;
     spec->collapse_slot = -1;
+    spec->data_slot = KB_SLOT_META;
     spec->extra_scale = 1.0;
     spec->lang_prefix = KB_PFX_LANG;
     spec->uid_prefix = KB_PFX_UID;
@@ -693,6 +694,7 @@ static void final_opts(const struct kb_query_spec *spec, struct xap_enquire_opts
     o->sort = spec->sort;
     o->sort_slot = spec->sort_slot;
     o->collapse_slot = spec->collapse_slot;
+    o->data_slot = spec->data_slot;
     o->check_at_least = spec->check_at_least;
     o->time_limit = spec->time_limit;
     o->facets = spec->facets;

@@ -59,6 +59,7 @@ struct kb_query_spec {
     enum xap_sort sort;
     unsigned sort_slot;
     int collapse_slot; /* -1: no collapsing */
+    int data_slot;     /* hits' data: KB_SLOT_META (default), -1 the document data */
     const struct xap_facet *facets;
     size_t n_facets;
     size_t max_wildcard;    /* cap on wildcard/partial expansion (0: Xapian's default) */

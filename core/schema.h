@@ -51,9 +51,22 @@ enum kb_slot {
     KB_SLOT_TYPE = 7,       /* document type: facet */
     KB_SLOT_YEAR = 8,       /* "2024": facet */
     KB_SLOT_VISIBILITY = 9, /* "public" | "members" */
-    KB_SLOT_DATE_NEG = 10   /* -YYYYMMDD, sortable number: oldest first */
+    KB_SLOT_DATE_NEG = 10,  /* -YYYYMMDD, sortable number: oldest first */
+    KB_SLOT_META = 11       /* the metadata JSON (a copy of the data's first part) */
 };
-#define KB_MULTI_SEP '\x1f'
+/* A document's data is its metadata as JSON, a NUL byte, then its body (the document
+ * view, the feed, snippets). KB_SLOT_META holds the same JSON alone, so that a search's
+ * hits read their metadata without inflating the body (Xapian stores the data whole):
+ * the body is read only for a snippet. Documents indexed before the slot existed (no
+ * KB_SLOT_META) are still served: their hits fall back to the data (same output, the
+ * old cost), so the slot needs no new KB_SCHEMA_VERSION and no rebuild. The slot is
+ * written only for a body of KB_META_SLOT_MIN_BODY bytes or more (below, the data is
+ * cheap to read whole): Xapian 1.4's glass ValueUpdater rewrites its chunk in its
+ * destructor, so a value write that fails on a full disk aborts the process
+ * (std::terminate) once value chunks fill often; a copy of every document's metadata
+ * made test_faults_diskfull's --full abort at 11 of 25 file size limits. */
+#define KB_META_SLOT_MIN_BODY (16u * 1024u)
+#define KB_MULTI_SEP          '\x1f'
 
 /* Metadata keys. */
 #define KB_META_SCHEMA   "kb:schema"   /* KB_SCHEMA_VERSION */

@@ -403,7 +403,8 @@ static int run_once(struct kb_searcher *sc, const struct kb_search_params *p,
         struct xap_hit h;
         struct kb_search_hit *hit = &out->hits[out->n_hits++];
         xap_result_hit(res, i, &h);
-        /* only the metadata is decoded: the body is read as is, for snippets */
+        /* only the metadata is decoded: the hit's data is the metadata alone
+         * (KB_SLOT_META), or metadata NUL body in an index stored before the slot */
         size_t mlen, blen;
         const char *body;
         kb_search_data_split(h.data, h.data_len, &mlen, &body, &blen);
@@ -411,10 +412,22 @@ static int run_once(struct kb_searcher *sc, const struct kb_search_params *p,
         hit->meta = d;
         hit->score = h.weight;
         hit->duplicates = (unsigned)h.collapsed;
-        if (p->snippets) {
-            hit->snippet = kb_snippet_for(res, sc, d, body, blen, &hit->page);
-            hit->title_highlight = d && qtext[0] ? kb_snippet_title(res, sc, d) : NULL;
+        if (!p->snippets)
+            continue;
+        /* the snippets share the search's time limit: past it, the hits left go without
+         * one, and the result says it timed out */
+        if (req.time_limit > 0 && now() - t_search >= req.time_limit) {
+            out->timed_out = 1;
+            continue;
         }
+        char *data = NULL;
+        size_t len = 0;
+        if (!body && !xap_result_hit_data(res, i, &data, &len, NULL)) {
+            kb_search_data_split(data, len, &mlen, &body, &blen);
+        }
+        hit->snippet = kb_snippet_for(res, sc, d, body, blen, &hit->page);
+        hit->title_highlight = d && qtext[0] ? kb_snippet_title(res, sc, d) : NULL;
+        free(data);
     }
     for (size_t i = 0; i < KB_FACET_COUNT && nf; i++) {
         if (!(p->facets & facet_tab[i].bit))

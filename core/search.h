@@ -129,10 +129,11 @@ int kb_search_count_visible(struct kb_searcher *s, int members, unsigned *docs,
 
 /* A document's stored data (written by core/analysis.c kb_analysis_build) is its
  * metadata as a JSON object, one NUL byte, then the body text as is, so that a hit is
- * read without decoding a body that can be megabytes. Data written before this framing
- * is one JSON object with "body" last; both are read. Splits `data`: *meta_len bytes of
- * JSON at data; *body (borrowed from data, not NUL-terminated) and *body_len, or NULL
- * and 0 for the old form. */
+ * read without decoding a body that can be megabytes. A search's hits read the metadata
+ * alone from KB_SLOT_META (core/schema.h; no NUL, no body) when the document has it. Data
+ * written before this framing is one JSON object with "body" last; both are read. Splits
+ * `data`: *meta_len bytes of JSON at data; *body (borrowed from data, not NUL-terminated)
+ * and *body_len, or NULL and 0 for the old form. */
 void kb_search_data_split(const char *data, size_t len, size_t *meta_len,
                           const char **body, size_t *body_len);
 /* The stored document as one JSON object with "body" last when with_body (new

@@ -56,7 +56,28 @@ char *kb_snippet_for(const xap_result *res, struct kb_searcher *sc, const json_t
     *page = 0;
     if (body) {
         json_int_t pages = json_integer_value(json_object_get(d, "pages"));
-        if (pages > 1 && memchr(body, '\f', blen)) {
+        if (pages > 1 && blen > XAP_SNIPPET_WHOLE) {
+            /* a long document: its pages are not each tried in turn (the cost would
+             * grow with its size); the page of the first matching word is the one */
+            size_t at = xap_result_first_match(res, sc->reader, an, body, blen);
+            if (at != (size_t)-1) {
+                const char *s = body;
+                int pg = 1;
+                for (const char *f; (f = memchr(s, '\f', (size_t)(body + at - s)));
+                     s = f + 1)
+                    pg++;
+                const char *e = memchr(body + at, '\f', blen - at);
+                size_t n = e ? (size_t)(e - s) : (size_t)(body + blen - s);
+                char *c = xap_result_snippet(res, sc->reader, an, s, n, 240, "<mark>",
+                                             "</mark>", 1, NULL);
+                if (c && *c) {
+                    snip = c;
+                    *page = pg;
+                } else {
+                    free(c);
+                }
+            }
+        } else if (pages > 1 && memchr(body, '\f', blen)) {
             const char *s = body, *end = body + blen;
             for (int pg = 1; s && !snip; pg++) {
                 const char *e = memchr(s, '\f', (size_t)(end - s));

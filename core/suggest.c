@@ -188,6 +188,7 @@ static int public_term(xap_reader *r, const char *term, unsigned freq, unsigned 
     sr.n_filters = 2;
     sr.limit = 1;
     sr.check_at_least = freq;
+    sr.data_slot = -1; /* the surface form is looked for in the body first */
     out[0] = '\0';
     *count = 0;
     int rc = kb_query_run(r, &sr, &res, &xe);

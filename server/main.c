@@ -146,6 +146,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "kb-server: %s\n", err.msg);
         return 4;
     }
+    srv.res.max_text = (size_t)srv.cfg.max_text_mb << 20; /* API writes' bodies */
     pthread_key_create(&srv.worker_key, free_worker_key);
     pthread_mutex_init(&srv.workers_lock, NULL);
     pthread_mutex_init(&srv.log_lock, NULL);

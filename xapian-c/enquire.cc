@@ -41,6 +41,7 @@ extern "C" void xap_enquire_opts_init(xap_enquire_opts *o)
     o->weighting = XAP_WEIGHT_BM25;
     o->sort = XAP_SORT_RELEVANCE;
     o->collapse_slot = -1;
+    o->data_slot = -1;
 }
 
 // The weighting scheme the options ask for.
@@ -138,7 +139,12 @@ extern "C" int xap_enquire_run(xap_reader *r, const xap_query *qh,
             for (Xapian::MSetIterator m = res->mset.begin(); m != res->mset.end(); ++m) {
                 Hit hit;
                 Xapian::Document doc = m.get_document();
-                hit.data = doc.get_data();
+                if (o->data_slot >= 0)
+                    hit.data = doc.get_value(static_cast<unsigned>(o->data_slot));
+                if (hit.data.empty()) { // no slot asked, or a document stored before it
+                    hit.data = doc.get_data();
+                    xap_data_reads++;
+                }
                 for (unsigned slot : slots) {
                     std::string v = doc.get_value(slot);
                     if (!v.empty())

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <string>
 #include <utility>
 #include <vector>
@@ -126,6 +127,9 @@ struct xap_query {
 struct Facet {
     std::vector<std::pair<std::string, size_t>> values;
 };
+
+// xap_debug_data_reads' counter (result.cc)
+extern std::atomic<unsigned long> xap_data_reads;
 
 struct Hit {
     xap_hit h;

@@ -549,6 +549,10 @@ struct xap_enquire_opts {
     /* 1: hits carry their number and weight only: no document is read (data, values),
      * for a pass whose scores or documents the caller reads itself */
     int ids_only;
+    /* >= 0: a hit's data (xap_hit.data) is this value slot when its document has it,
+     * and the document data is not read (xap_result_hit_data reads it when asked);
+     * otherwise, or -1 (the default), the document data. */
+    int data_slot;
 };
 
 /* Defaults: BM25 with Xapian's parameters, relevance order, no collapse, no facets. */
@@ -592,6 +596,14 @@ struct xap_hit {
     size_t data_len;
 };
 int xap_result_hit(const xap_result *res, size_t i, struct xap_hit *out);
+/* Hit i's document data (Xapian's, whatever the options' data_slot), malloc'ed into
+ * *data (*len bytes; caller frees). */
+int xap_result_hit_data(const xap_result *res, size_t i, char **data, size_t *len,
+                        struct xap_error *err);
+/* How many times a hit's document data has been read (xap_enquire_run without a
+ * data_slot value, xap_result_hit_data), in this process: lets tests check that a
+ * search without snippets leaves the stored body alone. */
+unsigned long xap_debug_data_reads(void);
 /* Value `slot` of hit i (fetched when asked for in the options' facets or sort);
  * borrowed. */
 const char *xap_result_hit_value(const xap_result *res, size_t i, unsigned slot,
@@ -604,7 +616,11 @@ int xap_result_facet_value(const xap_result *res, size_t f, size_t j, const char
                            size_t *len, size_t *count);
 
 /* A highlighted snippet of `text` (the original text of a hit) for this result's query,
- * at most `max_chars` characters, words wrapped in hi_start/hi_end, HTML-escaped.
+ * at most `max_chars` characters, words wrapped in hi_start/hi_end, HTML-escaped. A
+ * text longer than XAP_SNIPPET_WHOLE bytes is not read whole: the snippet is made from
+ * its first XAP_SNIPPET_HEAD bytes and a window around the first occurrence of each
+ * query word (found by a folding byte scan, checked by the stemmer), so its cost does
+ * not grow with the document's size beyond that scan.
  * `a` (may be NULL) stems words like the hit's language did; the reader's word_fn
  * folds them first. Returns a malloc'ed string (caller frees) or NULL on failure; with
  * only_if_match, "" when no query term occurs in `text`. */
@@ -612,6 +628,12 @@ char *xap_result_snippet(const xap_result *res, xap_reader *r, xap_analyzer *a,
                          const char *text, size_t len, size_t max_chars,
                          const char *hi_start, const char *hi_end, int only_if_match,
                          struct xap_error *err);
+#define XAP_SNIPPET_WHOLE (64u * 1024u)
+#define XAP_SNIPPET_HEAD  (16u * 1024u)
+/* The byte offset in `text` of the first word that matches one of the result's query
+ * words (found as xap_result_snippet finds them in a long text), or (size_t)-1. */
+size_t xap_result_first_match(const xap_result *res, xap_reader *r, xap_analyzer *a,
+                              const char *text, size_t len);
 
 /* ---------------------------------------------------------------------------------------
  * Small helpers.

@@ -25,7 +25,8 @@ SRC = os.environ.get("KB_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.di
     os.path.abspath(__file__)))))
 BIN = os.environ.get("KB_BIN_DIR", os.path.join(SRC, "build", "bin"))
 DATA = os.environ.get("KB_DATA_DIR", os.path.join(SRC, "schemas"))
-ENV = dict(os.environ, KB_DATA_DIR=DATA)
+# max_text_mb 1: an API body past 1 MiB is cut as the indexer cuts a file's text
+ENV = dict(os.environ, KB_DATA_DIR=DATA, KB_MAX_TEXT_MB="1")
 WKEY = "crud-writer-key-0123456789"
 SKEY = "crud-search-key-0123456789"
 FAILS = []
@@ -162,6 +163,17 @@ def main():
         check(st == 200 and not b["created"], "PUT replaces")
         check(req(port, "GET", "/api/v1/documents/api/crud/one")[1]["title"] == "Changed",
               "GET sees the replacement")
+        # max_text_mb applies to API writes: the body is cut at 1 MiB, on a character
+        big = dict(doc(1), body="x" + "\u00e9" * (1 << 20) + " quokkatail")
+        st, b = req(port, "PUT", "/api/v1/documents/api/crud/long", big)
+        check(st == 200 and b["status"] == "applied", "PUT of a 2 MiB body applied (%d)" % st)
+        st, g = req(port, "GET", "/api/v1/documents/api/crud/long", key=None)
+        kept = len(g.get("body", "").encode()) if st == 200 else -1
+        check(kept == (1 << 20) - 1, "its body is cut to max_text_mb (%d bytes kept)" % kept)
+        st, s2 = req(port, "GET", "/api/v1/search?q=quokkatail", key=None)
+        check(st == 200 and s2["total"] == 0, "the words past the cut are not indexed")
+        check(req(port, "DELETE", "/api/v1/documents/api/crud/long")[0] == 200,
+              "DELETE of the long document applied")
         st, b = req(port, "PUT", "/api/v1/documents/en/fuel-cell-heavy-duty-trucks.md", doc(0))
         check(st == 409, "PUT over a file document is 409 (%d)" % st)
         # the spelling dictionary counts API documents net, as the indexer does: while
