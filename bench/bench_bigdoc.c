@@ -13,6 +13,8 @@
 #include "config.h"
 #include "doc.h"
 #include "error.h"
+#include "query.h"
+#include "schema.h"
 #include "search.h"
 #include "searcher.h"
 #include "xapian_c.h"
@@ -72,8 +74,10 @@ static int add(xap_writer *w, struct kb_analysis *an, const char *id, const char
     kb_doc_set(&d.format, "api", 3);
     d.body = body;
     int rc = kb_analysis_build(an, &d, &x, &e);
+    char t[KB_UID_TERM_MAX];
+    size_t tl = kb_query_uid_term(KB_PFX_UID, id, strlen(id), t, sizeof t);
     if (!rc)
-        rc = xap_writer_replace(w, id, strlen(id), x, NULL, &xe);
+        rc = xap_writer_replace(w, t, tl, x, NULL, &xe);
     if (rc)
         fprintf(stderr, "bench_bigdoc: %s: %s%s\n", id, e.msg, xe.msg);
     xap_doc_free(x);

@@ -928,7 +928,7 @@ static void test_joined_branches(void)
             snprintf(uid, sizeof uid, "j%zu", i);
             xap_doc *d = make_doc(!strcmp(texts[i][0], "fr") ? fr : en, texts[i][0],
                                   texts[i][1], "t");
-            CHECK_INT(xap_writer_replace(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
+            CHECK_INT(put_doc(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
             xap_doc_free(d);
         }
         CHECK_INT(xap_writer_commit(w, &e), XAP_OK);

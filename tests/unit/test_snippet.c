@@ -11,6 +11,7 @@
 #include "config.h"
 #include "doc.h"
 #include "error.h"
+#include "query.h"
 #include "schema.h"
 #include "search.h"
 #include "searcher.h"
@@ -97,7 +98,9 @@ static void write_index(const char *dir, int legacy)
         if (legacy)
             CHECK_INT(xap_doc_set_value(x[i], KB_SLOT_META, "", 0, &xe), XAP_OK);
         const char *id = i == 0 ? "big" : i == 1 ? "paged" : "small";
-        CHECK_INT(xap_writer_replace(w, id, strlen(id), x[i], NULL, &xe), XAP_OK);
+        char t[KB_UID_TERM_MAX];
+        size_t tl = kb_query_uid_term(KB_PFX_UID, id, strlen(id), t, sizeof t);
+        CHECK_INT(xap_writer_replace(w, t, tl, x[i], NULL, &xe), XAP_OK);
         xap_doc_free(x[i]);
     }
     CHECK_INT(xap_writer_close(w, &xe), XAP_OK);
