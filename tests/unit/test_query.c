@@ -924,7 +924,7 @@ static void test_joined_branches(void)
         xap_writer *w = NULL;
         CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w, &e), XAP_OK);
         for (size_t i = 0; i < (with_de ? 4u : 3u); i++) {
-            char uid[8];
+            char uid[24];
             snprintf(uid, sizeof uid, "j%zu", i);
             xap_doc *d = make_doc(!strcmp(texts[i][0], "fr") ? fr : en, texts[i][0],
                                   texts[i][1], "t");
