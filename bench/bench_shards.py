@@ -15,14 +15,17 @@ reader each, as kb-server's workers) over the query set (../shared/bench/queries
 or $KB_BENCH_QUERIES) for --seconds. Prints per-round lines, then a table: queries/s,
 p50, p99 (median and min-max over rounds) and the ratio to the single index.
 
---open N=PATH is the hook for remote shards: bench_inprocess opens PATH for layout N
-instead of WORK/idx-N, e.g. a stub file of `remote 127.0.0.1:P` lines for the shards of
-WORK/idx-N served by xapian-tcpsrv (with the lexicon beside it, once kb-server reads
-it: docs/deployment-shards.md). The layout is still indexed, so its shards can be served.
+--remote adds, for each layout, a row of the same shards served by the stock
+xapian-tcpsrv on loopback (one process per shard, started and stopped here; N = 1 serves
+the single index): bench_inprocess opens a stub file of `remote 127.0.0.1:P` lines with
+the layout's lexicon beside it, as a search host does (docs/deployment-shards.md).
+--open N=PATH opens PATH for layout N instead of WORK/idx-N (any stub of your own).
+Every row's ratio is against the first layout's local figure (the single index).
 """
 import argparse
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -54,6 +57,40 @@ def build_layout(b, corpus, idx, n):
     return time.monotonic() - t0
 
 
+def free_port():
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def serve_remote(idx, n, where, procs):
+    """Starts one xapian-tcpsrv per shard of layout idx (n = 1: the index itself) and
+    writes where/XAPIANDB.stub listing them, the lexicon beside it. Returns the stub."""
+    os.makedirs(where, exist_ok=True)
+    parts = [idx] if n == 1 else [os.path.join(idx, "shard%02d" % k) for k in range(n)]
+    lines = []
+    for part in parts:
+        port = free_port()
+        procs.append(subprocess.Popen(["xapian-tcpsrv", "--interface", "127.0.0.1",
+                                       "--port", str(port), "--quiet", part],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True))  # its SIGTERM: the group
+        lines.append("remote 127.0.0.1:%d" % port)
+        for _ in range(100):  # until it listens
+            with socket.socket() as so:
+                if so.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+    lex = os.path.join(where, "lexicon")
+    if os.path.lexists(lex):
+        os.unlink(lex)
+    os.symlink(idx if n == 1 else os.path.join(idx, "lexicon"), lex)
+    stub = os.path.join(where, "XAPIANDB.stub")
+    with open(stub, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return stub
+
+
 def inprocess(b, index, qfile, a):
     out = subprocess.run([os.path.join(b, "bench_inprocess"), "--index=" + index,
                           "--queries=" + qfile, "--threads=%d" % a.workers,
@@ -68,6 +105,15 @@ def inprocess(b, index, qfile, a):
     return {"qps": float(m.group(2)), "p50": float(m.group(3)), "p99": float(m.group(4))}
 
 
+def label(row, opens):
+    n, kind = row
+    if kind == "remote":
+        return "%d remote shard%s (xapian-tcpsrv, loopback)" % (n, "s" if n > 1 else "")
+    if n in opens:
+        return "%d shard(s) as %s" % (n, opens[n])
+    return "%d local shards" % n if n > 1 else "single index"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--docs", type=int, default=100000)
@@ -79,6 +125,8 @@ def main():
     ap.add_argument("--snippets", type=int, default=0)
     ap.add_argument("--facets", type=int, default=0)
     ap.add_argument("--open", action="append", default=[], metavar="N=PATH")
+    ap.add_argument("--remote", action="store_true",
+                    help="also each layout's shards through xapian-tcpsrv on loopback")
     a = ap.parse_args()
     b = bins()
     layouts = [int(x) for x in a.shards.split(",")]
@@ -94,27 +142,38 @@ def main():
         s = build_layout(b, corpus, os.path.join(work, "idx-%d" % n), n)
         if s:
             print("indexed %d docs into %d shard(s) in %.0f s" % (a.docs, n, s), flush=True)
-    res = {n: [] for n in layouts}
-    for r in range(a.rounds):
-        for n in layouts:
-            idx = opens.get(n, os.path.join(work, "idx-%d" % n))
-            f = inprocess(b, idx, qfile, a)
-            res[n].append(f)
-            print("round %d, %d shard(s)%s: %.0f q/s, p50 %.2f ms, p99 %.1f ms" % (
-                r + 1, n, " (%s)" % idx if n in opens else "", f["qps"], f["p50"],
-                f["p99"]), flush=True)
-    base = statistics.median(x["qps"] for x in res[layouts[0]])
+    rows = [(n, "local") for n in layouts] + ([(n, "remote") for n in layouts]
+                                              if a.remote else [])
+    paths, procs = {}, []
+    try:
+        for n, kind in rows:
+            idx = os.path.join(work, "idx-%d" % n)
+            if kind == "remote":
+                paths[(n, kind)] = serve_remote(idx, n, os.path.join(work, "remote-%d" % n),
+                                                procs)
+            else:
+                paths[(n, kind)] = opens.get(n, idx)
+        res = {r: [] for r in rows}
+        for r in range(a.rounds):
+            for row in rows:
+                f = inprocess(b, paths[row], qfile, a)
+                res[row].append(f)
+                print("round %d, %s: %.0f q/s, p50 %.2f ms, p99 %.1f ms" % (
+                    r + 1, label(row, opens), f["qps"], f["p50"], f["p99"]), flush=True)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait()
+    base = statistics.median(x["qps"] for x in res[rows[0]])
     print("\n| %dk docs, %d round(s) x %d s, %d threads, snippets=%d facets=%d | queries/s "
-          "| p50 ms | p99 ms | vs %d shard(s) |" % (a.docs // 1000, a.rounds, a.seconds,
-                                                    a.workers, a.snippets, a.facets,
-                                                    layouts[0]))
+          "| p50 ms | p99 ms | vs %s |" % (a.docs // 1000, a.rounds, a.seconds, a.workers,
+                                           a.snippets, a.facets, label(rows[0], opens)))
     print("|---|---|---|---|---|")
-    for n in layouts:
-        q = [x["qps"] for x in res[n]]
+    for row in rows:
+        q = [x["qps"] for x in res[row]]
         print("| %s | %s | %s | %s | %.2f |" % (
-            "%d local shard%s" % (n, "s" if n > 1 else "") if n > 1 else "single index",
-            fmt(q, "%.0f"), fmt([x["p50"] for x in res[n]], "%.2f"),
-            fmt([x["p99"] for x in res[n]], "%.1f"), statistics.median(q) / base))
+            label(row, opens), fmt(q, "%.0f"), fmt([x["p50"] for x in res[row]], "%.2f"),
+            fmt([x["p99"] for x in res[row]], "%.1f"), statistics.median(q) / base))
     return 0
 
 

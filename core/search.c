@@ -630,6 +630,14 @@ int kb_search_similar(struct kb_searcher *sc, const char *id, size_t offset, siz
         sr.filters = &pub;
         sr.n_filters = 1;
     }
+    /* totals as a search gives them: exact up to KB_EXACT_DOCS documents (an estimate
+     * would also depend on how the documents are split into shards) */
+    unsigned docs = 0;
+    xap_reader_doc_count(sc->reader, &docs, &xe);
+    memset(&xe, 0, sizeof xe);
+    int all = docs <= KB_EXACT_DOCS && !getenv("KBX_NOEXACT");
+    sr.check_at_least = all ? docs : offset + limit + 1;
+    double t0 = now();
     int rc = kb_query_similar(sc->reader, id, strlen(id), 20, &sr, &res, &xe);
     if (rc && kb_searcher_recover(sc, rc)) {
         memset(&xe, 0, sizeof xe);
@@ -641,8 +649,11 @@ int kb_search_similar(struct kb_searcher *sc, const char *id, size_t offset, siz
         return kb_searcher_error(sc, &xe, err);
     size_t lower, est, upper;
     xap_result_counts(res, &lower, &est, &upper);
-    out->total = est;
-    out->total_exact = lower == upper;
+    int timed_out = sr.time_limit > 0 && now() - t0 >= sr.time_limit;
+    int exact = (all && !timed_out) || lower == upper;
+    out->total = all && exact ? lower : est;
+    out->total_exact = exact;
+    out->timed_out = timed_out;
     size_t n = xap_result_size(res);
     out->hits = n ? calloc(n, sizeof *out->hits) : NULL;
     for (size_t i = 0; out->hits && i < n; i++) {

@@ -768,6 +768,8 @@ static enum MHD_Result send_resp(struct kb_req *req, struct kb_resp *resp)
         MHD_add_response_header(r, "Retry-After", resp->retry_after);
     if (resp->set_cookie[0])
         MHD_add_response_header(r, "Set-Cookie", resp->set_cookie);
+    if (resp->missing_shards[0])
+        MHD_add_response_header(r, "X-KB-Missing-Shards", resp->missing_shards);
     if (resp->auth_realm[0]) {
         char h[64];
         snprintf(h, sizeof h, "Bearer realm=\"%s\"", resp->auth_realm);

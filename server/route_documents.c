@@ -186,6 +186,8 @@ static void get_similar(struct kb_req *req, struct kb_resp *resp, struct kb_work
                   (json_int_t)res.total, "total_exact", res.total_exact, "offset",
                   (json_int_t)offset, "limit", (json_int_t)limit, "hits", hits,
                   "revision", (json_int_t)rev, "took_ms", (kb_now() - t0) * 1000.0);
+    if (resp->json)
+        kb_search_mark_partial(w, resp->json, resp);
     resp->status = 200;
 out:
     kb_search_result_release(&res);

@@ -55,6 +55,7 @@ void kb_route_search(struct kb_req *req, struct kb_resp *resp)
             kb_resp_from_error(resp, &err);
         goto out;
     }
+    kb_search_mark_partial(w, NULL, resp); /* the header beside "partial" */
     if (json_is_true(json_object_get(o, "timed_out"))) {
         json_decref(o);
         snprintf(resp->retry_after, sizeof resp->retry_after, "1");

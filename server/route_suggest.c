@@ -116,6 +116,8 @@ void kb_route_suggest(struct kb_req *req, struct kb_resp *resp)
     /* serialised once without took_ms, kept in the cache as such; finish_body adds it */
     json_t *o = json_pack("{s:s, s:o, s:o, s:I}", "query", q, "completions", comps,
                           "titles", titles, "revision", (json_int_t)w->rev);
+    if (o && kb_search_mark_partial(w, o, resp))
+        cacheable = 0; /* a shard was left out: never serve this answer again */
     char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!body) {

@@ -392,6 +392,34 @@ json_t *kb_search_hit_json(const json_t *meta)
     return meta ? hit_from_meta(meta) : json_object();
 }
 
+size_t kb_search_mark_partial(struct kb_worker *w, json_t *o, struct kb_resp *resp)
+{
+    const char *missing[64];
+    size_t n = kb_searcher_missing(&w->s, missing, 64);
+    if (!n)
+        return 0;
+    json_t *m = json_array();
+    struct kb_buf h;
+    kb_buf_init(&h, 64);
+    for (size_t i = 0; i < n && i < 64; i++) {
+        json_array_append_new(m, json_string(missing[i]));
+        if (h.len + strlen(missing[i]) + 2 < sizeof resp->missing_shards) {
+            kb_buf_adds(&h, h.len ? ", " : "");
+            kb_buf_adds(&h, missing[i]);
+        }
+    }
+    if (o) {
+        json_object_set_new(o, "partial", json_true());
+        json_object_set_new(o, "missing_shards", m);
+    } else {
+        json_decref(m);
+    }
+    if (resp && h.len)
+        snprintf(resp->missing_shards, sizeof resp->missing_shards, "%s", kb_buf_str(&h));
+    kb_buf_release(&h);
+    return n;
+}
+
 int kb_search_run(struct kb_server *srv, struct kb_worker *w,
                   const struct kb_search_params *p, json_t **out, struct kb_error *err)
 {
@@ -407,15 +435,7 @@ int kb_search_run(struct kb_server *srv, struct kb_worker *w,
     json_object_set_new(o, "total", json_integer((json_int_t)r.total));
     json_object_set_new(o, "total_exact", json_boolean(r.total_exact));
     json_object_set_new(o, "timed_out", json_boolean(r.timed_out));
-    const char *missing[64]; /* shards left out (partial_results): the answer says so */
-    size_t n_missing = kb_searcher_missing(&w->s, missing, 64);
-    if (n_missing) {
-        json_t *m = json_array();
-        for (size_t i = 0; i < n_missing && i < 64; i++)
-            json_array_append_new(m, json_string(missing[i]));
-        json_object_set_new(o, "partial", json_true());
-        json_object_set_new(o, "missing_shards", m);
-    }
+    kb_search_mark_partial(w, o, NULL);
     json_object_set_new(o, "offset", json_integer((json_int_t)p->offset));
     json_object_set_new(o, "limit", json_integer((json_int_t)p->limit));
     json_t *hits = json_array();

@@ -26,6 +26,10 @@ int kb_search_params_from_json(struct kb_search_params *p, const json_t *o,
 
 /* Runs the search on the worker's searcher (kb_search_exec); *out is the response
  * object (new reference). */
+/* Shards left out of this worker's last answer (partial_results): adds "partial": true
+ * and "missing_shards" to o (NULL: none) and their names to resp's X-KB-Missing-Shards
+ * header (NULL: none). Returns their number (0: the answer is whole). */
+size_t kb_search_mark_partial(struct kb_worker *w, json_t *o, struct kb_resp *resp);
 int kb_search_run(struct kb_server *srv, struct kb_worker *w,
                   const struct kb_search_params *p, json_t **out, struct kb_error *err);
 

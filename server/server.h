@@ -96,6 +96,8 @@ struct kb_resp {
     char disposition[300]; /* Content-Disposition, "" for none */
     int sandbox;           /* 1: Content-Security-Policy: sandbox (untrusted content) */
     char set_cookie[200];  /* Set-Cookie header, "" for none (session.c) */
+    /* X-KB-Missing-Shards: shards left out of a partial answer (partial_results) */
+    char missing_shards[256];
     /* X-KB-Revision and error.revision; 0: the worker's, when the request read it */
     unsigned long revision;
 };

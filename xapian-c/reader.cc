@@ -560,8 +560,12 @@ extern "C" int xap_reader_expand(xap_reader *r, const unsigned *docids, size_t n
             rset.add_document(docids[i]);
         Xapian::Enquire enq(r->db);
         PredDecider decider(keep, keep_ctx);
-        Xapian::ESet eset = enq.get_eset(static_cast<Xapian::termcount>(max), rset,
-                                         keep ? &decider : nullptr);
+        // Exact term frequencies: over several databases (shards) Xapian otherwise
+        // estimates them from the sub-database that holds the documents, and the set
+        // would depend on how the documents are split.
+        Xapian::ESet eset =
+            enq.get_eset(static_cast<Xapian::termcount>(max), rset,
+                         Xapian::Enquire::USE_EXACT_TERMFREQ, keep ? &decider : nullptr);
         for (Xapian::ESetIterator e = eset.begin(); e != eset.end(); ++e) {
             const std::string &t = *e;
             int rc = fn(t.data(), t.size(), 0, ctx);

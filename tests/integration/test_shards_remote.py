@@ -87,14 +87,21 @@ def get(port, path):
 SNIPPETS = {}  # (port, id, query) -> snippet, compared apart (see below)
 
 
-def norm_hit(h, port=None, q=None):
+def norm_hit(h, port=None, q=None, collapsed=False):
     """A hit with its score to 12 significant digits: the remote matcher adds the
     same weights in another order, which may change the last bit of a sum (seen:
     10.851743427594018 locally, 10.85174342759402 through the shards). Its snippet is
     kept aside: Xapian chooses a snippet's window by the term weights the match
     reports, bounds that over shards come from each shard's own statistics (wdf and
-    length bounds), so for a few hits the window differs."""
+    length bounds), so for a few hits the window differs. Of a group of identical
+    copies (collapsed, same score) Xapian shows the one with the lowest docid, and the
+    docid order of interleaved shards is not that of one database: the copy's name is
+    compared as "-copy*"."""
     h = dict(h)
+    if collapsed or h.get("duplicates"):  # identical copies, equal scores: the one that
+        for k in ("id", "source", "url"):  # stands for them follows the docid order
+            if isinstance(h.get(k), str):
+                h[k] = re.sub(r"-copy\d+\.", "-copy*.", h[k])
     if "score" in h:
         h["score"] = float("%.12g" % h["score"])
     for k in ("snippet", "title_highlight"):
@@ -146,7 +153,7 @@ def other_answers(port, ids):
         if isinstance(b, dict):
             b.pop("took_ms", None)
             b.pop("revision", None)
-            b["hits"] = sorted(json.dumps(norm_hit(h), sort_keys=True)
+            b["hits"] = sorted(json.dumps(norm_hit(h, collapsed=True), sort_keys=True)
                                for h in b.get("hits", []))
         out["similar " + i] = (st, b)
         out["document " + i] = get(port, "/api/v1/documents/" + urllib.parse.quote(i, safe=""))
@@ -288,26 +295,23 @@ def main():
               "did-you-mean through the lexicon: %r" % sug)
         ids = [json.loads(g[1][0])["id"] for g in a["hydrogen&facets=true"][1]["hits"][:3]]
         oa, ob = other_answers(rport, ids), other_answers(fport, ids)
-        # Similar documents differ, and are checked apart: their query is an ELITE_SET
-        # of the document's expand terms, and Xapian 1.4 picks the elite terms in each
-        # shard from that shard's own bounds (wdf, document lengths), so each shard
-        # searches other terms than one database would.
+        # Similar documents: the expand set takes exact term frequencies over the
+        # shards (USE_EXACT_TERMFREQ); without them Xapian estimates each term's
+        # frequency from the shard holding the document, and the lists differed.
         sim = [k for k in oa if k.startswith("similar ")]
-        check(all(ob[k][0] == 200 and ob[k][1].get("hits") for k in sim),
-              "similar documents answer through the shards (%d ids)" % len(sim))
-        for k in sim:
-            print("  known difference, %s: %d of %d hits in common" % (
-                k, len(set(json.loads(h)["id"] for h in oa[k][1]["hits"]) &
-                       set(json.loads(h)["id"] for h in ob[k][1]["hits"])),
-                len(oa[k][1]["hits"])))
-            oa.pop(k)
-            ob.pop(k)
+        check(sim and all(oa[k][0] == 200 and len(oa[k][1].get("hits", [])) >= 3
+                          for k in sim),
+              "the reference answers similar documents (%d ids)" % len(sim))
         d = differ(oa, ob)
         check(oa["suggest hyd"][0] == 200 and oa["feed "][0] == 200,
               "the reference answers suggest and the feed")
-        check(not d, "suggest, documents, feed and stats answer as the local "
-              "index%s" % ((": differ " + str(d)) if d else ""))
+        check(not d, "suggest, similar documents, documents, feed and stats answer as "
+              "the local index%s" % ((": differ " + str(d)) if d else ""))
         for k in d[:3]:
+            if k.startswith("similar ") and isinstance(ob[k][1], dict):
+                ha, hb = set(oa[k][1].get("hits", [])), set(ob[k][1].get("hits", []))
+                print("  only ref:   ", [h[:200] for h in ha - hb])
+                print("  only remote:", [h[:200] for h in hb - ha])
             print("  ref:   ", str(oa[k])[:600])
             print("  remote:", str(ob[k])[:600])
         st, b2 = get(fport, "/api/v1/search?q=hydrogen")
@@ -366,11 +370,37 @@ def main():
         check(st == 503 and name in msg and time.monotonic() - t0 < TIMEOUT + 1.5,
               "a killed shard: 503 naming it at once (%d, %s, %.1f s)" % (
                   st, msg, time.monotonic() - t0))
-        st, body = get(pport, "/api/v1/search?size=20&facets=true&q=hydrogen")
-        check(st == 200 and body.get("partial") is True and
-              body.get("missing_shards") == [name],
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/search?size=20&facets="
+                                    "true&q=hydrogen" % pport, timeout=10) as r:
+            st, body, shdr = r.status, json.loads(r.read()), r.headers.get(
+                "X-KB-Missing-Shards")
+        check(st == 200 and body.get("partial") is True and name in (shdr or "").split(", ") and
+              name in (body.get("missing_shards") or []),
               "partial_results: the killed shard named (%d, %s)" %
               (st, body.get("missing_shards")))
+        # (a worker may still count the hung shard above out until its retry is due:
+        # the killed one must be named, maybe beside it)
+        # every other door says so too: similar documents, suggest (JSON), the feed (a
+        # header: Atom has no field for it)
+        sims = [get(pport, "/api/v1/documents/%s/similar" % urllib.parse.quote(i, safe=""))
+                for i in ids]
+        ok = [b for st2, b in sims if st2 == 200]
+        check(ok and all(b.get("partial") is True and name in (b.get("missing_shards") or [])
+                         for b in ok),
+              "partial_results: similar documents flagged (%d answers, %s)" %
+              (len(ok), [b.get("missing_shards") for b in ok]))
+        st, body = get(pport, "/api/v1/suggest?q=hydro")
+        check(st == 200 and body.get("partial") is True and
+              name in (body.get("missing_shards") or []),
+              "partial_results: suggest flagged (%d, %s)" % (st, body.get("missing_shards")
+                                                             if isinstance(body, dict)
+                                                             else body))
+        with urllib.request.urlopen("http://127.0.0.1:%d/feed.atom?q=hydrogen" % pport,
+                                    timeout=10) as r:
+            fst, fhdr = r.status, r.headers.get("X-KB-Missing-Shards")
+        check(fst == 200 and name in (fhdr or "").split(", "),
+              "partial_results: the feed names the shard in X-KB-Missing-Shards (%d, %s)"
+              % (fst, fhdr))
         shards[2] = kbtest.start_tcpsrv(shard_dirs[2], os.path.join(tmp, "tcpsrv2.log"),
                                         idle_timeout_ms=1500, port=victim.port)
         if wait_full(fport, ref_hyd, "the killed shard restarted (503 mode)") and \
@@ -378,6 +408,10 @@ def main():
             d = differ(a, search_answers(fport))
             check(not d, "after the restart, every search answers as the local index%s"
                   % ((": differ " + str(d[:6])) if d else ""))
+            st, body = get(pport, "/api/v1/suggest?q=hydro")
+            check(st == 200 and "partial" not in body and body.get("completions"),
+                  "a partial suggest answer was not cached: whole again (%s)" %
+                  body.get("partial"))
 
         # --- read-only ------------------------------------------------------------------
         st, body = get(fport, "/api/v1/stats")
