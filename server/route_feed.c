@@ -117,7 +117,7 @@ void kb_route_feed(struct kb_req *req, struct kb_resp *resp)
         kb_resp_from_error(resp, &err);
         goto out;
     }
-    kb_search_mark_partial(w, NULL, resp); /* Atom has no field for it: a header */
+    kb_search_mark_partial(w, NULL, resp);       /* Atom has no field for it: a header */
     const char *base = req->srv->cfg.public_url; /* "" = relative links */
     json_t *hits = json_object_get(o, "hits");
     char updated[40];
