@@ -801,6 +801,10 @@ int kb_query_run(xap_reader *r, const struct kb_query_spec *spec, xap_result **o
     }
     if (!rc && expanded)
         rc = xap_result_set_snippet_query(res, typed, err);
+    /* snippets weigh words by their idf: the window then never depends on how the
+     * documents are split into shards (the match's own bounds do) */
+    if (!rc)
+        rc = xap_result_set_snippet_weights(res, XAP_SNIP_IDF, err);
     if (rc) {
         xap_result_free(res);
         res = NULL;

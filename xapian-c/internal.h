@@ -144,6 +144,7 @@ struct xap_result {
     Xapian::Query typed;
     mutable Xapian::MSet snip_mset;
     bool has_snip = false;
+    bool snip_idf = false; // xap_result_set_snippet_weights(XAP_SNIP_IDF)
     mutable bool snip_ready = false;
     size_t lower = 0, estimate = 0, upper = 0;
     Xapian::Query query;      // the query that was run

@@ -242,6 +242,15 @@ extern "C" int xap_result_set_corrected(xap_result *res, const char *corrected,
     }
 }
 
+extern "C" int xap_result_set_snippet_weights(xap_result *res, int how, xap_error *err)
+{
+    if (!res || (how != XAP_SNIP_MATCH && how != XAP_SNIP_IDF))
+        return bad_arg(err, "xap_result_set_snippet_weights: bad argument");
+    res->snip_idf = how == XAP_SNIP_IDF;
+    res->snip_ready = false;
+    return XAP_OK;
+}
+
 extern "C" int xap_result_set_snippet_query(xap_result *res, const xap_query *q,
                                             xap_error *err)
 {
@@ -354,9 +363,12 @@ extern "C" char *xap_result_snippet(const xap_result *res, xap_reader *r, xap_an
         unsigned flags = 0;
         if (only_if_match)
             flags |= Xapian::MSet::SNIPPET_EMPTY_WITHOUT_MATCH;
-        if (res->has_snip && !res->snip_ready && r) {
+        if ((res->has_snip || res->snip_idf) && !res->snip_ready && r) {
+            // an empty match of the snippet query: its statistics weigh the words
             Xapian::Enquire enq(r->db);
-            enq.set_query(res->typed);
+            enq.set_query(res->has_snip ? res->typed : res->query);
+            if (res->snip_idf) // each word's maximum weight is its idf ("btn"), from
+                enq.set_weighting_scheme(Xapian::TfIdfWeight("btn")); // global stats
             res->snip_mset = enq.get_mset(0, 0);
             res->snip_ready = true;
         }

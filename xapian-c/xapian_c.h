@@ -575,6 +575,14 @@ int xap_result_set_corrected(xap_result *res, const char *corrected,
                              struct xap_error *err);
 int xap_result_set_snippet_query(xap_result *res, const xap_query *q,
                                  struct xap_error *err);
+/* How a snippet weighs the query's words when it picks its window. XAP_SNIP_MATCH (the
+ * default): the match's own maximum weights, which Xapian bounds from each database's
+ * statistics (wdf and length bounds), so that the same documents split into shards may
+ * pick another window. XAP_SNIP_IDF: each word's inverse document frequency over all
+ * the databases (TfIdfWeight "btn"), the same however the documents are split; it
+ * costs one empty match of the snippet query, made by the first snippet asked for. */
+enum { XAP_SNIP_MATCH = 0, XAP_SNIP_IDF = 1 };
+int xap_result_set_snippet_weights(xap_result *res, int how, struct xap_error *err);
 
 /* Estimates of the number of matches. Exact when lower == upper. */
 void xap_result_counts(const xap_result *res, size_t *lower, size_t *estimate,

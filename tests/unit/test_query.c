@@ -300,6 +300,15 @@ static void test_write_read_search(void)
     CHECK_STR(snip, "");
     free(snip);
     CHECK(xap_result_snippet(NULL, r, fr, "x", 1, 10, NULL, NULL, 0, NULL) == NULL);
+    /* kb_query_run weighs snippet words by idf (XAP_SNIP_IDF, above); the match's own
+     * weights still work, and nothing else is taken */
+    CHECK_INT(xap_result_set_snippet_weights(res, 7, &e), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_result_set_snippet_weights(NULL, XAP_SNIP_IDF, &e), XAP_E_INVALID_ARG);
+    CHECK_INT(xap_result_set_snippet_weights(res, XAP_SNIP_MATCH, &e), XAP_OK);
+    snip = xap_result_snippet(res, r, fr, "La production de hydrogene propre", 33, 100,
+                              "<b>", "</b>", 1, &e);
+    CHECK_HAS(snip, "<b>hydrogene</b>");
+    free(snip);
     xap_result_free(res);
 
     /* filters, facets (single and multi-valued), sort, collapse, ranges */
