@@ -7,6 +7,7 @@
 #include "analysis.h"
 #include "query.h"
 #include "schema.h"
+#include "space.h"
 #include "xapian_c.h"
 #include "xerror.h"
 
@@ -912,6 +913,103 @@ int kb_index_writer_revision(struct kb_index_writer *w, unsigned long *rev,
     struct xap_error xe = {0};
     int rc = xap_writer_revision(w->x, rev, &xe);
     return rc ? werr(err, rc, &xe, "cannot read the revision") : KB_OK;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The disk space of a failed write, for every database of a location (core/space.h)
+ */
+
+#define SIZES_NOTE "indexer.sizes" /* unsharded: this file; sharded: .K for part K */
+
+struct kb_index_space {
+    size_t n;                           /* databases noted */
+    int keep;                           /* the notes are kept in files */
+    struct kb_space part[KB_INDEX_MAX_SHARDS + 1];
+    char db[KB_INDEX_MAX_SHARDS + 1][1400];   /* each database's folder */
+    char note[KB_INDEX_MAX_SHARDS + 1][1320]; /* its note file */
+};
+
+/* Part k of a location of n shards (n < 2: the one database, k = 0): its current
+ * database folder and note file. Returns the part's generation, or -1 when it has
+ * none. */
+static int space_part(const char *index, size_t n, size_t k, char *db, size_t dcap,
+                      char *note, size_t ncap)
+{
+    char p[1300];
+    int g;
+    if (n < 2) {
+        snprintf(p, sizeof p, "%s", index);
+        snprintf(note, ncap, "%s/" SIZES_NOTE, index);
+    } else {
+        part_path(index, k, n, p, sizeof p);
+        snprintf(note, ncap, "%s/" SIZES_NOTE ".%zu", index, k);
+    }
+    if ((g = stub_generation(p)) <= 0)
+        return -1;
+    kb_index_gen_path(p, g, db, dcap);
+    return g;
+}
+
+struct kb_index_space *kb_index_space_take(struct kb_index_writer *w, const char *index,
+                                           int keep_note)
+{
+    size_t n = w ? w->n_shards : 0;
+    struct kb_index_space *s = w && n <= KB_INDEX_MAX_SHARDS ? calloc(1, sizeof *s) : NULL;
+    if (!s)
+        return NULL;
+    s->keep = keep_note;
+    s->n = n ? n + 1 : 1;
+    for (size_t k = 0; k < s->n; k++) {
+        xap_writer *x = k < n ? w->shard[k] : w->x;
+        struct xap_error xe = {0};
+        unsigned long rev = 0;
+        int g = space_part(index, n, k, s->db[k], sizeof s->db[k], s->note[k],
+                           sizeof s->note[k]);
+        if (g < 0 || xap_writer_revision(x, &rev, &xe))
+            continue; /* nothing noted for it: never cut */
+        kb_space_take(&s->part[k], s->db[k], g, rev);
+        if (keep_note)
+            kb_space_save(&s->part[k], s->note[k]);
+    }
+    return s;
+}
+
+long long kb_index_space_restore(const struct kb_index_space *s)
+{
+    long long freed = 0;
+    for (size_t k = 0; s && k < s->n; k++)
+        freed += kb_space_restore(&s->part[k], s->db[k]);
+    return freed;
+}
+
+void kb_index_space_free(struct kb_index_space *s)
+{
+    for (size_t k = 0; s && s->keep && k < s->n; k++)
+        unlink(s->note[k]);
+    free(s);
+}
+
+long long kb_index_space_recover(const char *index)
+{
+    size_t n = kb_index_shards(index);
+    long long freed = 0;
+    char db[1400], note[1320];
+    struct kb_space sp;
+    for (size_t k = 0; k < (n < 2 ? 1 : n + 1); k++) {
+        int g = space_part(index, n, k, db, sizeof db, note, sizeof note);
+        if (g > 0 && kb_space_load(&sp, note) == 0 && sp.gen == g)
+            freed += kb_space_restore(&sp, db);
+        unlink(note);
+    }
+    /* the notes of another layout (a --full run changed the number of shards) */
+    snprintf(note, sizeof note, "%s/" SIZES_NOTE, index);
+    if (n >= 2)
+        unlink(note);
+    for (size_t k = n < 2 ? 0 : n + 1; k <= KB_INDEX_MAX_SHARDS; k++) {
+        snprintf(note, sizeof note, "%s/" SIZES_NOTE ".%zu", index, k);
+        unlink(note);
+    }
+    return freed;
 }
 
 int kb_index_writer_doc_count(struct kb_index_writer *w, unsigned *n,

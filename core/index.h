@@ -161,6 +161,26 @@ int kb_index_writer_open_location(const char *index, unsigned flags,
 int kb_index_writer_open_build(const char *index, size_t n, int gen, size_t slot,
                                unsigned flags, struct kb_index_writer **out,
                                struct kb_error *err);
+/* The disk space of a failed write (core/space.h) for a whole location: its one
+ * database, or each shard and the lexicon. kb_index_space_take notes every database's
+ * committed table sizes through w (a location's writer, kb_index_writer_open_location,
+ * so the write locks are held); with keep_note it also keeps the note in files beside
+ * the location's lock, so that the next run gives back what a killed one left
+ * (kb_index_space_recover). NULL when nothing could be noted (out of memory). */
+#define KB_INDEX_MAX_SHARDS 64 /* the most shards a location has (setting shards) */
+struct kb_index_space;
+struct kb_index_space *kb_index_space_take(struct kb_index_writer *w, const char *index,
+                                           int keep_note);
+/* After a failed commit, once w is freed: cuts each database back to its noted sizes
+ * (each only if still at its noted revision). Returns the bytes given back. */
+long long kb_index_space_restore(const struct kb_index_space *s);
+/* Frees s and removes its note files (accepts NULL). */
+void kb_index_space_free(struct kb_index_space *s);
+/* A run killed after it filled the disk: gives back what its notes say, for every
+ * database of the location still at the noted generation, and removes the notes.
+ * Returns the bytes given back. */
+long long kb_index_space_recover(const char *index);
+
 /* Compacts the build of generation gen (slots 0..n_slots) of every part into place and
  * switches the location to it (order: index.h's top), pruning older generations and
  * the parts of another layout. `who` signs the stubs. */

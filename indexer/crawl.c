@@ -23,7 +23,6 @@
 #include "doc.h"
 #include "index.h"
 #include "schema.h"
-#include "space.h"
 #include "text.h"
 
 #include <errno.h>
@@ -647,9 +646,9 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     double t0 = now_s();
     int exit_code = KB_EXIT_FATAL, lock_fd = -1, rc;
     struct kb_error e;
-    char gen_dir[1200] = "", build_dir[1200] = "", sizes_path[1300] = "";
+    char gen_dir[1200] = "", build_dir[1200] = "";
     int gen = 0;
-    struct kb_space sizes = {0};
+    struct kb_index_space *space = NULL; /* the committed tables' sizes (core/index.h) */
 
     kb_read_limits_default(&r.lim);
     r.lim.max_file = c->max_file_mb << 20;
@@ -683,18 +682,13 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         exit_code = KB_EXIT_USAGE;
         goto out;
     }
-    snprintf(sizes_path, sizeof sizes_path, "%s/indexer.sizes", c->index);
-    if (have_gen && loc_shards < 2 && kb_space_load(&sizes, sizes_path) == 0 &&
-        sizes.gen == gen) {
+    if (have_gen) {
         /* a run killed after it filled the disk: give its space back now */
-        kb_index_gen_path(c->index, gen, gen_dir, sizeof gen_dir);
-        long long freed = kb_space_restore(&sizes, gen_dir);
+        long long freed = kb_index_space_recover(c->index);
         if (freed > 0)
             fprintf(stderr, "kb-indexer: gave back %lld bytes left by a failed run\n",
                     freed);
     }
-    unlink(sizes_path);
-    memset(&sizes, 0, sizeof sizes);
     if (!have_gen || o->full) {
         int next = gen + 1;
         kb_index_gen_path(c->index, next, gen_dir, sizeof gen_dir);
@@ -748,11 +742,8 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
         kb_index_writer_get_meta(r.w, KB_META_REV_BASE, &rb, &e) == KB_OK)
         rev_base = strtoul(rb, NULL, 10);
     free(rb);
-    if (!build_dir[0] && loc_shards < 2) {
-        /* what the committed tables take, to give back on failure (unsharded) */
-        kb_space_take(&sizes, gen_dir, gen, base_rev);
-        kb_space_save(&sizes, sizes_path);
-    }
+    if (!build_dir[0]) /* what the committed tables take, to give back on failure */
+        space = kb_index_space_take(r.w, c->index, 1);
 
     /* Everything from here to commit is one transaction: readers see all or nothing,
      * and a run killed at any point leaves the previous revision as it was. */
@@ -895,14 +886,13 @@ int kb_index_run(const struct kb_config *c, const struct kb_run_opts *o,
     exit_code = rep->failed || rep->deletions_refused ? KB_EXIT_FAILED : KB_EXIT_OK;
 out:
     kb_index_writer_free(r.w); /* cancels the transaction: nothing committed */
-    if (exit_code == KB_EXIT_FATAL && sizes.n) {
-        long long freed = kb_space_restore(&sizes, gen_dir);
+    if (exit_code == KB_EXIT_FATAL && space) {
+        long long freed = kb_index_space_restore(space);
         if (freed > 0)
             fprintf(stderr, "kb-indexer: gave back %lld bytes written by this run\n",
                     freed);
     }
-    if (sizes.n)
-        unlink(sizes_path);
+    kb_index_space_free(space); /* and its notes */
     if (exit_code == KB_EXIT_FATAL && err && err->code == KB_OK)
         kb_error_set(err, KB_EINDEX, "indexing failed");
     run_release(&r); /* closes the shards, if any */

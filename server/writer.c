@@ -231,7 +231,8 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
     struct kb_error e;
     char *meta = NULL;
     int rc = KB_OK;
-    struct kb_space space = {0}; /* the committed tables, to give back a failed batch */
+    struct kb_index_space *space = NULL; /* the committed tables, to give back a failed
+                                            batch (every shard's, core/index.h) */
     if (kb_index_current_db(w->srv->cfg.index, db, sizeof db) < 0) {
         if (!n)
             goto out; /* nothing to write: leave a missing index missing */
@@ -273,11 +274,8 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
         nanosleep(&ts, NULL);
     }
     unsigned long long db_seq = 0, max_seq = 0;
-    unsigned long base_rev = 0;
     kb_error_clear(&e);
-    if (kb_index_writer_revision(xw, &base_rev, &e) == KB_OK &&
-        kb_index_shards(w->srv->cfg.index) < 2)
-        kb_space_take(&space, db, 0, base_rev);
+    space = kb_index_space_take(xw, w->srv->cfg.index, 0);
     if (kb_index_writer_get_meta(xw, META_API_SEQ, &meta, &e) == KB_OK)
         db_seq = strtoull(meta, NULL, 10);
     kb_error_clear(&e);
@@ -347,14 +345,15 @@ static int apply_batch(struct kb_writer *w, const struct op *ops, size_t n,
 out:
     free(meta);
     kb_index_writer_free(xw); /* cancels an open transaction */
-    if (rc && space.n) {
+    if (rc && space) {
         /* a failed batch (a full disk): its blocks must not keep the disk full, or not
          * even the journal could take the next write */
-        long long freed = kb_space_restore(&space, db);
+        long long freed = kb_index_space_restore(space);
         if (freed > 0)
             fprintf(stderr, "kb-server: writer: gave back %lld bytes of a failed batch\n",
                     freed);
     }
+    kb_index_space_free(space);
     return rc;
 }
 
