@@ -7,7 +7,8 @@
 # SIGKILL while it fills the disk leaves its blocks behind; the next run gives them back
 # first. Throughout, the previous revision stays intact and a kb-server started before
 # keeps serving it; once the other file is removed, the next run completes with no
-# manual cleanup and the server sees the new documents.
+# manual cleanup and the server sees the new documents. All of it twice: an unsharded
+# index, then one of 2 shards (every shard and the lexicon give their space back).
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ import kbtest  # noqa: E402
 from kbtest import INDEXER, SERVER, MKCORPUS, check, stop_server  # noqa: E402
 
 SIZE_MB = 24
+LAYOUT = []  # kb-indexer's arguments for the layout under test (--shards=N)
 HEADROOM = 1536 * 1024  # free space left for the run: far less than it needs
 
 
@@ -31,7 +33,8 @@ def free(path):
 
 
 def index(idx, src, *extra, popen=False):
-    args = [INDEXER, "--index=" + idx, "--quiet", "--flush-threshold=20"] + list(extra) + [src]
+    args = [INDEXER, "--index=" + idx, "--quiet", "--flush-threshold=20"] + LAYOUT + \
+        list(extra) + [src]
     if popen:
         return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
@@ -56,7 +59,23 @@ def fill(path, size):
             os.unlink(path)
 
 
+def databases(idx):
+    """The folders of every database of the location (generations of each part)."""
+    parts = [os.path.join(idx, p) for p in sorted(os.listdir(idx))
+             if p.startswith("shard") or p == "lexicon"] or [idx]
+    return [os.path.join(p, g) for p in parts for g in sorted(os.listdir(p))
+            if g.startswith("gen-")]
+
+
 def main():
+    for layout in ([], ["--shards=2"]):
+        LAYOUT[:] = layout
+        print("--- %s" % (" ".join(layout) or "unsharded"), flush=True)
+        scenario(" ".join(layout))
+    return kbtest.finish()
+
+
+def scenario(name):
     tmp = tempfile.mkdtemp(prefix="kb-diskspace-")
     mnt = os.path.join(tmp, "mnt")
     os.makedirs(mnt)
@@ -66,7 +85,7 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
         check(os.getuid() != 0, "root can mount a tmpfs (%s)" % p.stderr.strip())
         print("skipped: cannot mount a tmpfs as a non-root user")
-        return kbtest.finish()
+        return
     server = None
     try:
         gen = os.path.join(tmp, "gen")
@@ -118,8 +137,11 @@ def main():
                   (label, before // 1024, after // 1024))
             check(fill(os.path.join(mnt, "another.dat"), before - 128 * 1024),
                   "%s: another program can use that space" % label)
-            check(sorted(n for n in os.listdir(idx) if n.startswith("gen-")) == ["gen-1"],
-                  "%s: no leftover generation or state file" % label)
+            dbs = databases(idx)
+            check(dbs and all(d.endswith("/gen-1") for d in dbs) and
+                  not [n for n in os.listdir(idx) if n.startswith("indexer.sizes")],
+                  "%s: no leftover generation or state file (%s)" % (
+                      label, [os.path.relpath(d, idx) for d in dbs]))
             check(total() == (200, 60), "%s: server still serves 60 documents" % label)
             if "gave back" in err:
                 given += int(err.split("gave back ")[1].split()[0])
@@ -151,17 +173,19 @@ def main():
         code, out, err = index(idx, os.path.dirname(src))
         check(code == 0, "space back: the next run completes, no manual cleanup (%s)" %
               err[-200:])
-        p = subprocess.run(["xapian-check", os.path.join(idx, "gen-1")],
-                           capture_output=True, text=True, timeout=120)
-        check(p.returncode == 0 and "No errors found" in p.stdout, "xapian-check clean")
+        for d in databases(idx):
+            p = subprocess.run(["xapian-check", d], capture_output=True, text=True,
+                               timeout=120)
+            check(p.returncode == 0 and "No errors found" in p.stdout,
+                  "xapian-check clean: %s" % os.path.relpath(d, idx))
         check(total() == (200, 300), "server sees 300 documents without a restart")
-        print("reliability: test_faults_diskspace: %d full-disk faults survived, "
-              "%d KiB given back, 0 documents lost" % (faults, given // 1024))
+        print("reliability: test_faults_diskspace%s: %d full-disk faults survived, "
+              "%d KiB given back, 0 documents lost" % (" " + name if name else "", faults,
+                                                       given // 1024))
     finally:
         stop_server(server)
         subprocess.run(["umount", mnt], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
-    return kbtest.finish()
 
 
 if __name__ == "__main__":
