@@ -570,19 +570,29 @@ int kb_search_exec(struct kb_searcher *sc, const struct kb_search_params *p,
     return KB_OK;
 }
 
+/* Document `id`'s stored data (malloc'ed into *data, *len bytes), looked up by its
+ * unique-id term; a reader whose revision went away is refreshed and asked again.
+ * Returns the binding's code (XAP_E_NOT_FOUND: no such id). */
+static int doc_data(struct kb_searcher *sc, const char *id, char **data, size_t *len,
+                    struct xap_error *xe)
+{
+    char term[KB_UID_TERM_MAX];
+    size_t tl = kb_query_uid_term(KB_PFX_UID, id, strlen(id), term, sizeof term);
+    int rc = xap_reader_term_doc_data(sc->reader, term, tl, data, len, xe);
+    if (rc && kb_searcher_recover(sc, rc)) {
+        memset(xe, 0, sizeof *xe);
+        rc = xap_reader_term_doc_data(sc->reader, term, tl, data, len, xe);
+    }
+    return rc;
+}
+
 int kb_search_document(struct kb_searcher *sc, const char *id, int with_body, int members,
                        json_t **out, struct kb_error *err)
 {
     struct xap_error xe = {0};
     char *data = NULL;
     size_t len = 0;
-    char term[KB_UID_TERM_MAX];
-    size_t tl = kb_query_uid_term(KB_PFX_UID, id, strlen(id), term, sizeof term);
-    int rc = xap_reader_term_doc_data(sc->reader, term, tl, &data, &len, &xe);
-    if (rc && kb_searcher_recover(sc, rc)) {
-        memset(&xe, 0, sizeof xe);
-        rc = xap_reader_term_doc_data(sc->reader, term, tl, &data, &len, &xe);
-    }
+    int rc = doc_data(sc, id, &data, &len, &xe);
     if (rc == XAP_E_NOT_FOUND || rc == XAP_E_DOC_NOT_FOUND)
         return kb_error_set(err, KB_ENOTFOUND, "no document '%s'", id);
     if (rc)
@@ -603,13 +613,11 @@ int kb_search_document_visible(struct kb_searcher *sc, const char *id, int membe
     struct xap_error xe = {0};
     char *data = NULL;
     size_t len = 0;
-    char term[KB_UID_TERM_MAX];
-    size_t tl = kb_query_uid_term(KB_PFX_UID, id, strlen(id), term, sizeof term);
-    int rc = xap_reader_term_doc_data(sc->reader, term, tl, &data, &len, &xe);
+    int rc = doc_data(sc, id, &data, &len, &xe);
     if (!rc && !kb_search_data_visible(data, len, members))
         rc = XAP_E_NOT_FOUND;
     free(data);
-    return !rc ? 1 : rc == XAP_E_NOT_FOUND ? 0 : -1;
+    return !rc ? 1 : rc == XAP_E_NOT_FOUND || rc == XAP_E_DOC_NOT_FOUND ? 0 : -1;
 }
 
 int kb_search_similar(struct kb_searcher *sc, const char *id, size_t offset, size_t limit,
