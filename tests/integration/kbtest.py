@@ -223,3 +223,37 @@ def write_stub(path, lines):
             f.write(line + "\n")
     os.replace(tmp, path)
     return path
+
+
+# --- kb-server on port 0 ----------------------------------------------------------------
+def start_kb_server(index, port_file, log, *options, env=None, prefix=(), required=True):
+    """kb-server --index=index --port=0 --port-file=port_file plus `options` ("--key=value"
+    strings), its output appended to the file `log`, started after `prefix` (such as a
+    setpriv command) when given. Returns (process, port) once it has written its port
+    (an old port file is removed first). If it exits or has not written it after 15 s:
+    stops it and raises RuntimeError with the log's tail, or returns (process, None) when
+    not `required`."""
+    if os.path.exists(port_file):
+        os.unlink(port_file)
+    out = open(log, "ab")
+    proc = subprocess.Popen(list(prefix) + [SERVER, "--index=" + index, "--port=0",
+                                            "--port-file=" + port_file] + list(options),
+                            stdout=out, stderr=subprocess.STDOUT, env=env)
+    out.close()
+    for _ in range(300):
+        try:
+            with open(port_file) as f:
+                text = f.read().strip()
+            if text:
+                return proc, int(text)
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    if not required:
+        return proc, None
+    stop_server(proc)
+    with open(log, errors="replace") as f:
+        tail = f.read()[-600:]
+    raise RuntimeError("kb-server over %s did not start: %s" % (index, tail))

@@ -29,20 +29,9 @@ DAY_MAX = 1000  # KB_ANALYTICS_DAY_MAX
 
 
 def start(tmp, index, keys, *extra):
-    pf = os.path.join(tmp, "port")
-    if os.path.exists(pf):
-        os.unlink(pf)
-    log = open(os.path.join(tmp, "server.log"), "a")
-    p = subprocess.Popen([kbtest.SERVER, "--index=" + index, "--port=0", "--port-file=" + pf,
-                          "--keys-file=" + keys, "--access-log=", *extra],
-                         stdout=log, stderr=subprocess.STDOUT, env=ENV)
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError("kb-server did not start: " + open(os.path.join(tmp, "server.log")).read())
+    return kbtest.start_kb_server(index, os.path.join(tmp, "port"),
+                                  os.path.join(tmp, "server.log"), "--keys-file=" + keys,
+                                  "--access-log=", *extra, env=ENV)
 
 
 def get(port, path, key=None, body=None):

@@ -21,6 +21,8 @@ import time
 import urllib.error
 import urllib.request
 
+import kbtest
+
 SRC = os.environ.get("KB_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 BIN = os.environ.get("KB_BIN_DIR", os.path.join(SRC, "build", "bin"))
@@ -40,21 +42,11 @@ def check(cond, what):
 
 
 def start_server(tmp, index, keys):
-    pf = os.path.join(tmp, "port")
-    if os.path.exists(pf):
-        os.unlink(pf)
-    log = open(os.path.join(tmp, "server.log"), "a")
-    p = subprocess.Popen([os.path.join(BIN, "kb-server"), "--index=" + index, "--port=0",
-                          "--port-file=" + pf, "--keys-file=" + keys, "--access-log="],
-                         stdout=log, stderr=subprocess.STDOUT, env=ENV)
+    p, port = kbtest.start_kb_server(index, os.path.join(tmp, "port"),
+                                     os.path.join(tmp, "server.log"), "--keys-file=" + keys,
+                                     "--access-log=", env=ENV)
     procs.append(p)
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError("kb-server did not start")
+    return p, port
 
 
 def req(port, method, path, body=None, key=WKEY):

@@ -94,16 +94,9 @@ def main():
         with open(keys, "w") as f:
             f.write(subprocess.run([SERVER, "--hash-key=" + WKEY, "--scopes=write"],
                                    capture_output=True, text=True, check=True).stdout)
-        pf = os.path.join(tmp, "port")
-        log = open(os.path.join(tmp, "server.log"), "w")
-        server = subprocess.Popen([SERVER, "--index=" + idx, "--port=0", "--port-file=" + pf,
-                                   "--keys-file=" + keys, "--access-log="], stdout=log,
-                                  stderr=subprocess.STDOUT)
-        for _ in range(200):
-            if os.path.exists(pf) and open(pf).read().strip():
-                break
-            time.sleep(0.05)
-        port = int(open(pf).read())
+        server, port = kbtest.start_kb_server(idx, os.path.join(tmp, "port"),
+                                              os.path.join(tmp, "server.log"),
+                                              "--keys-file=" + keys, "--access-log=")
         st, b = req(port, "GET", "/api/v1/stats")
         n0 = b.get("documents", 0)
 

@@ -90,16 +90,8 @@ def main():
         check(code == 0 and rep.get("skipped_failed") == 2 and rep.get("documents") == 2,
               "a removed file's record goes, the others stay (exit %d)" % code)
 
-        portfile = os.path.join(tmp, "port")
-        log = open(os.path.join(tmp, "server.log"), "w")
-        server = subprocess.Popen([SERVER, "--index=" + idx, "--port=0",
-                                   "--port-file=" + portfile], stdout=log,
-                                  stderr=subprocess.STDOUT)
-        for _ in range(200):
-            if os.path.exists(portfile) and open(portfile).read().strip():
-                break
-            time.sleep(0.05)
-        port = open(portfile).read().strip()
+        server, port = kbtest.start_kb_server(idx, os.path.join(tmp, "port"),
+                                              os.path.join(tmp, "server.log"))
         with urllib.request.urlopen("http://127.0.0.1:%s/api/v1/stats" % port,
                                     timeout=10) as r:
             stats = json.loads(r.read())

@@ -64,16 +64,8 @@ def main():
         base = db_info(idx)
         stub = open(os.path.join(idx, "XAPIANDB")).read()
 
-        portfile = os.path.join(tmp, "port")
-        log = open(os.path.join(tmp, "server.log"), "w")
-        server = subprocess.Popen([SERVER, "--index=" + idx, "--port=0",
-                                   "--port-file=" + portfile], stdout=log,
-                                  stderr=subprocess.STDOUT)
-        for _ in range(100):
-            if os.path.exists(portfile) and open(portfile).read().strip():
-                break
-            time.sleep(0.05)
-        port = open(portfile).read().strip()
+        server, port = kbtest.start_kb_server(idx, os.path.join(tmp, "port"),
+                                              os.path.join(tmp, "server.log"))
 
         def total():
             url = "http://127.0.0.1:%s/api/v1/search?q=&collapse=false" % port

@@ -52,19 +52,9 @@ def answer_ok(st, ctype, body):
 
 
 def start(tmp, idx):
-    pf = os.path.join(tmp, "port")
-    if os.path.exists(pf):
-        os.unlink(pf)
-    log = open(os.path.join(tmp, "server.log"), "a")
-    p = subprocess.Popen([SERVER, "--index=" + idx, "--port=0", "--port-file=" + pf,
-                          "--access-log="], stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    return p, None
+    return kbtest.start_kb_server(idx, os.path.join(tmp, "port"),
+                                  os.path.join(tmp, "server.log"), "--access-log=",
+                                  required=False)
 
 
 def index(idx, src, *extra):

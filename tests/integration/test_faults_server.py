@@ -95,16 +95,8 @@ def main():
         code, rep, err = index(idx, src)
         check(code == 0 and rep.get("added") == 100, "baseline: 100 documents")
 
-        portfile = os.path.join(tmp, "port")
-        log = open(os.path.join(tmp, "server.log"), "w")
-        server = subprocess.Popen([SERVER, "--index=" + idx, "--port=0",
-                                   "--port-file=" + portfile, "--workers=4"],
-                                  stdout=log, stderr=subprocess.STDOUT)
-        for _ in range(200):
-            if os.path.exists(portfile) and open(portfile).read().strip():
-                break
-            time.sleep(0.05)
-        port = open(portfile).read().strip()
+        server, port = kbtest.start_kb_server(idx, os.path.join(tmp, "port"),
+                                              os.path.join(tmp, "server.log"), "--workers=4")
         with open(os.path.join(BENCH, "queries.txt"), encoding="utf-8") as f:
             queries = [l.strip() for l in f if l.strip()][:200]
         clients = Clients(port, queries)

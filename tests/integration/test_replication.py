@@ -47,25 +47,13 @@ def start_server(tmp, name, index, as_nobody):
     rundir = os.path.join(tmp, "run-" + name)
     os.mkdir(rundir)
     os.chmod(rundir, 0o777)  # the port file, written by nobody too
-    pf = os.path.join(rundir, "port")
-    log = open(os.path.join(tmp, name + ".log"), "ab")
-    argv = [kbtest.SERVER, "--index=" + index, "--port=0", "--port-file=" + pf,
-            "--access-log=", "--analytics-file=off"]
+    prefix = []
     if as_nobody:
-        argv = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
-                "--clear-groups"] + argv
-    p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                         env=dict(os.environ, KB_DATA_DIR=DATA))
-    log.close()
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    kbtest.stop_server(p)
-    raise RuntimeError("kb-server %s did not start: %s" % (
-        name, open(os.path.join(tmp, name + ".log"), errors="replace").read()[-600:]))
+        prefix = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"]
+    return kbtest.start_kb_server(index, os.path.join(rundir, "port"),
+                                  os.path.join(tmp, name + ".log"), "--access-log=",
+                                  "--analytics-file=off", prefix=prefix,
+                                  env=dict(os.environ, KB_DATA_DIR=DATA))
 
 
 def get(port, path):

@@ -94,18 +94,11 @@ def main():
         with open(keys, "w") as f:
             f.write(subprocess.run([SERVER, "--hash-key=" + WKEY, "--scopes=write,members"],
                                    capture_output=True, text=True, check=True).stdout)
-        pf = os.path.join(tmp, "port")
-        log = open(os.path.join(tmp, "server.log"), "w")
-        server = subprocess.Popen([SERVER, "--index=" + os.path.join(tmp, "idx"),
-                                   "--port=0", "--port-file=" + pf, "--keys-file=" + keys,
-                                   "--access-log="], stdout=log, stderr=subprocess.STDOUT,
-                                  env=ENV)
-        port = None
-        for _ in range(300):
-            if os.path.exists(pf) and open(pf).read().strip():
-                port = int(open(pf).read())
-                break
-            time.sleep(0.05)
+        server, port = kbtest.start_kb_server(os.path.join(tmp, "idx"),
+                                              os.path.join(tmp, "port"),
+                                              os.path.join(tmp, "server.log"),
+                                              "--keys-file=" + keys, "--access-log=", env=ENV,
+                                              required=False)
         check(port is not None, "kb-server started")
         if port is None:
             return

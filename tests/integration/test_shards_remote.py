@@ -43,21 +43,10 @@ VARIANTS = ["&facets=true", "&collapse=true&facets=true", "&sort=newest",
 
 
 def start_server(tmp, name, index, *extra):
-    pf = os.path.join(tmp, name + ".port")
-    log = open(os.path.join(tmp, name + ".log"), "ab")
-    p = subprocess.Popen([kbtest.SERVER, "--index=" + index, "--port=0", "--port-file=" + pf,
-                          "--access-log=", "--workers=2"] + list(extra),
-                         stdout=log, stderr=subprocess.STDOUT,
-                         env=dict(os.environ, KB_DATA_DIR=DATA))
-    log.close()
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    kbtest.stop_server(p)
-    raise RuntimeError("kb-server %s did not start" % name)
+    return kbtest.start_kb_server(index, os.path.join(tmp, name + ".port"),
+                                  os.path.join(tmp, name + ".log"), "--access-log=",
+                                  "--workers=2", *extra,
+                                  env=dict(os.environ, KB_DATA_DIR=DATA))
 
 
 WKEY = "shards-writer-key-0123456789"

@@ -111,22 +111,9 @@ def partition(idx, n, expect, what):
 
 
 def start_server(tmp, name, idx, *extra):
-    pf = os.path.join(tmp, name + ".port")
-    if os.path.exists(pf):
-        os.unlink(pf)
-    log = open(os.path.join(tmp, name + ".log"), "ab")
-    p = subprocess.Popen([kbtest.SERVER, "--index=" + idx, "--port=0",
-                          "--port-file=" + pf, "--access-log=", "--analytics-file=off"] +
-                         list(extra), stdout=log, stderr=subprocess.STDOUT, env=ENV)
-    log.close()
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    kbtest.stop_server(p)
-    raise RuntimeError("kb-server %s did not start" % name)
+    return kbtest.start_kb_server(idx, os.path.join(tmp, name + ".port"),
+                                  os.path.join(tmp, name + ".log"), "--access-log=",
+                                  "--analytics-file=off", *extra, env=ENV)
 
 
 def req(port, method, path, body=None, key=None):

@@ -33,20 +33,9 @@ QUERIES = ["hydrogen", "batterie", "celle a combustibile", "zebrafinch", "snapwr
 
 
 def start(tmp, name, index, keys):
-    pf = os.path.join(tmp, name + ".port")
-    if os.path.exists(pf):
-        os.unlink(pf)
-    log = open(os.path.join(tmp, name + ".log"), "a")
-    p = subprocess.Popen([kbtest.SERVER, "--index=" + index, "--port=0", "--port-file=" + pf,
-                          "--keys-file=" + keys, "--access-log=", "--analytics-file=off"],
-                         stdout=log, stderr=subprocess.STDOUT, env=ENV)
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError("kb-server did not start")
+    return kbtest.start_kb_server(index, os.path.join(tmp, name + ".port"),
+                                  os.path.join(tmp, name + ".log"), "--keys-file=" + keys,
+                                  "--access-log=", "--analytics-file=off", env=ENV)
 
 
 def call(port, method, path, body=None, key=WKEY):

@@ -73,20 +73,12 @@ def get_json(port, path, headers=None):
 
 
 def start_server(tmp, name, index, keys, corpus, *extra):
-    pf = os.path.join(tmp, name + ".port")
-    log = open(os.path.join(tmp, name + ".log"), "a")
-    p = subprocess.Popen([kbtest.SERVER, "--index=" + index, "--port=0", "--port-file=" + pf,
-                          "--keys-file=" + keys, "--access-log=", "--source=" + corpus,
-                          "--workers=4", *extra], stdout=log, stderr=subprocess.STDOUT,
-                         env=ENV)
+    p, port = kbtest.start_kb_server(index, os.path.join(tmp, name + ".port"),
+                                     os.path.join(tmp, name + ".log"), "--keys-file=" + keys,
+                                     "--access-log=", "--source=" + corpus, "--workers=4",
+                                     *extra, env=ENV)
     procs.append(p)
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError("kb-server did not start: " + open(os.path.join(tmp, name + ".log")).read())
+    return port
 
 
 def index(idx, corpus):
