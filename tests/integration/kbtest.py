@@ -257,3 +257,36 @@ def start_kb_server(index, port_file, log, *options, env=None, prefix=(), requir
     with open(log, errors="replace") as f:
         tail = f.read()[-600:]
     raise RuntimeError("kb-server over %s did not start: %s" % (index, tail))
+
+
+# --- HTTP to a kb-server on loopback ------------------------------------------------------
+import json  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+
+
+def http(port, method, path, body=None, key=None, headers=None, timeout=30):
+    """One request to 127.0.0.1:port. `body`: bytes are sent as they are, anything else as
+    JSON (with its Content-Type); `key`: sent as a Bearer token. Returns (status, the
+    answer's headers as a dict, its body bytes); an error status is an answer like any
+    other."""
+    h = dict(headers or {})
+    data = body
+    if body is not None and not isinstance(body, bytes):
+        data = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    if key:
+        h["Authorization"] = "Bearer " + key
+    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
+                               method=method, headers=h)
+    try:
+        with urllib.request.urlopen(r, timeout=timeout) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def call(port, method, path, body=None, key=None, timeout=30):
+    """http() to a JSON API: (status, the parsed answer; None when it is empty)."""
+    st, _, raw = http(port, method, path, body, key, timeout=timeout)
+    return st, json.loads(raw or b"null")

@@ -35,18 +35,10 @@ def start(tmp, index, keys, *extra):
 
 
 def get(port, path, key=None, body=None):
-    h = {"Authorization": "Bearer " + key} if key else {}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), headers=h, data=data)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            raw = resp.read()
-            return resp.status, json.loads(raw) if raw[:1] in (b"{", b"[") else raw
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    st, _, raw = kbtest.http(port, "GET" if body is None else "POST", path, body, key)
+    if st >= 300:
+        return st, json.loads(raw or b"null")
+    return st, json.loads(raw) if raw[:1] in (b"{", b"[") else raw
 
 
 def search(port, q, extra=""):

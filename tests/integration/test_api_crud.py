@@ -50,20 +50,7 @@ def start_server(tmp, index, keys):
 
 
 def req(port, method, path, body=None, key=WKEY):
-    h = {}
-    data = None
-    if key:
-        h["Authorization"] = "Bearer " + key
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
-                               method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    return kbtest.call(port, method, path, body, key)
 
 
 def doc(i, word="quokkatron"):

@@ -34,20 +34,7 @@ def free(path):
 
 
 def req(port, method, path, body=None, timeout=30):
-    h = {"Authorization": "Bearer " + WKEY}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
-                               method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=timeout) as resp:
-            raw = resp.read()
-            status = resp.status
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        status = e.code
+    status, _, raw = kbtest.http(port, method, path, body, WKEY, timeout=timeout)
     try:
         return status, json.loads(raw or b"null")
     except ValueError:

@@ -68,9 +68,8 @@ def main():
                                               os.path.join(tmp, "server.log"))
 
         def total():
-            url = "http://127.0.0.1:%s/api/v1/search?q=&collapse=false" % port
-            with urllib.request.urlopen(url, timeout=10) as r:
-                return r.status, json.loads(r.read()).get("total")
+            st, b = kbtest.call(port, "GET", "/api/v1/search?q=&collapse=false", timeout=10)
+            return st, b.get("total")
 
         check(total() == (200, 60), "server serves the baseline (60 documents)")
 

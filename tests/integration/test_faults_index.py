@@ -31,12 +31,8 @@ ROUTES = ["/healthz", "/api/v1/search?q=hydrogen", "/api/v1/suggest?q=hydr",
 
 
 def get(port, path, timeout=10):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
-                                    timeout=timeout) as r:
-            return r.status, r.headers.get("Content-Type", ""), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read()
+    st, h, raw = kbtest.http(port, "GET", path, timeout=timeout)
+    return st, h.get("Content-Type", ""), raw
 
 
 def answer_ok(st, ctype, body):

@@ -36,12 +36,7 @@ def start_server(tmp, name, index):
 
 
 def get(port, path, timeout=60):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
-                                    timeout=timeout) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    return kbtest.call(port, "GET", path, timeout=timeout)
 
 
 def answers(port):

@@ -57,11 +57,7 @@ def start_server(tmp, name, index, as_nobody):
 
 
 def get(port, path):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=30) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    return kbtest.call(port, "GET", path)
 
 
 def answers(port):

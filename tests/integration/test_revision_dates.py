@@ -37,17 +37,7 @@ def index(tmp, *args):
 
 
 def get(port, path, method="GET", body=None, key=None):
-    h = {"Content-Type": "application/json"} if body is not None else {}
-    if key:
-        h["Authorization"] = "Bearer " + key
-    data = json.dumps(body).encode() if body is not None else None
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
-                               method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            return resp.status, dict(resp.headers), resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+    return kbtest.http(port, method, path, body, key)
 
 
 def get_json(port, path, **kw):

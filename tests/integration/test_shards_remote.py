@@ -53,16 +53,9 @@ WKEY = "shards-writer-key-0123456789"
 
 
 def request(port, path, method="GET", body=None, timeout=60):
-    headers = {"Content-Type": "application/json"}
-    if method != "GET":
-        headers["Authorization"] = "Bearer " + WKEY
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method,
-                                 data=body, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+    st, _, raw = kbtest.http(port, method, path, body, None if method == "GET" else WKEY,
+                             {"Content-Type": "application/json"}, timeout)
+    return st, raw
 
 
 def get(port, path):

@@ -54,17 +54,7 @@ procs = []
 
 
 def http(port, method, path, headers=None, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    h = dict(headers or {})
-    if data is not None:
-        h["Content-Type"] = "application/json"
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
-                               method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            return resp.status, dict(resp.headers), resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+    return kbtest.http(port, method, path, body, headers=headers)
 
 
 def get_json(port, path, headers=None):
