@@ -290,3 +290,69 @@ def call(port, method, path, body=None, key=None, timeout=30):
     """http() to a JSON API: (status, the parsed answer; None when it is empty)."""
     st, _, raw = http(port, method, path, body, key, timeout=timeout)
     return st, json.loads(raw or b"null")
+
+
+# --- kb-indexer and the stock Xapian tools ------------------------------------------------
+import sys  # noqa: E402
+
+
+def index_json(idx, src, *extra, env=None, timeout=300):
+    """kb-indexer --index=idx --quiet --json, `extra`, src. Returns (exit status, its
+    report ({} when it wrote none), its stderr)."""
+    p = subprocess.run([INDEXER, "--index=" + idx, "--quiet", "--json"] + list(extra) +
+                       [src], capture_output=True, text=True, env=env, timeout=timeout)
+    try:
+        rep = json.loads(p.stdout)
+    except ValueError:
+        rep = {}
+    return p.returncode, rep, p.stderr
+
+
+def kill_indexer_after(n, *args, env=None):
+    """Runs kb-indexer --verbose with args and kills it (-9) once it has said it stored n
+    documents. Returns (was it still running, documents it said it stored)."""
+    proc = subprocess.Popen([INDEXER, "--verbose"] + list(args), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    stored = 0
+    try:
+        for line in proc.stderr:
+            if line.startswith("kb-indexer: indexed "):
+                stored += 1
+                if stored == n:
+                    break
+        running = proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stderr.close()
+    return running, stored
+
+
+def mkcorpus(out, docs, seed):
+    """Generates `docs` documents into out with ../shared/bench/mkcorpus (2 jobs)."""
+    subprocess.run([sys.executable, MKCORPUS, "--docs", str(docs), "--seed", str(seed),
+                    "--out", out, "--jobs", "2"], check=True, capture_output=True,
+                   timeout=120)
+
+
+def delve(*args):
+    """xapian-delve with args: (exit status, its output)."""
+    p = subprocess.run(["xapian-delve"] + list(args), capture_output=True, text=True,
+                       timeout=60)
+    return p.returncode, p.stdout
+
+
+def db_info(db):
+    """{'number of documents': ..., 'revision': ...} from xapian-delve's summary."""
+    _, out = delve(db)
+    info = {}
+    for line in out.splitlines():
+        if " = " in line:
+            k, v = line.split(" = ", 1)
+            info[k.strip()] = v.strip()
+    return info
+
+
+def xapian_check(db):
+    """xapian-check over db; the finished process (returncode, stdout)."""
+    return subprocess.run(["xapian-check", db], capture_output=True, text=True, timeout=120)

@@ -37,9 +37,7 @@ def index(idx, src, limit=None, *extra):
     return p.returncode, p.stdout, p.stderr
 
 
-def db_info(path):
-    p = subprocess.run(["xapian-delve", path], capture_output=True, text=True, timeout=60)
-    return dict(l.split(" = ", 1) for l in p.stdout.splitlines() if " = " in l)
+db_info = kbtest.db_info
 
 
 def largest_file(path):
@@ -51,8 +49,7 @@ def main():
     server = None
     try:
         gen = os.path.join(tmp, "gen")
-        subprocess.run([sys.executable, MKCORPUS, "--docs", "300", "--seed", "3", "--out",
-                        gen, "--jobs", "2"], check=True, capture_output=True, timeout=120)
+        kbtest.mkcorpus(gen, 300, 3)
         src = os.path.join(tmp, "src", "0000")
         os.makedirs(src)
         names = sorted(os.listdir(os.path.join(gen, "0000")))
@@ -91,8 +88,7 @@ def main():
                   "%s: stub unchanged" % label)
             left = sorted(n for n in os.listdir(idx) if n.startswith("gen-"))
             check(left == ["gen-1"], "%s: no leftover generation (%s)" % (label, left))
-            p = subprocess.run(["xapian-check", os.path.join(idx, "gen-1")],
-                               capture_output=True, text=True, timeout=120)
+            p = kbtest.xapian_check(os.path.join(idx, "gen-1"))
             check(p.returncode == 0 and "No errors found" in p.stdout,
                   "%s: xapian-check clean" % label)
             check(total() == (200, 60), "%s: server still serves 60 documents" % label)

@@ -70,8 +70,7 @@ def main():
     server = None
     try:
         gen = os.path.join(tmp, "gen")
-        subprocess.run([sys.executable, MKCORPUS, "--docs", "300", "--seed", "5", "--out",
-                        gen, "--jobs", "2"], check=True, capture_output=True, timeout=120)
+        kbtest.mkcorpus(gen, 300, 5)
         src = os.path.join(tmp, "src", "0000")
         os.makedirs(src)
         names = sorted(os.listdir(os.path.join(gen, "0000")))
@@ -142,8 +141,7 @@ def main():
         code, out, err = index(idx, os.path.dirname(src))
         check(code == 0, "space back: the next run completes, no manual cleanup (%s)" %
               err[-200:])
-        p = subprocess.run(["xapian-check", os.path.join(idx, "gen-1")],
-                           capture_output=True, text=True, timeout=120)
+        p = kbtest.xapian_check(os.path.join(idx, "gen-1"))
         check(p.returncode == 0 and "No errors found" in p.stdout, "xapian-check clean")
         check(total() == (200, 300), "server sees 300 documents without a restart")
         print("reliability: test_faults_diskspace: %d full-disk faults survived, "

@@ -68,13 +68,7 @@ class Clients:
             return self.ok + len(self.bad)
 
 
-def index(idx, src, *extra):
-    p = subprocess.run([INDEXER, "--index=" + idx, "--quiet", "--json"] + list(extra) +
-                       [src], capture_output=True, text=True, timeout=300)
-    try:
-        return p.returncode, json.loads(p.stdout), p.stderr
-    except ValueError:
-        return p.returncode, {}, p.stderr
+index = kbtest.index_json
 
 
 def main():
@@ -83,9 +77,7 @@ def main():
     clients = None
     try:
         gen = os.path.join(tmp, "gen")
-        subprocess.run([sys.executable, os.path.join(BENCH, "mkcorpus"), "--docs", "200",
-                        "--seed", "11", "--out", gen, "--jobs", "2"], check=True,
-                       capture_output=True, timeout=120)
+        kbtest.mkcorpus(gen, 200, 11)
         names = sorted(os.listdir(os.path.join(gen, "0000")))
         src = os.path.join(tmp, "src")
         os.makedirs(os.path.join(src, "0000"))

@@ -34,12 +34,8 @@ NOBODY = 65534
 
 def run_indexer(index, src, *extra):
     env = dict(os.environ, KB_DATA_DIR=DATA, XAPIAN_MAX_CHANGESETS="10")
-    r = subprocess.run([kbtest.INDEXER, "--index=" + index, "--quiet", "--json"] +
-                       list(extra) + [src], stdout=subprocess.PIPE, env=env, timeout=300)
-    try:
-        return r.returncode, json.loads(r.stdout)
-    except ValueError:
-        return r.returncode, {}
+    code, rep, _ = kbtest.index_json(index, src, *extra, env=env)
+    return code, rep
 
 
 def start_server(tmp, name, index, as_nobody):

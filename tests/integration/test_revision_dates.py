@@ -27,13 +27,9 @@ WKEY = "revision-test-writer-key-0123456789"
 
 
 def index(tmp, *args):
-    cmd = [INDEXER, "--index=" + os.path.join(tmp, "idx"), "--quiet", "--json"] + \
-        list(args) + [os.path.join(tmp, "src")]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=ENV)
-    try:
-        return p.returncode, json.loads(p.stdout)
-    except ValueError:
-        return p.returncode, {}
+    code, rep, _ = kbtest.index_json(os.path.join(tmp, "idx"), os.path.join(tmp, "src"),
+                                     *args, env=ENV, timeout=120)
+    return code, rep
 
 
 def get(port, path, method="GET", body=None, key=None):

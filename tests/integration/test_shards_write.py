@@ -56,29 +56,13 @@ def shard_of(uid, n):
 
 
 def index(idx, src, *extra, env=ENV):
-    p = subprocess.run([INDEXER, "--index=" + idx, "--quiet", "--json"] + list(extra) +
-                       [src], capture_output=True, text=True, env=env, timeout=300)
-    try:
-        rep = json.loads(p.stdout)
-    except ValueError:
-        rep = {}
-    return p.returncode, rep, p.stderr
+    return kbtest.index_json(idx, src, *extra, env=env)
 
 
-def delve(*args):
-    p = subprocess.run(["xapian-delve"] + list(args), capture_output=True, text=True,
-                       timeout=60)
-    return p.returncode, p.stdout
+delve = kbtest.delve
 
 
-def info(db):
-    _, out = delve(db)
-    d = {}
-    for line in out.splitlines():
-        if " = " in line:
-            k, v = line.split(" = ", 1)
-            d[k.strip()] = v.strip()
-    return d
+info = kbtest.db_info
 
 
 def uids(db):
@@ -188,27 +172,12 @@ def lexicon_spelling(tmp, idx, ref, what):
 
 
 def kill_after(n, *args):
-    proc = subprocess.Popen([INDEXER, "--verbose"] + list(args), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=ENV)
-    stored = 0
-    try:
-        for line in proc.stderr:
-            if line.startswith("kb-indexer: indexed "):
-                stored += 1
-                if stored == n:
-                    break
-        running = proc.poll() is None
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        proc.stderr.close()
-    return running, stored
+    return kbtest.kill_indexer_after(n, *args, env=ENV)
 
 
 def killed_run(tmp):
     gen = os.path.join(tmp, "gen")
-    subprocess.run([sys.executable, MKCORPUS, "--docs", "150", "--seed", "5", "--out",
-                    gen, "--jobs", "2"], check=True, capture_output=True, timeout=120)
+    kbtest.mkcorpus(gen, 150, 5)
     docs = sorted(os.path.join(d, n) for d in os.listdir(gen)
                   for n in os.listdir(os.path.join(gen, d)))
     src = os.path.join(tmp, "ksrc")
