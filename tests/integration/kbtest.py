@@ -356,3 +356,56 @@ def db_info(db):
 def xapian_check(db):
     """xapian-check over db; the finished process (returncode, stdout)."""
     return subprocess.run(["xapian-check", db], capture_output=True, text=True, timeout=120)
+
+
+def write_keys(path, *keys):
+    """A keys file for kb-server --keys-file with each (key, scopes) pair, hashed by
+    kb-server --hash-key (no key in clear). Returns path."""
+    with open(path, "w") as f:
+        for key, scopes in keys:
+            f.write(subprocess.run([SERVER, "--hash-key=" + key, "--scopes=" + scopes],
+                                   capture_output=True, text=True, check=True).stdout)
+    return path
+
+
+# --- a small disk to fill (tmpfs), and the test's folder ----------------------------------
+import shutil  # noqa: E402
+
+
+def mount_tmpfs(tmp, size_mb):
+    """Mounts a tmpfs of size_mb MiB on tmp/mnt (root only, as in CI) and returns that
+    folder. When it cannot: removes tmp, counts a failure if this is root (else says the
+    test is skipped) and returns None."""
+    mnt = os.path.join(tmp, "mnt")
+    os.makedirs(mnt)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm" % size_mb, "tmpfs", mnt],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        check(os.getuid() != 0, "root can mount a tmpfs (%s)" % p.stderr.strip())
+        print("skipped: cannot mount a tmpfs as a non-root user")
+        return None
+    return mnt
+
+
+def free_bytes(path):
+    """Bytes free for an unprivileged writer on path's file system."""
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def write_ballast(folder, headroom):
+    """Fills folder's file system with one file, another program's, but `headroom` bytes;
+    returns its path."""
+    path = os.path.join(folder, "other-program.dat")
+    with open(path, "wb") as f:
+        f.write(b"\1" * (free_bytes(folder) - headroom))
+    return path
+
+
+def remove_unless_failed(tmp):
+    """Removes the test's folder, or keeps it (and says where) when a check failed."""
+    if failures:
+        print("kept for inspection:", tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -62,11 +61,7 @@ def main():
                             os.path.join(kbtest.SRC, "corpus")], env=ENV,
                            capture_output=True, text=True)
         check(r.returncode == 0, "index of corpus/ built (exit %d)" % r.returncode)
-        keys = os.path.join(tmp, "keys")
-        with open(keys, "w") as f:
-            for k, s in ((AKEY, "admin"), (SKEY, "search")):
-                f.write(subprocess.run([kbtest.SERVER, "--hash-key=" + k, "--scopes=" + s],
-                                       capture_output=True, text=True, check=True).stdout)
+        keys = kbtest.write_keys(os.path.join(tmp, "keys"), (AKEY, "admin"), (SKEY, "search"))
         srv, port = start(tmp, index, keys)
 
         # scope admin, and only admin

@@ -8,7 +8,6 @@ after kill -9 of a server whose writes were acknowledged (202) but not yet appli
 Xapian write lock is held by this test meanwhile, as a running indexer would).
 """
 import fcntl
-import json
 import os
 import re
 import shutil
@@ -82,12 +81,7 @@ def main():
         index = os.path.join(tmp, "index")
         r = indexer(index, corpus)
         check(r.returncode == 0, "initial index built (exit %d %s)" % (r.returncode, r.stderr[-300:]))
-        keys = os.path.join(tmp, "keys")
-        with open(keys, "w") as f:
-            for k, s in ((WKEY, "write"), (SKEY, "search")):
-                f.write(subprocess.run([os.path.join(BIN, "kb-server"), "--hash-key=" + k,
-                                        "--scopes=" + s], capture_output=True, text=True,
-                                       check=True).stdout)
+        keys = kbtest.write_keys(os.path.join(tmp, "keys"), (WKEY, "write"), (SKEY, "search"))
         check(WKEY not in open(keys).read(), "the keys file holds no key in clear")
         srv, port = start_server(tmp, index, keys)
         n0 = req(port, "GET", "/api/v1/stats", key=None)[1]["documents"]

@@ -16,7 +16,7 @@ import time
 import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import SRC, INDEXER, SERVER, check, stop_server  # noqa: E402
+from kbtest import SRC, INDEXER, check, stop_server  # noqa: E402
 
 
 def run(idx, src):

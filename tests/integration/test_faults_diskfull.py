@@ -8,7 +8,6 @@
 # (same revision and documents, xapian-check clean, stub unchanged, no leftover folders),
 # kb-server started before the run still answers from it, and once space is back the
 # next run completes and the server sees the new documents without a restart.
-import json
 import os
 import resource
 import shutil
@@ -16,11 +15,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import BIN, SRC, INDEXER, SERVER, MKCORPUS, check, stop_server  # noqa: E402
+from kbtest import BIN, SRC, INDEXER, check, stop_server  # noqa: E402
 
 
 

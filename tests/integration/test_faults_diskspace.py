@@ -8,7 +8,6 @@
 # first. Throughout, the previous revision stays intact and a kb-server started before
 # keeps serving it; once the other file is removed, the next run completes with no
 # manual cleanup and the server sees the new documents.
-import json
 import os
 import shutil
 import signal
@@ -16,18 +15,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import INDEXER, SERVER, MKCORPUS, check, stop_server  # noqa: E402
+from kbtest import INDEXER, check, stop_server  # noqa: E402
 
 SIZE_MB = 24
 HEADROOM = 1536 * 1024  # free space left for the run: far less than it needs
 
 
-def free(path):
-    st = os.statvfs(path)
-    return st.f_bavail * st.f_frsize
+free = kbtest.free_bytes
 
 
 def index(idx, src, *extra, popen=False):
@@ -58,14 +54,8 @@ def fill(path, size):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="kb-diskspace-")
-    mnt = os.path.join(tmp, "mnt")
-    os.makedirs(mnt)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm" % SIZE_MB, "tmpfs", mnt],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        check(os.getuid() != 0, "root can mount a tmpfs (%s)" % p.stderr.strip())
-        print("skipped: cannot mount a tmpfs as a non-root user")
+    mnt = kbtest.mount_tmpfs(tmp, SIZE_MB)
+    if mnt is None:
         return kbtest.finish()
     server = None
     try:
@@ -90,9 +80,7 @@ def main():
         check(total() == (200, 60), "server serves the baseline")
         for n in names[60:]:
             shutil.copy2(os.path.join(gen, "0000", n), src)
-        ballast = os.path.join(mnt, "other-program.dat")
-        with open(ballast, "wb") as f:
-            f.write(b"\1" * (free(mnt) - HEADROOM))
+        ballast = kbtest.write_ballast(mnt, HEADROOM)
         faults = 0
         given = 0
         for label, extra in (("incremental", []), ("--full", ["--full"])):

@@ -19,11 +19,9 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import SRC, INDEXER, SERVER, check, stop_server  # noqa: E402
+from kbtest import SRC, INDEXER, check, stop_server  # noqa: E402
 
 ROUTES = ["/healthz", "/api/v1/search?q=hydrogen", "/api/v1/suggest?q=hydr",
           "/api/v1/stats", "/api/v1/documents/en/fuel-cell-heavy-duty-trucks.md",

@@ -12,14 +12,11 @@
 # next --full clears the half-built one and its shards and gives the same terms.
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import json
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import BIN, SRC, INDEXER, MKCORPUS, check  # noqa: E402
+from kbtest import BIN, SRC, check  # noqa: E402
 
 
 

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,7 +21,7 @@ import urllib.parse
 import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import BIN, SRC, INDEXER, SERVER, check, stop_server  # noqa: E402
+from kbtest import BIN, SRC, check, stop_server  # noqa: E402
 
 BENCH = os.path.join(SRC, "..", "shared", "bench")
 

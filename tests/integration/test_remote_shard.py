@@ -8,7 +8,6 @@ xapian-tcpsrv is killed (with the children it forked per connection), a search a
 503 at once instead of hanging; once the shard is back on its port, the server answers
 again by itself, with the same results.
 """
-import json
 import os
 import shutil
 import signal
@@ -104,10 +103,7 @@ def main():
         kbtest.stop_server(remote)
         kbtest.stop_server(local)
         kbtest.stop_xapian(shard)
-        if kbtest.failures:
-            print("kept for inspection:", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        kbtest.remove_unless_failed(tmp)
     return kbtest.finish()
 
 

@@ -12,10 +12,8 @@ without a restart. Last, a --full run switches the master to a new generation: t
 replication is a full copy, the replica's stub is switched, and the running replica
 server follows it. Nothing is written in the replica's folder but by xapian-replicate.
 """
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -178,10 +176,7 @@ def main():
         kbtest.stop_server(replica_srv)
         kbtest.stop_server(master_srv)
         kbtest.stop_xapian(rs)
-        if kbtest.failures:
-            print("kept for inspection:", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        kbtest.remove_unless_failed(tmp)
     return kbtest.finish()
 
 

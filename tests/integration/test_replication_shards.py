@@ -131,10 +131,7 @@ def main():
         kbtest.stop_server(rsrv)
         kbtest.stop_server(msrv)
         kbtest.stop_xapian(rs)
-        if kbtest.failures:
-            print("kept for inspection:", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        kbtest.remove_unless_failed(tmp)
     return kbtest.finish()
 
 

@@ -11,16 +11,13 @@
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import BIN, SRC, INDEXER, SERVER, check, stop_server  # noqa: E402
+from kbtest import BIN, SRC, check, stop_server  # noqa: E402
 
 ENV = dict(os.environ, KB_DATA_DIR=os.path.join(SRC, "schemas"))
 WKEY = "revision-test-writer-key-0123456789"
@@ -76,10 +73,7 @@ def main():
               "--retry-failed that fails the same way: no new revision (%s -> %s)"
               % (r1.get("revision"), r3.get("revision")))
 
-        keys = os.path.join(tmp, "keys")
-        with open(keys, "w") as f:
-            f.write(subprocess.run([SERVER, "--hash-key=" + WKEY, "--scopes=write,members"],
-                                   capture_output=True, text=True, check=True).stdout)
+        keys = kbtest.write_keys(os.path.join(tmp, "keys"), (WKEY, "write,members"))
         server, port = kbtest.start_kb_server(os.path.join(tmp, "idx"),
                                               os.path.join(tmp, "port"),
                                               os.path.join(tmp, "server.log"),

@@ -237,10 +237,7 @@ def main():
                                  [kbtest.remote_line(s.port) for s in shards])
         before = sorted(os.listdir(stubdir))
         common = ["--lexicon=" + ref_index, "--shard-timeout=%g" % TIMEOUT]
-        keys = os.path.join(tmp, "keys")
-        with open(keys, "w") as f:
-            f.write(subprocess.run([kbtest.SERVER, "--hash-key=" + WKEY, "--scopes=write"],
-                                   capture_output=True, text=True, check=True).stdout)
+        keys = kbtest.write_keys(os.path.join(tmp, "keys"), (WKEY, "write"))
         common.append("--keys-file=" + keys)
         ref, rport = start_server(tmp, "ref", ref_index, "--analytics-file=off")
         procs.append(ref)
@@ -414,10 +411,7 @@ def main():
             except (ProcessLookupError, AttributeError):
                 pass
             kbtest.stop_xapian(s)
-        if kbtest.failures:
-            print("kept for inspection:", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        kbtest.remove_unless_failed(tmp)
     return kbtest.finish()
 
 

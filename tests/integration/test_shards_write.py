@@ -22,11 +22,8 @@ corpus/ is indexed unsharded, with --shards=2 and with --shards=3. Checks:
   lexicon at their previous revision, and the next run completes.
 """
 import ctypes
-import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +32,7 @@ import urllib.parse
 import urllib.request
 
 import kbtest
-from kbtest import BIN, SRC, INDEXER, MKCORPUS, check
+from kbtest import BIN, SRC, check
 
 DATA = os.environ.get("KB_DATA_DIR", os.path.join(SRC, "schemas"))
 ENV = dict(os.environ, KB_DATA_DIR=DATA)
@@ -319,10 +316,7 @@ def main():
         same(rport, port3, "s3 unsharded again", True)
 
         # API writes land in the document's shard
-        kb = os.path.join(tmp, "keys")
-        with open(kb, "w") as f:
-            f.write(subprocess.run([kbtest.SERVER, "--hash-key=" + WKEY, "--scopes=write"],
-                                   capture_output=True, text=True, check=True).stdout)
+        kb = kbtest.write_keys(os.path.join(tmp, "keys"), (WKEY, "write"))
         kbtest.stop_server(p2)
         procs.remove(p2)
         p2, port2 = start_server(tmp, "s2w", s2, "--keys-file=" + kb)
@@ -377,10 +371,7 @@ def main():
     finally:
         for p in procs:
             kbtest.stop_server(p)
-        if kbtest.failures:
-            print("kept for inspection:", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        kbtest.remove_unless_failed(tmp)
     return kbtest.finish()
 
 

@@ -74,10 +74,7 @@ def main():
         r = subprocess.run([kbtest.INDEXER, "--index=" + index, "--quiet", corpus], env=ENV,
                            capture_output=True, text=True)
         check(r.returncode == 0, "index built from a test folder (exit %d)" % r.returncode)
-        keys = os.path.join(tmp, "keys")
-        with open(keys, "w") as f:
-            f.write(subprocess.run([kbtest.SERVER, "--hash-key=" + WKEY, "--scopes=write"],
-                                   capture_output=True, text=True, check=True).stdout)
+        keys = kbtest.write_keys(os.path.join(tmp, "keys"), (WKEY, "write"))
         live, port = start(tmp, "live", index, keys)
         st, b = call(port, "PUT", "/api/v1/documents/api/snap/before", doc(0, "zebrafinch"))
         check(st == 200 and b["status"] == "applied", "API document written before: %s" % b)

@@ -153,11 +153,8 @@ def make_corpus(tmp):
 
 
 def write_keys(tmp):
-    keys = os.path.join(tmp, "keys")
-    with open(keys, "w") as f:
-        for k, s in ((MKEY, "search,members"), (SKEY, "search"), (WKEY, "write")):
-            f.write(subprocess.run([kbtest.SERVER, "--hash-key=" + k, "--scopes=" + s],
-                                   capture_output=True, text=True, check=True).stdout)
+    keys = kbtest.write_keys(os.path.join(tmp, "keys"),
+                             (MKEY, "search,members"), (SKEY, "search"), (WKEY, "write"))
     return keys
 
 
