@@ -50,6 +50,7 @@ def finish():
 # nothing else. stop_all_xapian() runs at exit for whatever a failed test left behind.
 import atexit  # noqa: E402
 import re  # noqa: E402
+import shutil  # noqa: E402
 import socket  # noqa: E402
 import time  # noqa: E402
 
@@ -335,6 +336,19 @@ def mkcorpus(out, docs, seed):
                    timeout=120)
 
 
+def mkcorpus_source(tmp, docs, seed, first):
+    """mkcorpus's `docs` documents in tmp/gen/0000, the `first` of them (by name) copied to
+    tmp/src/0000. Returns (tmp/gen, tmp/src/0000, every name in order)."""
+    gen = os.path.join(tmp, "gen")
+    mkcorpus(gen, docs, seed)
+    src = os.path.join(tmp, "src", "0000")
+    os.makedirs(src)
+    names = sorted(os.listdir(os.path.join(gen, "0000")))
+    for n in names[:first]:
+        shutil.copy2(os.path.join(gen, "0000", n), src)
+    return gen, src, names
+
+
 def delve(*args):
     """xapian-delve with args: (exit status, its output)."""
     p = subprocess.run(["xapian-delve"] + list(args), capture_output=True, text=True,
@@ -369,7 +383,6 @@ def write_keys(path, *keys):
 
 
 # --- a small disk to fill (tmpfs), and the test's folder ----------------------------------
-import shutil  # noqa: E402
 
 
 def mount_tmpfs(tmp, size_mb):

@@ -45,13 +45,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="kb-diskfull-")
     server = None
     try:
-        gen = os.path.join(tmp, "gen")
-        kbtest.mkcorpus(gen, 300, 3)
-        src = os.path.join(tmp, "src", "0000")
-        os.makedirs(src)
-        names = sorted(os.listdir(os.path.join(gen, "0000")))
-        for n in names[:60]:
-            shutil.copy2(os.path.join(gen, "0000", n), src)
+        gen, src, names = kbtest.mkcorpus_source(tmp, 300, 3, 60)
         idx = os.path.join(tmp, "idx")
         code, out, err = index(idx, os.path.dirname(src))
         check(code == 0, "baseline index (%s)" % err[-200:])

@@ -59,13 +59,7 @@ def main():
         return kbtest.finish()
     server = None
     try:
-        gen = os.path.join(tmp, "gen")
-        kbtest.mkcorpus(gen, 300, 5)
-        src = os.path.join(tmp, "src", "0000")
-        os.makedirs(src)
-        names = sorted(os.listdir(os.path.join(gen, "0000")))
-        for n in names[:60]:
-            shutil.copy2(os.path.join(gen, "0000", n), src)
+        gen, src, names = kbtest.mkcorpus_source(tmp, 300, 5, 60)
         idx = os.path.join(mnt, "idx")
         code, out, err = index(idx, os.path.dirname(src))
         check(code == 0, "baseline index of 60 documents (%s)" % err[-200:])

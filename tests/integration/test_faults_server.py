@@ -75,13 +75,8 @@ def main():
     server = None
     clients = None
     try:
-        gen = os.path.join(tmp, "gen")
-        kbtest.mkcorpus(gen, 200, 11)
-        names = sorted(os.listdir(os.path.join(gen, "0000")))
-        src = os.path.join(tmp, "src")
-        os.makedirs(os.path.join(src, "0000"))
-        for n in names[:100]:
-            shutil.copy2(os.path.join(gen, "0000", n), os.path.join(src, "0000"))
+        gen, src0, names = kbtest.mkcorpus_source(tmp, 200, 11, 100)
+        src = os.path.dirname(src0)
         idx = os.path.join(tmp, "idx")
         code, rep, err = index(idx, src)
         check(code == 0 and rep.get("added") == 100, "baseline: 100 documents")
