@@ -293,6 +293,13 @@ def call(port, method, path, body=None, key=None, timeout=30):
     return st, json.loads(raw or b"null")
 
 
+def search_total(port):
+    """(status, total) of the empty search with duplicates not collapsed: every document
+    the server holds."""
+    st, b = call(port, "GET", "/api/v1/search?q=&collapse=false", timeout=10)
+    return st, b.get("total")
+
+
 # --- kb-indexer and the stock Xapian tools ------------------------------------------------
 import sys  # noqa: E402
 

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
 from kbtest import SRC, INDEXER, check, stop_server  # noqa: E402
@@ -92,14 +91,10 @@ def main():
 
         server, port = kbtest.start_kb_server(idx, os.path.join(tmp, "port"),
                                               os.path.join(tmp, "server.log"))
-        with urllib.request.urlopen("http://127.0.0.1:%s/api/v1/stats" % port,
-                                    timeout=10) as r:
-            stats = json.loads(r.read())
-        check(r.status == 200 and "last_run" in json.dumps(stats),
+        st, stats = kbtest.call(port, "GET", "/api/v1/stats", timeout=10)
+        check(st == 200 and "last_run" in json.dumps(stats),
               "GET /api/v1/stats answers with the stored run report")
-        with urllib.request.urlopen("http://127.0.0.1:%s/api/v1/search?q=&collapse=false"
-                                    % port, timeout=10) as r:
-            total = json.loads(r.read()).get("total")
+        _, total = kbtest.search_total(port)
         check(total == 2, "the server holds the 2 well-named documents (%s)" % total)
         print("reliability: test_faults_badnames: %d badly named files over %d runs, "
               "0 runs stopped, 0 documents lost" % (len(bad), runs))

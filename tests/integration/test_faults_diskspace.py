@@ -68,8 +68,7 @@ def main():
                                               os.path.join(tmp, "server.log"))
 
         def total():
-            st, b = kbtest.call(port, "GET", "/api/v1/search?q=&collapse=false", timeout=10)
-            return st, b.get("total")
+            return kbtest.search_total(port)
 
         check(total() == (200, 60), "server serves the baseline")
         for n in names[60:]:
