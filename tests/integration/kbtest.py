@@ -127,6 +127,16 @@ def start_replicate_server(master_dir, log):
         lambda p: [REPLICATE_SERVER, "-I", LOOPBACK, "-p", str(p), master_dir], log)
 
 
+def missing_xapian_tools(*tools):
+    """True, having said which and how to install it, when one of the stock Xapian
+    programs `tools` is not on the PATH."""
+    for tool in tools:
+        if not shutil.which(tool):
+            print("%s is missing (apt-get install xapian-tools)" % tool)
+            return True
+    return False
+
+
 def _group_children(pgid):
     """The processes of process group `pgid` but its leader (from /proc)."""
     kids = []

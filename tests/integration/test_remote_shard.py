@@ -9,7 +9,6 @@ xapian-tcpsrv is killed (with the children it forked per connection), a search a
 again by itself, with the same results.
 """
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -52,8 +51,7 @@ def answers(port):
 
 
 def main():
-    if not shutil.which(kbtest.TCPSRV):
-        print("xapian-tcpsrv is missing (apt-get install xapian-tools)")
+    if kbtest.missing_xapian_tools(kbtest.TCPSRV):
         return 1
     tmp = tempfile.mkdtemp(prefix="kb-remote-")
     index = os.path.join(tmp, "index")

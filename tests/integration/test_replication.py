@@ -91,10 +91,8 @@ def replica_files(replica):
 
 
 def main():
-    for tool in (kbtest.TCPSRV, kbtest.REPLICATE, kbtest.REPLICATE_SERVER):
-        if not shutil.which(tool):
-            print("%s is missing (apt-get install xapian-tools)" % tool)
-            return 1
+    if kbtest.missing_xapian_tools(kbtest.TCPSRV, kbtest.REPLICATE, kbtest.REPLICATE_SERVER):
+        return 1
     as_nobody = os.geteuid() == 0
     if as_nobody and not shutil.which("setpriv"):
         print("setpriv is missing (util-linux)")

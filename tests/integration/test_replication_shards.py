@@ -56,10 +56,8 @@ def total(port, q):
 
 
 def main():
-    for tool in (kbtest.REPLICATE, kbtest.REPLICATE_SERVER):
-        if not shutil.which(tool):
-            print("%s is missing (apt-get install xapian-tools)" % tool)
-            return 1
+    if kbtest.missing_xapian_tools(kbtest.REPLICATE, kbtest.REPLICATE_SERVER):
+        return 1
     tmp = tempfile.mkdtemp(prefix="kb-repl-shards-")
     src = os.path.join(tmp, "src")
     shutil.copytree(os.path.join(kbtest.SRC, "corpus"), src)

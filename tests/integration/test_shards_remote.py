@@ -215,8 +215,7 @@ def wait_full(port, ref, what, seconds=20):
 
 
 def main():
-    if not shutil.which(kbtest.TCPSRV):
-        print("xapian-tcpsrv is missing (apt-get install xapian-tools)")
+    if kbtest.missing_xapian_tools(kbtest.TCPSRV):
         return 1
     tmp = tempfile.mkdtemp(prefix="kb-shards-")
     procs, shards = [], []

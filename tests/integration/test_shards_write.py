@@ -215,10 +215,8 @@ def killed_run(tmp):
 
 
 def main():
-    for tool in ("xapian-delve",):
-        if not shutil.which(tool):
-            print("%s is missing (apt-get install xapian-tools)" % tool)
-            return 1
+    if kbtest.missing_xapian_tools("xapian-delve"):
+        return 1
     tmp = tempfile.mkdtemp(prefix="kb-shardw-")
     procs = []
     try:
