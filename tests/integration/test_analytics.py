@@ -13,9 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import kbtest
 from kbtest import check

@@ -27,9 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import kbtest
 from kbtest import BIN, SRC, check
