@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """kbtest.py - what the Python integration tests share: where the programs are, a check()
-that prints ok/FAIL and counts failures, stopping a server cleanly, and the closing line.
-Import it; it is not a test (ctest runs only test_*.py)."""
+that prints ok/FAIL and counts failures, the closing line; kb-server on port 0 (started,
+stopped cleanly) and requests to it; kb-indexer runs and the stock Xapian programs
+(xapian-tcpsrv, xapian-replicate, xapian-delve, xapian-check); keys files, a tmpfs to
+fill and the test's folder. Import it; it is not a test (ctest runs only test_*.py)."""
 import os
 import signal
 import subprocess
