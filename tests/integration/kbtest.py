@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """kbtest.py - what the Python integration tests share: where the programs are, a check()
-that prints ok/FAIL and counts failures, stopping a server cleanly, and the closing line.
-Import it; it is not a test (ctest runs only test_*.py)."""
+that prints ok/FAIL and counts failures, the closing line; kb-server on port 0 (started,
+stopped cleanly) and requests to it; kb-indexer runs and the stock Xapian programs
+(xapian-tcpsrv, xapian-replicate, xapian-delve, xapian-check); keys files, a tmpfs to
+fill and the test's folder. Import it; it is not a test (ctest runs only test_*.py)."""
 import os
 import signal
 import subprocess
@@ -50,6 +52,7 @@ def finish():
 # nothing else. stop_all_xapian() runs at exit for whatever a failed test left behind.
 import atexit  # noqa: E402
 import re  # noqa: E402
+import shutil  # noqa: E402
 import socket  # noqa: E402
 import time  # noqa: E402
 
@@ -124,6 +127,16 @@ def start_replicate_server(master_dir, log):
     master_dir (named relative to it); returns once it accepts."""
     return _start_listening(
         lambda p: [REPLICATE_SERVER, "-I", LOOPBACK, "-p", str(p), master_dir], log)
+
+
+def missing_xapian_tools(*tools):
+    """True, having said which and how to install it, when one of the stock Xapian
+    programs `tools` is not on the PATH."""
+    for tool in tools:
+        if not shutil.which(tool):
+            print("%s is missing (apt-get install xapian-tools)" % tool)
+            return True
+    return False
 
 
 def _group_children(pgid):
@@ -223,3 +236,208 @@ def write_stub(path, lines):
             f.write(line + "\n")
     os.replace(tmp, path)
     return path
+
+
+# --- kb-server on port 0 ----------------------------------------------------------------
+def start_kb_server(index, port_file, log, *options, env=None, prefix=(), required=True):
+    """kb-server --index=index --port=0 --port-file=port_file plus `options` ("--key=value"
+    strings), its output appended to the file `log`, started after `prefix` (such as a
+    setpriv command) when given. Returns (process, port) once it has written its port
+    (an old port file is removed first). If it exits or has not written it after 15 s:
+    stops it and raises RuntimeError with the log's tail, or returns (process, None) when
+    not `required`."""
+    if os.path.exists(port_file):
+        os.unlink(port_file)
+    out = open(log, "ab")
+    proc = subprocess.Popen(list(prefix) + [SERVER, "--index=" + index, "--port=0",
+                                            "--port-file=" + port_file] + list(options),
+                            stdout=out, stderr=subprocess.STDOUT, env=env)
+    out.close()
+    for _ in range(300):
+        try:
+            with open(port_file) as f:
+                text = f.read().strip()
+            if text:
+                return proc, int(text)
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    if not required:
+        return proc, None
+    stop_server(proc)
+    with open(log, errors="replace") as f:
+        tail = f.read()[-600:]
+    raise RuntimeError("kb-server over %s did not start: %s" % (index, tail))
+
+
+# --- HTTP to a kb-server on loopback ------------------------------------------------------
+import json  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+
+
+def http(port, method, path, body=None, key=None, headers=None, timeout=30):
+    """One request to 127.0.0.1:port. `body`: bytes are sent as they are, anything else as
+    JSON (with its Content-Type); `key`: sent as a Bearer token. Returns (status, the
+    answer's headers as a dict, its body bytes); an error status is an answer like any
+    other."""
+    h = dict(headers or {})
+    data = body
+    if body is not None and not isinstance(body, bytes):
+        data = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    if key:
+        h["Authorization"] = "Bearer " + key
+    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
+                               method=method, headers=h)
+    try:
+        with urllib.request.urlopen(r, timeout=timeout) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def call(port, method, path, body=None, key=None, timeout=30):
+    """http() to a JSON API: (status, the parsed answer; None when it is empty)."""
+    st, _, raw = http(port, method, path, body, key, timeout=timeout)
+    return st, json.loads(raw or b"null")
+
+
+def search_total(port):
+    """(status, total) of the empty search with duplicates not collapsed: every document
+    the server holds."""
+    st, b = call(port, "GET", "/api/v1/search?q=&collapse=false", timeout=10)
+    return st, b.get("total")
+
+
+# --- kb-indexer and the stock Xapian tools ------------------------------------------------
+import sys  # noqa: E402
+
+
+def index_json(idx, src, *extra, env=None, timeout=300):
+    """kb-indexer --index=idx --quiet --json, `extra`, src. Returns (exit status, its
+    report ({} when it wrote none), its stderr)."""
+    p = subprocess.run([INDEXER, "--index=" + idx, "--quiet", "--json"] + list(extra) +
+                       [src], capture_output=True, text=True, env=env, timeout=timeout)
+    try:
+        rep = json.loads(p.stdout)
+    except ValueError:
+        rep = {}
+    return p.returncode, rep, p.stderr
+
+
+def kill_indexer_after(n, *args, env=None):
+    """Runs kb-indexer --verbose with args and kills it (-9) once it has said it stored n
+    documents. Returns (was it still running, documents it said it stored)."""
+    proc = subprocess.Popen([INDEXER, "--verbose"] + list(args), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    stored = 0
+    try:
+        for line in proc.stderr:
+            if line.startswith("kb-indexer: indexed "):
+                stored += 1
+                if stored == n:
+                    break
+        running = proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stderr.close()
+    return running, stored
+
+
+def mkcorpus(out, docs, seed):
+    """Generates `docs` documents into out with ../shared/bench/mkcorpus (2 jobs)."""
+    subprocess.run([sys.executable, MKCORPUS, "--docs", str(docs), "--seed", str(seed),
+                    "--out", out, "--jobs", "2"], check=True, capture_output=True,
+                   timeout=120)
+
+
+def mkcorpus_source(tmp, docs, seed, first):
+    """mkcorpus's `docs` documents in tmp/gen/0000, the `first` of them (by name) copied to
+    tmp/src/0000. Returns (tmp/gen, tmp/src/0000, every name in order)."""
+    gen = os.path.join(tmp, "gen")
+    mkcorpus(gen, docs, seed)
+    src = os.path.join(tmp, "src", "0000")
+    os.makedirs(src)
+    names = sorted(os.listdir(os.path.join(gen, "0000")))
+    for n in names[:first]:
+        shutil.copy2(os.path.join(gen, "0000", n), src)
+    return gen, src, names
+
+
+def delve(*args):
+    """xapian-delve with args: (exit status, its output)."""
+    p = subprocess.run(["xapian-delve"] + list(args), capture_output=True, text=True,
+                       timeout=60)
+    return p.returncode, p.stdout
+
+
+def db_info(db):
+    """{'number of documents': ..., 'revision': ...} from xapian-delve's summary."""
+    _, out = delve(db)
+    info = {}
+    for line in out.splitlines():
+        if " = " in line:
+            k, v = line.split(" = ", 1)
+            info[k.strip()] = v.strip()
+    return info
+
+
+def xapian_check(db):
+    """xapian-check over db; the finished process (returncode, stdout)."""
+    return subprocess.run(["xapian-check", db], capture_output=True, text=True, timeout=120)
+
+
+def write_keys(path, *keys):
+    """A keys file for kb-server --keys-file with each (key, scopes) pair, hashed by
+    kb-server --hash-key (no key in clear). Returns path."""
+    with open(path, "w") as f:
+        for key, scopes in keys:
+            f.write(subprocess.run([SERVER, "--hash-key=" + key, "--scopes=" + scopes],
+                                   capture_output=True, text=True, check=True).stdout)
+    return path
+
+
+# --- a small disk to fill (tmpfs), and the test's folder ----------------------------------
+
+
+def mount_tmpfs(tmp, size_mb):
+    """Mounts a tmpfs of size_mb MiB on tmp/mnt (root only, as in CI) and returns that
+    folder. When it cannot: removes tmp, counts a failure if this is root (else says the
+    test is skipped) and returns None."""
+    mnt = os.path.join(tmp, "mnt")
+    os.makedirs(mnt)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm" % size_mb, "tmpfs", mnt],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        check(os.getuid() != 0, "root can mount a tmpfs (%s)" % p.stderr.strip())
+        print("skipped: cannot mount a tmpfs as a non-root user")
+        return None
+    return mnt
+
+
+def free_bytes(path):
+    """Bytes free for an unprivileged writer on path's file system."""
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def write_ballast(folder, headroom):
+    """Fills folder's file system with one file, another program's, but `headroom` bytes;
+    returns its path."""
+    path = os.path.join(folder, "other-program.dat")
+    with open(path, "wb") as f:
+        f.write(b"\1" * (free_bytes(folder) - headroom))
+    return path
+
+
+def remove_unless_failed(tmp):
+    """Removes the test's folder, or keeps it (and says where) when a check failed."""
+    if failures:
+        print("kept for inspection:", tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)

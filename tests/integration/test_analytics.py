@@ -13,10 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import kbtest
 from kbtest import check
@@ -29,35 +26,16 @@ DAY_MAX = 1000  # KB_ANALYTICS_DAY_MAX
 
 
 def start(tmp, index, keys, *extra):
-    pf = os.path.join(tmp, "port")
-    if os.path.exists(pf):
-        os.unlink(pf)
-    log = open(os.path.join(tmp, "server.log"), "a")
-    p = subprocess.Popen([kbtest.SERVER, "--index=" + index, "--port=0", "--port-file=" + pf,
-                          "--keys-file=" + keys, "--access-log=", *extra],
-                         stdout=log, stderr=subprocess.STDOUT, env=ENV)
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError("kb-server did not start: " + open(os.path.join(tmp, "server.log")).read())
+    return kbtest.start_kb_server(index, os.path.join(tmp, "port"),
+                                  os.path.join(tmp, "server.log"), "--keys-file=" + keys,
+                                  "--access-log=", *extra, env=ENV)
 
 
 def get(port, path, key=None, body=None):
-    h = {"Authorization": "Bearer " + key} if key else {}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), headers=h, data=data)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            raw = resp.read()
-            return resp.status, json.loads(raw) if raw[:1] in (b"{", b"[") else raw
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    st, _, raw = kbtest.http(port, "GET" if body is None else "POST", path, body, key)
+    if st >= 300:
+        return st, json.loads(raw or b"null")
+    return st, json.loads(raw) if raw[:1] in (b"{", b"[") else raw
 
 
 def search(port, q, extra=""):
@@ -81,11 +59,7 @@ def main():
                             os.path.join(kbtest.SRC, "corpus")], env=ENV,
                            capture_output=True, text=True)
         check(r.returncode == 0, "index of corpus/ built (exit %d)" % r.returncode)
-        keys = os.path.join(tmp, "keys")
-        with open(keys, "w") as f:
-            for k, s in ((AKEY, "admin"), (SKEY, "search")):
-                f.write(subprocess.run([kbtest.SERVER, "--hash-key=" + k, "--scopes=" + s],
-                                       capture_output=True, text=True, check=True).stdout)
+        keys = kbtest.write_keys(os.path.join(tmp, "keys"), (AKEY, "admin"), (SKEY, "search"))
         srv, port = start(tmp, index, keys)
 
         # scope admin, and only admin

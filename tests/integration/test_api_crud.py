@@ -8,7 +8,6 @@ after kill -9 of a server whose writes were acknowledged (202) but not yet appli
 Xapian write lock is held by this test meanwhile, as a running indexer would).
 """
 import fcntl
-import json
 import os
 import re
 import shutil
@@ -18,8 +17,9 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.request
+
+import kbtest
 
 SRC = os.environ.get("KB_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -40,38 +40,15 @@ def check(cond, what):
 
 
 def start_server(tmp, index, keys):
-    pf = os.path.join(tmp, "port")
-    if os.path.exists(pf):
-        os.unlink(pf)
-    log = open(os.path.join(tmp, "server.log"), "a")
-    p = subprocess.Popen([os.path.join(BIN, "kb-server"), "--index=" + index, "--port=0",
-                          "--port-file=" + pf, "--keys-file=" + keys, "--access-log="],
-                         stdout=log, stderr=subprocess.STDOUT, env=ENV)
+    p, port = kbtest.start_kb_server(index, os.path.join(tmp, "port"),
+                                     os.path.join(tmp, "server.log"), "--keys-file=" + keys,
+                                     "--access-log=", env=ENV)
     procs.append(p)
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError("kb-server did not start")
+    return p, port
 
 
 def req(port, method, path, body=None, key=WKEY):
-    h = {}
-    data = None
-    if key:
-        h["Authorization"] = "Bearer " + key
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
-                               method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    return kbtest.call(port, method, path, body, key)
 
 
 def doc(i, word="quokkatron"):
@@ -103,12 +80,7 @@ def main():
         index = os.path.join(tmp, "index")
         r = indexer(index, corpus)
         check(r.returncode == 0, "initial index built (exit %d %s)" % (r.returncode, r.stderr[-300:]))
-        keys = os.path.join(tmp, "keys")
-        with open(keys, "w") as f:
-            for k, s in ((WKEY, "write"), (SKEY, "search")):
-                f.write(subprocess.run([os.path.join(BIN, "kb-server"), "--hash-key=" + k,
-                                        "--scopes=" + s], capture_output=True, text=True,
-                                       check=True).stdout)
+        keys = kbtest.write_keys(os.path.join(tmp, "keys"), (WKEY, "write"), (SKEY, "search"))
         check(WKEY not in open(keys).read(), "the keys file holds no key in clear")
         srv, port = start_server(tmp, index, keys)
         n0 = req(port, "GET", "/api/v1/stats", key=None)[1]["documents"]

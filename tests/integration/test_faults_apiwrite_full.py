@@ -17,37 +17,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import BIN, SRC, INDEXER, SERVER, check, stop_server  # noqa: E402
+from kbtest import BIN, SRC, INDEXER, check, stop_server  # noqa: E402
 
 WKEY = "fault-test-write-key-0123456789abcdef"
 SIZE_MB = 64
 HEADROOM = 1024 * 1024
 
 
-def free(path):
-    st = os.statvfs(path)
-    return st.f_bavail * st.f_frsize
+free = kbtest.free_bytes
 
 
 def req(port, method, path, body=None, timeout=30):
-    h = {"Authorization": "Bearer " + WKEY}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
-                               method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=timeout) as resp:
-            raw = resp.read()
-            status = resp.status
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        status = e.code
+    status, _, raw = kbtest.http(port, method, path, body, WKEY, timeout=timeout)
     try:
         return status, json.loads(raw or b"null")
     except ValueError:
@@ -73,14 +56,8 @@ def doc(n, rnd):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="kb-apifull-")
-    mnt = os.path.join(tmp, "mnt")
-    os.makedirs(mnt)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm" % SIZE_MB, "tmpfs", mnt],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        check(os.getuid() != 0, "root can mount a tmpfs (%s)" % p.stderr.strip())
-        print("skipped: cannot mount a tmpfs as a non-root user")
+    mnt = kbtest.mount_tmpfs(tmp, SIZE_MB)
+    if mnt is None:
         return kbtest.finish()
     server = None
     try:
@@ -90,27 +67,15 @@ def main():
         p = subprocess.run([INDEXER, "--index=" + idx, "--quiet", src],
                            capture_output=True, text=True, timeout=300)
         check(p.returncode in (0, 1), "baseline index (%s)" % p.stderr[-200:])
-        keys = os.path.join(tmp, "keys")
-        with open(keys, "w") as f:
-            f.write(subprocess.run([SERVER, "--hash-key=" + WKEY, "--scopes=write"],
-                                   capture_output=True, text=True, check=True).stdout)
-        pf = os.path.join(tmp, "port")
-        log = open(os.path.join(tmp, "server.log"), "w")
-        server = subprocess.Popen([SERVER, "--index=" + idx, "--port=0", "--port-file=" + pf,
-                                   "--keys-file=" + keys, "--access-log="], stdout=log,
-                                  stderr=subprocess.STDOUT)
-        for _ in range(200):
-            if os.path.exists(pf) and open(pf).read().strip():
-                break
-            time.sleep(0.05)
-        port = int(open(pf).read())
+        keys = kbtest.write_keys(os.path.join(tmp, "keys"), (WKEY, "write"))
+        server, port = kbtest.start_kb_server(idx, os.path.join(tmp, "port"),
+                                              os.path.join(tmp, "server.log"),
+                                              "--keys-file=" + keys, "--access-log=")
         st, b = req(port, "GET", "/api/v1/stats")
         n0 = b.get("documents", 0)
 
         committed = tables(idx)
-        ballast = os.path.join(mnt, "other-program.dat")
-        with open(ballast, "wb") as f:
-            f.write(b"\1" * (free(mnt) - HEADROOM))
+        ballast = kbtest.write_ballast(mnt, HEADROOM)
         rnd = random.Random(7)
         acked, refused, bad = [], [], []
         statuses = {}

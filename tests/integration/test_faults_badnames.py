@@ -13,10 +13,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import SRC, INDEXER, SERVER, check, stop_server  # noqa: E402
+from kbtest import SRC, INDEXER, check, stop_server  # noqa: E402
 
 
 def run(idx, src):
@@ -90,24 +89,12 @@ def main():
         check(code == 0 and rep.get("skipped_failed") == 2 and rep.get("documents") == 2,
               "a removed file's record goes, the others stay (exit %d)" % code)
 
-        portfile = os.path.join(tmp, "port")
-        log = open(os.path.join(tmp, "server.log"), "w")
-        server = subprocess.Popen([SERVER, "--index=" + idx, "--port=0",
-                                   "--port-file=" + portfile], stdout=log,
-                                  stderr=subprocess.STDOUT)
-        for _ in range(200):
-            if os.path.exists(portfile) and open(portfile).read().strip():
-                break
-            time.sleep(0.05)
-        port = open(portfile).read().strip()
-        with urllib.request.urlopen("http://127.0.0.1:%s/api/v1/stats" % port,
-                                    timeout=10) as r:
-            stats = json.loads(r.read())
-        check(r.status == 200 and "last_run" in json.dumps(stats),
+        server, port = kbtest.start_kb_server(idx, os.path.join(tmp, "port"),
+                                              os.path.join(tmp, "server.log"))
+        st, stats = kbtest.call(port, "GET", "/api/v1/stats", timeout=10)
+        check(st == 200 and "last_run" in json.dumps(stats),
               "GET /api/v1/stats answers with the stored run report")
-        with urllib.request.urlopen("http://127.0.0.1:%s/api/v1/search?q=&collapse=false"
-                                    % port, timeout=10) as r:
-            total = json.loads(r.read()).get("total")
+        _, total = kbtest.search_total(port)
         check(total == 2, "the server holds the 2 well-named documents (%s)" % total)
         print("reliability: test_faults_badnames: %d badly named files over %d runs, "
               "0 runs stopped, 0 documents lost" % (len(bad), runs))

@@ -8,7 +8,6 @@
 # (same revision and documents, xapian-check clean, stub unchanged, no leftover folders),
 # kb-server started before the run still answers from it, and once space is back the
 # next run completes and the server sees the new documents without a restart.
-import json
 import os
 import resource
 import shutil
@@ -16,11 +15,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import BIN, SRC, INDEXER, SERVER, MKCORPUS, check, stop_server  # noqa: E402
+from kbtest import BIN, SRC, INDEXER, check, stop_server  # noqa: E402
 
 
 
@@ -37,9 +34,7 @@ def index(idx, src, limit=None, *extra):
     return p.returncode, p.stdout, p.stderr
 
 
-def db_info(path):
-    p = subprocess.run(["xapian-delve", path], capture_output=True, text=True, timeout=60)
-    return dict(l.split(" = ", 1) for l in p.stdout.splitlines() if " = " in l)
+db_info = kbtest.db_info
 
 
 def largest_file(path):
@@ -50,35 +45,18 @@ def main():
     tmp = tempfile.mkdtemp(prefix="kb-diskfull-")
     server = None
     try:
-        gen = os.path.join(tmp, "gen")
-        subprocess.run([sys.executable, MKCORPUS, "--docs", "300", "--seed", "3", "--out",
-                        gen, "--jobs", "2"], check=True, capture_output=True, timeout=120)
-        src = os.path.join(tmp, "src", "0000")
-        os.makedirs(src)
-        names = sorted(os.listdir(os.path.join(gen, "0000")))
-        for n in names[:60]:
-            shutil.copy2(os.path.join(gen, "0000", n), src)
+        gen, src, names = kbtest.mkcorpus_source(tmp, 300, 3, 60)
         idx = os.path.join(tmp, "idx")
         code, out, err = index(idx, os.path.dirname(src))
         check(code == 0, "baseline index (%s)" % err[-200:])
         base = db_info(idx)
         stub = open(os.path.join(idx, "XAPIANDB")).read()
 
-        portfile = os.path.join(tmp, "port")
-        log = open(os.path.join(tmp, "server.log"), "w")
-        server = subprocess.Popen([SERVER, "--index=" + idx, "--port=0",
-                                   "--port-file=" + portfile], stdout=log,
-                                  stderr=subprocess.STDOUT)
-        for _ in range(100):
-            if os.path.exists(portfile) and open(portfile).read().strip():
-                break
-            time.sleep(0.05)
-        port = open(portfile).read().strip()
+        server, port = kbtest.start_kb_server(idx, os.path.join(tmp, "port"),
+                                              os.path.join(tmp, "server.log"))
 
         def total():
-            url = "http://127.0.0.1:%s/api/v1/search?q=&collapse=false" % port
-            with urllib.request.urlopen(url, timeout=10) as r:
-                return r.status, json.loads(r.read()).get("total")
+            return kbtest.search_total(port)
 
         check(total() == (200, 60), "server serves the baseline (60 documents)")
 
@@ -100,8 +78,7 @@ def main():
                   "%s: stub unchanged" % label)
             left = sorted(n for n in os.listdir(idx) if n.startswith("gen-"))
             check(left == ["gen-1"], "%s: no leftover generation (%s)" % (label, left))
-            p = subprocess.run(["xapian-check", os.path.join(idx, "gen-1")],
-                               capture_output=True, text=True, timeout=120)
+            p = kbtest.xapian_check(os.path.join(idx, "gen-1"))
             check(p.returncode == 0 and "No errors found" in p.stdout,
                   "%s: xapian-check clean" % label)
             check(total() == (200, 60), "%s: server still serves 60 documents" % label)

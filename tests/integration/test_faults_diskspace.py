@@ -9,7 +9,6 @@
 # keeps serving it; once the other file is removed, the next run completes with no
 # manual cleanup and the server sees the new documents. All of it twice: an unsharded
 # index, then one of 2 shards (every shard and the lexicon give their space back).
-import json
 import os
 import shutil
 import signal
@@ -17,19 +16,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import INDEXER, SERVER, MKCORPUS, check, stop_server  # noqa: E402
+from kbtest import INDEXER, check, stop_server  # noqa: E402
 
 SIZE_MB = 24
 LAYOUT = []  # kb-indexer's arguments for the layout under test (--shards=N)
 HEADROOM = 1536 * 1024  # free space left for the run: far less than it needs
 
 
-def free(path):
-    st = os.statvfs(path)
-    return st.f_bavail * st.f_frsize
+free = kbtest.free_bytes
 
 
 def index(idx, src, *extra, popen=False):
@@ -77,61 +73,36 @@ def main():
 
 def scenario(name):
     tmp = tempfile.mkdtemp(prefix="kb-diskspace-")
-    mnt = os.path.join(tmp, "mnt")
-    os.makedirs(mnt)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm" % SIZE_MB, "tmpfs", mnt],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        check(os.getuid() != 0, "root can mount a tmpfs (%s)" % p.stderr.strip())
-        print("skipped: cannot mount a tmpfs as a non-root user")
+    mnt = kbtest.mount_tmpfs(tmp, SIZE_MB)
+    if mnt is None:
         return
     server = None
     try:
-        gen = os.path.join(tmp, "gen")
-        subprocess.run([sys.executable, MKCORPUS, "--docs", "300", "--seed", "5", "--out",
-                        gen, "--jobs", "2"], check=True, capture_output=True, timeout=120)
-        src = os.path.join(tmp, "src", "0000")
-        os.makedirs(src)
-        names = sorted(os.listdir(os.path.join(gen, "0000")))
-        for n in names[:60]:
-            shutil.copy2(os.path.join(gen, "0000", n), src)
+        gen, src, names = kbtest.mkcorpus_source(tmp, 300, 5, 60)
         idx = os.path.join(mnt, "idx")
         code, out, err = index(idx, os.path.dirname(src))
         check(code == 0, "baseline index of 60 documents (%s)" % err[-200:])
 
-        portfile = os.path.join(tmp, "port")
-        log = open(os.path.join(tmp, "server.log"), "w")
-        server = subprocess.Popen([SERVER, "--index=" + idx, "--port=0",
-                                   "--port-file=" + portfile], stdout=log,
-                                  stderr=subprocess.STDOUT)
-        for _ in range(200):
-            if os.path.exists(portfile) and open(portfile).read().strip():
-                break
-            time.sleep(0.05)
-        port = open(portfile).read().strip()
+        server, port = kbtest.start_kb_server(idx, os.path.join(tmp, "port"),
+                                              os.path.join(tmp, "server.log"))
 
         def total():
-            url = "http://127.0.0.1:%s/api/v1/search?q=&collapse=false" % port
-            with urllib.request.urlopen(url, timeout=10) as r:
-                return r.status, json.loads(r.read()).get("total")
+            return kbtest.search_total(port)
 
         check(total() == (200, 60), "server serves the baseline")
         for n in names[60:]:
             shutil.copy2(os.path.join(gen, "0000", n), src)
-        ballast = os.path.join(mnt, "other-program.dat")
-        with open(ballast, "wb") as f:
-            f.write(b"\1" * (free(mnt) - HEADROOM))
+        ballast = kbtest.write_ballast(mnt, HEADROOM)
         faults = 0
         given = 0
         for label, extra in (("incremental", []), ("--full", ["--full"])):
-            before = free(mnt)
+            before = kbtest.free_bytes(mnt)
             code, out, err = index(idx, os.path.dirname(src), *extra)
             faults += 1
             check(code == 4 and "disk full" in err,
                   "%s on a full disk: exit 4, 'disk full' (got %d: %s)" %
                   (label, code, err.strip()[-200:]))
-            after = free(mnt)
+            after = kbtest.free_bytes(mnt)
             check(after >= before - 64 * 1024,
                   "%s: the run's space is given back (%d KiB free before, %d after)" %
                   (label, before // 1024, after // 1024))
@@ -147,10 +118,10 @@ def scenario(name):
                 given += int(err.split("gave back ")[1].split()[0])
 
         # killed while filling the disk: the next run gives the blocks back first
-        before = free(mnt)
+        before = kbtest.free_bytes(mnt)
         proc = index(idx, os.path.dirname(src), popen=True)
         for _ in range(4000):
-            if free(mnt) < before - 512 * 1024 or proc.poll() is not None:
+            if kbtest.free_bytes(mnt) < before - 512 * 1024 or proc.poll() is not None:
                 break
             time.sleep(0.002)
         killed = proc.poll() is None
@@ -159,13 +130,13 @@ def scenario(name):
         proc.communicate()
         faults += 1
         check(killed, "the run was killed while it filled the disk")
-        check(free(mnt) < before - 256 * 1024, "the killed run left its blocks behind")
+        check(kbtest.free_bytes(mnt) < before - 256 * 1024, "the killed run left its blocks behind")
         code, out, err = index(idx, os.path.dirname(src))
         check("left by a failed run" in err,
               "the next run gives them back first (%s)" % err.strip()[-200:])
-        check(code == 4 and free(mnt) >= before - 64 * 1024,
+        check(code == 4 and kbtest.free_bytes(mnt) >= before - 64 * 1024,
               "... and its own too (exit %d, %d KiB free, %d before)" %
-              (code, free(mnt) // 1024, before // 1024))
+              (code, kbtest.free_bytes(mnt) // 1024, before // 1024))
         for e in err.split("gave back ")[1:]:
             given += int(e.split()[0])
 
@@ -174,8 +145,7 @@ def scenario(name):
         check(code == 0, "space back: the next run completes, no manual cleanup (%s)" %
               err[-200:])
         for d in databases(idx):
-            p = subprocess.run(["xapian-check", d], capture_output=True, text=True,
-                               timeout=120)
+            p = kbtest.xapian_check(d)
             check(p.returncode == 0 and "No errors found" in p.stdout,
                   "xapian-check clean: %s" % os.path.relpath(d, idx))
         check(total() == (200, 300), "server sees 300 documents without a restart")

@@ -19,11 +19,9 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import SRC, INDEXER, SERVER, check, stop_server  # noqa: E402
+from kbtest import SRC, INDEXER, check, stop_server  # noqa: E402
 
 ROUTES = ["/healthz", "/api/v1/search?q=hydrogen", "/api/v1/suggest?q=hydr",
           "/api/v1/stats", "/api/v1/documents/en/fuel-cell-heavy-duty-trucks.md",
@@ -31,12 +29,8 @@ ROUTES = ["/healthz", "/api/v1/search?q=hydrogen", "/api/v1/suggest?q=hydr",
 
 
 def get(port, path, timeout=10):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
-                                    timeout=timeout) as r:
-            return r.status, r.headers.get("Content-Type", ""), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read()
+    st, h, raw = kbtest.http(port, "GET", path, timeout=timeout)
+    return st, h.get("Content-Type", ""), raw
 
 
 def answer_ok(st, ctype, body):
@@ -52,19 +46,9 @@ def answer_ok(st, ctype, body):
 
 
 def start(tmp, idx):
-    pf = os.path.join(tmp, "port")
-    if os.path.exists(pf):
-        os.unlink(pf)
-    log = open(os.path.join(tmp, "server.log"), "a")
-    p = subprocess.Popen([SERVER, "--index=" + idx, "--port=0", "--port-file=" + pf,
-                          "--access-log="], stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    return p, None
+    return kbtest.start_kb_server(idx, os.path.join(tmp, "port"),
+                                  os.path.join(tmp, "server.log"), "--access-log=",
+                                  required=False)
 
 
 def index(idx, src, *extra):

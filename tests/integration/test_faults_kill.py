@@ -12,44 +12,23 @@
 # next --full clears the half-built one and its shards and gives the same terms.
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import json
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import BIN, SRC, INDEXER, MKCORPUS, check  # noqa: E402
+from kbtest import BIN, SRC, check  # noqa: E402
 
 
 
 
 
-def index(idx, src, *extra):
-    p = subprocess.run([INDEXER, "--index=" + idx, "--quiet", "--json"] + list(extra) +
-                       [src], capture_output=True, text=True, timeout=300)
-    try:
-        rep = json.loads(p.stdout)
-    except ValueError:
-        rep = {}
-    return p.returncode, rep, p.stderr
+index = kbtest.index_json
 
 
-def delve(*args):
-    p = subprocess.run(["xapian-delve"] + list(args), capture_output=True, text=True,
-                       timeout=60)
-    return p.returncode, p.stdout
+delve = kbtest.delve
 
 
-def db_info(idx):
-    """{'number of documents': ..., 'revision': ...} from xapian-delve's summary."""
-    _, out = delve(idx)
-    info = {}
-    for line in out.splitlines():
-        if " = " in line:
-            k, v = line.split(" = ", 1)
-            info[k.strip()] = v.strip()
-    return info
+db_info = kbtest.db_info
 
 
 def dump(idx):
@@ -65,32 +44,14 @@ def copy_docs(names, gen, src):
         shutil.copy2(os.path.join(gen, rel), dst)
 
 
-def kill_after(n, *args):
-    """Runs kb-indexer --verbose with args and kills it (-9) once it has said it stored n
-    documents. Returns (was it still running, documents it said it stored)."""
-    proc = subprocess.Popen([INDEXER, "--verbose"] + list(args), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    stored = 0
-    try:
-        for line in proc.stderr:
-            if line.startswith("kb-indexer: indexed "):
-                stored += 1
-                if stored == n:
-                    break
-        running = proc.poll() is None
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        proc.stderr.close()
-    return running, stored
+kill_after = kbtest.kill_indexer_after
 
 
 def main():
     tmp = tempfile.mkdtemp(prefix="kb-kill-")
     try:
         gen = os.path.join(tmp, "gen")
-        subprocess.run([sys.executable, MKCORPUS, "--docs", "300", "--seed", "7", "--out",
-                        gen, "--jobs", "2"], check=True, capture_output=True, timeout=120)
+        kbtest.mkcorpus(gen, 300, 7)
         docs = sorted(os.path.join(d, n) for d in os.listdir(gen)
                       for n in os.listdir(os.path.join(gen, d)))
         check(len(docs) == 300, "mkcorpus wrote 300 documents")
@@ -121,8 +82,7 @@ def main():
                after.get("number of documents")))
         gens = [n for n in os.listdir(idx) if n.startswith("gen-")]
         check(gens == ["gen-1"], "one generation on disk (%s)" % gens)
-        p = subprocess.run(["xapian-check", os.path.join(idx, "gen-1")],
-                           capture_output=True, text=True, timeout=120)
+        p = kbtest.xapian_check(os.path.join(idx, "gen-1"))
         check(p.returncode == 0 and "No errors found" in p.stdout,
               "xapian-check gen-1 clean (%s)" % p.stdout.strip().splitlines()[-1:])
 
@@ -143,8 +103,7 @@ def main():
         da, db = dump(idx), dump(os.path.join(tmp, "idx-copy"))
         check(da is not None and da == db and len(da) > 1000,
               "same terms and frequencies (%d lines)" % (da or "").count("\n"))
-        p = subprocess.run(["xapian-check", os.path.join(idx, "gen-1")],
-                           capture_output=True, text=True, timeout=120)
+        p = kbtest.xapian_check(os.path.join(idx, "gen-1"))
         check(p.returncode == 0, "xapian-check clean after the resumed run")
 
         # kill -9 in the middle of a sharded --full (two threads, each writing its own

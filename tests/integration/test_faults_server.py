@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,7 +21,7 @@ import urllib.parse
 import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import BIN, SRC, INDEXER, SERVER, check, stop_server  # noqa: E402
+from kbtest import BIN, SRC, check, stop_server  # noqa: E402
 
 BENCH = os.path.join(SRC, "..", "shared", "bench")
 
@@ -68,13 +67,7 @@ class Clients:
             return self.ok + len(self.bad)
 
 
-def index(idx, src, *extra):
-    p = subprocess.run([INDEXER, "--index=" + idx, "--quiet", "--json"] + list(extra) +
-                       [src], capture_output=True, text=True, timeout=300)
-    try:
-        return p.returncode, json.loads(p.stdout), p.stderr
-    except ValueError:
-        return p.returncode, {}, p.stderr
+index = kbtest.index_json
 
 
 def main():
@@ -82,29 +75,14 @@ def main():
     server = None
     clients = None
     try:
-        gen = os.path.join(tmp, "gen")
-        subprocess.run([sys.executable, os.path.join(BENCH, "mkcorpus"), "--docs", "200",
-                        "--seed", "11", "--out", gen, "--jobs", "2"], check=True,
-                       capture_output=True, timeout=120)
-        names = sorted(os.listdir(os.path.join(gen, "0000")))
-        src = os.path.join(tmp, "src")
-        os.makedirs(os.path.join(src, "0000"))
-        for n in names[:100]:
-            shutil.copy2(os.path.join(gen, "0000", n), os.path.join(src, "0000"))
+        gen, src0, names = kbtest.mkcorpus_source(tmp, 200, 11, 100)
+        src = os.path.dirname(src0)
         idx = os.path.join(tmp, "idx")
         code, rep, err = index(idx, src)
         check(code == 0 and rep.get("added") == 100, "baseline: 100 documents")
 
-        portfile = os.path.join(tmp, "port")
-        log = open(os.path.join(tmp, "server.log"), "w")
-        server = subprocess.Popen([SERVER, "--index=" + idx, "--port=0",
-                                   "--port-file=" + portfile, "--workers=4"],
-                                  stdout=log, stderr=subprocess.STDOUT)
-        for _ in range(200):
-            if os.path.exists(portfile) and open(portfile).read().strip():
-                break
-            time.sleep(0.05)
-        port = open(portfile).read().strip()
+        server, port = kbtest.start_kb_server(idx, os.path.join(tmp, "port"),
+                                              os.path.join(tmp, "server.log"), "--workers=4")
         with open(os.path.join(BENCH, "queries.txt"), encoding="utf-8") as f:
             queries = [l.strip() for l in f if l.strip()][:200]
         clients = Clients(port, queries)

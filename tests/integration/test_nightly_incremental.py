@@ -22,7 +22,7 @@ import time
 import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import BIN, SRC, INDEXER, SERVER, check, stop_server  # noqa: E402
+from kbtest import BIN, SRC, INDEXER, check, stop_server  # noqa: E402
 
 FIELDS = ("added", "updated", "deleted", "unchanged", "failed", "seconds", "revision")
 
@@ -142,16 +142,8 @@ def main():
         expect(tmp, "failed file changed", 0, {"added": 1, "failed": 0, "skipped_failed": 0})
 
         # end to end through the server: duplicates collapsed, deleted doc gone
-        portfile = os.path.join(tmp, "port")
-        log = open(os.path.join(tmp, "server.log"), "w")
-        server = subprocess.Popen([SERVER, "--index=" + os.path.join(tmp, "idx"),
-                                   "--port=0", "--port-file=" + portfile],
-                                  stdout=log, stderr=subprocess.STDOUT)
-        for _ in range(100):
-            if os.path.exists(portfile) and open(portfile).read().strip():
-                break
-            time.sleep(0.05)
-        port = open(portfile).read().strip()
+        server, port = kbtest.start_kb_server(os.path.join(tmp, "idx"), os.path.join(tmp, "port"),
+                                              os.path.join(tmp, "server.log"))
 
         def search(q, extra=""):
             url = "http://127.0.0.1:%s/api/v1/search?q=%s&limit=50%s" % (port, q, extra)

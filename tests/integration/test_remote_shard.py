@@ -8,17 +8,13 @@ xapian-tcpsrv is killed (with the children it forked per connection), a search a
 503 at once instead of hanging; once the shard is back on its port, the server answers
 again by itself, with the same results.
 """
-import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import kbtest
 from kbtest import check
@@ -29,30 +25,14 @@ QUERIES = ["hydrogen", "batterie", "celle a combustibile", "pile à combustible 
 
 
 def start_server(tmp, name, index):
-    pf = os.path.join(tmp, name + ".port")
-    log = open(os.path.join(tmp, name + ".log"), "ab")
-    p = subprocess.Popen([kbtest.SERVER, "--index=" + index, "--port=0", "--port-file=" + pf,
-                          "--access-log=", "--analytics-file=off", "--workers=2"],
-                         stdout=log, stderr=subprocess.STDOUT,
-                         env=dict(os.environ, KB_DATA_DIR=DATA))
-    log.close()
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    kbtest.stop_server(p)
-    raise RuntimeError("kb-server %s did not start" % name)
+    return kbtest.start_kb_server(index, os.path.join(tmp, name + ".port"),
+                                  os.path.join(tmp, name + ".log"), "--access-log=",
+                                  "--analytics-file=off", "--workers=2",
+                                  env=dict(os.environ, KB_DATA_DIR=DATA))
 
 
 def get(port, path, timeout=60):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
-                                    timeout=timeout) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    return kbtest.call(port, "GET", path, timeout=timeout)
 
 
 def answers(port):
@@ -69,8 +49,7 @@ def answers(port):
 
 
 def main():
-    if not shutil.which(kbtest.TCPSRV):
-        print("xapian-tcpsrv is missing (apt-get install xapian-tools)")
+    if kbtest.missing_xapian_tools(kbtest.TCPSRV):
         return 1
     tmp = tempfile.mkdtemp(prefix="kb-remote-")
     index = os.path.join(tmp, "index")
@@ -120,10 +99,7 @@ def main():
         kbtest.stop_server(remote)
         kbtest.stop_server(local)
         kbtest.stop_xapian(shard)
-        if kbtest.failures:
-            print("kept for inspection:", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        kbtest.remove_unless_failed(tmp)
     return kbtest.finish()
 
 

@@ -12,16 +12,12 @@ without a restart. Last, a --full run switches the master to a new generation: t
 replication is a full copy, the replica's stub is switched, and the running replica
 server follows it. Nothing is written in the replica's folder but by xapian-replicate.
 """
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import kbtest
 from kbtest import check
@@ -34,12 +30,8 @@ NOBODY = 65534
 
 def run_indexer(index, src, *extra):
     env = dict(os.environ, KB_DATA_DIR=DATA, XAPIAN_MAX_CHANGESETS="10")
-    r = subprocess.run([kbtest.INDEXER, "--index=" + index, "--quiet", "--json"] +
-                       list(extra) + [src], stdout=subprocess.PIPE, env=env, timeout=300)
-    try:
-        return r.returncode, json.loads(r.stdout)
-    except ValueError:
-        return r.returncode, {}
+    code, rep, _ = kbtest.index_json(index, src, *extra, env=env)
+    return code, rep
 
 
 def start_server(tmp, name, index, as_nobody):
@@ -47,33 +39,17 @@ def start_server(tmp, name, index, as_nobody):
     rundir = os.path.join(tmp, "run-" + name)
     os.mkdir(rundir)
     os.chmod(rundir, 0o777)  # the port file, written by nobody too
-    pf = os.path.join(rundir, "port")
-    log = open(os.path.join(tmp, name + ".log"), "ab")
-    argv = [kbtest.SERVER, "--index=" + index, "--port=0", "--port-file=" + pf,
-            "--access-log=", "--analytics-file=off"]
+    prefix = []
     if as_nobody:
-        argv = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
-                "--clear-groups"] + argv
-    p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                         env=dict(os.environ, KB_DATA_DIR=DATA))
-    log.close()
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    kbtest.stop_server(p)
-    raise RuntimeError("kb-server %s did not start: %s" % (
-        name, open(os.path.join(tmp, name + ".log"), errors="replace").read()[-600:]))
+        prefix = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"]
+    return kbtest.start_kb_server(index, os.path.join(rundir, "port"),
+                                  os.path.join(tmp, name + ".log"), "--access-log=",
+                                  "--analytics-file=off", prefix=prefix,
+                                  env=dict(os.environ, KB_DATA_DIR=DATA))
 
 
 def get(port, path):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=30) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    return kbtest.call(port, "GET", path)
 
 
 def answers(port):
@@ -113,10 +89,8 @@ def replica_files(replica):
 
 
 def main():
-    for tool in (kbtest.TCPSRV, kbtest.REPLICATE, kbtest.REPLICATE_SERVER):
-        if not shutil.which(tool):
-            print("%s is missing (apt-get install xapian-tools)" % tool)
-            return 1
+    if kbtest.missing_xapian_tools(kbtest.TCPSRV, kbtest.REPLICATE, kbtest.REPLICATE_SERVER):
+        return 1
     as_nobody = os.geteuid() == 0
     if as_nobody and not shutil.which("setpriv"):
         print("setpriv is missing (util-linux)")
@@ -198,10 +172,7 @@ def main():
         kbtest.stop_server(replica_srv)
         kbtest.stop_server(master_srv)
         kbtest.stop_xapian(rs)
-        if kbtest.failures:
-            print("kept for inspection:", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        kbtest.remove_unless_failed(tmp)
     return kbtest.finish()
 
 

@@ -56,10 +56,8 @@ def total(port, q):
 
 
 def main():
-    for tool in (kbtest.REPLICATE, kbtest.REPLICATE_SERVER):
-        if not shutil.which(tool):
-            print("%s is missing (apt-get install xapian-tools)" % tool)
-            return 1
+    if kbtest.missing_xapian_tools(kbtest.REPLICATE, kbtest.REPLICATE_SERVER):
+        return 1
     tmp = tempfile.mkdtemp(prefix="kb-repl-shards-")
     src = os.path.join(tmp, "src")
     shutil.copytree(os.path.join(kbtest.SRC, "corpus"), src)
@@ -131,10 +129,7 @@ def main():
         kbtest.stop_server(rsrv)
         kbtest.stop_server(msrv)
         kbtest.stop_xapian(rs)
-        if kbtest.failures:
-            print("kept for inspection:", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        kbtest.remove_unless_failed(tmp)
     return kbtest.finish()
 
 

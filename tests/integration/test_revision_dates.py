@@ -11,43 +11,26 @@
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbtest  # noqa: E402
-from kbtest import BIN, SRC, INDEXER, SERVER, check, stop_server  # noqa: E402
+from kbtest import BIN, SRC, check, stop_server  # noqa: E402
 
 ENV = dict(os.environ, KB_DATA_DIR=os.path.join(SRC, "schemas"))
 WKEY = "revision-test-writer-key-0123456789"
 
 
 def index(tmp, *args):
-    cmd = [INDEXER, "--index=" + os.path.join(tmp, "idx"), "--quiet", "--json"] + \
-        list(args) + [os.path.join(tmp, "src")]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=ENV)
-    try:
-        return p.returncode, json.loads(p.stdout)
-    except ValueError:
-        return p.returncode, {}
+    code, rep, _ = kbtest.index_json(os.path.join(tmp, "idx"), os.path.join(tmp, "src"),
+                                     *args, env=ENV, timeout=120)
+    return code, rep
 
 
 def get(port, path, method="GET", body=None, key=None):
-    h = {"Content-Type": "application/json"} if body is not None else {}
-    if key:
-        h["Authorization"] = "Bearer " + key
-    data = json.dumps(body).encode() if body is not None else None
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
-                               method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            return resp.status, dict(resp.headers), resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+    return kbtest.http(port, method, path, body, key)
 
 
 def get_json(port, path, **kw):
@@ -90,22 +73,12 @@ def main():
               "--retry-failed that fails the same way: no new revision (%s -> %s)"
               % (r1.get("revision"), r3.get("revision")))
 
-        keys = os.path.join(tmp, "keys")
-        with open(keys, "w") as f:
-            f.write(subprocess.run([SERVER, "--hash-key=" + WKEY, "--scopes=write,members"],
-                                   capture_output=True, text=True, check=True).stdout)
-        pf = os.path.join(tmp, "port")
-        log = open(os.path.join(tmp, "server.log"), "w")
-        server = subprocess.Popen([SERVER, "--index=" + os.path.join(tmp, "idx"),
-                                   "--port=0", "--port-file=" + pf, "--keys-file=" + keys,
-                                   "--access-log="], stdout=log, stderr=subprocess.STDOUT,
-                                  env=ENV)
-        port = None
-        for _ in range(300):
-            if os.path.exists(pf) and open(pf).read().strip():
-                port = int(open(pf).read())
-                break
-            time.sleep(0.05)
+        keys = kbtest.write_keys(os.path.join(tmp, "keys"), (WKEY, "write,members"))
+        server, port = kbtest.start_kb_server(os.path.join(tmp, "idx"),
+                                              os.path.join(tmp, "port"),
+                                              os.path.join(tmp, "server.log"),
+                                              "--keys-file=" + keys, "--access-log=", env=ENV,
+                                              required=False)
         check(port is not None, "kb-server started")
         if port is None:
             return

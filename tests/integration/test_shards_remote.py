@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -43,37 +42,19 @@ VARIANTS = ["&facets=true", "&collapse=true&facets=true", "&sort=newest",
 
 
 def start_server(tmp, name, index, *extra):
-    pf = os.path.join(tmp, name + ".port")
-    log = open(os.path.join(tmp, name + ".log"), "ab")
-    p = subprocess.Popen([kbtest.SERVER, "--index=" + index, "--port=0", "--port-file=" + pf,
-                          "--access-log=", "--workers=2"] + list(extra),
-                         stdout=log, stderr=subprocess.STDOUT,
-                         env=dict(os.environ, KB_DATA_DIR=DATA))
-    log.close()
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    kbtest.stop_server(p)
-    raise RuntimeError("kb-server %s did not start" % name)
+    return kbtest.start_kb_server(index, os.path.join(tmp, name + ".port"),
+                                  os.path.join(tmp, name + ".log"), "--access-log=",
+                                  "--workers=2", *extra,
+                                  env=dict(os.environ, KB_DATA_DIR=DATA))
 
 
 WKEY = "shards-writer-key-0123456789"
 
 
 def request(port, path, method="GET", body=None, timeout=60):
-    headers = {"Content-Type": "application/json"}
-    if method != "GET":
-        headers["Authorization"] = "Bearer " + WKEY
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method,
-                                 data=body, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+    st, _, raw = kbtest.http(port, method, path, body, None if method == "GET" else WKEY,
+                             {"Content-Type": "application/json"}, timeout)
+    return st, raw
 
 
 def get(port, path):
@@ -233,8 +214,7 @@ def wait_full(port, ref, what, seconds=20):
 
 
 def main():
-    if not shutil.which(kbtest.TCPSRV):
-        print("xapian-tcpsrv is missing (apt-get install xapian-tools)")
+    if kbtest.missing_xapian_tools(kbtest.TCPSRV):
         return 1
     tmp = tempfile.mkdtemp(prefix="kb-shards-")
     procs, shards = [], []
@@ -255,10 +235,7 @@ def main():
                                  [kbtest.remote_line(s.port) for s in shards])
         before = sorted(os.listdir(stubdir))
         common = ["--lexicon=" + ref_index, "--shard-timeout=%g" % TIMEOUT]
-        keys = os.path.join(tmp, "keys")
-        with open(keys, "w") as f:
-            f.write(subprocess.run([kbtest.SERVER, "--hash-key=" + WKEY, "--scopes=write"],
-                                   capture_output=True, text=True, check=True).stdout)
+        keys = kbtest.write_keys(os.path.join(tmp, "keys"), (WKEY, "write"))
         common.append("--keys-file=" + keys)
         ref, rport = start_server(tmp, "ref", ref_index, "--analytics-file=off")
         procs.append(ref)
@@ -432,10 +409,7 @@ def main():
             except (ProcessLookupError, AttributeError):
                 pass
             kbtest.stop_xapian(s)
-        if kbtest.failures:
-            print("kept for inspection:", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        kbtest.remove_unless_failed(tmp)
     return kbtest.finish()
 
 

@@ -22,20 +22,15 @@ corpus/ is indexed unsharded, with --shards=2 and with --shards=3. Checks:
   lexicon at their previous revision, and the next run completes.
 """
 import ctypes
-import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import kbtest
-from kbtest import BIN, SRC, INDEXER, MKCORPUS, check
+from kbtest import BIN, SRC, check
 
 DATA = os.environ.get("KB_DATA_DIR", os.path.join(SRC, "schemas"))
 ENV = dict(os.environ, KB_DATA_DIR=DATA)
@@ -56,29 +51,13 @@ def shard_of(uid, n):
 
 
 def index(idx, src, *extra, env=ENV):
-    p = subprocess.run([INDEXER, "--index=" + idx, "--quiet", "--json"] + list(extra) +
-                       [src], capture_output=True, text=True, env=env, timeout=300)
-    try:
-        rep = json.loads(p.stdout)
-    except ValueError:
-        rep = {}
-    return p.returncode, rep, p.stderr
+    return kbtest.index_json(idx, src, *extra, env=env)
 
 
-def delve(*args):
-    p = subprocess.run(["xapian-delve"] + list(args), capture_output=True, text=True,
-                       timeout=60)
-    return p.returncode, p.stdout
+delve = kbtest.delve
 
 
-def info(db):
-    _, out = delve(db)
-    d = {}
-    for line in out.splitlines():
-        if " = " in line:
-            k, v = line.split(" = ", 1)
-            d[k.strip()] = v.strip()
-    return d
+info = kbtest.db_info
 
 
 def uids(db):
@@ -111,38 +90,13 @@ def partition(idx, n, expect, what):
 
 
 def start_server(tmp, name, idx, *extra):
-    pf = os.path.join(tmp, name + ".port")
-    if os.path.exists(pf):
-        os.unlink(pf)
-    log = open(os.path.join(tmp, name + ".log"), "ab")
-    p = subprocess.Popen([kbtest.SERVER, "--index=" + idx, "--port=0",
-                          "--port-file=" + pf, "--access-log=", "--analytics-file=off"] +
-                         list(extra), stdout=log, stderr=subprocess.STDOUT, env=ENV)
-    log.close()
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    kbtest.stop_server(p)
-    raise RuntimeError("kb-server %s did not start" % name)
+    return kbtest.start_kb_server(idx, os.path.join(tmp, name + ".port"),
+                                  os.path.join(tmp, name + ".log"), "--access-log=",
+                                  "--analytics-file=off", *extra, env=ENV)
 
 
 def req(port, method, path, body=None, key=None):
-    h, data = {}, None
-    if key:
-        h["Authorization"] = "Bearer " + key
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
-                               method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    return kbtest.call(port, method, path, body, key)
 
 
 def answer(port, q, spelling):
@@ -213,27 +167,12 @@ def lexicon_spelling(tmp, idx, ref, what):
 
 
 def kill_after(n, *args):
-    proc = subprocess.Popen([INDEXER, "--verbose"] + list(args), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=ENV)
-    stored = 0
-    try:
-        for line in proc.stderr:
-            if line.startswith("kb-indexer: indexed "):
-                stored += 1
-                if stored == n:
-                    break
-        running = proc.poll() is None
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        proc.stderr.close()
-    return running, stored
+    return kbtest.kill_indexer_after(n, *args, env=ENV)
 
 
 def killed_run(tmp):
     gen = os.path.join(tmp, "gen")
-    subprocess.run([sys.executable, MKCORPUS, "--docs", "150", "--seed", "5", "--out",
-                    gen, "--jobs", "2"], check=True, capture_output=True, timeout=120)
+    kbtest.mkcorpus(gen, 150, 5)
     docs = sorted(os.path.join(d, n) for d in os.listdir(gen)
                   for n in os.listdir(os.path.join(gen, d)))
     src = os.path.join(tmp, "ksrc")
@@ -274,10 +213,8 @@ def killed_run(tmp):
 
 
 def main():
-    for tool in ("xapian-delve",):
-        if not shutil.which(tool):
-            print("%s is missing (apt-get install xapian-tools)" % tool)
-            return 1
+    if kbtest.missing_xapian_tools("xapian-delve"):
+        return 1
     tmp = tempfile.mkdtemp(prefix="kb-shardw-")
     procs = []
     try:
@@ -375,10 +312,7 @@ def main():
         same(rport, port3, "s3 unsharded again", True)
 
         # API writes land in the document's shard
-        kb = os.path.join(tmp, "keys")
-        with open(kb, "w") as f:
-            f.write(subprocess.run([kbtest.SERVER, "--hash-key=" + WKEY, "--scopes=write"],
-                                   capture_output=True, text=True, check=True).stdout)
+        kb = kbtest.write_keys(os.path.join(tmp, "keys"), (WKEY, "write"))
         kbtest.stop_server(p2)
         procs.remove(p2)
         p2, port2 = start_server(tmp, "s2w", s2, "--keys-file=" + kb)
@@ -433,10 +367,7 @@ def main():
     finally:
         for p in procs:
             kbtest.stop_server(p)
-        if kbtest.failures:
-            print("kept for inspection:", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        kbtest.remove_unless_failed(tmp)
     return kbtest.finish()
 
 

@@ -18,9 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import kbtest
 from kbtest import check
@@ -33,35 +31,13 @@ QUERIES = ["hydrogen", "batterie", "celle a combustibile", "zebrafinch", "snapwr
 
 
 def start(tmp, name, index, keys):
-    pf = os.path.join(tmp, name + ".port")
-    if os.path.exists(pf):
-        os.unlink(pf)
-    log = open(os.path.join(tmp, name + ".log"), "a")
-    p = subprocess.Popen([kbtest.SERVER, "--index=" + index, "--port=0", "--port-file=" + pf,
-                          "--keys-file=" + keys, "--access-log=", "--analytics-file=off"],
-                         stdout=log, stderr=subprocess.STDOUT, env=ENV)
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return p, int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError("kb-server did not start")
+    return kbtest.start_kb_server(index, os.path.join(tmp, name + ".port"),
+                                  os.path.join(tmp, name + ".log"), "--keys-file=" + keys,
+                                  "--access-log=", "--analytics-file=off", env=ENV)
 
 
 def call(port, method, path, body=None, key=WKEY):
-    h = {"Authorization": "Bearer " + key} if key else {}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
-                               method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    return kbtest.call(port, method, path, body, key)
 
 
 def doc(i, word):
@@ -96,10 +72,7 @@ def main():
         r = subprocess.run([kbtest.INDEXER, "--index=" + index, "--quiet", corpus], env=ENV,
                            capture_output=True, text=True)
         check(r.returncode == 0, "index built from a test folder (exit %d)" % r.returncode)
-        keys = os.path.join(tmp, "keys")
-        with open(keys, "w") as f:
-            f.write(subprocess.run([kbtest.SERVER, "--hash-key=" + WKEY, "--scopes=write"],
-                                   capture_output=True, text=True, check=True).stdout)
+        keys = kbtest.write_keys(os.path.join(tmp, "keys"), (WKEY, "write"))
         live, port = start(tmp, "live", index, keys)
         st, b = call(port, "PUT", "/api/v1/documents/api/snap/before", doc(0, "zebrafinch"))
         check(st == 200 and b["status"] == "applied", "API document written before: %s" % b)

@@ -26,9 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import kbtest
 from kbtest import check
@@ -54,17 +52,7 @@ procs = []
 
 
 def http(port, method, path, headers=None, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    h = dict(headers or {})
-    if data is not None:
-        h["Content-Type"] = "application/json"
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
-                               method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            return resp.status, dict(resp.headers), resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+    return kbtest.http(port, method, path, body, headers=headers)
 
 
 def get_json(port, path, headers=None):
@@ -73,20 +61,12 @@ def get_json(port, path, headers=None):
 
 
 def start_server(tmp, name, index, keys, corpus, *extra):
-    pf = os.path.join(tmp, name + ".port")
-    log = open(os.path.join(tmp, name + ".log"), "a")
-    p = subprocess.Popen([kbtest.SERVER, "--index=" + index, "--port=0", "--port-file=" + pf,
-                          "--keys-file=" + keys, "--access-log=", "--source=" + corpus,
-                          "--workers=4", *extra], stdout=log, stderr=subprocess.STDOUT,
-                         env=ENV)
+    p, port = kbtest.start_kb_server(index, os.path.join(tmp, name + ".port"),
+                                     os.path.join(tmp, name + ".log"), "--keys-file=" + keys,
+                                     "--access-log=", "--source=" + corpus, "--workers=4",
+                                     *extra, env=ENV)
     procs.append(p)
-    for _ in range(300):
-        if os.path.exists(pf) and open(pf).read().strip():
-            return int(open(pf).read())
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError("kb-server did not start: " + open(os.path.join(tmp, name + ".log")).read())
+    return port
 
 
 def index(idx, corpus):
@@ -171,11 +151,8 @@ def make_corpus(tmp):
 
 
 def write_keys(tmp):
-    keys = os.path.join(tmp, "keys")
-    with open(keys, "w") as f:
-        for k, s in ((MKEY, "search,members"), (SKEY, "search"), (WKEY, "write")):
-            f.write(subprocess.run([kbtest.SERVER, "--hash-key=" + k, "--scopes=" + s],
-                                   capture_output=True, text=True, check=True).stdout)
+    keys = kbtest.write_keys(os.path.join(tmp, "keys"),
+                             (MKEY, "search,members"), (SKEY, "search"), (WKEY, "write"))
     return keys
 
 

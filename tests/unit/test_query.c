@@ -10,6 +10,7 @@
 #include "check.h"
 #include "index.h"
 #include "query.h"
+#include "xap_fixture.h"
 #include "xapian_c.h"
 
 #include <pthread.h>
@@ -20,65 +21,16 @@
 #include <unistd.h>
 
 /* The binding takes unique-id terms whole; these tests make them as core does. */
-static int put_doc(xap_writer *w, const char *uid, size_t len, xap_doc *d,
-                   unsigned *docid, struct xap_error *e)
+static size_t fixture_uid_term(const char *uid, size_t len, char *t, size_t cap)
 {
-    char t[KB_UID_TERM_MAX];
-    size_t n = kb_query_uid_term("Q", uid, len, t, sizeof t);
-    return xap_writer_replace(w, t, n, d, docid, e);
-}
-
-static int find_doc(xap_writer *w, const char *uid, size_t len, unsigned *docid,
-                    struct xap_error *e)
-{
-    char t[KB_UID_TERM_MAX];
-    size_t n = kb_query_uid_term("Q", uid, len, t, sizeof t);
-    return xap_writer_lookup(w, t, n, docid, e);
+    return kb_query_uid_term("Q", uid, len, t, cap);
 }
 
 static int del_doc(xap_writer *w, const char *uid, size_t len, struct xap_error *e)
 {
     char t[KB_UID_TERM_MAX];
-    size_t n = kb_query_uid_term("Q", uid, len, t, sizeof t);
+    size_t n = fixture_uid_term(uid, len, t, sizeof t);
     return xap_writer_delete(w, t, n, e);
-}
-
-static int doc_data(xap_reader *r, const char *uid, size_t len, char **data, size_t *dlen,
-                    struct xap_error *e)
-{
-    char t[KB_UID_TERM_MAX];
-    size_t n = kb_query_uid_term("Q", uid, len, t, sizeof t);
-    return xap_reader_term_doc_data(r, t, n, data, dlen, e);
-}
-
-static char dir[256];
-
-static void rm_rf(const char *path)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", path);
-}
-
-static xap_doc *make_doc(xap_analyzer *an, const char *lang, const char *text,
-                         const char *topic)
-{
-    struct xap_error e = {0};
-    xap_doc *d = xap_doc_new();
-    char term[64];
-    CHECK(d != NULL);
-    CHECK_INT(xap_doc_index_text(d, an, text, strlen(text), 1, "", &e), XAP_OK);
-    CHECK_INT(xap_doc_increase_termpos(d, 100, &e), XAP_OK);
-    CHECK_INT(xap_doc_index_text(d, an, "title words", 11, 1, "S", &e), XAP_OK);
-    snprintf(term, sizeof term, "L%s", lang);
-    CHECK_INT(xap_doc_add_term(d, term, strlen(term), 0, &e), XAP_OK);
-    snprintf(term, sizeof term, "K%s", topic);
-    CHECK_INT(xap_doc_add_term(d, term, strlen(term), 0, &e), XAP_OK);
-    CHECK_INT(xap_doc_set_value(d, 4, lang, strlen(lang), &e), XAP_OK);
-    CHECK_INT(xap_doc_set_value(d, 5, topic, strlen(topic), &e), XAP_OK);
-    CHECK_INT(xap_doc_set_data(d, text, strlen(text), &e), XAP_OK);
-    return d;
 }
 
 static int count_uid(const char *uid, size_t len, unsigned docid, void *ctx)
@@ -468,11 +420,12 @@ static void test_write_read_search(void)
 
 /* A new index `name` under dir, opened for writing, holding texts[i] as document "d<i>"
  * (language langs[i], or "en" when langs is NULL; topic "t"), with the concept term
- * XCfc on the documents whose bit is set in `fc_mask`. Not committed; its path goes to
- * path[0..cap). */
+ * XCfc on the documents whose bit is set in `fc_mask`, and terms[i] (wdf 0) when terms
+ * and terms[i] are set. Not committed; its path goes to path[0..cap). */
 static xap_writer *texts_index(const char *name, xap_analyzer *an,
                                const char *const *texts, const char *const *langs, int n,
-                               unsigned fc_mask, char *path, size_t cap)
+                               unsigned fc_mask, const char *const *terms, char *path,
+                               size_t cap)
 {
     struct xap_error e = {0};
     snprintf(path, cap, "%s/%s", dir, name);
@@ -484,10 +437,31 @@ static xap_writer *texts_index(const char *name, xap_analyzer *an,
         xap_doc *d = make_doc(an, langs ? langs[i] : "en", texts[i], "t");
         if (fc_mask & (1u << i))
             CHECK_INT(xap_doc_add_term(d, "XCfc", 4, 1, &e), XAP_OK);
+        if (terms && terms[i])
+            CHECK_INT(xap_doc_add_term(d, terms[i], strlen(terms[i]), 0, &e), XAP_OK);
         CHECK_INT(put_doc(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
         xap_doc_free(d);
     }
     return w;
+}
+
+/* Commits w and opens a reader on path, the index it writes. */
+static xap_reader *commit_and_open(xap_writer *w, const char *path)
+{
+    struct xap_error e = {0};
+    CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
+    xap_reader *r = NULL;
+    CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
+    return r;
+}
+
+/* Closes a test's reader, then its writer, and frees its analyser. */
+static void close_index(xap_reader *r, xap_writer *w, xap_analyzer *an)
+{
+    struct xap_error e = {0};
+    xap_reader_close(r);
+    CHECK_INT(xap_writer_close(w, &e), XAP_OK);
+    xap_analyzer_free(an);
 }
 
 /* Searches a small index: concepts (extra terms) stay inside NOTs and filters, the
@@ -506,12 +480,10 @@ static void test_expansion(void)
                            "cell balancing"};
     const char *langs[] = {"en", "fr", "it", "en", "en", "en"};
     /* the first three share a concept */
-    xap_writer *w = texts_index("exp", en, texts, langs, 6, 0x7, path, sizeof path);
+    xap_writer *w = texts_index("exp", en, texts, langs, 6, 0x7, NULL, path, sizeof path);
     CHECK_INT(xap_writer_add_spelling(w, "cell", 4, 1, &e), XAP_OK);
     CHECK_INT(xap_writer_add_spelling(w, "cells", 5, 50, &e), XAP_OK);
-    CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
-    xap_reader *r = NULL;
-    CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
+    xap_reader *r = commit_and_open(w, path);
     static const struct xap_field fl[] = {{"lang", "L", 1}};
     const char *extra[] = {"XCfc"};
     struct {
@@ -643,9 +615,7 @@ static void test_expansion(void)
     CHECK_INT(xap_result_size(res), 0);
     xap_result_free(res);
 
-    xap_reader_close(r);
-    CHECK_INT(xap_writer_close(w, &e), XAP_OK);
-    xap_analyzer_free(en);
+    close_index(r, w, en);
 }
 
 /* The rank of the first hit whose text holds `word`, or -1. */
@@ -686,11 +656,9 @@ static void test_feedback_model(void)
                            "fuel membrane",
                            "fuel pila"};
     /* a concept shared by the top two and by "fuel pila", which shares no word */
-    xap_writer *w =
-        texts_index("feedback", en, texts, NULL, 13, 0x3 | 1u << 12, path, sizeof path);
-    CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
-    xap_reader *r = NULL;
-    CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
+    xap_writer *w = texts_index("feedback", en, texts, NULL, 13, 0x3 | 1u << 12, NULL,
+                                path, sizeof path);
+    xap_reader *r = commit_and_open(w, path);
 
     struct kb_query_spec req;
     kb_query_spec_init(&req);
@@ -735,9 +703,7 @@ static void test_feedback_model(void)
     CHECK_HAS(xap_result_query_desc(res), "Zvehicl");
     xap_result_free(res);
 
-    xap_reader_close(r);
-    CHECK_INT(xap_writer_close(w, &e), XAP_OK);
-    xap_analyzer_free(en);
+    close_index(r, w, en);
 }
 
 /* Versions of one document (group terms): the other versions that the query matches
@@ -761,21 +727,9 @@ static void test_translation_groups(void)
         "hairpin hairpin hairpin hairpin", /* g2 */
         "tyre pressure"};
     const char *groups[] = {"XGg1", NULL, NULL, "XGg1", "XGg1", "XGg1", "XGg2", NULL};
-    snprintf(path, sizeof path, "%s/groups", dir);
-    xap_writer *w = NULL;
-    CHECK_INT(xap_writer_open(path, XAP_OPEN_CREATE, &w, &e), XAP_OK);
-    for (int i = 0; i < 8; i++) {
-        char uid[16];
-        snprintf(uid, sizeof uid, "d%d", i);
-        xap_doc *d = make_doc(en, "en", texts[i], "t");
-        if (groups[i])
-            CHECK_INT(xap_doc_add_term(d, groups[i], strlen(groups[i]), 0, &e), XAP_OK);
-        CHECK_INT(put_doc(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
-        xap_doc_free(d);
-    }
-    CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
-    xap_reader *r = NULL;
-    CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
+    xap_writer *w =
+        texts_index("groups", en, texts, NULL, 8, 0, groups, path, sizeof path);
+    xap_reader *r = commit_and_open(w, path);
 
     struct kb_query_spec req;
     kb_query_spec_init(&req);
@@ -823,9 +777,7 @@ static void test_translation_groups(void)
     CHECK_INT(rank_of(res, "bobinage"), bobinage);
     xap_result_free(res);
 
-    xap_reader_close(r);
-    CHECK_INT(xap_writer_close(w, &e), XAP_OK);
-    xap_analyzer_free(en);
+    close_index(r, w, en);
 }
 
 /* Merging shards: documents of every source under new numbers, spelling frequencies
@@ -848,9 +800,7 @@ static void test_query_language(void)
     d = make_doc(en, "en", "stack cost", "t");
     CHECK_INT(put_doc(w, "q1", 2, d, NULL, &e), XAP_OK);
     xap_doc_free(d);
-    CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
-    xap_reader *r = NULL;
-    CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
+    xap_reader *r = commit_and_open(w, path);
     CHECK_INT(xap_reader_add_lang(r, "fr", fr, &e), XAP_OK);
     CHECK_INT(xap_reader_add_lang(r, "en", en, &e), XAP_OK);
     struct {
@@ -879,9 +829,7 @@ static void test_query_language(void)
               (h.data_len == 10 && !memcmp(h.data, "stack cost", 10)));
         xap_result_free(res);
     }
-    xap_reader_close(r);
-    CHECK_INT(xap_writer_close(w, &e), XAP_OK);
-    xap_analyzer_free(en);
+    close_index(r, w, en);
     xap_analyzer_free(fr);
 }
 
@@ -940,9 +888,7 @@ static void test_joined_branches(void)
             CHECK_INT(put_doc(w, uid, strlen(uid), d, NULL, &e), XAP_OK);
             xap_doc_free(d);
         }
-        CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
-        xap_reader *r = NULL;
-        CHECK_INT(xap_reader_open(path, &r, &e), XAP_OK);
+        xap_reader *r = commit_and_open(w, path);
         CHECK_INT(xap_reader_add_lang(r, "fr", fr, &e), XAP_OK);
         CHECK_INT(xap_reader_add_lang(r, "en", en, &e), XAP_OK);
         /* "gstreamer" parses alike in both (joined); "running" does not (en "run") */
@@ -1014,7 +960,8 @@ static void test_threads_empty_query(void)
     xap_analyzer *en = NULL;
     CHECK_INT(xap_analyzer_new("english", NULL, 0, &en, &e), XAP_OK);
     const char *texts[] = {"hydrogen buses", "battery packs", "fuel cells"};
-    xap_writer *w = texts_index("threads", en, texts, NULL, 3, 0, path, sizeof path);
+    xap_writer *w =
+        texts_index("threads", en, texts, NULL, 3, 0, NULL, path, sizeof path);
     CHECK_INT(xap_writer_commit(w, &e), XAP_OK);
     xap_writer_free(w);
     xap_analyzer_free(en);

@@ -6,6 +6,7 @@
  * ids, NULL arguments). The search policy built on them is tested by test_query.c.
  */
 #include "check.h"
+#include "xap_fixture.h"
 #include "xapian_c.h"
 
 #include <pthread.h>
@@ -16,66 +17,12 @@
 #include <unistd.h>
 
 /* "Q"+uid: the binding takes unique-id terms whole (short ids only here). */
-static size_t qterm(const char *uid, size_t len, char *t)
+static size_t fixture_uid_term(const char *uid, size_t len, char *t, size_t cap)
 {
+    (void)cap;
     t[0] = 'Q';
     memcpy(t + 1, uid, len);
     return len + 1;
-}
-
-/* The binding takes unique-id terms whole; these tests make them as core does. */
-static int put_doc(xap_writer *w, const char *uid, size_t len, xap_doc *d,
-                   unsigned *docid, struct xap_error *e)
-{
-    char t[300];
-    size_t n = qterm(uid, len, t);
-    return xap_writer_replace(w, t, n, d, docid, e);
-}
-
-static int find_doc(xap_writer *w, const char *uid, size_t len, unsigned *docid,
-                    struct xap_error *e)
-{
-    char t[300];
-    size_t n = qterm(uid, len, t);
-    return xap_writer_lookup(w, t, n, docid, e);
-}
-
-static int doc_data(xap_reader *r, const char *uid, size_t len, char **data, size_t *dlen,
-                    struct xap_error *e)
-{
-    char t[300];
-    size_t n = qterm(uid, len, t);
-    return xap_reader_term_doc_data(r, t, n, data, dlen, e);
-}
-
-static char dir[256];
-
-static void rm_rf(const char *path)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", path);
-}
-
-static xap_doc *make_doc(xap_analyzer *an, const char *lang, const char *text,
-                         const char *topic)
-{
-    struct xap_error e = {0};
-    xap_doc *d = xap_doc_new();
-    char term[64];
-    CHECK(d != NULL);
-    CHECK_INT(xap_doc_index_text(d, an, text, strlen(text), 1, "", &e), XAP_OK);
-    CHECK_INT(xap_doc_increase_termpos(d, 100, &e), XAP_OK);
-    CHECK_INT(xap_doc_index_text(d, an, "title words", 11, 1, "S", &e), XAP_OK);
-    snprintf(term, sizeof term, "L%s", lang);
-    CHECK_INT(xap_doc_add_term(d, term, strlen(term), 0, &e), XAP_OK);
-    snprintf(term, sizeof term, "K%s", topic);
-    CHECK_INT(xap_doc_add_term(d, term, strlen(term), 0, &e), XAP_OK);
-    CHECK_INT(xap_doc_set_value(d, 4, lang, strlen(lang), &e), XAP_OK);
-    CHECK_INT(xap_doc_set_value(d, 5, topic, strlen(topic), &e), XAP_OK);
-    CHECK_INT(xap_doc_set_data(d, text, strlen(text), &e), XAP_OK);
-    return d;
 }
 
 static int count_term(const char *t, size_t len, unsigned wdf, void *ctx)
