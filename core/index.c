@@ -922,8 +922,8 @@ int kb_index_writer_revision(struct kb_index_writer *w, unsigned long *rev,
 #define SIZES_NOTE "indexer.sizes" /* unsharded: this file; sharded: .K for part K */
 
 struct kb_index_space {
-    size_t n;                           /* databases noted */
-    int keep;                           /* the notes are kept in files */
+    size_t n; /* databases noted */
+    int keep; /* the notes are kept in files */
     struct kb_space part[KB_INDEX_MAX_SHARDS + 1];
     char db[KB_INDEX_MAX_SHARDS + 1][1400];   /* each database's folder */
     char note[KB_INDEX_MAX_SHARDS + 1][1320]; /* its note file */
@@ -954,7 +954,8 @@ struct kb_index_space *kb_index_space_take(struct kb_index_writer *w, const char
                                            int keep_note)
 {
     size_t n = w ? w->n_shards : 0;
-    struct kb_index_space *s = w && n <= KB_INDEX_MAX_SHARDS ? calloc(1, sizeof *s) : NULL;
+    struct kb_index_space *s =
+        w && n <= KB_INDEX_MAX_SHARDS ? calloc(1, sizeof *s) : NULL;
     if (!s)
         return NULL;
     s->keep = keep_note;
