@@ -35,7 +35,6 @@ Non-2xx answers make the run fail: a fast error is not a figure.
 import argparse
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -44,7 +43,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchstat import fmt  # noqa: E402
-from run_query import cpu_s, ms, rss_mb, start  # noqa: E402
+from run_query import cpu_s, ms, rss_mb, start, stopper  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -116,12 +115,7 @@ def main():
     procs, res, servers = [], {}, {}
     tmp = tempfile.mkdtemp(prefix="kb-bench-engine.")
 
-    def stop(*_):
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                p.wait()
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(1)))
+    stop = stopper(procs)
     try:
         base = [os.path.join(bins, "kb-server"), "--index=" + a.index,
                 "--workers=%d" % a.workers, "--access-log="]

@@ -97,6 +97,18 @@ def start(cmd, tmp, name):
     sys.exit("run_query: %s did not start" % name)
 
 
+def stopper(procs):
+    """A function that terminates the still-running procs (a list the caller fills),
+    also called on SIGTERM before exiting 1."""
+    def stop(*_):
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                p.wait()
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(1)))
+    return stop
+
+
 def rss_mb(pid, field="VmRSS"):
     """A /proc/PID/status memory field in MB."""
     m = re.search(r"^%s:\s+(\d+) kB" % field, open("/proc/%d/status" % pid).read(), re.M)
@@ -119,12 +131,7 @@ def main():
     procs = []
     tmp = tempfile.mkdtemp(prefix="kb-bench-query.")
 
-    def stop(*_):
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                p.wait()
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(1)))
+    stop = stopper(procs)
     try:
         srv, port = start([os.path.join(bins, "kb-server"), "--index=" + a.index,
                            "--workers=%d" % a.workers, "--access-log="], tmp, "kb-server")
