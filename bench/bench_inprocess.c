@@ -13,9 +13,10 @@
  * to measure what it costs; any other --setting=value is kb-server's (e.g.
  * --feedback-terms=20), to measure a setting's cost. Each thread cycles through the
  * query set from its own starting point for S seconds. Prints "inprocess: Q queries, X
- * q/s, p50 A ms, p99 B ms, E errors, cpu C s" (C: the CPU time the threads spent in their
- * query loops, start-up excluded, so queries per CPU-second can be compared on a busy
- * machine where wall-clock rates mostly measure the other tenants).
+ * q/s, p50 A ms, p99 B ms, E errors, cpu C s, T timed out" (C: the CPU time the threads
+ * spent in their query loops, start-up excluded, so queries per CPU-second can be
+ * compared on a busy machine where wall-clock rates mostly measure the other tenants; T:
+ * the answers cut by query_seconds, which kb-server would answer 503).
  */
 #include "search.h"
 
@@ -45,7 +46,8 @@ struct thread_ctx {
     size_t start;
     double *lat; /* latencies (s), malloc'ed, MAX_SAMPLES / threads */
     size_t n, cap, errors;
-    double cpu; /* this thread's CPU seconds in the query loop */
+    size_t timed_out; /* answers cut by the time limit (query_seconds) */
+    double cpu;       /* this thread's CPU seconds in the query loop */
 };
 
 /* CPU seconds used so far by the calling thread. */
@@ -96,6 +98,7 @@ static void *run(void *arg)
         if (!p.q || kb_search_exec(&sc, &p, &r, &err)) {
             t->errors++;
         } else {
+            t->timed_out += r.timed_out != 0;
             for (size_t k = 0; k < r.n_hits; k++) {
                 char *s =
                     r.hits[k].meta ? json_dumps(r.hits[k].meta, JSON_COMPACT) : NULL;
@@ -173,7 +176,7 @@ int main(int argc, char **argv)
     struct shared sh = {&cfg, &res, NULL, 0, 10.0, 0, 0, 1};
     struct kb_error err;
     const char *qfile = NULL;
-    size_t threads = 2, total = 0, errors = 0;
+    size_t threads = 2, total = 0, errors = 0, timed_out = 0;
     double *all = NULL;
     int status = 1;
     kb_error_clear(&err);
@@ -235,6 +238,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < threads; i++) {
         total += th[i].n;
         errors += th[i].errors;
+        timed_out += th[i].timed_out;
     }
     if (!total || !(all = malloc(total * sizeof *all)))
         goto out;
@@ -246,9 +250,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < threads; i++)
         cpu += th[i].cpu;
     printf("inprocess: %zu queries, %.1f q/s, p50 %.3f ms, p99 %.3f ms, %zu errors, "
-           "cpu %.2f s\n",
+           "cpu %.2f s, %zu timed out\n",
            total, (double)total / wall, 1e3 * all[total / 2], 1e3 * all[total * 99 / 100],
-           errors, cpu);
+           errors, cpu, timed_out);
     status = errors ? 1 : 0;
 out:
     free(all);

@@ -6,7 +6,7 @@ without HTTP), one figure per layout.
 
     bench_shards.py [--docs 100000] [--shards 1,2,4] [--work /tmp/bench-shards]
                     [--rounds 1] [--seconds 8] [--workers 4] [--snippets 0] [--facets 0]
-                    [--open N=PATH ...]
+                    [--open N=PATH ...] [--remote] [--warmup S] [--setting KEY=VALUE ...]
 
 The corpus is ../shared/bench/mkcorpus --docs D --seed 1 (made in WORK/corpus once);
 each layout is indexed once into WORK/idx-N (kept: delete WORK to rebuild). N = 1 is
@@ -21,6 +21,11 @@ the single index): bench_inprocess opens a stub file of `remote 127.0.0.1:P` lin
 the layout's lexicon beside it, as a search host does (docs/deployment-shards.md).
 --open N=PATH opens PATH for layout N instead of WORK/idx-N (any stub of your own).
 Every row's ratio is against the first layout's local figure (the single index).
+--warmup S runs each row for S seconds, unmeasured, before each of its measured runs: an
+index larger than the page cache leaves (1M: 14 GB a layout) is otherwise measured cold
+after the other layouts. --setting KEY=VALUE passes a kb-server setting to the engine
+(e.g. query-seconds=60 shard-timeout=60, so that a slow query is measured whole instead of
+cut). A row shows its errors and the answers cut by query_seconds, if any.
 """
 import argparse
 import os
@@ -91,18 +96,22 @@ def serve_remote(idx, n, where, procs):
     return stub
 
 
-def inprocess(b, index, qfile, a):
-    out = subprocess.run([os.path.join(b, "bench_inprocess"), "--index=" + index,
-                          "--queries=" + qfile, "--threads=%d" % a.workers,
-                          "--seconds=%d" % a.seconds, "--snippets=%d" % a.snippets,
-                          "--facets=%d" % a.facets],
-                         check=True, stdout=subprocess.PIPE, text=True,
-                         env=dict(os.environ, KB_DATA_DIR=os.path.join(ROOT, "schemas"))
-                         ).stdout
-    m = re.search(r"(\d+) queries, ([0-9.]+) q/s, p50 ([0-9.]+) ms, p99 ([0-9.]+) ms", out)
-    if not m:
-        sys.exit("bench_shards: no figure from bench_inprocess:\n" + out)
-    return {"qps": float(m.group(2)), "p50": float(m.group(3)), "p99": float(m.group(4))}
+def inprocess(b, index, qfile, a, seconds):
+    """One bench_inprocess run; returns dict(qps, p50, p99, errors, timed_out). A run
+    with errors still gives its figure (exit 1); one without a figure ends the script."""
+    p = subprocess.run([os.path.join(b, "bench_inprocess"), "--index=" + index,
+                        "--queries=" + qfile, "--threads=%d" % a.workers,
+                        "--seconds=%d" % seconds, "--snippets=%d" % a.snippets,
+                        "--facets=%d" % a.facets] + ["--" + s for s in a.setting],
+                       stdout=subprocess.PIPE, text=True,
+                       env=dict(os.environ, KB_DATA_DIR=os.path.join(ROOT, "schemas")))
+    m = re.search(r"(\d+) queries, ([0-9.]+) q/s, p50 ([0-9.]+) ms, p99 ([0-9.]+) ms, "
+                  r"(\d+) errors.*?(?:(\d+) timed out)?$", p.stdout, re.M)
+    if not m or p.returncode not in (0, 1):
+        sys.exit("bench_shards: no figure from bench_inprocess (exit %d):\n%s" %
+                 (p.returncode, p.stdout))
+    return {"qps": float(m.group(2)), "p50": float(m.group(3)), "p99": float(m.group(4)),
+            "errors": int(m.group(5)), "timed_out": int(m.group(6) or 0)}
 
 
 def label(row, opens):
@@ -127,6 +136,10 @@ def main():
     ap.add_argument("--open", action="append", default=[], metavar="N=PATH")
     ap.add_argument("--remote", action="store_true",
                     help="also each layout's shards through xapian-tcpsrv on loopback")
+    ap.add_argument("--warmup", type=int, default=0,
+                    help="seconds of unmeasured queries before each measured run")
+    ap.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
+                    help="a kb-server setting for the engine, e.g. query-seconds=60")
     a = ap.parse_args()
     b = bins()
     layouts = [int(x) for x in a.shards.split(",")]
@@ -156,24 +169,29 @@ def main():
         res = {r: [] for r in rows}
         for r in range(a.rounds):
             for row in rows:
-                f = inprocess(b, paths[row], qfile, a)
+                if a.warmup:
+                    inprocess(b, paths[row], qfile, a, a.warmup)
+                f = inprocess(b, paths[row], qfile, a, a.seconds)
                 res[row].append(f)
-                print("round %d, %s: %.0f q/s, p50 %.2f ms, p99 %.1f ms" % (
-                    r + 1, label(row, opens), f["qps"], f["p50"], f["p99"]), flush=True)
+                print("round %d, %s: %.0f q/s, p50 %.2f ms, p99 %.1f ms, %d errors, "
+                      "%d timed out" % (r + 1, label(row, opens), f["qps"], f["p50"],
+                                        f["p99"], f["errors"], f["timed_out"]), flush=True)
     finally:
         for p in procs:
             p.terminate()
             p.wait()
     base = statistics.median(x["qps"] for x in res[rows[0]])
-    print("\n| %dk docs, %d round(s) x %d s, %d threads, snippets=%d facets=%d | queries/s "
-          "| p50 ms | p99 ms | vs %s |" % (a.docs // 1000, a.rounds, a.seconds, a.workers,
-                                           a.snippets, a.facets, label(rows[0], opens)))
-    print("|---|---|---|---|---|")
+    print("\n| %dk docs, %d round(s) x %d s, %d threads, snippets=%d facets=%d%s | queries/s "
+          "| p50 ms | p99 ms | errors, timed out | vs %s |" % (
+              a.docs // 1000, a.rounds, a.seconds, a.workers, a.snippets, a.facets,
+              "".join(", " + s for s in a.setting), label(rows[0], opens)))
+    print("|---|---|---|---|---|---|")
     for row in rows:
         q = [x["qps"] for x in res[row]]
-        print("| %s | %s | %s | %s | %.2f |" % (
+        print("| %s | %s | %s | %s | %d, %d | %.2f |" % (
             label(row, opens), fmt(q, "%.0f"), fmt([x["p50"] for x in res[row]], "%.2f"),
-            fmt([x["p99"] for x in res[row]], "%.1f"), statistics.median(q) / base))
+            fmt([x["p99"] for x in res[row]], "%.1f"), sum(x["errors"] for x in res[row]),
+            sum(x["timed_out"] for x in res[row]), statistics.median(q) / base))
     return 0
 
 

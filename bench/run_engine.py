@@ -6,6 +6,7 @@ bench_anchor.cc), alternately, round after round, so machine load hits all alike
 
     run_engine.py INDEX ANCHOR_INDEX [--rounds 2] [--seconds 8] [--connections 4]
                   [--anchor-threads 2] [--workers 4] [--variants a,b] [--suggest-ref Q]
+                  [--server-arg --KEY=VALUE ...] [--wrk-timeout 30]
 
 INDEX is what kb-indexer built (its --index= path); ANCHOR_INDEX any Xapian database of
 the same corpus (the figures in bench/README.md use omindex's). Any size works: at 1M
@@ -30,7 +31,10 @@ wrk: 2 threads, --connections connections, queries.lua cycling the query set
 anchor's is its threads' CPU in their loops. Prints per-run lines, then a table:
 queries/s, CPU ms per query, p50, p99, p99/p50, the ratio to the anchor (wall q/s and
 per CPU-second) and the goal's verdict. Binaries: $KB_BIN_DIR (default build-bench/bin).
-Non-2xx answers make the run fail: a fast error is not a figure.
+Non-2xx answers make the run fail: a fast error is not a figure. A query past
+query_seconds (2 s) answers 503, so a large index is measured with, e.g.,
+--server-arg=--query-seconds=60 (its slow queries measured whole); wrk gives up on an
+answer after --wrk-timeout seconds (a socket error, which also fails the run).
 """
 import argparse
 import os
@@ -64,7 +68,8 @@ def wrk(url, qfile, path, extra, mode, pid, a):
     """One wrk run; returns dict(qps, p50, p99, cpu_ms): server CPU ms per request."""
     c0 = cpu_s(pid)
     cmd = ["wrk", "-t2", "-c%d" % a.connections, "-d%ds" % a.seconds, "--latency",
-           "-s", os.path.join(HERE, "queries.lua"), url, "--", qfile, path, extra]
+           "--timeout", "%ds" % a.wrk_timeout, "-s", os.path.join(HERE, "queries.lua"), url,
+           "--", qfile, path, extra]
     if mode:
         cmd.append(mode)
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
@@ -101,6 +106,10 @@ def main():
     ap.add_argument("--anchor-threads", type=int, default=2)
     ap.add_argument("--variants", default="", help="comma list: nofeedback,lang_en,nocorrect")
     ap.add_argument("--only", default="anchor,default,snippets,facets,suggest")
+    ap.add_argument("--server-arg", action="append", default=[], metavar="--KEY=VALUE",
+                    help="a kb-server option for every server, e.g. --query-seconds=60")
+    ap.add_argument("--wrk-timeout", type=int, default=30,
+                    help="seconds wrk waits for one answer (wrk's own default: 2)")
     ap.add_argument("--suggest-ref", type=float, default=0.0,
                     help="today's suggest queries/s, for the suggest goal (0: none)")
     a = ap.parse_args()
@@ -118,7 +127,7 @@ def main():
     stop = stopper(procs)
     try:
         base = [os.path.join(bins, "kb-server"), "--index=" + a.index,
-                "--workers=%d" % a.workers, "--access-log="]
+                "--workers=%d" % a.workers, "--access-log="] + a.server_arg
         wanted = {MODES[n][0] for n in runs if not n.startswith("anchor")}
         for name in sorted(wanted):
             extra = ["--feedback-docs=0"] if name == "nofb" else []
@@ -126,7 +135,8 @@ def main():
             procs.append(p)
             servers[name] = (p, "http://127.0.0.1:%d" % port)
             # warm-up: every worker opens its reader, the page cache holds the index
-            subprocess.run(["wrk", "-t2", "-c%d" % a.connections, "-d3s", "-s",
+            subprocess.run(["wrk", "-t2", "-c%d" % a.connections, "-d3s", "--timeout",
+                            "%ds" % a.wrk_timeout, "-s",
                             os.path.join(HERE, "queries.lua"), servers[name][1], "--",
                             qfile, "/api/v1/search", MODES["default"][2]], check=True,
                            stdout=subprocess.DEVNULL)
@@ -151,9 +161,9 @@ def main():
 
     med = lambda n, k: statistics.median([m[k] for m in res[n]])  # noqa: E731
     print("\nindex %s, anchor %s; %d rounds of %d s; wrk -t2 -c%d, %d server workers, "
-          "anchor %d threads; %s; loadavg %s at start, %s at end; server peak RSS %s" % (
+          "anchor %d threads%s; %s; loadavg %s at start, %s at end; server peak RSS %s" % (
               a.index, a.anchor_index, a.rounds, a.seconds, a.connections, a.workers,
-              a.anchor_threads,
+              a.anchor_threads, "".join(" " + x for x in a.server_arg),
               time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               " ".join("%.1f" % x for x in load0), " ".join("%.1f" % x for x in load1),
               ", ".join("%s %.0f MB" % kv for kv in peak.items())))
