@@ -922,11 +922,13 @@ int kb_index_writer_revision(struct kb_index_writer *w, unsigned long *rev,
 #define SIZES_NOTE "indexer.sizes" /* unsharded: this file; sharded: .K for part K */
 
 struct kb_index_space {
-    size_t n; /* databases noted */
+    size_t n; /* databases noted: the one database, or the shards and the lexicon */
     int keep; /* the notes are kept in files */
-    struct kb_space part[KB_INDEX_MAX_SHARDS + 1];
-    char db[KB_INDEX_MAX_SHARDS + 1][1400];   /* each database's folder */
-    char note[KB_INDEX_MAX_SHARDS + 1][1320]; /* its note file */
+    struct {
+        struct kb_space sizes;
+        char db[1400];   /* the database's folder */
+        char note[1320]; /* its note file */
+    } part[];
 };
 
 /* Part k of a location of n shards (n < 2: the one database, k = 0): its current
@@ -953,24 +955,25 @@ static int space_part(const char *index, size_t n, size_t k, char *db, size_t dc
 struct kb_index_space *kb_index_space_take(struct kb_index_writer *w, const char *index,
                                            int keep_note)
 {
-    size_t n = w ? w->n_shards : 0;
-    struct kb_index_space *s =
-        w && n <= KB_INDEX_MAX_SHARDS ? calloc(1, sizeof *s) : NULL;
+    size_t n = w ? w->n_shards : 0, parts = n ? n + 1 : 1;
+    struct kb_index_space *s = w && n <= KB_INDEX_MAX_SHARDS
+                                   ? calloc(1, sizeof *s + parts * sizeof s->part[0])
+                                   : NULL;
     if (!s)
         return NULL;
     s->keep = keep_note;
-    s->n = n ? n + 1 : 1;
+    s->n = parts;
     for (size_t k = 0; k < s->n; k++) {
         xap_writer *x = k < n ? w->shard[k] : w->x;
         struct xap_error xe = {0};
         unsigned long rev = 0;
-        int g = space_part(index, n, k, s->db[k], sizeof s->db[k], s->note[k],
-                           sizeof s->note[k]);
+        int g = space_part(index, n, k, s->part[k].db, sizeof s->part[k].db,
+                           s->part[k].note, sizeof s->part[k].note);
         if (g < 0 || xap_writer_revision(x, &rev, &xe))
             continue; /* nothing noted for it: never cut */
-        kb_space_take(&s->part[k], s->db[k], g, rev);
+        kb_space_take(&s->part[k].sizes, s->part[k].db, g, rev);
         if (keep_note)
-            kb_space_save(&s->part[k], s->note[k]);
+            kb_space_save(&s->part[k].sizes, s->part[k].note);
     }
     return s;
 }
@@ -979,14 +982,14 @@ long long kb_index_space_restore(const struct kb_index_space *s)
 {
     long long freed = 0;
     for (size_t k = 0; s && k < s->n; k++)
-        freed += kb_space_restore(&s->part[k], s->db[k]);
+        freed += kb_space_restore(&s->part[k].sizes, s->part[k].db);
     return freed;
 }
 
 void kb_index_space_free(struct kb_index_space *s)
 {
     for (size_t k = 0; s && s->keep && k < s->n; k++)
-        unlink(s->note[k]);
+        unlink(s->part[k].note);
     free(s);
 }
 

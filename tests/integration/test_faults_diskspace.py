@@ -25,9 +25,6 @@ LAYOUT = []  # kb-indexer's arguments for the layout under test (--shards=N)
 HEADROOM = 1536 * 1024  # free space left for the run: far less than it needs
 
 
-free = kbtest.free_bytes
-
-
 def index(idx, src, *extra, popen=False):
     args = [INDEXER, "--index=" + idx, "--quiet", "--flush-threshold=20"] + LAYOUT + \
         list(extra) + [src]
@@ -130,7 +127,8 @@ def scenario(name):
         proc.communicate()
         faults += 1
         check(killed, "the run was killed while it filled the disk")
-        check(kbtest.free_bytes(mnt) < before - 256 * 1024, "the killed run left its blocks behind")
+        check(kbtest.free_bytes(mnt) < before - 256 * 1024,
+              "the killed run left its blocks behind")
         code, out, err = index(idx, os.path.dirname(src))
         check("left by a failed run" in err,
               "the next run gives them back first (%s)" % err.strip()[-200:])
