@@ -21,12 +21,11 @@
 #    measured side by side to relate the two.
 # Every step's output goes to WORK_DIR/res/, with a log of times and load averages.
 #
-# Cost (2026-12-03): the build is the long part. A first attempt, sharing the cores,
-# committed 550,514 documents in 70 min and ran at ~110 documents/s at the end (10 ms
-# of CPU a document, against 5.4 ms for a quiet 100k build): on 2 idle cores, between
-# 1 h 20 min and 2 h 15 min in all (bench/README.md). The compactions take minutes,
-# the benchmarks about 10. Start it first and run nothing else beside it: the figures
-# are only as good as the quiet.
+# Cost, measured (2026-12-03, 2 idle cores): the build 1 h 31 min (8.2 ms of CPU a
+# document, 211 MB peak, 14.7 GB), each derived layout 2.5 min, the benchmarks 7 min:
+# about 1 h 45 min in all, and about 45 GB of disk for the three layouts (bench/README.md,
+# "1M"). Start it first and run nothing else beside it: the figures are only as good as
+# the quiet.
 set -u
 WORK=${1:?usage: run_1m.sh WORK_DIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
